@@ -133,17 +133,11 @@ def report(title, cases, predicted, breakdown=True):
     sys.stdout.flush()
 
 
-def public_sets(args):
-    """Returns the folder with converted public sets, converting into a temp dir if needed."""
-    if args.no_public:
-        return None
-    if args.public_dir:
-        return args.public_dir
-    target = tempfile.mkdtemp(prefix="tandem-risk-public-")
+def convert_public(target):
+    """Converts the public sets found under ../shared/data into target (absent ones skipped)."""
     for script in ("convert_gaur500.py", "convert_diasafety.py"):
         subprocess.run([sys.executable, os.path.join(HERE, script), target],
                        stdout=subprocess.DEVNULL, check=False)
-    return target
 
 
 def main():
@@ -164,9 +158,18 @@ def main():
         heldout = ls.read_cases(args.heldout)
         report("heldout (trained on all dev)", heldout, model.predict(heldout))
 
-    folder = public_sets(args)
-    if folder is None:
+    if args.no_public:
         return 0
+    if args.public_dir:
+        return report_public(model, args.public_dir)
+    # A temporary directory, removed afterwards: the converted text is real people's posts
+    # and must not linger on disk.
+    with tempfile.TemporaryDirectory(prefix="tandem-risk-public-") as folder:
+        convert_public(folder)
+        return report_public(model, folder)
+
+
+def report_public(model, folder):
     posts_path = os.path.join(folder, "gaur500-posts.jsonl")
     users_path = os.path.join(folder, "gaur500-users.jsonl")
     if os.path.exists(posts_path) and os.path.exists(users_path):
