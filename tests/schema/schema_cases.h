@@ -166,6 +166,16 @@ inline std::vector<BadDocument> bad_documents() {
         {"bad locale", "records/patient", [](json& j) { j["locale"] = "english"; }, "/locale"},
         {"resolved flag without resolution", "records/flag", [](json& j) { j.erase("resolution"); }, "/resolution"},
         {"escalation level 3", "records/flag", [](json& j) { j["escalation_level"] = 3; }, "/escalation_level"},
+        {"acknowledged flag without acknowledger", "records/flag", [](json& j) {
+             j["status"] = "acknowledged"; j.erase("acknowledged_by");
+             j.erase("resolution"); j.erase("resolved_by"); j.erase("resolved_at"); }, "/acknowledged_by"},
+        {"escalated flag at level 0", "records/flag", [](json& j) {
+             j["status"] = "escalated"; j["escalation_level"] = 0;
+             j.erase("resolution"); j.erase("resolved_by"); j.erase("resolved_at"); }, "/escalation_level"},
+        {"open flag with a resolution", "records/flag", [](json& j) {
+             j["status"] = "open"; j.erase("resolved_by"); j.erase("resolved_at"); }, ""},
+        {"proposed plan with an approver", "records/treatment_plan", [](json& j) {
+             j["status"] = "proposed"; j.erase("decided_at"); }, ""},
         {"note without text", "records/flag", [](json& j) { j["notes"][0].erase("text"); }, "/notes/0/text"},
         {"plan version 0", "records/treatment_plan", [](json& j) { j["version"] = 0; }, "/version"},
         {"goal date with a time", "records/treatment_plan", [](json& j) { j["goals"][1]["target_date"] = "2027-01-15T00:00:00.000Z"; }, "/goals/1/target_date"},
