@@ -118,3 +118,42 @@ TEST_CASE("mutated envelopes never crash the parser", "[protocol][fuzz]") {
     }
     CHECK(accepted < 3000);
 }
+
+TEST_CASE("an error reply names the code, the field and the refused envelope", "[protocol]") {
+    const auto refused = parse_envelope(R"({"type":"ack","id":"a1","time":"2026-11-26T03:06:19Z","payload":{}})");
+    REQUIRE_FALSE(refused.has_value());
+    const Envelope reply = make_error_reply(refused.error(), "a1");
+    CHECK(reply.type == "error");
+    CHECK(reply.payload.at("code") == "schema");
+    CHECK(reply.payload.at("field") == "/time");
+    CHECK(reply.payload.at("reply_to") == "a1");
+    CHECK(check_payload(reply).has_value());
+    const auto back = parse_envelope(serialize(reply));
+    REQUIRE(back.has_value());
+    CHECK(*back == reply);
+}
+
+TEST_CASE("every error code can be sent in an error reply", "[protocol]") {
+    for (int code = 0; code <= static_cast<int>(ErrorCode::too_large); ++code) {
+        const Error error{static_cast<ErrorCode>(code), "refused", ""};
+        INFO(to_string(error.code));
+        CHECK(check_payload(make_error_reply(error)).has_value());
+    }
+}
+
+TEST_CASE("payloads are checked against the schema of their message type", "[protocol]") {
+    Envelope bad_error = make_envelope("error", json{{"code", "teapot"}, {"message", "x"}});
+    const auto mismatch = check_payload(bad_error);
+    REQUIRE_FALSE(mismatch.has_value());
+    CHECK(mismatch.error().code == ErrorCode::schema);
+    CHECK(mismatch.error().field == "/payload/code");
+
+    const auto unknown = check_payload(make_envelope("no_such_type", json::object()));
+    REQUIRE_FALSE(unknown.has_value());
+    CHECK(unknown.error().code == ErrorCode::not_found);
+    CHECK(unknown.error().field == "/type");
+
+    const auto envelope_itself = check_payload(make_envelope("envelope", json::object()));
+    REQUIRE_FALSE(envelope_itself.has_value());
+    CHECK(envelope_itself.error().code == ErrorCode::not_found);
+}

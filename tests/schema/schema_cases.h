@@ -125,6 +125,9 @@ inline std::vector<GoodDocument> good_documents() {
         {"event_other", "records/event", sample_event("ai_paused", {{"reason", "crisis"}})},
         {"envelope_full", "wire/envelope", sample_envelope()},
         {"envelope_min", "wire/envelope", envelope_without_seq},
+        {"error_payload_full", "wire/error",
+         {{"code", "schema"}, {"message", "must be UTC"}, {"field", "/time"}, {"reply_to", "c-0001"}}},
+        {"error_payload_min", "wire/error", {{"code", "too_large"}, {"message", "over 65536 bytes"}}},
     };
 }
 
@@ -140,6 +143,7 @@ inline nlohmann::json sample_for(std::string_view schema) {
     if (schema == "records/assessment") return sample_assessment();
     if (schema == "records/audit_event") return sample_audit();
     if (schema == "records/event") return sample_event("message_appended", sample_message());
+    if (schema == "wire/error") return {{"code", "schema"}, {"message", "must be UTC"}, {"field", "/time"}};
     return sample_envelope();
 }
 
@@ -199,6 +203,8 @@ inline std::vector<BadDocument> bad_documents() {
         {"envelope payload not an object", "wire/envelope", [](json& j) { j["payload"] = "hi"; }, "/payload"},
         {"envelope type with capitals", "wire/envelope", [](json& j) { j["type"] = "PatientMessage"; }, "/type"},
         {"envelope seq negative", "wire/envelope", [](json& j) { j["seq"] = -5; }, "/seq"},
+        {"error payload with an unknown code", "wire/error", [](json& j) { j["code"] = "teapot"; }, "/code"},
+        {"error payload without message", "wire/error", [](json& j) { j.erase("message"); }, "/message"},
         {"envelope extra field", "wire/envelope", [](json& j) { j["token"] = "secret"; }, "/token"},
     };
 }

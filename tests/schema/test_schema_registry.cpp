@@ -13,7 +13,7 @@ TEST_CASE("the builtin registry holds a schema for every record and the envelope
          {"records/common", "records/risk_assessment", "records/clinic", "records/clinician",
           "records/patient", "records/conversation", "records/message", "records/flag",
           "records/treatment_plan", "records/assessment", "records/audit_event", "records/event",
-          "wire/envelope"}) {
+          "wire/envelope", "wire/error"}) {
         INFO(name);
         CHECK(registry.contains(name));
         REQUIRE(registry.document(name) != nullptr);

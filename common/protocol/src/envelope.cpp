@@ -102,4 +102,27 @@ Envelope make_envelope(std::string type, nlohmann::json payload) {
     return envelope;
 }
 
+Result<void> check_payload(const Envelope& envelope) {
+    const auto& registry = SchemaRegistry::builtin();
+    // The envelope schema already limited type to [a-z][a-z0-9_]*, so it cannot climb out of
+    // wire/ ("../records/message") and pick an unrelated schema.
+    const std::string name = "wire/" + envelope.type;
+    if (envelope.type == "envelope" || !registry.contains(name)) {
+        return fail(ErrorCode::not_found, "unknown message type", "/type");
+    }
+    if (auto ok = registry.validate(name, envelope.payload); !ok) {
+        Error error = ok.error();
+        error.field = "/payload" + error.field;
+        return std::unexpected(std::move(error));
+    }
+    return {};
+}
+
+Envelope make_error_reply(const Error& error, std::optional<std::string> reply_to) {
+    nlohmann::json payload{{"code", to_string(error.code)}, {"message", error.message}};
+    if (!error.field.empty()) payload["field"] = error.field;
+    if (reply_to && is_valid_id(*reply_to)) payload["reply_to"] = *reply_to;
+    return make_envelope("error", std::move(payload));
+}
+
 }  // namespace tandem

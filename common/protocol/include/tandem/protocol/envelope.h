@@ -48,4 +48,13 @@ std::string serialize(const Envelope& envelope);
 /// A new envelope of the given type with a fresh UUIDv4 id and the current time.
 Envelope make_envelope(std::string type, nlohmann::json payload);
 
+/// Checks the payload against the schema of its message type, schemas/wire/<type>.schema.json
+/// ("error" -> wire/error). ErrorCode::not_found when the type has no schema (an unknown
+/// message type); ErrorCode::schema with field "/payload/..." on a mismatch. Any thread.
+Result<void> check_payload(const Envelope& envelope);
+
+/// The "error" reply refusing a message ({code, message, field?, reply_to?}); reply_to is the
+/// refused envelope's id when it could be read. Any thread.
+Envelope make_error_reply(const Error& error, std::optional<std::string> reply_to = std::nullopt);
+
 }  // namespace tandem
