@@ -7,6 +7,14 @@ using namespace tandem;
 using namespace tandem::testing;
 using nlohmann::json;
 
+TEST_CASE("every embedded schema compiles", "[schema]") {
+    const auto broken = SchemaRegistry::builtin().broken();
+    std::string listing;
+    for (const auto& [name, why] : broken) listing += name + ": " + why + "\n";
+    INFO(listing);
+    CHECK(broken.empty());
+}
+
 TEST_CASE("the builtin registry holds a schema for every record and the envelope", "[schema]") {
     const auto& registry = SchemaRegistry::builtin();
     for (const char* name :

@@ -90,6 +90,7 @@ struct SchemaRegistry::Impl {
     std::map<std::string, nlohmann::json, std::less<>> documents;  // by name
     std::map<std::string, std::string, std::less<>> names_by_uri;
     std::map<std::string, std::unique_ptr<valijson::Schema>, std::less<>> compiled;  // by name
+    std::map<std::string, std::string, std::less<>> broken;  // name -> why it did not compile
 };
 
 SchemaRegistry::SchemaRegistry(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -97,10 +98,19 @@ SchemaRegistry::~SchemaRegistry() = default;
 
 Result<std::unique_ptr<SchemaRegistry>> SchemaRegistry::from_documents(
     const std::map<std::string, std::string>& documents) {
+    return build(documents, /*strict=*/true);
+}
+
+Result<std::unique_ptr<SchemaRegistry>> SchemaRegistry::build(
+    const std::map<std::string, std::string>& documents, bool strict) {
     auto impl = std::make_unique<Impl>();
     for (const auto& [name, text] : documents) {
         auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-        if (parsed.is_discarded()) return fail(ErrorCode::parse, "schema is not JSON", name);
+        if (parsed.is_discarded()) {
+            if (strict) return fail(ErrorCode::parse, "schema is not JSON", name);
+            impl->broken.emplace(name, "schema is not JSON");
+            continue;
+        }
         impl->names_by_uri.emplace(uri_of(name), name);
         impl->documents.emplace(name, std::move(parsed));
     }
@@ -120,7 +130,10 @@ Result<std::unique_ptr<SchemaRegistry>> SchemaRegistry::from_documents(
             const valijson::adapters::NlohmannJsonAdapter adapter(document);
             parser.populateSchema(adapter, *schema, fetch, release);
         } catch (const std::exception& e) {
-            return fail(ErrorCode::schema, std::string("schema does not compile: ") + e.what(), name);
+            std::string why = std::string("schema does not compile: ") + e.what();
+            if (strict) return fail(ErrorCode::schema, std::move(why), name);
+            impl->broken.emplace(name, std::move(why));
+            continue;
         }
         impl->compiled.emplace(name, std::move(schema));
     }
@@ -128,15 +141,16 @@ Result<std::unique_ptr<SchemaRegistry>> SchemaRegistry::from_documents(
 }
 
 const SchemaRegistry& SchemaRegistry::builtin() {
-    // A function-local static: compiled once, thread-safe initialisation, and never
-    // destroyed before the last validate() of another static's destructor matters.
+    // Compiled once, with thread-safe initialisation. Lenient: one broken file (say a rule
+    // schema from another module) refuses only its own validations instead of taking the
+    // envelope and every record down with it; tests/schema fails the build's tests on it.
     static const std::unique_ptr<SchemaRegistry> registry = [] {
         std::map<std::string, std::string> documents;
         for (const auto& schema : detail::embedded_schemas()) {
             documents.emplace(std::string(schema.name), std::string(schema.text));
         }
-        auto built = from_documents(documents);
-        if (!built) throw std::logic_error("embedded schema broken: " + built.error().describe());
+        auto built = build(documents, /*strict=*/false);
+        if (!built) throw std::logic_error("embedded schemas: " + built.error().describe());
         return std::move(*built);
     }();
     return *registry;
@@ -145,6 +159,9 @@ const SchemaRegistry& SchemaRegistry::builtin() {
 Result<void> SchemaRegistry::validate(std::string_view name, const nlohmann::json& document) const {
     const auto it = impl_->compiled.find(name);
     if (it == impl_->compiled.end()) {
+        if (const auto bad = impl_->broken.find(name); bad != impl_->broken.end()) {
+            return fail(ErrorCode::internal, bad->second);
+        }
         return fail(ErrorCode::not_found, "no schema named " + std::string(name));
     }
     // The validator caches compiled regexes and is not thread-safe, so each thread keeps its
@@ -178,6 +195,10 @@ Result<void> SchemaRegistry::validate(std::string_view name, const nlohmann::jso
         }
     }
     return fail(ErrorCode::schema, best_reason, best_pointer);
+}
+
+std::map<std::string, std::string> SchemaRegistry::broken() const {
+    return {impl_->broken.begin(), impl_->broken.end()};
 }
 
 bool SchemaRegistry::contains(std::string_view name) const {

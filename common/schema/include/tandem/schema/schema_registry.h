@@ -25,7 +25,8 @@ inline constexpr std::string_view kSchemaBaseUri = "https://tandem.invalid/schem
 class SchemaRegistry {
 public:
     /// The schemas embedded from schemas/ at build time, compiled on first use (thread-safe).
-    /// A broken embedded schema is a build defect and throws std::logic_error.
+    /// An embedded file that does not compile is listed by broken() and validating against it
+    /// gives ErrorCode::internal; every other schema still works.
     static const SchemaRegistry& builtin();
 
     /// Compiles documents given as name -> JSON text (tests, tools). ErrorCode::parse names a
@@ -50,11 +51,16 @@ public:
     /// Every schema name, sorted. Any thread.
     std::vector<std::string> names() const;
 
+    /// Schemas that did not compile (name -> reason); always empty for from_documents().
+    std::map<std::string, std::string> broken() const;
+
     /// The schema document itself (for tools that print or export it); nullptr if unknown.
     const nlohmann::json* document(std::string_view name) const;
 
 private:
     struct Impl;
+    static Result<std::unique_ptr<SchemaRegistry>> build(
+        const std::map<std::string, std::string>& documents, bool strict);
     explicit SchemaRegistry(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
