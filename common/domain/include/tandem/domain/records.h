@@ -16,13 +16,21 @@
 
 namespace tandem {
 
+/// How a crisis resource is reached.
 enum class ResourceKind { phone, text, web, emergency };
+/// A clinician may hold several; supervisors see every patient, admins manage accounts.
 enum class ClinicianRole { therapist, supervisor, admin };
+/// Who wrote a message.
 enum class Sender { patient, ai, clinician, system };
+/// held: waiting for a clinician's release; withheld: never shown to the patient.
 enum class MessageState { delivered, held, withheld };
+/// A flag's life: open -> acknowledged/escalated -> resolved.
 enum class FlagStatus { open, acknowledged, escalated, resolved };
+/// A plan version's state; the newest approved version steers the AI.
 enum class PlanStatus { proposed, approved, rejected, superseded };
+/// Who drafted a plan version.
 enum class ProposerKind { ai, clinician };
+/// Standard questionnaires: PHQ-9, GAD-7, C-SSRS screener, WAI-SR.
 enum class Instrument { phq9, gad7, cssrs_screener, wai_sr };
 
 /// snake_case wire names ("cssrs_screener", "withheld"). Any thread.
@@ -73,6 +81,7 @@ struct ClinicPolicy {
     bool operator==(const ClinicPolicy&) const = default;
 };
 
+/// One clinic: the unit of the event log's sequence and of policy.
 struct Clinic {
     ClinicId id;
     std::string name;
@@ -85,6 +94,7 @@ struct Clinic {
 // ---------------------------------------------------------------------------------------------
 // People
 
+/// A clinician's account.
 struct Clinician {
     ClinicianId id;
     ClinicId clinic_id;
@@ -97,6 +107,7 @@ struct Clinician {
     bool operator==(const Clinician&) const = default;
 };
 
+/// A patient of the clinic.
 struct Patient {
     PatientId id;
     ClinicId clinic_id;
@@ -112,6 +123,7 @@ struct Patient {
 // ---------------------------------------------------------------------------------------------
 // Conversations
 
+/// One conversation of a patient with the AI (clinicians may join).
 struct Conversation {
     ConversationId id;
     PatientId patient_id;
@@ -121,6 +133,7 @@ struct Conversation {
     bool operator==(const Conversation&) const = default;
 };
 
+/// One message of a conversation, with the risk screen's verdict when it has one.
 struct Message {
     MessageId id;
     ConversationId conversation_id;
@@ -140,6 +153,7 @@ struct Message {
 // ---------------------------------------------------------------------------------------------
 // Flags
 
+/// A clinician's note on a flag.
 struct FlagNote {
     ClinicianId clinician_id;
     Timestamp at{};
@@ -148,6 +162,7 @@ struct FlagNote {
     bool operator==(const FlagNote&) const = default;
 };
 
+/// How a flag was closed.
 struct FlagResolution {
     bool risk_real = false;  ///< the clinician's verdict: was the risk real?
     std::string note;
@@ -155,6 +170,7 @@ struct FlagResolution {
     bool operator==(const FlagResolution&) const = default;
 };
 
+/// A risk flag raised for clinicians, with its SLA and handling.
 struct Flag {
     FlagId id;
     PatientId patient_id;
@@ -179,6 +195,7 @@ struct Flag {
 // ---------------------------------------------------------------------------------------------
 // Treatment plans
 
+/// Who proposed a plan version.
 struct PlanProposer {
     ProposerKind kind = ProposerKind::ai;
     std::optional<ClinicianId> clinician_id;  ///< required for a clinician, absent for the AI
@@ -186,6 +203,7 @@ struct PlanProposer {
     bool operator==(const PlanProposer&) const = default;
 };
 
+/// A treatment goal with its measure and target date.
 struct PlanGoal {
     std::string description;
     std::string measure;  ///< how progress is judged ("PHQ-9 below 10")
@@ -194,6 +212,7 @@ struct PlanGoal {
     bool operator==(const PlanGoal&) const = default;
 };
 
+/// A therapeutic technique and how the AI applies it.
 struct PlanIntervention {
     std::string name;            ///< "behavioural activation"
     std::string how_ai_uses_it;  ///< instructions that reach the LLM's system prompt
@@ -201,6 +220,7 @@ struct PlanIntervention {
     bool operator==(const PlanIntervention&) const = default;
 };
 
+/// A questionnaire due at a week of the plan.
 struct ScheduledAssessment {
     Instrument instrument = Instrument::phq9;
     int week = 0;  ///< weeks after the plan's approval, 0 = at once; 0..520
@@ -220,6 +240,7 @@ struct SafetyPlan {
     bool operator==(const SafetyPlan&) const = default;
 };
 
+/// How the AI should talk to this patient and when to call a clinician.
 struct AiGuidance {
     std::string tone;                        ///< non-empty: "warm, brief, plain words"
     std::vector<std::string> avoid_topics;
@@ -228,6 +249,7 @@ struct AiGuidance {
     bool operator==(const AiGuidance&) const = default;
 };
 
+/// One version of a patient's treatment plan.
 struct TreatmentPlan {
     PlanId id;
     PatientId patient_id;
