@@ -7,6 +7,7 @@
 
 namespace tandem {
 
+/// What kind of expected failure happened; callers branch on it, people read Error::message.
 enum class ErrorCode {
     invalid_argument,   ///< a value broke a rule; Error::field names it
     parse,              ///< text was not well-formed (JSON, a rule file, a config file)
@@ -23,11 +24,13 @@ enum class ErrorCode {
     timeout,
     unavailable,        ///< a dependency (LLM, bridge) is down
     internal,
+    too_large,          ///< input over a configured size or nesting limit; refused unread
 };
 
 /// Names an ErrorCode in snake_case, as it appears on the wire ("wrong_key"). Any thread.
 std::string_view to_string(ErrorCode code) noexcept;
 
+/// An expected failure: a code, a safe message and, where one applies, the field.
 struct Error {
     ErrorCode code = ErrorCode::internal;
     std::string message;  ///< human-readable, never contains message text or key material
@@ -35,6 +38,8 @@ struct Error {
 
     /// "field: message" or just "message". Any thread.
     std::string describe() const;
+
+    bool operator==(const Error&) const = default;
 };
 
 template <class T>
