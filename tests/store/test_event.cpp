@@ -67,3 +67,27 @@ TEST_CASE("every event type name parses back to itself and unknown names are ref
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().field == "type");
 }
+
+TEST_CASE("the fast canonical bytes equal nlohmann's dump of the event object", "[store][event]") {
+    struct Case {
+        const char* name;
+        StoredEvent event;
+    };
+    auto escapes = sample();
+    escapes.id = "ev-\"quoted\"\\";
+    escapes.time = "2026-11-26T03:06:19.123Z";
+    escapes.payload = {{"text", "line\nbreak\ttab \u00e9\u4e2d \xf0\x9f\x98\x80 \x01"}, {"n", 1.5}, {"neg", -3},
+                       {"nested", {{"b", {1, 2}}, {"a", nullptr}}}, {"Z", true}};
+    auto no_optionals = sample();
+    no_optionals.patient_id.reset();
+    no_optionals.actor = {ActorKind::ai, std::nullopt};
+    no_optionals.seq = 9007199254740993;
+    const Case cases[] = {{"plain", sample()}, {"escapes and unicode", escapes}, {"no optionals, big seq", no_optionals}};
+    for (const auto& c : cases) {
+        INFO(c.name);
+        nlohmann::json j = to_json(c.event);
+        j.erase("hash");
+        CHECK(canonical_bytes(c.event) == j.dump());
+        CHECK(canonical_bytes(c.event, c.event.payload.dump()) == j.dump());
+    }
+}

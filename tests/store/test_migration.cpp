@@ -23,9 +23,10 @@ CREATE TABLE events(
   payload TEXT NOT NULL,
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL,
-  dedupe_key TEXT UNIQUE
+  dedupe_key TEXT
 );
 CREATE INDEX events_by_patient ON events(patient_id, seq);
+CREATE UNIQUE INDEX events_by_dedupe_key ON events(dedupe_key) WHERE dedupe_key IS NOT NULL;
 PRAGMA user_version = 1;
 )sql";
 

@@ -144,7 +144,42 @@ Result<StoredEvent> stored_event_from_json(const nlohmann::json& j) {
     return e;
 }
 
-std::string canonical_bytes(const StoredEvent& event) { return event_object_without_hash(event).dump(); }
+std::string canonical_bytes(const StoredEvent& event) { return canonical_bytes(event, event.payload.dump()); }
+
+std::string canonical_bytes(const StoredEvent& e, std::string_view payload_json) {
+    // Assembled by hand in nlohmann's order (std::map: keys sorted bytewise) instead of building a
+    // json object, which would deep-copy the payload and dump it a second time. Strings go through
+    // nlohmann's own escaping, so the bytes are identical; tests/store/test_event.cpp checks it.
+    auto quoted = [](std::string_view s) { return nlohmann::json(s).dump(); };
+    std::string out;
+    out.reserve(payload_json.size() + 256);
+    out += R"({"actor":{)";
+    if (e.actor.id) {
+        out += R"("id":)";
+        out += quoted(*e.actor.id);
+        out += ',';
+    }
+    out += R"("kind":")";
+    out += to_string(e.actor.kind);
+    out += R"("},"id":)";
+    out += quoted(e.id);
+    if (e.patient_id) {
+        out += R"(,"patient_id":)";
+        out += quoted(*e.patient_id);
+    }
+    out += R"(,"payload":)";
+    out += payload_json;
+    out += R"(,"prev_hash":)";
+    out += quoted(e.prev_hash);
+    out += R"(,"seq":)";
+    out += std::to_string(e.seq);
+    out += R"(,"time":)";
+    out += quoted(e.time);
+    out += R"(,"type":")";
+    out += to_string(e.type);
+    out += R"("})";
+    return out;
+}
 
 std::string event_hash(std::string_view prev_hash_hex, std::string_view canonical) {
     Sha256 h;

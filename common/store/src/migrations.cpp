@@ -10,7 +10,8 @@ namespace tandem {
 namespace {
 
 // Version 1: the log itself. `seq` is the rowid, assigned by the single writer as head + 1, so it
-// has no gaps (AUTOINCREMENT was rejected: it only promises increase, not density).
+// has no gaps (AUTOINCREMENT was rejected: it only promises increase, not density). The
+// dedupe index is partial: most events carry no key and should not pay for an index entry.
 constexpr const char* v1_sql = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 INSERT INTO meta(key, value) VALUES('format', 'tandem-event-store');
@@ -25,9 +26,10 @@ CREATE TABLE events(
   payload TEXT NOT NULL,
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL,
-  dedupe_key TEXT UNIQUE
+  dedupe_key TEXT
 );
 CREATE INDEX events_by_patient ON events(patient_id, seq);
+CREATE UNIQUE INDEX events_by_dedupe_key ON events(dedupe_key) WHERE dedupe_key IS NOT NULL;
 )sql";
 
 // Version 2: the views derived from the log, and a head checkpoint (seq and hash of the newest

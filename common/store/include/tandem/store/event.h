@@ -80,6 +80,10 @@ Result<StoredEvent> stored_event_from_json(const nlohmann::json& json);
 /// Canonical bytes: nlohmann dump() (sorted keys, no whitespace) of the event object without
 /// `hash`; absent optionals are omitted, not null. Any thread.
 std::string canonical_bytes(const StoredEvent& event);
+/// The same bytes as canonical_bytes, given the payload already dumped (`payload_json` must be
+/// event.payload.dump()); lets the store dump each payload once, on the caller's thread. Any thread.
+std::string canonical_bytes(const StoredEvent& event, std::string_view payload_json);
+
 /// SHA-256 over the 64 hex characters of prev_hash followed by the canonical bytes, as lower-case
 /// hex. (The hex text, not the 32 raw bytes, is hashed: it is what the event carries.) Any thread.
 std::string event_hash(std::string_view prev_hash_hex, std::string_view canonical);

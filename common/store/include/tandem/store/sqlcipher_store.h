@@ -4,6 +4,7 @@
 // connection. <sqlite3.h> stays in src/.
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -59,6 +60,14 @@ public:
 
     /// Schema version of the open file (after migrations). Any thread.
     int schema_version() const noexcept;
+
+    /// Counters since open, for /metrics and the benchmark. Any thread.
+    struct Stats {
+        std::uint64_t commits = 0;          ///< group-commit transactions committed
+        std::uint64_t events_appended = 0;  ///< new events (duplicates not counted)
+        std::uint64_t checkpoints = 0;      ///< background WAL checkpoints run
+    };
+    Stats stats() const noexcept;
 
     struct Impl;
 
