@@ -25,7 +25,6 @@ CREATE TABLE events(
   hash TEXT NOT NULL,
   dedupe_key TEXT
 );
-CREATE INDEX events_by_patient ON events(patient_id, seq);
 CREATE UNIQUE INDEX events_by_dedupe_key ON events(dedupe_key) WHERE dedupe_key IS NOT NULL;
 PRAGMA user_version = 1;
 )sql";

@@ -506,3 +506,27 @@ TEST_CASE("reopening keeps the log and the head", "[store]") {
     CHECK(next->event.seq == 3);
     CHECK(next->event.prev_hash == before.hash);
 }
+
+TEST_CASE("open_with_key_file creates a 0600 key for a new store and refuses an existing store without it",
+          "[store][encryption]") {
+    TempDir dir;
+    const auto db = dir.path / "clinic.db";
+    const auto key_file = dir.path / "clinic.key";
+    {
+        auto s = SqlcipherStore::open_with_key_file(db, key_file);
+        REQUIRE(s.has_value());
+        REQUIRE((*s)->append(clinic_configured()).has_value());
+    }
+    CHECK((fs::status(key_file).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+    {
+        auto again = SqlcipherStore::open_with_key_file(db, key_file);
+        REQUIRE(again.has_value());
+        CHECK((*again)->head()->seq == 1);
+    }
+    fs::rename(key_file, dir.path / "elsewhere.key");
+    auto lost = SqlcipherStore::open_with_key_file(db, key_file);
+    REQUIRE_FALSE(lost.has_value());
+    CHECK(lost.error().code == ErrorCode::not_found);
+    CHECK(lost.error().message.find(key_file.string()) != std::string::npos);
+    CHECK_FALSE(fs::exists(key_file));
+}

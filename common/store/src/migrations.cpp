@@ -12,6 +12,9 @@ namespace {
 // Version 1: the log itself. `seq` is the rowid, assigned by the single writer as head + 1, so it
 // has no gaps (AUTOINCREMENT was rejected: it only promises increase, not density). The
 // dedupe index is partial: most events carry no key and should not pay for an index entry.
+// No index on patient_id: read_after scans by seq and filters, and with many conversations at
+// once each extra index on a scattered key costs about one more 4 KiB page (encrypted, MACed,
+// fsynced) per event; bench/store showed it.
 constexpr const char* v1_sql = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 INSERT INTO meta(key, value) VALUES('format', 'tandem-event-store');
@@ -28,7 +31,6 @@ CREATE TABLE events(
   hash TEXT NOT NULL,
   dedupe_key TEXT
 );
-CREATE INDEX events_by_patient ON events(patient_id, seq);
 CREATE UNIQUE INDEX events_by_dedupe_key ON events(dedupe_key) WHERE dedupe_key IS NOT NULL;
 )sql";
 

@@ -17,6 +17,7 @@
 #include "migrations.h"
 #include "projections.h"
 #include "sqlite.h"
+#include "tandem/crypto/key_file.h"
 #include "tandem/crypto/random.h"
 #include "tandem/crypto/secret_buffer.h"
 
@@ -479,6 +480,25 @@ Result<std::unique_ptr<SqlcipherStore>> SqlcipherStore::open(const std::filesyst
     impl->checkpoint_thread = std::thread([raw] { raw->run_checkpoints(); });
     impl->thread = std::thread([raw] { raw->run(); });
     return std::unique_ptr<SqlcipherStore>(new SqlcipherStore(std::move(impl)));
+}
+
+Result<std::unique_ptr<SqlcipherStore>> SqlcipherStore::open_with_key_file(const std::filesystem::path& path,
+                                                                           const std::filesystem::path& key_file,
+                                                                           const SqlcipherStoreOptions& options) {
+    std::error_code ec;
+    const bool have_key = std::filesystem::exists(std::filesystem::symlink_status(key_file, ec));
+    if (!have_key) {
+        if (std::filesystem::exists(path, ec)) {
+            return fail(ErrorCode::not_found, "key file " + key_file.string() + " is missing for the existing store " +
+                                                  path.string() + "; restore the key file (a new key cannot open it)");
+        }
+        if (auto created = create_key_file(key_file); !created) return std::unexpected(created.error());
+    }
+    auto key = load_key_file(key_file);
+    if (!key) return std::unexpected(key.error());
+    SqlcipherStoreOptions raw = options;
+    raw.key_kind = StoreKeyKind::raw_key;
+    return open(path, key->bytes(), raw);
 }
 
 int SqlcipherStore::schema_version() const noexcept { return impl_->schema_version; }

@@ -39,6 +39,14 @@ public:
                                                         std::span<const std::byte> key,
                                                         const SqlcipherStoreOptions& options = {});
 
+    /// Opens the store at `path` with the raw key in `key_file` (tandem/crypto/key_file.h). When
+    /// neither exists, creates the key file (mode 0600) first, then the store. A missing key file
+    /// for an existing store is ErrorCode::not_found (a new key would not open it); other errors
+    /// as load_key_file and open. Any thread.
+    static Result<std::unique_ptr<SqlcipherStore>> open_with_key_file(const std::filesystem::path& path,
+                                                                      const std::filesystem::path& key_file,
+                                                                      const SqlcipherStoreOptions& options = {});
+
     /// Stops the writer thread after it finishes the queued appends, then closes. Not from a thread
     /// blocked in one of this store's calls.
     ~SqlcipherStore() override;
