@@ -383,9 +383,11 @@ Result<std::vector<AppendResult>> SqlcipherStore::Impl::submit(std::vector<NewEv
 }
 
 int SqlcipherStore::Impl::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
-    // Same threshold as SQLite's default wal_autocheckpoint, just not on the commit path.
-    if (pages >= 1000) {
-        auto* impl = static_cast<Impl*>(self);
+    // 8192 pages (32 MiB) rather than SQLite's default 1000: index pages on scattered keys are
+    // rewritten by nearly every commit, and a longer window copies each of them to the database
+    // once instead of many times.
+    auto* impl = static_cast<Impl*>(self);
+    if (pages >= impl->options.checkpoint_pages) {
         {
             std::lock_guard lock(impl->checkpoint_mutex);
             impl->checkpoint_wanted = true;

@@ -23,6 +23,7 @@ enum class StoreKeyKind {
 struct SqlcipherStoreOptions {
     StoreKeyKind key_kind = StoreKeyKind::raw_key;
     std::size_t max_batch_events = 4096;  ///< most events one group-commit transaction takes
+    int checkpoint_pages = 8192;          ///< WAL size (4 KiB pages) that wakes the background checkpoint
 };
 
 /// Schema version this code writes; open() migrates older files up to it.
