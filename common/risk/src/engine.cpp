@@ -1,6 +1,7 @@
 #include "tandem/risk/engine.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -77,6 +78,35 @@ bool analysis_satisfies(const TurnAnalysis& a, const RuleRequirement& req) {
     }
     return false;
 }
+
+// Key of a context turn: its role, its text and the turns before it. In a conversation each
+// turn sits in the context of the next few messages, so its analysis is reused from a small
+// per-thread cache instead of scanning it again for every new message.
+std::uint64_t turn_key(std::uint64_t generation, std::string_view text, SpeakerRole role,
+                       std::span<const Turn> before) {
+    std::uint64_t h = 1469598103934665603ULL ^ generation;
+    auto mix = [&h](std::string_view v) {
+        for (unsigned char c : v) {
+            h ^= c;
+            h *= 1099511628211ULL;
+        }
+        h ^= 0xFF;
+        h *= 1099511628211ULL;
+    };
+    mix(text);
+    h ^= static_cast<std::uint64_t>(role) + 1;
+    for (const auto& t : before) {
+        mix(t.text);
+        h ^= static_cast<std::uint64_t>(t.role) + 7;
+    }
+    return h;
+}
+
+struct CachedTurn {
+    std::uint64_t key = 0;
+    std::string text;  // compared on a hit, so a hash collision cannot swap two turns
+    TurnAnalysis analysis;
+};
 
 class Analyser {
 public:
@@ -164,7 +194,6 @@ public:
             }
         }
 
-        std::vector<std::optional<TurnAnalysis>> context_cache(context.size());
         for (const Finding& f : conditional) {
             const RuleRequirement& req = *f.rule->requires_finding;
             bool ok = false;
@@ -174,13 +203,36 @@ public:
                 for (std::size_t i = context.size(); i-- > 0 && seen < req.last_turns && !ok;) {
                     if (context[i].role != req.context_role) continue;
                     ++seen;
-                    if (!context_cache[i]) context_cache[i] = analyse(context[i].text, context[i].role, {});
-                    ok = analysis_satisfies(*context_cache[i], req);
+                    ok = analysis_satisfies(context_turn(context, i), req);
                 }
             }
             if (ok) out.risks.push_back(f);
         }
         return out;
+    }
+
+    // The analysis of context[i] in its own context (the turns before it), from the cache when
+    // this thread has seen the same turn recently.
+    const TurnAnalysis& context_turn(std::span<const Turn> context, std::size_t i) const {
+        thread_local std::vector<CachedTurn> cache;
+        thread_local std::size_t next = 0;
+        constexpr std::size_t kCacheSize = 32;
+        if (cache.capacity() < kCacheSize) cache.reserve(kCacheSize);  // references stay valid
+        const auto before = context.first(i);
+        const std::uint64_t key = turn_key(rules_.generation(), context[i].text, context[i].role, before);
+        for (const auto& c : cache) {
+            if (c.key == key && c.text == context[i].text) return c.analysis;
+        }
+        TurnAnalysis a = analyse(context[i].text, context[i].role, before);
+        a.norm = {};  // spans of context turns are never reported
+        if (cache.size() < kCacheSize) {
+            cache.push_back(CachedTurn{key, context[i].text, std::move(a)});
+            return cache.back().analysis;
+        }
+        CachedTurn& slot = cache[next];
+        next = (next + 1) % kCacheSize;
+        slot = CachedTurn{key, context[i].text, std::move(a)};
+        return slot.analysis;
     }
 
 private:
@@ -218,7 +270,7 @@ RiskAssessment RiskEngine::screen(std::string_view text, SpeakerRole role, std::
         for (std::size_t i = context.size(), seen = 0; i-- > 0 && seen < 2;) {
             if (context[i].role != SpeakerRole::patient) continue;
             ++seen;
-            const TurnAnalysis p = analyser.analyse(context[i].text, SpeakerRole::patient, context.first(i));
+            const TurnAnalysis& p = analyser.context_turn(context, i);
             const Severity disclosed = p.max_severity();
             if (disclosed >= Severity::moderate) {
                 // Ignoring urgent suicide, violence or psychosis is urgent itself; ignoring other

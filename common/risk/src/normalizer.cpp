@@ -209,7 +209,7 @@ NormalizedText Normalizer::normalize(std::string_view text) const {
         std::size_t j = i;
         while (j < t.size() && is_word_byte(t[j])) ++j;
         const std::string_view word(t.data() + i, j - i);
-        if (auto it = substitutions_.find(std::string(word)); it != substitutions_.end()) {
+        if (auto it = substitutions_.find(word); it != substitutions_.end()) {
             for (char c : it->second) {
                 out.text.push_back(c);
                 out.begin.push_back(chars.begin[i]);

@@ -377,6 +377,7 @@ const std::string& RuleSet::version() const noexcept { return impl_->version; }
 const Normalizer& RuleSet::normalizer() const noexcept { return impl_->normalizer; }
 std::size_t RuleSet::pattern_count() const noexcept { return impl_->pattern_rule.size(); }
 bool RuleSet::from_cache() const noexcept { return impl_->from_cache; }
+std::uint64_t RuleSet::generation() const noexcept { return impl_->generation; }
 
 std::optional<std::filesystem::path> RuleSet::default_cache_dir() {
     if (const char* dir = std::getenv("TANDEM_RISK_CACHE_DIR"); dir != nullptr && *dir != '\0') return std::filesystem::path(dir);
@@ -427,11 +428,21 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
         }
 
         const auto& rules = doc.at("rules");
+        // Where each rule starts, found once per file (a rule's line goes into its messages).
+        const auto ranges = element_ranges(src.text, "rules");
+        std::vector<std::size_t> newlines;
+        for (std::size_t k = 0; k < src.text.size(); ++k) {
+            if (src.text[k] == '\n') newlines.push_back(k);
+        }
+        auto start_line = [&](std::size_t index) -> std::size_t {
+            if (index >= ranges.size()) return 1;
+            return 1 + static_cast<std::size_t>(std::lower_bound(newlines.begin(), newlines.end(), ranges[index].first) - newlines.begin());
+        };
         for (std::size_t i = 0; i < rules.size(); ++i) {
             const auto& r = rules[i];
             RiskRule rule;
             rule.id = r.at("id").get<std::string>();
-            const std::size_t line = rule_line(src.text, "rules", i);
+            const std::size_t line = start_line(i);
             rule.source = where(src, line);
             auto bad = [&](std::string_view field, const std::string& why) {
                 return fail(ErrorCode::schema,

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,7 +42,12 @@ public:
 
 private:
     NormalizedText characters(std::string_view text) const;
-    std::unordered_map<std::string, std::string> substitutions_;
+    // Transparent hashing: words are looked up as string_views, without allocating.
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, std::string, Hash, std::equal_to<>> substitutions_;
 };
 
 /// Rewrites a rule pattern so it matches normalised text: folds accents and squeezes doubled

@@ -4,6 +4,7 @@
 // engine never needs recompiling for a new phrase or a new language.
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -130,6 +131,8 @@ public:
     std::size_t pattern_count() const noexcept;
     /// True when the database came from the cache rather than a fresh compile. Any thread.
     bool from_cache() const noexcept;
+    /// A number unique to this loaded set in the process (for per-thread caches). Any thread.
+    std::uint64_t generation() const noexcept;
 
     /// Scans normalised text once and appends every match (deduplicated: one per pattern and
     /// start, the longest). Any thread (scratch space is per thread).
