@@ -1,6 +1,7 @@
 #include "tandem/risk/normalizer.h"
 
 #include <array>
+#include <cctype>
 
 namespace tandem {
 namespace {
@@ -85,6 +86,19 @@ std::string_view emoji_word(char32_t cp) {
 bool is_ascii_letter(char c) { return c >= 'a' && c <= 'z'; }
 bool is_word_byte(char c) { return is_ascii_letter(c) || (c >= '0' && c <= '9'); }
 
+char unmask(char c) {
+    switch (c) {
+        case '!':
+        case '1':
+        case '*': return 'i';
+        case '3': return 'e';
+        case '0': return 'o';
+        case '@': return 'a';
+        case '$': return 's';
+        default: return 0;
+    }
+}
+
 class Emitter {
 public:
     explicit Emitter(NormalizedText& out) : out_(out) {}
@@ -147,6 +161,12 @@ NormalizedText Normalizer::characters(std::string_view text) const {
             auto c = static_cast<char>(cp);
             if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
             if (c == '\'' || c == '`') continue;  // "dont" and "don't" read the same
+            // Masked letters inside a word ("d!e", "k*lling", "cutt1ng"): between two letters,
+            // these symbols stand for the letter they look like.
+            if (const char masked = unmask(c); masked != 0 && !out.text.empty() && is_ascii_letter(out.text.back()) &&
+                i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])) != 0) {
+                c = masked;
+            }
             if (c == '\n' || c == '\r') {
                 emit.put('\n', b, e);
             } else if (c == '\t' || c == '\f' || c == '\v') {
