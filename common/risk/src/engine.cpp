@@ -176,6 +176,8 @@ public:
                                !crosses_boundary(breaks, m->end, x->begin);
                 } else if (x->begin <= m->begin && x->end >= m->end) {
                     in_reach = true;  // the modifier phrase contains the risk words ("dying to see")
+                } else if (rule.modifiers_within && x->begin >= m->begin && x->end <= m->end) {
+                    in_reach = true;  // a broad phrase rule: "i dont want to die" is negated inside
                 } else {
                     // Partial overlap: idioms and everyday phrases share words with risk
                     // patterns ("have a rope swing"); negations and the like must stay outside.

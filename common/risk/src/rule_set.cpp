@@ -482,6 +482,7 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
             if (r.contains("applies_to")) {
                 for (const auto& c : r["applies_to"]) rule.applies_to.push_back(*parse_risk_category(c.get<std::string>()));
             }
+            rule.modifiers_within = r.value("modifiers_within", false);
             if (r.contains("ignores")) {
                 for (const auto& k : r["ignores"]) rule.ignores.push_back(*parse_kind(k.get<std::string>()));
             }

@@ -79,6 +79,7 @@ struct RiskRule {
     Severity cap = Severity::none;        ///< modifiers: the most a capped match keeps
     std::vector<RiskCategory> applies_to; ///< modifiers: empty means every category
     std::vector<RuleKind> ignores;        ///< risk rules: modifier kinds that do not act on it
+    bool modifiers_within = false;        ///< broad rules: modifiers inside the match act too
     std::optional<RuleRequirement> requires_finding;
     std::string source;                   ///< "file.json:line" for messages
 };
