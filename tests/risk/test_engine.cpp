@@ -237,3 +237,29 @@ TEST_CASE("the LLM second opinion can raise a borderline verdict but never lower
         CHECK(a.severity == Severity::moderate);
     }
 }
+
+TEST_CASE("the second-opinion prompt and reply parser agree on the severity scale", "[risk][second_opinion]") {
+    const auto& engine = tandem::test::builtin_engine();
+    const std::vector<Turn> context{{SpeakerRole::ai, "How are you today?"}};
+    const auto verdict = engine.screen("I wish I was dead.", SpeakerRole::patient, context);
+    const std::string messages = tandem::second_opinion_messages("I wish I was dead.", SpeakerRole::patient, context, verdict);
+    CHECK(messages.find("\"role\":\"system\"") != std::string::npos);
+    CHECK(messages.find("LAST (patient): I wish I was dead.") != std::string::npos);
+    struct Reply {
+        const char* name;
+        const char* content;
+        std::optional<Severity> expected;
+    };
+    const std::vector<Reply> replies{
+        {"plain JSON", "{\"severity\": \"high\"}", Severity::high},
+        {"JSON in a code fence", "```json\n{\"severity\":\"imminent\"}\n```", Severity::imminent},
+        {"a bare word", "Moderate", Severity::moderate},
+        {"nonsense", "I cannot help with that.", std::nullopt},
+    };
+    for (const auto& r : replies) {
+        INFO(r.name);
+        const auto got = tandem::parse_second_opinion_reply(r.content);
+        CHECK(got.has_value() == r.expected.has_value());
+        if (got && r.expected) CHECK(*got == *r.expected);
+    }
+}

@@ -1,9 +1,12 @@
 #pragma once
 // The optional second opinion: an LLM asked a moderation-style question about a borderline
-// message. The bridge implements it with its HTTP client; common/ has no network code. The
-// engine only ever raises a severity with it, never lowers one, and works fully without it.
+// message. The bridge implements SecondOpinion with its HTTP client; common/ has no network
+// code, only the prompt and the parser of the answer, so every implementation asks the same
+// question. The engine only ever raises a severity with it, never lowers one, and works fully
+// without it.
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "tandem/domain/error.h"
@@ -22,5 +25,15 @@ public:
                                     std::span<const Turn> context,
                                     const RiskAssessment& rules_verdict) = 0;
 };
+
+/// The "messages" array (OpenAI Chat Completions JSON, as a string) asking an LLM to rate the
+/// message's risk; the answer is expected as {"severity": "..."}. Contains the message text: send
+/// it only to the clinic's configured LLM, never log it. Any thread.
+std::string second_opinion_messages(std::string_view text, SpeakerRole role, std::span<const Turn> context,
+                                    const RiskAssessment& rules_verdict);
+
+/// Reads the LLM's answer (the assistant message content): a JSON object with "severity", or a
+/// bare severity word. Errors: parse when neither is found. Any thread.
+Result<Severity> parse_second_opinion_reply(std::string_view content);
 
 }  // namespace tandem
