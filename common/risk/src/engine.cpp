@@ -318,7 +318,8 @@ RiskAssessment RiskEngine::screen(std::string_view text, SpeakerRole role, std::
             if (used.size() == 3) break;
             if (std::find(used.begin(), used.end(), why) != used.end()) continue;
             if (!used.empty()) out.rationale += "; ";
-            out.rationale += why;
+            // Rule rationales are sentences; joined, their full stops would read ".;".
+            out.rationale += why.ends_with('.') ? why.substr(0, why.size() - 1) : why;
             used.push_back(why);
         }
     }
