@@ -83,6 +83,7 @@ void PatientEndpoint::on_text(const std::shared_ptr<Connection>& connection, std
         return;
     }
     if (!handler_) {
+        metrics_.frames_rejected.fetch_add(1);
         connection->send(make_error_frame("unknown_type", "unsupported message type", frame->id));
         return;
     }
