@@ -1,0 +1,70 @@
+#pragma once
+// The embedded Store: one SQLCipher 4 file (4 KiB cipher pages, WAL, synchronous=FULL), one
+// writer thread that batches concurrent appends into one transaction (group commit), one reader
+// connection. <sqlite3.h> stays in src/.
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <span>
+
+#include "tandem/store/store.h"
+
+namespace tandem {
+
+/// How the bytes given to SqlcipherStore::open are used.
+enum class StoreKeyKind {
+    raw_key,      ///< 32 bytes (a key file's), used directly as the AES key: no KDF cost on open
+    passphrase,   ///< any bytes, stretched by SQLCipher's PBKDF2-HMAC-SHA512 (256,000 rounds)
+    unencrypted,  ///< no key: a plain SQLite file (benchmarks and tests only)
+};
+
+struct SqlcipherStoreOptions {
+    StoreKeyKind key_kind = StoreKeyKind::raw_key;
+    std::size_t max_batch_events = 4096;  ///< most events one group-commit transaction takes
+};
+
+/// Schema version this code writes; open() migrates older files up to it.
+inline constexpr int sqlcipher_store_schema_version = 2;
+
+class SqlcipherStore final : public Store {
+public:
+    /// Opens or creates the store at `path`, runs pending migrations and starts the writer thread.
+    /// Errors (each naming the file): wrong_key (the key does not open it; the file is left
+    /// byte-identical), not_a_database (plain SQLite file when a key is given, not page-aligned,
+    /// not a Tandem store), too_new (schema newer than this code), invalid_argument (empty key,
+    /// raw key not 32 bytes), storage (keeps SQLite's extended code). Any thread.
+    static Result<std::unique_ptr<SqlcipherStore>> open(const std::filesystem::path& path,
+                                                        std::span<const std::byte> key,
+                                                        const SqlcipherStoreOptions& options = {});
+
+    /// Stops the writer thread after it finishes the queued appends, then closes. Not from a thread
+    /// blocked in one of this store's calls.
+    ~SqlcipherStore() override;
+    SqlcipherStore(const SqlcipherStore&) = delete;
+    SqlcipherStore& operator=(const SqlcipherStore&) = delete;
+
+    Result<AppendResult> append(NewEvent event) override;
+    Result<std::vector<AppendResult>> append_batch(std::vector<NewEvent> events) override;
+    Result<std::vector<StoredEvent>> read_after(std::int64_t after_seq, const Principal& principal,
+                                                std::size_t limit) override;
+    Result<ChainHead> head() override;
+    Result<ChainReport> verify_chain(const std::optional<ChainHead>& anchor) override;
+    Result<std::optional<PatientView>> find_patient(std::string_view patient_id) override;
+    Result<std::vector<PatientView>> patients(const Principal& principal) override;
+    Result<std::vector<ConversationView>> conversations(std::string_view patient_id) override;
+    Result<std::vector<MessageView>> messages(std::string_view conversation_id) override;
+    Result<std::vector<FlagView>> open_flags(const Principal& principal) override;
+    Result<std::vector<PlanView>> plans(std::string_view patient_id) override;
+
+    /// Schema version of the open file (after migrations). Any thread.
+    int schema_version() const noexcept;
+
+    struct Impl;
+
+private:
+    explicit SqlcipherStore(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tandem

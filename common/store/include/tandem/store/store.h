@@ -1,0 +1,145 @@
+#pragma once
+// The Store interface: the clinic's append-only event log and the views derived from it.
+// Shaped so a PostgreSQL implementation can follow SqlcipherStore: no SQLite types, no SQL,
+// sequence numbers and cursors are plain integers, visibility is decided inside the store.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tandem/domain/error.h"
+#include "tandem/store/event.h"
+
+namespace tandem {
+
+/// Who is reading. Roles come from the authenticated session, never from the client's word.
+struct Principal {
+    std::string clinician_id;
+    bool therapist = false;
+    bool supervisor = false;
+    bool admin = false;
+};
+
+/// Result of one append: the event as stored, and whether it was an earlier event returned
+/// because its dedupe_key matched (nothing was appended then).
+struct AppendResult {
+    StoredEvent event;
+    bool duplicate = false;
+};
+
+/// The newest event of the log: seq 0 and genesis_hash for an empty log.
+struct ChainHead {
+    std::int64_t seq = 0;
+    std::string hash = std::string(genesis_hash);
+    bool operator==(const ChainHead&) const = default;
+};
+
+/// Outcome of verify_chain: ok, or the first sequence number where the chain breaks and why.
+struct ChainReport {
+    bool ok = true;
+    std::int64_t checked = 0;                 ///< events whose hash was recomputed
+    std::optional<std::int64_t> first_bad_seq;
+    std::string reason;                       ///< e.g. "hash mismatch", "missing event"
+};
+
+/// The patients view: one row per registered patient with its current assignment and state.
+struct PatientView {
+    std::string id;
+    std::string display_name;
+    std::optional<std::string> assigned_therapist_id;
+    bool in_crisis = false;   ///< from crisis_entered until crisis_cleared
+    bool ai_paused = false;   ///< from ai_paused until ai_resumed
+    std::int64_t last_seq = 0;
+    nlohmann::json record;    ///< the Patient record as last written
+};
+
+/// The conversations view.
+struct ConversationView {
+    std::string id;
+    std::string patient_id;
+    std::string started_at;
+    std::optional<std::string> ended_at;
+    nlohmann::json record;
+};
+
+/// The messages view: each Message with its current state (delivered, held, withheld).
+struct MessageView {
+    std::string id;
+    std::string conversation_id;
+    std::string patient_id;
+    std::string sender;
+    std::string state;
+    std::int64_t seq = 0;     ///< the message_appended event
+    nlohmann::json record;    ///< the Message record with state (and text, if released edited) updated
+};
+
+/// The flags view (open_flags lists those not resolved).
+struct FlagView {
+    std::string id;
+    std::string patient_id;
+    std::string status;
+    std::string severity;
+    int escalation_level = 0;
+    std::string sla_deadline;
+    std::int64_t last_seq = 0;
+    nlohmann::json record;    ///< the Flag record with status, notes and decisions merged in
+};
+
+/// The plan versions view.
+struct PlanView {
+    std::string id;
+    std::string patient_id;
+    std::int64_t version = 0;
+    std::string status;
+    nlohmann::json record;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    /// Appends one event and returns once it is durable (survives kill -9 and power loss), with its
+    /// seq and hash; views are updated in the same transaction. A dedupe_key seen before returns the
+    /// first event with duplicate=true. Errors: invalid_argument (payload lacks a field a view
+    /// needs; nothing appended), storage. Any thread; concurrent calls are committed together.
+    virtual Result<AppendResult> append(NewEvent event) = 0;
+
+    /// Appends all events atomically (all or none) in order with consecutive seqs, durable on
+    /// return. Errors and threads as append.
+    virtual Result<std::vector<AppendResult>> append_batch(std::vector<NewEvent> events) = 0;
+
+    /// Up to `limit` events with seq > after_seq that `principal` may see, in seq order: supervisor
+    /// every event; therapist events of patients assigned to them now; admin events without a
+    /// patient; everyone their own events (actor clinician with their id). Resume with the last
+    /// returned seq. Errors: storage. Any thread.
+    virtual Result<std::vector<StoredEvent>> read_after(std::int64_t after_seq, const Principal& principal,
+                                                        std::size_t limit) = 0;
+
+    /// The newest event's seq and hash. Errors: storage. Any thread.
+    virtual Result<ChainHead> head() = 0;
+
+    /// Recomputes every hash from seq 1 and checks seqs are gapless, links match and the log reaches
+    /// the stored head checkpoint and `anchor` (a head recorded elsewhere, if given). A broken chain is
+    /// a report with ok=false, not an error; errors are storage only. Any thread.
+    virtual Result<ChainReport> verify_chain(const std::optional<ChainHead>& anchor) = 0;
+
+    /// One patient from the patients view, nullopt if unknown. Errors: storage. Any thread.
+    virtual Result<std::optional<PatientView>> find_patient(std::string_view patient_id) = 0;
+    /// Patients `principal` may see (supervisor all, therapist assigned ones), by id. Any thread.
+    virtual Result<std::vector<PatientView>> patients(const Principal& principal) = 0;
+    /// A patient's conversations, oldest first. Errors: storage. Any thread.
+    virtual Result<std::vector<ConversationView>> conversations(std::string_view patient_id) = 0;
+    /// A conversation's messages in seq order. Errors: storage. Any thread.
+    virtual Result<std::vector<MessageView>> messages(std::string_view conversation_id) = 0;
+    /// Flags not yet resolved that `principal` may see, oldest first. Errors: storage. Any thread.
+    virtual Result<std::vector<FlagView>> open_flags(const Principal& principal) = 0;
+    /// Every plan version of a patient, by version. Errors: storage. Any thread.
+    virtual Result<std::vector<PlanView>> plans(std::string_view patient_id) = 0;
+};
+
+}  // namespace tandem

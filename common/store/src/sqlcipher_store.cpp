@@ -1,0 +1,645 @@
+#include "tandem/store/sqlcipher_store.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "migrations.h"
+#include "projections.h"
+#include "sqlite.h"
+#include "tandem/crypto/random.h"
+#include "tandem/crypto/secret_buffer.h"
+
+namespace tandem {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t raw_key_size = 32;
+
+std::string now_utc() {
+    const auto now = std::chrono::system_clock::now();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    return buf;
+}
+
+std::string new_uuid() {
+    auto b = random_bytes(16);
+    b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
+    b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+    const auto hex = to_hex(std::span<const std::uint8_t>(b));
+    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+           hex.substr(20);
+}
+
+bool valid_id(std::string_view id) {
+    if (id.empty() || id.size() > 64) return false;
+    for (char c : id) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                        c == '.' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+Result<void> check_new_event(const NewEvent& e) {
+    if (!e.id.empty() && !valid_id(e.id)) return fail(ErrorCode::invalid_argument, "must be 1 to 64 of [A-Za-z0-9_.-]", "id");
+    if (e.patient_id && !valid_id(*e.patient_id)) {
+        return fail(ErrorCode::invalid_argument, "must be 1 to 64 of [A-Za-z0-9_.-]", "patient_id");
+    }
+    if (e.actor.id && !valid_id(*e.actor.id)) {
+        return fail(ErrorCode::invalid_argument, "must be 1 to 64 of [A-Za-z0-9_.-]", "actor.id");
+    }
+    if (!e.time.empty() && (e.time.size() != 24 || e.time[10] != 'T' || e.time.back() != 'Z')) {
+        return fail(ErrorCode::invalid_argument, "must be UTC like 2026-11-26T03:06:19.123Z", "time");
+    }
+    if (!e.payload.is_object()) return fail(ErrorCode::invalid_argument, "must be a JSON object", "payload");
+    if (e.dedupe_key && e.dedupe_key->empty()) return fail(ErrorCode::invalid_argument, "must not be empty", "dedupe_key");
+    return {};
+}
+
+// What the file's first bytes say, before any key is tried: lets a plain SQLite file or a file
+// that cannot be a SQLCipher database be named as such instead of as a wrong key.
+Result<void> precheck_file(const std::string& name, bool encrypted) {
+    struct stat st {};
+    if (::stat(name.c_str(), &st) != 0) return {};  // new file
+    if (!S_ISREG(st.st_mode)) return fail(ErrorCode::not_a_database, name + " is not a regular file");
+    if (st.st_size == 0) return {};
+    char header[16] = {};
+    std::ifstream in(name, std::ios::binary);
+    in.read(header, sizeof header);
+    const bool plain_sqlite = in.gcount() == 16 && std::memcmp(header, "SQLite format 3", 16) == 0;
+    if (encrypted) {
+        if (plain_sqlite) {
+            return fail(ErrorCode::not_a_database, name + " is an unencrypted SQLite database, not a Tandem store");
+        }
+        // A SQLCipher file is whole 4 KiB pages; anything else was never one (a text file, a
+        // truncated copy). A page-aligned file of random bytes cannot be told from a wrong key.
+        if (st.st_size % 4096 != 0) return fail(ErrorCode::not_a_database, name + " is not a Tandem store");
+    } else if (!plain_sqlite) {
+        return fail(ErrorCode::not_a_database, name + " is not an unencrypted SQLite database (encrypted? give its key)");
+    }
+    return {};
+}
+
+// Opens one connection, keys it and proves the key by reading the schema. Nothing is written
+// before that read succeeds, so a wrong key leaves the file as it was.
+Result<sqlite::Db> open_connection(const std::string& name, std::span<const std::byte> key, StoreKeyKind kind,
+                                   bool create) {
+    auto db = sqlite::Db::open(name, create);
+    if (!db) return std::unexpected(db.error());
+    if (kind != StoreKeyKind::unencrypted) {
+        int rc = SQLITE_OK;
+        if (kind == StoreKeyKind::raw_key) {
+            // SQLCipher's raw-key form x'<64 hex>' skips PBKDF2; built in a self-wiping buffer
+            // rather than a std::string, which would leave the hex key on the heap.
+            static constexpr char digits[] = "0123456789abcdef";
+            SecretBuffer text(3 + 2 * key.size());
+            auto out = text.mutable_bytes();
+            out[0] = std::byte{'x'};
+            out[1] = std::byte{'\''};
+            for (std::size_t i = 0; i < key.size(); ++i) {
+                const auto b = static_cast<unsigned>(key[i]);
+                out[2 + 2 * i] = static_cast<std::byte>(digits[b >> 4]);
+                out[3 + 2 * i] = static_cast<std::byte>(digits[b & 0x0f]);
+            }
+            out[out.size() - 1] = std::byte{'\''};
+            rc = sqlite3_key(db->get(), text.bytes().data(), static_cast<int>(text.size()));
+        } else {
+            rc = sqlite3_key(db->get(), key.data(), static_cast<int>(key.size()));
+        }
+        if (rc != SQLITE_OK) return std::unexpected(sqlite::make_error(db->get(), rc, "cannot set key"));
+        if (auto r = db->exec("PRAGMA cipher_page_size = 4096", "cannot set cipher page size"); !r) {
+            return std::unexpected(r.error());
+        }
+    }
+    const int rc = sqlite3_exec(db->get(), "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+        if ((rc & 0xff) == SQLITE_NOTADB) {
+            if (kind == StoreKeyKind::unencrypted) return fail(ErrorCode::not_a_database, name + " is not a Tandem store");
+            return fail(ErrorCode::wrong_key, "the key does not open " + name +
+                                                  " (wrong key or passphrase, or not a Tandem store)");
+        }
+        return std::unexpected(sqlite::make_error(db->get(), rc, "cannot read"));
+    }
+    auto cipher = db->query_text("PRAGMA cipher_version", "cannot read cipher version");
+    if (!cipher) return std::unexpected(cipher.error());
+    if (!*cipher || (*cipher)->empty() || (**cipher)[0] != '4') {
+        return fail(ErrorCode::storage, "SQLCipher 4 is required; this process has " +
+                                            (*cipher ? **cipher : std::string("plain SQLite")));
+    }
+    if (auto r = db->exec("PRAGMA busy_timeout = 10000", "cannot set busy timeout"); !r) return std::unexpected(r.error());
+    return db;
+}
+
+Error wrap(Error e, const std::string& name) {
+    if (e.message.find(name) == std::string::npos) e.message += " [" + name + "]";
+    return e;
+}
+
+// A queued append: one append() call or one append_batch(); the writer thread commits many of
+// these in one transaction and then wakes every caller.
+struct Request {
+    std::vector<NewEvent> events;
+    std::promise<Result<std::vector<AppendResult>>> done;
+};
+
+}  // namespace
+
+struct SqlcipherStore::Impl {
+    std::string name;
+    SqlcipherStoreOptions options;
+    int schema_version = 0;
+
+    // Writer thread only (after open).
+    sqlite::Db writer;
+    std::unique_ptr<Projector> projector;
+    sqlite::Stmt insert_event;
+    sqlite::Stmt find_dedupe;
+    sqlite::Stmt select_by_seq;
+    sqlite::Stmt update_head_seq;
+    sqlite::Stmt update_head_hash;
+    ChainHead head_state;
+
+    // Readers share one connection, one at a time. A pool was rejected for now: reads are short
+    // and WAL keeps them from ever waiting on the writer.
+    std::mutex reader_mutex;
+    sqlite::Db reader;
+
+    std::mutex queue_mutex;
+    std::condition_variable queue_cv;
+    std::deque<std::unique_ptr<Request>> queue;
+    bool stopping = false;
+    std::thread thread;
+
+    Result<void> prepare_writer();
+    void run();
+    void commit_group(std::vector<std::unique_ptr<Request>>& group);
+    Result<std::vector<AppendResult>> apply_request(Request& request);
+    Result<AppendResult> apply_event(NewEvent& event);
+    Result<std::vector<AppendResult>> submit(std::vector<NewEvent> events);
+};
+
+Result<void> SqlcipherStore::Impl::prepare_writer() {
+    auto prep = [&](sqlite::Stmt& s, std::string_view sql) -> Result<void> {
+        auto r = sqlite::Stmt::prepare(writer, sql);
+        if (!r) return std::unexpected(r.error());
+        s = std::move(*r);
+        return {};
+    };
+    if (auto r = prep(insert_event,
+                      "INSERT INTO events(seq, id, type, time, patient_id, actor_kind, actor_id, payload, prev_hash, "
+                      "hash, dedupe_key) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+        !r)
+        return r;
+    if (auto r = prep(find_dedupe, std::string("SELECT ") + event_columns + " FROM events WHERE dedupe_key=?1"); !r) {
+        return r;
+    }
+    if (auto r = prep(select_by_seq, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"); !r) return r;
+    if (auto r = prep(update_head_seq, "UPDATE meta SET value=?1 WHERE key='head_seq'"); !r) return r;
+    if (auto r = prep(update_head_hash, "UPDATE meta SET value=?1 WHERE key='head_hash'"); !r) return r;
+    projector = std::make_unique<Projector>(writer);
+    select_by_seq.reset();
+    if (select_by_seq.step() == SQLITE_ROW) {
+        head_state.seq = select_by_seq.column_int(0);
+        head_state.hash = select_by_seq.column_text(1);
+    }
+    select_by_seq.reset();
+    return {};
+}
+
+Result<AppendResult> SqlcipherStore::Impl::apply_event(NewEvent& ne) {
+    if (ne.dedupe_key) {
+        find_dedupe.reset();
+        find_dedupe.bind(1, std::string_view(*ne.dedupe_key));
+        const int rc = find_dedupe.step();
+        if (rc == SQLITE_ROW) {
+            auto first = read_event_row(find_dedupe);
+            find_dedupe.reset();
+            if (!first) return std::unexpected(first.error());
+            return AppendResult{std::move(*first), true};
+        }
+        find_dedupe.reset();
+        if (rc != SQLITE_DONE) return std::unexpected(sqlite::make_error(writer.get(), rc, "cannot look up dedupe_key"));
+    }
+    StoredEvent e;
+    e.seq = head_state.seq + 1;
+    e.id = ne.id.empty() ? new_uuid() : std::move(ne.id);
+    e.type = ne.type;
+    e.time = ne.time.empty() ? now_utc() : std::move(ne.time);
+    e.patient_id = std::move(ne.patient_id);
+    e.actor = std::move(ne.actor);
+    e.payload = std::move(ne.payload);
+    e.prev_hash = head_state.hash;
+    e.hash = event_hash(e.prev_hash, canonical_bytes(e));
+
+    insert_event.reset();
+    insert_event.bind(1, e.seq);
+    insert_event.bind(2, std::string_view(e.id));
+    insert_event.bind(3, to_string(e.type));
+    insert_event.bind(4, std::string_view(e.time));
+    insert_event.bind(5, e.patient_id);
+    insert_event.bind(6, to_string(e.actor.kind));
+    insert_event.bind(7, e.actor.id);
+    insert_event.bind(8, std::string_view(e.payload.dump()));
+    insert_event.bind(9, std::string_view(e.prev_hash));
+    insert_event.bind(10, std::string_view(e.hash));
+    insert_event.bind(11, ne.dedupe_key);
+    if (auto r = insert_event.run("cannot append event"); !r) return std::unexpected(r.error());
+    if (auto r = projector->apply(e); !r) return std::unexpected(r.error());
+    head_state = ChainHead{e.seq, e.hash};
+    return AppendResult{std::move(e), false};
+}
+
+Result<std::vector<AppendResult>> SqlcipherStore::Impl::apply_request(Request& request) {
+    std::vector<AppendResult> out;
+    out.reserve(request.events.size());
+    for (auto& ne : request.events) {
+        auto r = apply_event(ne);
+        if (!r) return std::unexpected(r.error());
+        out.push_back(std::move(*r));
+    }
+    return out;
+}
+
+void SqlcipherStore::Impl::commit_group(std::vector<std::unique_ptr<Request>>& group) {
+    std::vector<Result<std::vector<AppendResult>>> results;
+    results.reserve(group.size());
+    const ChainHead start = head_state;
+    auto fail_all = [&](const Error& error) {
+        head_state = start;
+        for (auto& request : group) request->done.set_value(std::unexpected(error));
+    };
+    auto tx = sqlite::Transaction::begin(writer);
+    if (!tx) return fail_all(tx.error());
+    for (auto& request : group) {
+        // Each caller's events succeed or fail together without sinking the others in the group.
+        const ChainHead before = head_state;
+        auto sp = sqlite::Savepoint::begin(writer);
+        if (!sp) return fail_all(sp.error());
+        auto r = apply_request(*request);
+        if (r) {
+            if (auto rel = sp->release(); !rel) return fail_all(rel.error());
+        } else {
+            head_state = before;  // the savepoint's destructor rolls the rows back
+        }
+        results.push_back(std::move(r));
+    }
+    if (head_state.seq != start.seq) {
+        update_head_seq.reset();
+        update_head_seq.bind(1, std::string_view(std::to_string(head_state.seq)));
+        update_head_hash.reset();
+        update_head_hash.bind(1, std::string_view(head_state.hash));
+        if (auto r = update_head_seq.run("cannot record head"); !r) return fail_all(r.error());
+        if (auto r = update_head_hash.run("cannot record head"); !r) return fail_all(r.error());
+    }
+    if (auto r = tx->commit(); !r) return fail_all(r.error());
+    for (std::size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(results[i]));
+}
+
+void SqlcipherStore::Impl::run() {
+    std::vector<std::unique_ptr<Request>> group;
+    for (;;) {
+        {
+            std::unique_lock lock(queue_mutex);
+            queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
+            if (queue.empty()) return;  // stopping, and every queued append is done
+            // Take everything waiting, up to the batch cap: while one group commits (fsync), the
+            // next group queues up, which is where group commit gets its throughput.
+            std::size_t events = 0;
+            while (!queue.empty() && (group.empty() || events + queue.front()->events.size() <= options.max_batch_events)) {
+                events += queue.front()->events.size();
+                group.push_back(std::move(queue.front()));
+                queue.pop_front();
+            }
+        }
+        commit_group(group);
+        group.clear();
+    }
+}
+
+Result<std::vector<AppendResult>> SqlcipherStore::Impl::submit(std::vector<NewEvent> events) {
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        if (auto r = check_new_event(events[i]); !r) {
+            auto e = r.error();
+            if (events.size() > 1) e.field = "[" + std::to_string(i) + "]." + e.field;
+            return std::unexpected(std::move(e));
+        }
+    }
+    auto request = std::make_unique<Request>();
+    request->events = std::move(events);
+    auto future = request->done.get_future();
+    {
+        std::lock_guard lock(queue_mutex);
+        if (stopping) return fail(ErrorCode::unavailable, "store " + name + " is closing");
+        queue.push_back(std::move(request));
+    }
+    queue_cv.notify_one();
+    return future.get();
+}
+
+SqlcipherStore::SqlcipherStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SqlcipherStore::~SqlcipherStore() {
+    {
+        std::lock_guard lock(impl_->queue_mutex);
+        impl_->stopping = true;
+    }
+    impl_->queue_cv.notify_all();
+    if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+Result<std::unique_ptr<SqlcipherStore>> SqlcipherStore::open(const std::filesystem::path& path,
+                                                             std::span<const std::byte> key,
+                                                             const SqlcipherStoreOptions& options) {
+    const std::string name = path.string();
+    const bool encrypted = options.key_kind != StoreKeyKind::unencrypted;
+    if (encrypted && key.empty()) return fail(ErrorCode::invalid_argument, "an encrypted store needs a key", "key");
+    if (options.key_kind == StoreKeyKind::raw_key && key.size() != raw_key_size) {
+        return fail(ErrorCode::invalid_argument, "a raw store key is 32 bytes", "key");
+    }
+    if (auto r = precheck_file(name, encrypted); !r) return std::unexpected(r.error());
+
+    auto impl = std::make_unique<Impl>();
+    impl->name = name;
+    impl->options = options;
+    if (impl->options.max_batch_events == 0) impl->options.max_batch_events = 1;
+
+    auto writer = open_connection(name, key, options.key_kind, true);
+    if (!writer) return std::unexpected(wrap(writer.error(), name));
+    impl->writer = std::move(*writer);
+    if (auto checked = check_store(impl->writer, name); !checked) return std::unexpected(wrap(checked.error(), name));
+    // WAL: readers never block the writer. synchronous=FULL: with WAL, NORMAL skips the fsync at
+    // each commit, so a power cut could lose acknowledged events; FULL fsyncs the WAL per commit,
+    // and group commit shares that fsync among every append waiting at the time.
+    auto mode = impl->writer.query_text("PRAGMA journal_mode = WAL", "cannot set WAL mode");
+    if (!mode) return std::unexpected(wrap(mode.error(), name));
+    if (!*mode || **mode != "wal") return fail(ErrorCode::storage, name + ": WAL mode refused");
+    if (auto r = impl->writer.exec("PRAGMA synchronous = FULL", "cannot set synchronous"); !r) {
+        return std::unexpected(wrap(r.error(), name));
+    }
+    auto version = migrate(impl->writer, name);
+    if (!version) return std::unexpected(wrap(version.error(), name));
+    impl->schema_version = *version;
+    if (auto r = impl->prepare_writer(); !r) return std::unexpected(wrap(r.error(), name));
+
+    auto reader = open_connection(name, key, options.key_kind, false);
+    if (!reader) return std::unexpected(wrap(reader.error(), name));
+    impl->reader = std::move(*reader);
+    if (auto r = impl->reader.exec("PRAGMA query_only = ON", "cannot make reader read-only"); !r) {
+        return std::unexpected(wrap(r.error(), name));
+    }
+
+    auto* raw = impl.get();
+    impl->thread = std::thread([raw] { raw->run(); });
+    return std::unique_ptr<SqlcipherStore>(new SqlcipherStore(std::move(impl)));
+}
+
+int SqlcipherStore::schema_version() const noexcept { return impl_->schema_version; }
+
+Result<AppendResult> SqlcipherStore::append(NewEvent event) {
+    std::vector<NewEvent> one;
+    one.push_back(std::move(event));
+    auto r = impl_->submit(std::move(one));
+    if (!r) return std::unexpected(r.error());
+    return std::move(r->front());
+}
+
+Result<std::vector<AppendResult>> SqlcipherStore::append_batch(std::vector<NewEvent> events) {
+    if (events.empty()) return std::vector<AppendResult>{};
+    return impl_->submit(std::move(events));
+}
+
+Result<std::vector<StoredEvent>> SqlcipherStore::read_after(std::int64_t after_seq, const Principal& principal,
+                                                            std::size_t limit) {
+    // Visibility lives in the WHERE clause, so an event a principal may not see never leaves
+    // SQLite; the therapist's patient set is read from the patients view at query time, which is
+    // what "as of the current assignment" means.
+    static const std::string sql = std::string("SELECT ") + event_columns +
+                                   " FROM events WHERE seq > ?1 AND ("
+                                   " ?2 = 1"
+                                   " OR (?3 = 1 AND patient_id IN (SELECT id FROM patients WHERE assigned_therapist_id = ?5))"
+                                   " OR (?4 = 1 AND patient_id IS NULL)"
+                                   " OR (actor_kind = 'clinician' AND actor_id = ?5))"
+                                   " ORDER BY seq LIMIT ?6";
+    std::lock_guard lock(impl_->reader_mutex);
+    auto stmt = sqlite::Stmt::prepare(impl_->reader, sql);
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, after_seq);
+    stmt->bind(2, std::int64_t{principal.supervisor ? 1 : 0});
+    stmt->bind(3, std::int64_t{principal.therapist ? 1 : 0});
+    stmt->bind(4, std::int64_t{principal.admin ? 1 : 0});
+    stmt->bind(5, std::string_view(principal.clinician_id));
+    stmt->bind(6, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    std::vector<StoredEvent> out;
+    int rc = SQLITE_ROW;
+    while ((rc = stmt->step()) == SQLITE_ROW) {
+        auto e = read_event_row(*stmt);
+        if (!e) return fail(ErrorCode::storage, "event " + std::to_string(stmt->column_int(0)) + " in " + impl_->name +
+                                                    " is unreadable: " + e.error().describe());
+        out.push_back(std::move(*e));
+    }
+    if (rc != SQLITE_DONE) return std::unexpected(sqlite::make_error(impl_->reader.get(), rc, "cannot read events"));
+    return out;
+}
+
+Result<ChainHead> SqlcipherStore::head() {
+    std::lock_guard lock(impl_->reader_mutex);
+    auto stmt = sqlite::Stmt::prepare(impl_->reader, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
+    if (!stmt) return std::unexpected(stmt.error());
+    const int rc = stmt->step();
+    if (rc == SQLITE_DONE) return ChainHead{};
+    if (rc != SQLITE_ROW) return std::unexpected(sqlite::make_error(impl_->reader.get(), rc, "cannot read head"));
+    return ChainHead{stmt->column_int(0), stmt->column_text(1)};
+}
+
+Result<ChainReport> SqlcipherStore::verify_chain(const std::optional<ChainHead>& anchor) {
+    std::lock_guard lock(impl_->reader_mutex);
+    // One read transaction for the scan and the checkpoint, so a concurrent append cannot make
+    // them disagree.
+    if (auto r = impl_->reader.exec("BEGIN", "cannot begin read"); !r) return std::unexpected(r.error());
+    struct EndRead {
+        sqlite::Db& db;
+        ~EndRead() { sqlite3_exec(db.get(), "COMMIT", nullptr, nullptr, nullptr); }
+    } end_read{impl_->reader};
+
+    ChainReport report;
+    auto broken = [&](std::int64_t seq, std::string reason) {
+        report.ok = false;
+        report.first_bad_seq = seq;
+        report.reason = std::move(reason);
+        return report;
+    };
+    auto stmt = sqlite::Stmt::prepare(impl_->reader, std::string("SELECT ") + event_columns + " FROM events ORDER BY seq");
+    if (!stmt) return std::unexpected(stmt.error());
+    std::int64_t expected = 1;
+    std::string prev(genesis_hash);
+    std::optional<std::string> anchor_hash_seen;
+    int rc = SQLITE_ROW;
+    while ((rc = stmt->step()) == SQLITE_ROW) {
+        const std::int64_t seq = stmt->column_int(0);
+        if (seq != expected) return broken(expected, "missing event (seq " + std::to_string(expected) + " absent)");
+        auto e = read_event_row(*stmt);
+        if (!e) return broken(seq, "unreadable event: " + e.error().describe());
+        if (e->prev_hash != prev) return broken(seq, "prev_hash does not match the previous event's hash");
+        if (event_hash(e->prev_hash, canonical_bytes(*e)) != e->hash) return broken(seq, "hash mismatch: event altered");
+        if (anchor && seq == anchor->seq) anchor_hash_seen = e->hash;
+        prev = e->hash;
+        ++report.checked;
+        ++expected;
+    }
+    if (rc != SQLITE_DONE) return std::unexpected(sqlite::make_error(impl_->reader.get(), rc, "cannot read events"));
+    const std::int64_t last = expected - 1;
+
+    auto head_seq = impl_->reader.query_text("SELECT value FROM meta WHERE key='head_seq'", "cannot read head");
+    auto head_hash = impl_->reader.query_text("SELECT value FROM meta WHERE key='head_hash'", "cannot read head");
+    if (!head_seq) return std::unexpected(head_seq.error());
+    if (!head_hash) return std::unexpected(head_hash.error());
+    if (!*head_seq || !*head_hash) return broken(last + 1, "head checkpoint missing");
+    const std::int64_t checkpoint = std::strtoll((*head_seq)->c_str(), nullptr, 10);
+    if (checkpoint > last) return broken(last + 1, "log ends at " + std::to_string(last) + " before its recorded head " +
+                                                       std::to_string(checkpoint) + ": tail truncated");
+    if (checkpoint < last) return broken(checkpoint + 1, "events after the recorded head");
+    if (last > 0 && **head_hash != prev) return broken(last, "newest event differs from the recorded head");
+
+    if (anchor && anchor->seq > 0) {
+        if (anchor->seq > last) return broken(last + 1, "log ends before the given anchor: tail truncated");
+        if (anchor_hash_seen != anchor->hash) return broken(anchor->seq, "event differs from the given anchor");
+    }
+    return report;
+}
+
+namespace {
+
+PatientView read_patient(const sqlite::Stmt& s) {
+    PatientView p;
+    p.id = s.column_text(0);
+    p.display_name = s.column_text(1);
+    p.assigned_therapist_id = s.column_optional_text(2);
+    p.in_crisis = s.column_int(3) != 0;
+    p.ai_paused = s.column_int(4) != 0;
+    p.last_seq = s.column_int(5);
+    p.record = json::parse(s.column_view(6), nullptr, false);
+    return p;
+}
+
+constexpr const char* patient_columns = "id, display_name, assigned_therapist_id, in_crisis, ai_paused, last_seq, record";
+
+template <class T, class Read>
+Result<std::vector<T>> collect(sqlite::Stmt& stmt, Read read) {
+    std::vector<T> out;
+    int rc = SQLITE_ROW;
+    while ((rc = stmt.step()) == SQLITE_ROW) out.push_back(read(stmt));
+    if (rc != SQLITE_DONE) return std::unexpected(sqlite::make_error(stmt.db(), rc, "cannot read view"));
+    return out;
+}
+
+}  // namespace
+
+Result<std::optional<PatientView>> SqlcipherStore::find_patient(std::string_view patient_id) {
+    std::lock_guard lock(impl_->reader_mutex);
+    auto stmt = sqlite::Stmt::prepare(impl_->reader, std::string("SELECT ") + patient_columns + " FROM patients WHERE id=?1");
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, patient_id);
+    auto rows = collect<PatientView>(*stmt, read_patient);
+    if (!rows) return std::unexpected(rows.error());
+    if (rows->empty()) return std::optional<PatientView>{};
+    return std::optional<PatientView>(std::move(rows->front()));
+}
+
+Result<std::vector<PatientView>> SqlcipherStore::patients(const Principal& principal) {
+    std::lock_guard lock(impl_->reader_mutex);
+    auto stmt = sqlite::Stmt::prepare(impl_->reader, std::string("SELECT ") + patient_columns +
+                                                         " FROM patients WHERE ?1 = 1 OR (?2 = 1 AND "
+                                                         "assigned_therapist_id = ?3) ORDER BY id");
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, std::int64_t{principal.supervisor ? 1 : 0});
+    stmt->bind(2, std::int64_t{principal.therapist ? 1 : 0});
+    stmt->bind(3, std::string_view(principal.clinician_id));
+    return collect<PatientView>(*stmt, read_patient);
+}
+
+Result<std::vector<ConversationView>> SqlcipherStore::conversations(std::string_view patient_id) {
+    std::lock_guard lock(impl_->reader_mutex);
+    auto stmt = sqlite::Stmt::prepare(impl_->reader,
+                                      "SELECT id, patient_id, started_at, ended_at, record FROM conversations "
+                                      "WHERE patient_id=?1 ORDER BY started_at, id");
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, patient_id);
+    return collect<ConversationView>(*stmt, [](const sqlite::Stmt& s) {
+        return ConversationView{s.column_text(0), s.column_text(1), s.column_text(2), s.column_optional_text(3),
+                                json::parse(s.column_view(4), nullptr, false)};
+    });
+}
+
+Result<std::vector<MessageView>> SqlcipherStore::messages(std::string_view conversation_id) {
+    std::lock_guard lock(impl_->reader_mutex);
+    auto stmt = sqlite::Stmt::prepare(impl_->reader,
+                                      "SELECT m.id, m.conversation_id, m.patient_id, m.sender, m.state, m.seq, "
+                                      "m.edited_text, e.payload FROM messages m JOIN events e ON e.seq = m.seq "
+                                      "WHERE m.conversation_id=?1 ORDER BY m.seq");
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, conversation_id);
+    return collect<MessageView>(*stmt, [](const sqlite::Stmt& s) {
+        MessageView m{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
+                      s.column_int(5), json::parse(s.column_view(7), nullptr, false)};
+        if (m.record.is_object()) {
+            m.record["state"] = m.state;
+            if (auto edited = s.column_optional_text(6)) m.record["text"] = *edited;
+        }
+        return m;
+    });
+}
+
+Result<std::vector<FlagView>> SqlcipherStore::open_flags(const Principal& principal) {
+    std::lock_guard lock(impl_->reader_mutex);
+    auto stmt = sqlite::Stmt::prepare(
+        impl_->reader,
+        "SELECT id, patient_id, status, severity, escalation_level, sla_deadline, last_seq, record FROM flags "
+        "WHERE status <> 'resolved' AND (?1 = 1 OR (?2 = 1 AND patient_id IN "
+        "(SELECT id FROM patients WHERE assigned_therapist_id = ?3))) ORDER BY opened_seq");
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, std::int64_t{principal.supervisor ? 1 : 0});
+    stmt->bind(2, std::int64_t{principal.therapist ? 1 : 0});
+    stmt->bind(3, std::string_view(principal.clinician_id));
+    return collect<FlagView>(*stmt, [](const sqlite::Stmt& s) {
+        return FlagView{s.column_text(0),
+                        s.column_text(1),
+                        s.column_text(2),
+                        s.column_text(3),
+                        static_cast<int>(s.column_int(4)),
+                        s.column_text(5),
+                        s.column_int(6),
+                        json::parse(s.column_view(7), nullptr, false)};
+    });
+}
+
+Result<std::vector<PlanView>> SqlcipherStore::plans(std::string_view patient_id) {
+    std::lock_guard lock(impl_->reader_mutex);
+    auto stmt = sqlite::Stmt::prepare(
+        impl_->reader, "SELECT id, patient_id, version, status, record FROM plans WHERE patient_id=?1 ORDER BY version, id");
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, patient_id);
+    return collect<PlanView>(*stmt, [](const sqlite::Stmt& s) {
+        return PlanView{s.column_text(0), s.column_text(1), s.column_int(2), s.column_text(3),
+                        json::parse(s.column_view(4), nullptr, false)};
+    });
+}
+
+}  // namespace tandem
