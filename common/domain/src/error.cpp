@@ -19,6 +19,7 @@ std::string_view to_string(ErrorCode code) noexcept {
         case ErrorCode::timeout: return "timeout";
         case ErrorCode::unavailable: return "unavailable";
         case ErrorCode::internal: return "internal";
+        case ErrorCode::too_large: return "too_large";
     }
     return "internal";
 }

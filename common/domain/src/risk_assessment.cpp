@@ -1,4 +1,5 @@
 #include "tandem/domain/risk_assessment.h"
+#include "tandem/domain/records.h"
 
 #include <array>
 #include <utility>
@@ -56,6 +57,19 @@ std::string_view to_string(RiskCategory category) noexcept { return name_of(kCat
 std::optional<Severity> parse_severity(std::string_view name) noexcept { return value_of(kSeverityNames, name); }
 std::optional<RiskCategory> parse_risk_category(std::string_view name) noexcept {
     return value_of(kCategoryNames, name);
+}
+
+}  // namespace tandem
+
+namespace tandem {
+
+template <>
+std::optional<Severity> from_string<Severity>(std::string_view name) noexcept {
+    return parse_severity(name);
+}
+template <>
+std::optional<RiskCategory> from_string<RiskCategory>(std::string_view name) noexcept {
+    return parse_risk_category(name);
 }
 
 }  // namespace tandem

@@ -23,6 +23,7 @@ enum class ErrorCode {
     timeout,
     unavailable,        ///< a dependency (LLM, bridge) is down
     internal,
+    too_large,          ///< input over a configured size or nesting limit; refused unread
 };
 
 /// Names an ErrorCode in snake_case, as it appears on the wire ("wrong_key"). Any thread.
@@ -35,6 +36,8 @@ struct Error {
 
     /// "field: message" or just "message". Any thread.
     std::string describe() const;
+
+    bool operator==(const Error&) const = default;
 };
 
 template <class T>
