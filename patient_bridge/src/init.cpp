@@ -6,6 +6,8 @@
 
 #include "tandem/bridge/config.h"
 #include "tandem/bridge/tls_identity.h"
+#include "tandem/crypto/key_file.h"
+#include "tandem/store/sqlcipher_store.h"
 
 namespace tandem::bridge {
 namespace {
@@ -49,6 +51,15 @@ Result<InitResult> init_data_dir(const InitOptions& options) {
     BridgeConfig config;
     if (auto r = write_file_exclusive(out.config_file, render_config(config), 0600); !r)
         return std::unexpected(r.error());
+    out.store_key_file = options.data_dir / "store.key";
+    out.store_file = options.data_dir / "tandem.db";
+    if (auto r = create_key_file(out.store_key_file); !r) return std::unexpected(r.error());
+    {
+        auto key = load_key_file(out.store_key_file);
+        if (!key) return std::unexpected(key.error());
+        auto store = SqlcipherStore::open(out.store_file, key->bytes());  // creates and migrates
+        if (!store) return std::unexpected(store.error());
+    }
     auto fp = certificate_fingerprint(out.cert_file);
     if (!fp) return std::unexpected(fp.error());
     out.fingerprint = *fp;

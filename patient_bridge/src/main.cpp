@@ -1,6 +1,7 @@
 // tandem-bridge: the clinic's server. Subcommands: init, serve, config. Errors go to stderr
 // with exit status 1 (2 for bad usage); logs are JSON lines on stderr.
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -14,7 +15,10 @@
 #include "tandem/bridge/log.h"
 #include "tandem/bridge/metrics.h"
 #include "tandem/bridge/patient_endpoint.h"
+#include "tandem/bridge/patient_service.h"
 #include "tandem/bridge/server.h"
+#include "tandem/crypto/key_file.h"
+#include "tandem/store/sqlcipher_store.h"
 
 namespace {
 
@@ -28,6 +32,8 @@ constexpr const char* kUsage =
     "  init     create a data dir: TLS certificate and key, config file\n"
     "  serve    run the bridge in the foreground (systemd Type=simple); SIGTERM stops it cleanly\n"
     "  config   print the documented config keys (config --help)\n"
+    "  patient  add a patient: patient add --data-dir DIR --name NAME [--locale en-US]\n"
+    "  invite   issue a one-time invite code: invite --data-dir DIR --patient ID\n"
     "\n"
     "Run 'tandem-bridge <command> --help' for a command's options.\n";
 
@@ -51,6 +57,17 @@ constexpr const char* kServeHelp =
     "  --listen HOST:PORT   overrides listen_host and listen_port from the config\n"
     "  --config FILE        config file (default DIR/config.json)\n";
 
+constexpr const char* kPatientHelp =
+    "usage: tandem-bridge patient add --data-dir DIR --name NAME [--locale LOCALE]\n"
+    "\n"
+    "Registers a patient in the store and prints the new patient id.\n";
+
+constexpr const char* kInviteHelp =
+    "usage: tandem-bridge invite --data-dir DIR --patient ID\n"
+    "\n"
+    "Prints a one-time invite code for the patient to enter on the chat page. Only its SHA-256\n"
+    "is stored; a running bridge picks it up without a restart.\n";
+
 int usage_error(const std::string& message, const char* help) {
     std::cerr << "tandem-bridge: " << message << "\n\n" << help;
     return 2;
@@ -59,6 +76,13 @@ int usage_error(const std::string& message, const char* help) {
 int error_exit(const Error& e) {
     std::cerr << "tandem-bridge: " << to_string(e.code) << ": " << e.describe() << "\n";
     return 1;
+}
+
+// The store of a data dir, opened with its key file.
+tandem::Result<std::unique_ptr<tandem::SqlcipherStore>> open_store(const std::filesystem::path& data_dir) {
+    auto key = tandem::load_key_file(data_dir / "store.key");
+    if (!key) return std::unexpected(key.error());
+    return tandem::SqlcipherStore::open(data_dir / "tandem.db", key->bytes());
 }
 
 // Parses "--flag value" pairs; repeated flags accumulate. nullopt on a stray argument.
@@ -133,16 +157,78 @@ int cmd_serve(const std::vector<std::string>& args) {
     so.idle_timeout = config->idle_timeout;
     so.http_timeout = config->http_timeout;
 
+    auto store = open_store(data_dir);
+    if (!store) return error_exit(store.error());
+    std::unique_ptr<ChatModel> model;
+    if (config->llm.base_url.empty()) {
+        model = make_offline_companion();
+    } else {
+        auto key = read_api_key(config->llm);
+        if (!key) return error_exit(key.error());
+        model = make_openai_client(config->llm, std::move(*key));
+    }
+    // Until tandem_risk is linked: a small placeholder screen (see docs/BRIDGE.md).
+    auto screener = make_placeholder_screener();
+    PatientServiceOptions po;
+    po.crisis_resources = config->crisis_resources;
+    po.urgent_sla_minutes = config->urgent_sla_minutes;
+    po.messages_per_minute = config->rate_limit_per_minute;
+    auto service = PatientService::create(**store, *screener, *model, metrics, po);
+    if (!service) return error_exit(service.error());
+
     Server server(so, metrics);
-    // Until the turn pipeline lands (store dependency), /patient validates frames and answers ping.
-    server.add_websocket_endpoint("/patient",
-                                  std::make_shared<PatientEndpoint>(nullptr, metrics, config->rate_limit_per_minute));
+    // The endpoint's per-connection frame limit is looser than the pipeline's per-patient one:
+    // it only stops floods of pings and malformed frames.
+    server.add_websocket_endpoint("/patient", std::make_shared<PatientEndpoint>(
+                                                  *service, metrics, config->rate_limit_per_minute * 4));
     auto port = server.start();
     if (!port) return error_exit(port.error());
     log_event(LogLevel::info, "serving",
               {{"port", *port}, {"llm", config->llm.base_url.empty() ? "offline-companion" : "openai-compatible"}});
     server.wait_for_termination_signal();
+    // Order matters: no new frames, then finish queued turns (durable writes), then close the store.
     server.stop();
+    (*service)->drain();
+    return 0;
+}
+
+int cmd_patient(const std::vector<std::string>& args) {
+    if (args.empty() || args[0] != "add") return usage_error("expected 'patient add'", kPatientHelp);
+    std::string bad;
+    auto flags = parse_flags({args.begin() + 1, args.end()}, {"--data-dir", "--name", "--locale"}, bad);
+    if (!flags) return usage_error("unexpected or incomplete argument '" + bad + "'", kPatientHelp);
+    if (!flags->contains("--data-dir") || !flags->contains("--name"))
+        return usage_error("--data-dir and --name are required", kPatientHelp);
+    auto store = open_store(flags->find("--data-dir")->second);
+    if (!store) return error_exit(store.error());
+    Metrics metrics;
+    auto screener = make_placeholder_screener();
+    auto model = make_offline_companion();
+    auto service = PatientService::create(**store, *screener, *model, metrics, PatientServiceOptions{});
+    if (!service) return error_exit(service.error());
+    const auto locale = flags->contains("--locale") ? flags->find("--locale")->second : std::string("en-US");
+    auto id = (*service)->register_patient(flags->find("--name")->second, locale);
+    if (!id) return error_exit(id.error());
+    std::cout << *id << "\n";
+    return 0;
+}
+
+int cmd_invite(const std::vector<std::string>& args) {
+    std::string bad;
+    auto flags = parse_flags(args, {"--data-dir", "--patient"}, bad);
+    if (!flags) return usage_error("unexpected or incomplete argument '" + bad + "'", kInviteHelp);
+    if (!flags->contains("--data-dir") || !flags->contains("--patient"))
+        return usage_error("--data-dir and --patient are required", kInviteHelp);
+    auto store = open_store(flags->find("--data-dir")->second);
+    if (!store) return error_exit(store.error());
+    Metrics metrics;
+    auto screener = make_placeholder_screener();
+    auto model = make_offline_companion();
+    auto service = PatientService::create(**store, *screener, *model, metrics, PatientServiceOptions{});
+    if (!service) return error_exit(service.error());
+    auto code = (*service)->issue_invite(flags->find("--patient")->second);
+    if (!code) return error_exit(code.error());
+    std::cout << *code << "\n";
     return 0;
 }
 
@@ -182,6 +268,14 @@ int main(int argc, char** argv) {
             return cmd_serve(args);
         }
         if (cmd == "config") return cmd_config(args);
+        if (cmd == "patient") {
+            if (help) return std::cout << kPatientHelp, 0;
+            return cmd_patient(args);
+        }
+        if (cmd == "invite") {
+            if (help) return std::cout << kInviteHelp, 0;
+            return cmd_invite(args);
+        }
     } catch (const std::exception& e) {
         std::cerr << "tandem-bridge: internal error: " << e.what() << "\n";
         return 1;

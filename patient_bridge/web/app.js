@@ -6,9 +6,9 @@
   const store = window.localStorage;
   let ws = null;
   let backoff = 500;
-  let lastSeq = Number(store.getItem("tandem.last_seq") || 0);
+  let lastSeq = 0;  // per page: a fresh page asks for the whole conversation, a reconnect for what it missed
   const pending = new Map();   // client_msg_id -> {text, li}
-  const streaming = new Map(); // reply id -> li
+  const shown = new Set();     // message ids already on screen (resume sends history again)
 
   function uuid() {
     return ([1e7] + -1e3 + -4e3 + -8e3 + -1e11).replace(/[018]/g, (c) =>
@@ -41,14 +41,14 @@
       ul.appendChild(li);
     }
   }
-  function seen(seq) { if (seq && seq > lastSeq) { lastSeq = seq; store.setItem("tandem.last_seq", String(seq)); } }
+  function seen(seq) { if (seq && seq > lastSeq) lastSeq = seq; }
 
   function onFrame(env) {
     const p = env.payload || {};
     seen(env.seq);
     switch (env.type) {
       case "session":
-        store.setItem("tandem.device_token", p.device_token || store.getItem("tandem.device_token"));
+        if (p.device_token) store.setItem("tandem.device_token", p.device_token);
         $("redeem").hidden = true; $("chat").hidden = false; status("Connected");
         if (p.crisis) showCrisis(p.crisis);
         for (const [cid, m] of pending) ws.send(frame("send", { client_msg_id: cid, text: m.text }));
@@ -56,26 +56,19 @@
       case "ack": {
         const m = pending.get(p.client_msg_id);
         if (m) { m.li.querySelector(".meta").textContent = "Delivered"; pending.delete(p.client_msg_id); }
-        break;
-      }
-      case "ai_delta": {
-        let li = streaming.get(p.reply_id);
-        if (!li) { li = addMessage("ai", ""); streaming.set(p.reply_id, li); }
-        li.textContent += p.delta;
+        if (p.message_id) shown.add(p.message_id);
         break;
       }
       case "message": {
-        const li = streaming.get(p.id);
-        if (li) { li.textContent = p.text; streaming.delete(p.id); }
-        else if (p.sender !== "patient") addMessage(p.sender, p.text);
+        if (p.id && shown.has(p.id)) break;
+        if (p.id) shown.add(p.id);
+        $("typing").hidden = true;
+        if (p.sender === "patient" && pending.has(p.client_msg_id)) break;
+        addMessage(p.sender, p.text);
         break;
       }
-      case "reply_retracted": {
-        const li = streaming.get(p.reply_id);
-        if (li) { li.remove(); streaming.delete(p.reply_id); }
-        break;
-      }
-      case "reviewing": $("reviewing").hidden = false; break;
+      case "typing": $("typing").hidden = false; break;
+      case "reviewing": $("typing").hidden = true; $("reviewing").hidden = false; break;
       case "crisis": showCrisis(p); break;
       case "error":
         if (p.code === "invalid_invite") { store.removeItem("tandem.device_token"); showRedeem(p.message); }

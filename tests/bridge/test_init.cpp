@@ -33,6 +33,8 @@ TEST_CASE("init creates a private data dir, a 0600 key, a certificate and a load
     CHECK(mode_of(r->key_file) == 0600);
     CHECK(mode_of(r->config_file) == 0600);
     CHECK(mode_of(r->cert_file) == 0644);
+    CHECK(mode_of(r->store_key_file) == 0600);
+    CHECK(std::filesystem::exists(r->store_file));
     CHECK(r->fingerprint.size() == 32 * 3 - 1);
     CHECK(load_config(r->config_file));
     // The certificate is what OpenSSL's own CLI calls P-256 with our SANs.
@@ -96,4 +98,24 @@ TEST_CASE("tandem-bridge CLI: --help succeeds, bad usage and errors exit non-zer
         CHECK(status == c.status);
         CHECK(text.find(c.expect) != std::string::npos);
     }
+}
+
+TEST_CASE("tandem-bridge CLI: init, patient add and invite work together", "[bridge][cli]") {
+    const std::string bin = TANDEM_BRIDGE_BIN;
+    TempDir tmp;
+    const std::string dir = (tmp.path() / "clinic").string();
+    auto [init_status, init_text] = run_command({bin, "init", "--data-dir", dir});
+    REQUIRE(init_status == 0);
+    CHECK(init_text.find("SHA-256 fingerprint") != std::string::npos);
+    auto [add_status, id] = run_command({bin, "patient", "add", "--data-dir", dir, "--name", "Sam"});
+    REQUIRE(add_status == 0);
+    while (!id.empty() && id.back() == '\n') id.pop_back();
+    CHECK(id.size() == 36);
+    auto [invite_status, code] = run_command({bin, "invite", "--data-dir", dir, "--patient", id});
+    CHECK(invite_status == 0);
+    CHECK(code.size() == 24);  // xxxxx-xxxxx-xxxxx-xxxxx and a newline
+    // Bad input tried: an invite for a patient that does not exist.
+    auto [bad_status, bad_text] = run_command({bin, "invite", "--data-dir", dir, "--patient", "nobody"});
+    CHECK(bad_status == 1);
+    CHECK(bad_text.find("not_found") != std::string::npos);
 }
