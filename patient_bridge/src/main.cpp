@@ -185,6 +185,8 @@ int cmd_serve(const std::vector<std::string>& args) {
     if (!port) return error_exit(port.error());
     log_event(LogLevel::info, "serving",
               {{"port", *port}, {"llm", config->llm.base_url.empty() ? "offline-companion" : "openai-compatible"}});
+    // One line on stdout with the bound port, for scripts and tests that ask for port 0.
+    std::cout << "listening on " << so.host << ":" << *port << std::endl;
     server.wait_for_termination_signal();
     // Order matters: no new frames, then finish queued turns (durable writes), then close the store.
     server.stop();
