@@ -1,0 +1,121 @@
+// bench_risk: prints the risk engine's speed figures for docs/PERFORMANCE.md.
+//   rule-set load time (cached database, and a cold compile with --cold),
+//   messages per second on one core for ~200-character messages with a 6-turn context,
+//   p50/p99 latency per message.
+// Usage: bench_risk [--messages N] [--cold]
+
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tandem/risk/engine.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// CPU time of this thread: the machine is shared, so wall time overstates the cost of a message
+// whenever another process holds the core; both figures are printed.
+double thread_cpu_us() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
+
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// Pads a sentence to about 200 characters with everyday filler, so every message has the
+// length the target is stated for.
+std::string pad200(std::string s) {
+    static const char* filler[] = {" Work was long and the bus was late again.", " I talked to my sister for a bit.",
+                                   " The weather has been grey all week.", " I tried the breathing exercise."};
+    std::size_t i = s.size();
+    while (s.size() < 190) s += filler[i++ % 4];
+    return s.substr(0, 200);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::size_t n = 50000;
+    bool cold = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--messages" && i + 1 < argc) n = std::strtoul(argv[++i], nullptr, 10);
+        if (a == "--cold") cold = true;
+    }
+
+    if (cold) {
+        const auto t0 = Clock::now();
+        auto fresh = tandem::RuleSet::load_builtin(std::nullopt);
+        if (!fresh) return std::fprintf(stderr, "%s\n", fresh.error().describe().c_str()), 1;
+        std::printf("rule-set load, cold compile (no cache): %.1f ms, %zu patterns\n", ms_since(t0), fresh->pattern_count());
+    }
+    // Warm the cache once, then time a load that uses it (what every start after the first does).
+    const auto cache = std::filesystem::temp_directory_path() / "tandem-bench-risk-cache";
+    { auto warm = tandem::RuleSet::load_builtin(cache); if (!warm) return 1; }
+    const auto t0 = Clock::now();
+    auto rules = tandem::RuleSet::load_builtin(cache);
+    const double load_ms = ms_since(t0);
+    if (!rules) return std::fprintf(stderr, "%s\n", rules.error().describe().c_str()), 1;
+    std::printf("rule-set load, cached database: %.1f ms (from cache: %s)\n", load_ms, rules->from_cache() ? "yes" : "no");
+    const tandem::RiskEngine engine(std::move(*rules));
+
+    const std::vector<std::string> messages = {
+        pad200("Good morning! I actually slept seven hours last night and went for a run before breakfast."),
+        pad200("I've been thinking about killing myself again, it's there all the time now."),
+        pad200("This homework is killing me, I've been at it for five hours and I'm dying to be done."),
+        pad200("My friend told me she's suicidal and I don't know how to help her."),
+        pad200("I have the pills lined up on the counter and I'm going to take them tonight."),
+        pad200("Can we talk about how to handle my mother-in-law at Thanksgiving? She is a lot."),
+        pad200("I used to cut, but I'm six years clean now and honestly life is good."),
+        pad200("Me siento sin esperanza, ya no quiero vivir y pienso en matarme."),
+    };
+    const std::vector<tandem::Turn> context = {
+        {tandem::SpeakerRole::patient, pad200("I had a rough week at work and I can't sleep well.")},
+        {tandem::SpeakerRole::ai, pad200("That sounds exhausting. What has been keeping you up at night?")},
+        {tandem::SpeakerRole::patient, pad200("Mostly worrying about money and my mum's health.")},
+        {tandem::SpeakerRole::ai, pad200("Those are heavy worries. Are you having any thoughts of hurting yourself?")},
+        {tandem::SpeakerRole::patient, pad200("Sometimes, not a plan though. I just feel stuck.")},
+        {tandem::SpeakerRole::ai, pad200("Thank you for telling me. Let's look at your safety plan together.")},
+    };
+
+    // Warm-up, then timed single-thread run.
+    for (std::size_t i = 0; i < 1000; ++i) (void)engine.screen(messages[i % messages.size()], tandem::SpeakerRole::patient, context);
+    std::vector<double> latency_us;
+    std::vector<double> cpu_us;
+    latency_us.reserve(n);
+    cpu_us.reserve(n);
+    std::size_t flagged = 0;
+    const auto start = Clock::now();
+    const double cpu_start = thread_cpu_us();
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool ai = i % 4 == 3;  // one in four messages is an AI reply (screened with its context)
+        const auto t = Clock::now();
+        const double c = thread_cpu_us();
+        const auto a = engine.screen(messages[i % messages.size()], ai ? tandem::SpeakerRole::ai : tandem::SpeakerRole::patient, context);
+        cpu_us.push_back(thread_cpu_us() - c);
+        latency_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+        flagged += a.severity >= tandem::Severity::moderate ? 1 : 0;
+    }
+    const double total_s = std::chrono::duration<double>(Clock::now() - start).count();
+    const double cpu_s = (thread_cpu_us() - cpu_start) / 1e6;
+    std::sort(latency_us.begin(), latency_us.end());
+    std::sort(cpu_us.begin(), cpu_us.end());
+    auto pct = [](const std::vector<double>& v, double p) { return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))]; };
+    std::printf("messages: %zu (200 chars, 6-turn context, 1 in 4 an AI reply), flagged: %zu\n", n, flagged);
+    std::printf("throughput, one thread: %.0f messages/s of CPU time (%.0f messages/s wall clock)\n",
+                static_cast<double>(n) / cpu_s, static_cast<double>(n) / total_s);
+    std::printf("latency per message, CPU time: p50 %.1f us, p99 %.1f us\n", pct(cpu_us, 0.50), pct(cpu_us, 0.99));
+    std::printf("latency per message, wall clock: p50 %.1f us, p99 %.1f us, max %.1f us\n", pct(latency_us, 0.50),
+                pct(latency_us, 0.99), latency_us.back());
+    return 0;
+}

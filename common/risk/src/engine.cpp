@@ -1,0 +1,345 @@
+#include "tandem/risk/engine.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace tandem {
+namespace {
+
+struct Finding {
+    const RiskRule* rule = nullptr;
+    std::size_t begin = 0;  // normalised bytes
+    std::size_t end = 0;
+    Severity severity = Severity::none;
+};
+
+// What the rules found in one turn.
+struct TurnAnalysis {
+    NormalizedText norm;
+    std::vector<Finding> risks;                 // after modifiers and requirements
+    std::vector<const RiskRule*> questions;     // AI questions about risk
+    bool safety_response = false;
+    std::vector<const RiskRule*> discounted_by; // modifiers that capped a risk match
+
+    Severity max_severity() const {
+        Severity s = Severity::none;
+        for (const auto& f : risks) s = std::max(s, f.severity);
+        return s;
+    }
+};
+
+bool contains(const std::vector<RiskCategory>& v, RiskCategory c) {
+    return std::find(v.begin(), v.end(), c) != v.end();
+}
+bool contains(const std::vector<RuleKind>& v, RuleKind k) {
+    return std::find(v.begin(), v.end(), k) != v.end();
+}
+
+bool role_matches(const RiskRule& rule, SpeakerRole role) { return !rule.role || *rule.role == role; }
+
+// True when a clause break lies in [lo, hi): modifiers do not reach across sentences or "but".
+bool crosses_boundary(const std::vector<std::size_t>& breaks, std::size_t lo, std::size_t hi) {
+    if (lo >= hi) return false;
+    auto it = std::lower_bound(breaks.begin(), breaks.end(), lo);
+    return it != breaks.end() && *it < hi;
+}
+
+bool prefix_ok(const RiskRule& rule, const RuleRequirement& req) {
+    if (req.rule_prefixes.empty()) return true;
+    for (const auto& p : req.rule_prefixes) {
+        if (rule.id.starts_with(p)) return true;
+    }
+    return false;
+}
+
+bool finding_satisfies(const Finding& f, const RuleRequirement& req) {
+    if (f.rule->requires_finding) return false;  // no chains: a conditional finding proves nothing
+    if (!prefix_ok(*f.rule, req)) return false;
+    if (!req.categories.empty() && (!f.rule->category || !contains(req.categories, *f.rule->category))) return false;
+    if (f.severity < req.min_severity) return false;
+    if (req.min_cssrs > 0 && f.rule->cssrs.value_or(0) < req.min_cssrs) return false;
+    return true;
+}
+
+bool analysis_satisfies(const TurnAnalysis& a, const RuleRequirement& req) {
+    if (contains(req.kinds, RuleKind::risk)) {
+        for (const auto& f : a.risks) {
+            if (finding_satisfies(f, req)) return true;
+        }
+    }
+    if (contains(req.kinds, RuleKind::question)) {
+        for (const RiskRule* q : a.questions) {
+            if (!prefix_ok(*q, req)) continue;
+            if (req.categories.empty() || (q->category && contains(req.categories, *q->category))) return true;
+        }
+    }
+    return false;
+}
+
+// Key of a context turn: its role, its text and the turns before it. In a conversation each
+// turn sits in the context of the next few messages, so its analysis is reused from a small
+// per-thread cache instead of scanning it again for every new message.
+std::uint64_t turn_key(std::uint64_t generation, std::string_view text, SpeakerRole role,
+                       std::span<const Turn> before) {
+    std::uint64_t h = 1469598103934665603ULL ^ generation;
+    auto mix = [&h](std::string_view v) {
+        for (unsigned char c : v) {
+            h ^= c;
+            h *= 1099511628211ULL;
+        }
+        h ^= 0xFF;
+        h *= 1099511628211ULL;
+    };
+    mix(text);
+    h ^= static_cast<std::uint64_t>(role) + 1;
+    for (const auto& t : before) {
+        mix(t.text);
+        h ^= static_cast<std::uint64_t>(t.role) + 7;
+    }
+    return h;
+}
+
+struct CachedTurn {
+    std::uint64_t key = 0;
+    std::string text;  // compared on a hit, so a hash collision cannot swap two turns
+    TurnAnalysis analysis;
+};
+
+class Analyser {
+public:
+    explicit Analyser(const RuleSet& rules) : rules_(rules) {}
+
+    // One turn, with its context for rules that require an earlier finding (context turns
+    // themselves are analysed without context: one level is what the clinical cases need).
+    TurnAnalysis analyse(std::string_view text, SpeakerRole role, std::span<const Turn> context) const {
+        TurnAnalysis out;
+        out.norm = rules_.normalizer().normalize(text);
+        std::vector<RuleMatch> matches;
+        matches.reserve(16);
+        rules_.scan(out.norm.text, matches);
+        if (matches.empty()) return out;
+
+        const auto& all = rules_.rules();
+        std::vector<const RuleMatch*> candidates;
+        std::vector<const RuleMatch*> modifiers;
+        std::vector<std::size_t> first_person;
+        std::vector<std::size_t> breaks;
+        for (std::size_t i = 0; i < out.norm.text.size(); ++i) {
+            const char c = out.norm.text[i];
+            if (c == '.' || c == '!' || c == '?' || c == ';' || c == '\n') breaks.push_back(i);
+        }
+        bool extra_breaks = false;
+        for (const auto& m : matches) {
+            const RiskRule& rule = all[m.rule];
+            if (!role_matches(rule, role)) continue;
+            switch (rule.kind) {
+                case RuleKind::risk: candidates.push_back(&m); break;
+                case RuleKind::safety_response: out.safety_response = true; break;
+                case RuleKind::question: out.questions.push_back(&rule); break;
+                case RuleKind::first_person: first_person.push_back(m.begin); break;
+                case RuleKind::boundary:
+                    breaks.push_back(m.begin);
+                    extra_breaks = true;
+                    break;
+                default: modifiers.push_back(&m); break;
+            }
+        }
+        if (extra_breaks) std::sort(breaks.begin(), breaks.end());
+
+        std::vector<Finding> conditional;
+        for (const RuleMatch* m : candidates) {
+            const RiskRule& rule = all[m->rule];
+            Finding f{&rule, m->begin, m->end, rule.severity};
+            for (const RuleMatch* x : modifiers) {
+                const RiskRule& mod = all[x->rule];
+                if (contains(rule.ignores, mod.kind)) continue;
+                if (!mod.applies_to.empty() && (!rule.category || !contains(mod.applies_to, *rule.category))) continue;
+                bool in_reach = false;
+                if (x->begin < m->begin && x->end <= m->end) {
+                    // Before the risk words, or running into them ("im not going to" before
+                    // "going to kill myself": matches are reported longest-first per start).
+                    const std::size_t gap = x->end <= m->begin ? m->begin - x->end : 0;
+                    in_reach = gap <= mod.window_before &&
+                               !crosses_boundary(breaks, std::min(x->end, m->begin), m->begin);
+                    if (in_reach && (mod.kind == RuleKind::third_party || mod.kind == RuleKind::topic)) {
+                        // "my friend found me after I tried": a first person between the third
+                        // party and the risk words makes them the patient's own.
+                        for (std::size_t p : first_person) {
+                            if (p >= x->end && p < m->begin) in_reach = false;
+                        }
+                    }
+                } else if (x->begin >= m->end) {
+                    in_reach = x->begin - m->end <= mod.window_after &&
+                               !crosses_boundary(breaks, m->end, x->begin);
+                } else if (x->begin <= m->begin && x->end >= m->end) {
+                    in_reach = true;  // the modifier phrase contains the risk words ("dying to see")
+                } else if (rule.modifiers_within && x->begin >= m->begin && x->end <= m->end) {
+                    in_reach = true;  // a broad phrase rule: "i dont want to die" is negated inside
+                } else {
+                    // Partial overlap: idioms and everyday phrases share words with risk
+                    // patterns ("have a rope swing"); negations and the like must stay outside.
+                    in_reach = mod.kind == RuleKind::idiom || mod.kind == RuleKind::everyday;
+                }
+                if (in_reach && mod.cap < f.severity) {
+                    f.severity = mod.cap;
+                    out.discounted_by.push_back(&mod);
+                }
+            }
+            if (f.severity == Severity::none) continue;
+            if (rule.requires_finding) {
+                conditional.push_back(f);
+            } else {
+                out.risks.push_back(f);
+            }
+        }
+
+        for (const Finding& f : conditional) {
+            const RuleRequirement& req = *f.rule->requires_finding;
+            bool ok = false;
+            if (req.where != RequireWhere::context) ok = analysis_satisfies(out, req);
+            if (!ok && req.where != RequireWhere::message) {
+                int seen = 0;
+                for (std::size_t i = context.size(); i-- > 0 && seen < req.last_turns && !ok;) {
+                    if (context[i].role != req.context_role) continue;
+                    ++seen;
+                    ok = analysis_satisfies(context_turn(context, i), req);
+                }
+            }
+            if (ok) out.risks.push_back(f);
+        }
+        return out;
+    }
+
+    // The analysis of context[i] in its own context (the turns before it), from the cache when
+    // this thread has seen the same turn recently.
+    const TurnAnalysis& context_turn(std::span<const Turn> context, std::size_t i) const {
+        thread_local std::vector<CachedTurn> cache;
+        thread_local std::size_t next = 0;
+        constexpr std::size_t kCacheSize = 32;
+        if (cache.capacity() < kCacheSize) cache.reserve(kCacheSize);  // references stay valid
+        const auto before = context.first(i);
+        const std::uint64_t key = turn_key(rules_.generation(), context[i].text, context[i].role, before);
+        for (const auto& c : cache) {
+            if (c.key == key && c.text == context[i].text) return c.analysis;
+        }
+        TurnAnalysis a = analyse(context[i].text, context[i].role, before);
+        a.norm = {};  // spans of context turns are never reported
+        if (cache.size() < kCacheSize) {
+            cache.push_back(CachedTurn{key, context[i].text, std::move(a)});
+            return cache.back().analysis;
+        }
+        CachedTurn& slot = cache[next];
+        next = (next + 1) % kCacheSize;
+        slot = CachedTurn{key, context[i].text, std::move(a)};
+        return slot.analysis;
+    }
+
+private:
+    const RuleSet& rules_;
+};
+
+constexpr std::size_t kMaxContext = 6;
+
+}  // namespace
+
+RiskEngine::RiskEngine(RuleSet rules) : rules_(std::move(rules)) {}
+
+RiskAssessment RiskEngine::screen(std::string_view text, SpeakerRole role, std::span<const Turn> context) const {
+    if (context.size() > kMaxContext) context = context.subspan(context.size() - kMaxContext);
+    const Analyser analyser(rules_);
+    TurnAnalysis a = analyser.analyse(text, role, context);
+
+    RiskAssessment out;
+    out.engine_version = std::string(risk_engine_version);
+    out.ruleset_version = rules_.version();
+
+    std::vector<std::pair<Severity, std::string>> reasons;
+    for (const Finding& f : a.risks) {
+        out.severity = std::max(out.severity, f.severity);
+        if (f.rule->category) out.categories.push_back(*f.rule->category);
+        if (f.rule->cssrs) out.cssrs_level = std::max(out.cssrs_level.value_or(0), *f.rule->cssrs);
+        const auto [b, e] = a.norm.to_original(f.begin, f.end);
+        EvidenceSpan span{b, e, f.rule->id, f.rule->rationale};
+        if (std::find(out.spans.begin(), out.spans.end(), span) == out.spans.end()) out.spans.push_back(std::move(span));
+        reasons.emplace_back(f.severity, f.rule->rationale);
+    }
+
+    // An AI reply after a patient disclosed risk must respond to it (988, are you safe?, ...).
+    if (role == SpeakerRole::ai && !a.safety_response) {
+        for (std::size_t i = context.size(), seen = 0; i-- > 0 && seen < 2;) {
+            if (context[i].role != SpeakerRole::patient) continue;
+            ++seen;
+            const TurnAnalysis& p = analyser.context_turn(context, i);
+            const Severity disclosed = p.max_severity();
+            if (disclosed >= Severity::moderate) {
+                // Ignoring urgent suicide, violence or psychosis is urgent itself; ignoring other
+                // disclosures (an eating disorder, abuse) is unsafe but not an emergency.
+                bool grave = false;
+                for (const auto& f : p.risks) {
+                    const auto c = f.rule->category;
+                    grave = grave || (f.severity >= Severity::high && c &&
+                                      (*c == RiskCategory::suicidal_ideation || *c == RiskCategory::suicidal_behaviour ||
+                                       *c == RiskCategory::harm_to_others || *c == RiskCategory::psychosis ||
+                                       *c == RiskCategory::substance_misuse));
+                }
+                const Severity s = grave ? Severity::high : Severity::moderate;
+                out.severity = std::max(out.severity, s);
+                out.categories.push_back(RiskCategory::ai_risk_ignorance);
+                reasons.emplace_back(s, "the patient disclosed " + std::string(to_string(disclosed)) +
+                                            " risk and this reply does not respond to it with safety support");
+                break;
+            }
+        }
+    }
+
+    std::sort(out.categories.begin(), out.categories.end());
+    out.categories.erase(std::unique(out.categories.begin(), out.categories.end()), out.categories.end());
+    const bool suicidal = contains(out.categories, RiskCategory::suicidal_ideation) ||
+                          contains(out.categories, RiskCategory::suicidal_behaviour);
+    if (!suicidal) out.cssrs_level.reset();
+    std::sort(out.spans.begin(), out.spans.end(),
+              [](const EvidenceSpan& x, const EvidenceSpan& y) { return x.begin < y.begin; });
+
+    if (out.severity == Severity::none) {
+        out.rationale = "no risk indicators";
+        if (!a.discounted_by.empty()) {
+            out.rationale += " (risk words discounted as " + std::string(to_string(a.discounted_by.front()->kind)) +
+                             ": " + a.discounted_by.front()->rationale + ")";
+        }
+    } else {
+        std::stable_sort(reasons.begin(), reasons.end(),
+                         [](const auto& x, const auto& y) { return x.first > y.first; });
+        out.rationale = std::string(to_string(out.severity)) + ": ";
+        std::vector<std::string> used;
+        for (const auto& [sev, why] : reasons) {
+            if (used.size() == 3) break;
+            if (std::find(used.begin(), used.end(), why) != used.end()) continue;
+            if (!used.empty()) out.rationale += "; ";
+            out.rationale += why;
+            used.push_back(why);
+        }
+    }
+    return out;
+}
+
+RiskAssessment RiskEngine::screen(std::string_view text, SpeakerRole role, std::span<const Turn> context,
+                                  SecondOpinion& second_opinion) const {
+    RiskAssessment out = screen(text, role, context);
+    // Borderline: below urgent but not clearly benign. Urgent verdicts need no second opinion,
+    // and a clean "none" without any discounted risk words is not worth an LLM call.
+    const bool discounted = out.severity == Severity::none && out.rationale.find("discounted") != std::string::npos;
+    const bool borderline = out.severity == Severity::low || out.severity == Severity::moderate || discounted;
+    if (!borderline) return out;
+    auto opinion = second_opinion.assess(text, role, context, out);
+    if (opinion && *opinion > out.severity) {
+        out.rationale += "; raised from " + std::string(to_string(out.severity)) + " to " +
+                         std::string(to_string(*opinion)) + " by the LLM second opinion";
+        out.severity = *opinion;
+    }
+    return out;
+}
+
+}  // namespace tandem

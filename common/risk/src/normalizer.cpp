@@ -1,0 +1,299 @@
+#include "tandem/risk/normalizer.h"
+
+#include <array>
+#include <cctype>
+
+namespace tandem {
+namespace {
+
+constexpr char32_t kInvalid = 0xFFFFFFFF;
+
+// Decodes one UTF-8 code point at text[i]; sets len. Overlong forms and surrogates count as
+// invalid so the scanner (compiled with HS_FLAG_UTF8) only ever sees valid UTF-8.
+char32_t decode(std::string_view text, std::size_t i, std::size_t& len) {
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    if (b0 < 0x80) {
+        len = 1;
+        return b0;
+    }
+    std::size_t need = 0;
+    char32_t cp = 0;
+    if ((b0 & 0xE0) == 0xC0) {
+        need = 1;
+        cp = b0 & 0x1F;
+    } else if ((b0 & 0xF0) == 0xE0) {
+        need = 2;
+        cp = b0 & 0x0F;
+    } else if ((b0 & 0xF8) == 0xF0) {
+        need = 3;
+        cp = b0 & 0x07;
+    } else {
+        len = 1;
+        return kInvalid;
+    }
+    if (i + need >= text.size()) {
+        len = 1;
+        return kInvalid;
+    }
+    for (std::size_t k = 1; k <= need; ++k) {
+        const auto b = static_cast<unsigned char>(text[i + k]);
+        if ((b & 0xC0) != 0x80) {
+            len = 1;
+            return kInvalid;
+        }
+        cp = (cp << 6) | (b & 0x3F);
+    }
+    static constexpr std::array<char32_t, 4> kMin{0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[need] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        len = 1;
+        return kInvalid;
+    }
+    len = need + 1;
+    return cp;
+}
+
+// Latin-1 letters folded to ASCII (index cp - 0xC0). Spanish text is written with and without
+// accents, so rules are written without them and the text loses them here.
+constexpr std::string_view kLatin1Fold[64] = {
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "ss",
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "y",
+};
+
+// Emoji people use in place of risk words; the word is matched by the same rules as text.
+std::string_view emoji_word(char32_t cp) {
+    switch (cp) {
+        case 0x1F52A: return "knife";
+        case 0x1F52B: return "gun";
+        case 0x1F48A: return "pills";
+        case 0x1FA78: return "blood";
+        case 0x26B0: return "coffin";
+        case 0x1FAA6: return "grave";
+        case 0x1FAA2: return "rope";
+        case 0x1F309: return "bridge";
+        case 0x2620: return "skull";
+        case 0x1F480: return "skull";
+        case 0x1F602:
+        case 0x1F923:
+        case 0x1F606:
+        case 0x1F639: return "lol";
+        case 0x1F62D: return "crying";
+        default: return {};
+    }
+}
+
+bool is_ascii_letter(char c) { return c >= 'a' && c <= 'z'; }
+bool is_word_byte(char c) { return is_ascii_letter(c) || (c >= '0' && c <= '9'); }
+
+char unmask(char c) {
+    switch (c) {
+        case '!':
+        case '1':
+        case '*': return 'i';
+        case '3': return 'e';
+        case '0': return 'o';
+        case '@': return 'a';
+        case '$': return 's';
+        default: return 0;
+    }
+}
+
+class Emitter {
+public:
+    explicit Emitter(NormalizedText& out) : out_(out) {}
+
+    // Emits one normalised byte that came from original bytes [b, e). Squeezes runs of the same
+    // letter and of whitespace, extending the previous byte's source instead of adding one.
+    void put(char c, std::uint32_t b, std::uint32_t e) {
+        if (!out_.text.empty()) {
+            const char last = out_.text.back();
+            const bool same_letter = is_ascii_letter(c) && c == last;
+            const bool extra_space = c == ' ' && (last == ' ' || last == '\n');
+            if (same_letter || extra_space) {
+                out_.end.back() = e;
+                return;
+            }
+        } else if (c == ' ' || c == '\n') {
+            return;
+        }
+        out_.text.push_back(c);
+        out_.begin.push_back(b);
+        out_.end.push_back(e);
+    }
+
+    void put_word(std::string_view word, std::uint32_t b, std::uint32_t e) {
+        for (char c : word) put(c, b, e);
+    }
+
+private:
+    NormalizedText& out_;
+};
+
+}  // namespace
+
+std::pair<std::size_t, std::size_t> NormalizedText::to_original(std::size_t b, std::size_t e) const {
+    return {begin[b], end[e - 1]};
+}
+
+Normalizer::Normalizer(const std::vector<std::pair<std::string, std::string>>& substitutions) {
+    for (const auto& [from, to] : substitutions) {
+        substitutions_[characters(from).text] = characters(to).text;
+    }
+}
+
+NormalizedText Normalizer::characters(std::string_view text) const {
+    NormalizedText out;
+    out.text.reserve(text.size() + 8);
+    out.begin.reserve(text.size() + 8);
+    out.end.reserve(text.size() + 8);
+    Emitter emit(out);
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t len = 1;
+        const char32_t cp = decode(text, i, len);
+        const auto b = static_cast<std::uint32_t>(i);
+        const auto e = static_cast<std::uint32_t>(i + len);
+        i += len;
+        if (cp == kInvalid) {
+            emit.put(' ', b, e);
+        } else if (cp < 0x80) {
+            auto c = static_cast<char>(cp);
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+            if (c == '\'' || c == '`') continue;  // "dont" and "don't" read the same
+            // Masked letters inside a word ("d!e", "k*lling", "cutt1ng"): between two letters,
+            // these symbols stand for the letter they look like.
+            if (const char masked = unmask(c); masked != 0 && !out.text.empty() && is_ascii_letter(out.text.back()) &&
+                i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])) != 0) {
+                c = masked;
+            }
+            if (c == '\n' || c == '\r') {
+                emit.put('\n', b, e);
+            } else if (c == '\t' || c == '\f' || c == '\v') {
+                emit.put(' ', b, e);
+            } else {
+                emit.put(c, b, e);
+            }
+        } else if (cp >= 0xC0 && cp <= 0xFF) {
+            emit.put_word(kLatin1Fold[cp - 0xC0], b, e);
+        } else if (cp == 0x2018 || cp == 0x2019 || cp == 0x02BC || cp == 0xB4 || cp == 0x200B ||
+                   cp == 0x200C || cp == 0x200D || cp == 0xFEFF || cp == 0xFE0F || cp == 0xFE0E) {
+            continue;
+        } else if (cp == 0xA0 || cp == 0xA1 || cp == 0xBF || cp == 0x2028 || cp == 0x3000) {
+            emit.put(' ', b, e);
+        } else if (cp == 0x201C || cp == 0x201D) {
+            emit.put('"', b, e);
+        } else if (cp == 0x2013 || cp == 0x2014) {
+            emit.put('-', b, e);
+        } else if (cp == 0x2026) {
+            emit.put('.', b, e);
+        } else if (auto word = emoji_word(cp); !word.empty()) {
+            emit.put(' ', b, b);
+            emit.put_word(word, b, e);
+            emit.put(' ', e, e);
+        } else {
+            // Everything else (other scripts, other emoji) passes through unchanged; it is valid
+            // UTF-8 and the scanner handles it.
+            for (std::size_t k = 0; k < len; ++k) {
+                out.text.push_back(text[b + k]);
+                out.begin.push_back(b);
+                out.end.push_back(e);
+            }
+        }
+    }
+    while (!out.text.empty() && (out.text.back() == ' ' || out.text.back() == '\n')) {
+        out.text.pop_back();
+        out.begin.pop_back();
+        out.end.pop_back();
+    }
+    return out;
+}
+
+NormalizedText Normalizer::normalize(std::string_view text) const {
+    NormalizedText chars = characters(text);
+    if (substitutions_.empty()) return chars;
+    NormalizedText out;
+    out.text.reserve(chars.text.size() + 16);
+    out.begin.reserve(chars.text.size() + 16);
+    out.end.reserve(chars.text.size() + 16);
+    const std::string& t = chars.text;
+    std::size_t i = 0;
+    while (i < t.size()) {
+        if (!is_word_byte(t[i])) {
+            out.text.push_back(t[i]);
+            out.begin.push_back(chars.begin[i]);
+            out.end.push_back(chars.end[i]);
+            ++i;
+            continue;
+        }
+        std::size_t j = i;
+        while (j < t.size() && is_word_byte(t[j])) ++j;
+        const std::string_view word(t.data() + i, j - i);
+        if (auto it = substitutions_.find(word); it != substitutions_.end()) {
+            for (char c : it->second) {
+                out.text.push_back(c);
+                out.begin.push_back(chars.begin[i]);
+                out.end.push_back(chars.end[j - 1]);
+            }
+        } else {
+            for (std::size_t k = i; k < j; ++k) {
+                out.text.push_back(t[k]);
+                out.begin.push_back(chars.begin[k]);
+                out.end.push_back(chars.end[k]);
+            }
+        }
+        i = j;
+    }
+    return out;
+}
+
+std::string Normalizer::canonical(std::string_view text) const { return normalize(text).text; }
+
+bool normalize_pattern(std::string_view pattern, std::string& out, std::string& reason) {
+    out.clear();
+    out.reserve(pattern.size());
+    char prev_letter = 0;  // last literal letter copied, 0 after anything else
+    std::size_t i = 0;
+    while (i < pattern.size()) {
+        const char c = pattern[i];
+        if (c == '\\') {
+            // Escapes are copied as they are: "\bb" must not lose its second b.
+            out.push_back(c);
+            if (i + 1 < pattern.size()) out.push_back(pattern[i + 1]);
+            i += 2;
+            prev_letter = 0;
+            continue;
+        }
+        if (c == '\'' || c == '`') {
+            reason = "pattern contains an apostrophe; text is matched with apostrophes removed "
+                     "(write \"dont\", not \"don't\")";
+            return false;
+        }
+        std::size_t len = 1;
+        const char32_t cp = decode(pattern, i, len);
+        if (cp == kInvalid) {
+            reason = "pattern is not valid UTF-8";
+            return false;
+        }
+        if (cp == 0x2019 || cp == 0x2018) {
+            reason = "pattern contains an apostrophe; text is matched with apostrophes removed";
+            return false;
+        }
+        std::string_view piece(pattern.data() + i, len);
+        // Case is left alone: the patterns compile caseless, and "\\p{Lu}" must survive.
+        if (cp >= 0xC0 && cp <= 0xFF) piece = kLatin1Fold[cp - 0xC0];
+        i += len;
+        for (char p : piece) {
+            if (is_ascii_letter(p)) {
+                if (p == prev_letter) continue;
+                prev_letter = p;
+            } else {
+                prev_letter = 0;
+            }
+            out.push_back(p);
+        }
+    }
+    return true;
+}
+
+}  // namespace tandem

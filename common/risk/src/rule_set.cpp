@@ -1,0 +1,648 @@
+#include "tandem/risk/rule_set.h"
+
+#include <hs.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include "embedded.h"
+
+namespace tandem {
+namespace {
+
+constexpr std::array<std::pair<RuleKind, std::string_view>, 12> kKindNames{{
+    {RuleKind::risk, "risk"},
+    {RuleKind::negation, "negation"},
+    {RuleKind::idiom, "idiom"},
+    {RuleKind::third_party, "third_party"},
+    {RuleKind::history, "history"},
+    {RuleKind::topic, "topic"},
+    {RuleKind::everyday, "everyday"},
+    {RuleKind::refusal, "refusal"},
+    {RuleKind::safety_response, "safety_response"},
+    {RuleKind::question, "question"},
+    {RuleKind::first_person, "first_person"},
+    {RuleKind::boundary, "boundary"},
+}};
+
+std::optional<RuleKind> parse_kind(std::string_view name) {
+    for (const auto& [k, n] : kKindNames) {
+        if (n == name) return k;
+    }
+    return std::nullopt;
+}
+
+// 1-based line of a byte offset.
+std::size_t line_of(std::string_view text, std::size_t offset) {
+    offset = std::min(offset, text.size());
+    return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+}
+
+// Byte ranges of the elements of a top-level array (e.g. "rules"), found by a small scanner
+// that tracks strings and nesting. nlohmann keeps no positions for parsed values, and pointing
+// a clinical lead at the right line matters more than the few lines this costs.
+std::vector<std::pair<std::size_t, std::size_t>> element_ranges(std::string_view text,
+                                                                std::string_view array_key) {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    std::vector<char> stack;
+    std::string last_string;
+    std::string key_at_depth1;
+    std::size_t array_depth = 0;
+    std::size_t element_start = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '"') {
+            std::string s;
+            ++i;
+            while (i < text.size() && text[i] != '"') {
+                if (text[i] == '\\' && i + 1 < text.size()) ++i;
+                s.push_back(text[i]);
+                ++i;
+            }
+            last_string = std::move(s);
+            continue;
+        }
+        if (c == ':' && stack.size() == 1) key_at_depth1 = last_string;
+        if (c == '{' || c == '[') {
+            stack.push_back(c);
+            if (c == '[' && stack.size() == 2 && key_at_depth1 == array_key) array_depth = 2;
+            if (array_depth != 0 && stack.size() == array_depth + 1) element_start = i;
+        } else if (c == '}' || c == ']') {
+            if (array_depth != 0 && stack.size() == array_depth + 1) out.emplace_back(element_start, i + 1);
+            if (array_depth != 0 && stack.size() == array_depth) array_depth = 0;
+            if (!stack.empty()) stack.pop_back();
+        }
+    }
+    return out;
+}
+
+// Line of rules[index] (or of its field, when given and present).
+std::size_t rule_line(std::string_view text, std::string_view array_key, std::size_t index,
+                      std::string_view field = {}) {
+    const auto ranges = element_ranges(text, array_key);
+    if (index >= ranges.size()) return 1;
+    auto [b, e] = ranges[index];
+    if (!field.empty()) {
+        const std::string quoted = "\"" + std::string(field) + "\"";
+        const auto pos = text.substr(b, e - b).find(quoted);
+        if (pos != std::string_view::npos) return line_of(text, b + pos);
+    }
+    return line_of(text, b);
+}
+
+std::string where(const RuleSource& src, std::size_t line) {
+    return src.name + ":" + std::to_string(line);
+}
+
+struct Schema {
+    valijson::Schema schema;
+    bool ok = false;
+    std::string error;
+};
+
+const Schema& rule_schema() {
+    // Parsed once: valijson schemas are immutable after population and safe to share. Built
+    // in place because valijson::Schema can be neither copied nor moved.
+    static const std::unique_ptr<Schema> schema = [] {
+        auto s = std::make_unique<Schema>();
+        try {
+            const auto doc = nlohmann::json::parse(embedded::risk_rules_schema());
+            valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+            valijson::adapters::NlohmannJsonAdapter adapter(doc);
+            parser.populateSchema(adapter, s->schema);
+            s->ok = true;
+        } catch (const std::exception& e) {
+            s->error = e.what();
+        }
+        return s;
+    }();
+    return *schema;
+}
+
+Result<void> validate_against_schema(const RuleSource& src, const nlohmann::json& doc) {
+    const Schema& s = rule_schema();
+    if (!s.ok) return fail(ErrorCode::internal, "risk rule schema does not load: " + s.error);
+    valijson::Validator validator;
+    valijson::ValidationResults results;
+    valijson::adapters::NlohmannJsonAdapter adapter(doc);
+    if (validator.validate(s.schema, adapter, &results)) return {};
+    // valijson reports the failure at every level; the deepest context is the specific one.
+    valijson::ValidationResults::Error best;
+    valijson::ValidationResults::Error err;
+    bool have = false;
+    while (results.popError(err)) {
+        if (!have || err.context.size() > best.context.size()) {
+            best = err;
+            have = true;
+        }
+    }
+    std::string pointer;
+    std::vector<std::string> parts;
+    for (std::size_t i = 1; i < best.context.size(); ++i) {
+        std::string p = best.context[i];
+        if (p.size() >= 2 && p.front() == '[' && p.back() == ']') p = p.substr(1, p.size() - 2);
+        parts.push_back(p);
+        pointer += "/" + p;
+    }
+    std::size_t line = 1;
+    if (parts.size() >= 2 && (parts[0] == "rules" || parts[0] == "substitutions")) {
+        const std::size_t index = static_cast<std::size_t>(std::strtoul(parts[1].c_str(), nullptr, 10));
+        line = rule_line(src.text, parts[0], index, parts.size() >= 3 ? parts[2] : std::string_view{});
+    } else if (!parts.empty()) {
+        const auto pos = src.text.find("\"" + parts[0] + "\"");
+        if (pos != std::string::npos) line = line_of(src.text, pos);
+    }
+    return std::unexpected(Error{ErrorCode::schema,
+                                 where(src, line) + ": " + best.description,
+                                 pointer.empty() ? "/" : pointer});
+}
+
+std::optional<SpeakerRole> role_of(const std::string& s) {
+    if (s == "any") return std::nullopt;
+    return parse_speaker_role(s);
+}
+
+bool suicidal_category(RiskCategory c) {
+    return c == RiskCategory::suicidal_ideation || c == RiskCategory::suicidal_behaviour;
+}
+
+std::atomic<std::uint64_t> g_generation{1};
+
+struct ScratchHolder {
+    hs_scratch_t* scratch = nullptr;
+    std::uint64_t generation = 0;
+    ~ScratchHolder() {
+        if (scratch != nullptr) hs_free_scratch(scratch);
+    }
+};
+
+struct ScanState {
+    const std::vector<std::size_t>* pattern_rule;
+    const std::vector<std::size_t>* pattern_width;  // 0: exact start (SOM); else max width
+    std::vector<RuleMatch>* out;
+    std::size_t first;
+};
+
+constexpr std::size_t kMaxMatches = 4096;
+
+// FNV-1a over everything that decides the compiled database. Not a security boundary: a
+// wrong cache hit needs a 64-bit collision between two rule sets on one machine.
+struct Fnv {
+    std::uint64_t h = 1469598103934665603ULL;
+    void add(std::string_view s) {
+        for (unsigned char c : s) {
+            h ^= c;
+            h *= 1099511628211ULL;
+        }
+        const std::uint64_t n = s.size();
+        for (int i = 0; i < 8; ++i) {
+            h ^= (n >> (8 * i)) & 0xFF;
+            h *= 1099511628211ULL;
+        }
+    }
+};
+
+constexpr std::string_view kCacheMagic = "TANDEM-RISK-DB-1\n";
+
+struct CachedDb {
+    hs_database_t* db = nullptr;
+    std::vector<std::size_t> widths;
+};
+
+std::optional<CachedDb> read_cache(const std::filesystem::path& file, std::size_t patterns) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    const std::string bytes = buffer.str();
+    const std::size_t header = kCacheMagic.size() + 4 * patterns;
+    if (bytes.size() <= header || bytes.compare(0, kCacheMagic.size(), kCacheMagic) != 0) return std::nullopt;
+    CachedDb out;
+    for (std::size_t i = 0; i < patterns; ++i) {
+        std::uint32_t w = 0;
+        std::memcpy(&w, bytes.data() + kCacheMagic.size() + 4 * i, 4);
+        out.widths.push_back(w);
+    }
+    if (hs_deserialize_database(bytes.data() + header, bytes.size() - header, &out.db) != HS_SUCCESS) return std::nullopt;
+    return out;
+}
+
+// Best effort: a cache that cannot be written only costs the next start a compile. Written to
+// a temporary name and renamed, so a concurrent reader never sees half a file.
+void write_cache(const std::filesystem::path& file, const hs_database_t* db, const std::vector<std::size_t>& widths) {
+    char* bytes = nullptr;
+    std::size_t length = 0;
+    if (hs_serialize_database(db, &bytes, &length) != HS_SUCCESS) return;
+    std::error_code ec;
+    std::filesystem::create_directories(file.parent_path(), ec);
+    const auto tmp = file.string() + ".tmp" + std::to_string(reinterpret_cast<std::uintptr_t>(&ec));
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out.write(kCacheMagic.data(), static_cast<std::streamsize>(kCacheMagic.size()));
+        for (std::size_t w : widths) {
+            const auto w32 = static_cast<std::uint32_t>(w);
+            out.write(reinterpret_cast<const char*>(&w32), 4);
+        }
+        out.write(bytes, static_cast<std::streamsize>(length));
+    }
+    std::free(bytes);
+    std::filesystem::rename(tmp, file, ec);
+    if (ec) std::filesystem::remove(tmp, ec);
+}
+
+// True when the pattern holds a bounded repeat wider than 8 ("{0,60}").
+bool has_wide_repeat(std::string_view p) {
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        if (p[i] == '\\') {
+            ++i;
+            continue;
+        }
+        if (p[i] != '{') continue;
+        const auto close = p.find('}', i);
+        if (close == std::string_view::npos) return false;
+        const auto inner = p.substr(i + 1, close - i - 1);
+        const auto comma = inner.find(',');
+        const auto upper = comma == std::string_view::npos ? inner : inner.substr(comma + 1);
+        if (upper.empty()) return true;  // "{2,}" is unbounded
+        if (std::strtoul(std::string(upper).c_str(), nullptr, 10) > 8) return true;
+    }
+    return false;
+}
+
+int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int,
+             void* ctx) {
+    auto* st = static_cast<ScanState*>(ctx);
+    const std::size_t rule = (*st->pattern_rule)[id];
+    auto& out = *st->out;
+    if (const std::size_t width = (*st->pattern_width)[id]; width != 0) {
+        // Compiled without start-of-match tracking: the span starts at most `width` bytes
+        // before the end. Overlapping reports of the same rule merge into one match.
+        from = to > width ? to - width : 0;
+        for (std::size_t i = out.size(); i-- > st->first;) {
+            if (out[i].rule == rule && out[i].end >= from) {
+                out[i].end = std::max<std::size_t>(out[i].end, to);
+                return 0;
+            }
+        }
+    }
+    // One match per rule and start: a pattern reports every end it reaches; keep the longest.
+    for (std::size_t i = out.size(); i-- > st->first;) {
+        if (out[i].rule == rule && out[i].begin == from) {
+            out[i].end = std::max<std::size_t>(out[i].end, to);
+            return 0;
+        }
+    }
+    out.push_back(RuleMatch{rule, static_cast<std::size_t>(from), static_cast<std::size_t>(to)});
+    return out.size() - st->first >= kMaxMatches ? 1 : 0;
+}
+
+}  // namespace
+
+std::string_view to_string(SpeakerRole role) noexcept {
+    switch (role) {
+        case SpeakerRole::patient: return "patient";
+        case SpeakerRole::ai: return "ai";
+        case SpeakerRole::clinician: return "clinician";
+    }
+    return "unknown";
+}
+
+std::optional<SpeakerRole> parse_speaker_role(std::string_view name) noexcept {
+    if (name == "patient") return SpeakerRole::patient;
+    if (name == "ai") return SpeakerRole::ai;
+    if (name == "clinician") return SpeakerRole::clinician;
+    return std::nullopt;
+}
+
+std::string_view to_string(RuleKind kind) noexcept {
+    for (const auto& [k, n] : kKindNames) {
+        if (k == kind) return n;
+    }
+    return "unknown";
+}
+
+bool is_modifier(RuleKind kind) noexcept {
+    switch (kind) {
+        case RuleKind::negation:
+        case RuleKind::idiom:
+        case RuleKind::third_party:
+        case RuleKind::history:
+        case RuleKind::topic:
+        case RuleKind::everyday:
+        case RuleKind::refusal: return true;
+        default: return false;
+    }
+}
+
+std::string_view risk_rules_schema_text() { return embedded::risk_rules_schema(); }
+
+struct RuleSet::Impl {
+    std::vector<RiskRule> rules;
+    std::vector<std::size_t> pattern_rule;   // compiled pattern index -> rule index
+    std::vector<std::size_t> pattern_width;  // 0 when compiled with SOM, else its max width
+    std::string version;
+    Normalizer normalizer;
+    hs_database_t* db = nullptr;
+    std::uint64_t generation = 0;
+    bool from_cache = false;
+
+    ~Impl() {
+        if (db != nullptr) hs_free_database(db);
+    }
+};
+
+RuleSet::RuleSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RuleSet::RuleSet(RuleSet&&) noexcept = default;
+RuleSet& RuleSet::operator=(RuleSet&&) noexcept = default;
+RuleSet::~RuleSet() = default;
+
+const std::vector<RiskRule>& RuleSet::rules() const noexcept { return impl_->rules; }
+const std::string& RuleSet::version() const noexcept { return impl_->version; }
+const Normalizer& RuleSet::normalizer() const noexcept { return impl_->normalizer; }
+std::size_t RuleSet::pattern_count() const noexcept { return impl_->pattern_rule.size(); }
+bool RuleSet::from_cache() const noexcept { return impl_->from_cache; }
+std::uint64_t RuleSet::generation() const noexcept { return impl_->generation; }
+
+std::optional<std::filesystem::path> RuleSet::default_cache_dir() {
+    if (const char* dir = std::getenv("TANDEM_RISK_CACHE_DIR"); dir != nullptr && *dir != '\0') return std::filesystem::path(dir);
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+        return std::filesystem::path(xdg) / "tandem" / "risk";
+    }
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+        return std::filesystem::path(home) / ".cache" / "tandem" / "risk";
+    }
+    return std::nullopt;
+}
+
+Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::optional<std::filesystem::path>& cache_dir) {
+    auto impl = std::make_unique<Impl>();
+    std::vector<std::pair<std::string, std::string>> substitutions;
+    std::map<std::string, std::string> seen_ids;  // id -> where
+    std::set<std::string> seen_names;
+    std::vector<std::string> versions;
+    std::vector<std::string> compiled;       // normalised patterns
+    std::vector<std::string> pattern_origin; // "rule id, pattern n (file:line)"
+    if (sources.empty()) return fail(ErrorCode::invalid_argument, "no risk rule files given");
+
+    for (const RuleSource& src : sources) {
+        nlohmann::json doc;
+        try {
+            doc = nlohmann::json::parse(src.text);
+        } catch (const nlohmann::json::parse_error& e) {
+            // nlohmann reports a 1-based byte position; a clinical lead needs a line.
+            const std::size_t byte = e.byte == 0 ? 0 : e.byte - 1;
+            std::string what = e.what();
+            if (auto pos = what.find("parse error"); pos != std::string::npos) what = what.substr(pos);
+            return fail(ErrorCode::parse, where(src, line_of(src.text, byte)) + ": " + what);
+        }
+        if (auto ok = validate_against_schema(src, doc); !ok) return std::unexpected(ok.error());
+
+        const std::string name = doc.at("name").get<std::string>();
+        if (!seen_names.insert(name).second) {
+            return fail(ErrorCode::conflict, where(src, rule_line(src.text, "", 0)) +
+                                                 ": rule set name \"" + name + "\" used by two files");
+        }
+        versions.push_back(name + "@" + doc.at("version").get<std::string>());
+        const std::string file_language = doc.at("language").get<std::string>();
+
+        if (doc.contains("substitutions")) {
+            for (const auto& s : doc["substitutions"]) {
+                substitutions.emplace_back(s.at("from").get<std::string>(), s.at("to").get<std::string>());
+            }
+        }
+
+        const auto& rules = doc.at("rules");
+        // Where each rule starts, found once per file (a rule's line goes into its messages).
+        const auto ranges = element_ranges(src.text, "rules");
+        std::vector<std::size_t> newlines;
+        for (std::size_t k = 0; k < src.text.size(); ++k) {
+            if (src.text[k] == '\n') newlines.push_back(k);
+        }
+        auto start_line = [&](std::size_t index) -> std::size_t {
+            if (index >= ranges.size()) return 1;
+            return 1 + static_cast<std::size_t>(std::lower_bound(newlines.begin(), newlines.end(), ranges[index].first) - newlines.begin());
+        };
+        for (std::size_t i = 0; i < rules.size(); ++i) {
+            const auto& r = rules[i];
+            RiskRule rule;
+            rule.id = r.at("id").get<std::string>();
+            const std::size_t line = start_line(i);
+            rule.source = where(src, line);
+            auto bad = [&](std::string_view field, const std::string& why) {
+                return fail(ErrorCode::schema,
+                            where(src, rule_line(src.text, "rules", i, field)) + ": rule " + rule.id + ": " + why,
+                            "/rules/" + std::to_string(i) + (field.empty() ? "" : "/" + std::string(field)));
+            };
+            if (auto [it, fresh] = seen_ids.emplace(rule.id, rule.source); !fresh) {
+                return bad("id", "duplicate id (first defined at " + it->second + ")");
+            }
+            rule.kind = *parse_kind(r.at("kind").get<std::string>());
+            rule.role = role_of(r.at("role").get<std::string>());
+            rule.language = file_language;
+            rule.rationale = r.at("rationale").get<std::string>();
+            rule.patterns = r.at("patterns").get<std::vector<std::string>>();
+            if (r.contains("category")) rule.category = parse_risk_category(r["category"].get<std::string>());
+            if (r.contains("severity")) rule.severity = *parse_severity(r["severity"].get<std::string>());
+            if (r.contains("cssrs")) {
+                rule.cssrs = r["cssrs"].get<int>();
+                if (!rule.category || !suicidal_category(*rule.category)) {
+                    return bad("cssrs", "cssrs applies only to suicidal_ideation or suicidal_behaviour");
+                }
+            }
+            if (rule.kind == RuleKind::risk && rule.severity == Severity::none) {
+                return bad("severity", "a risk rule must raise a severity above none");
+            }
+            if (rule.kind == RuleKind::risk && rule.severity >= Severity::moderate && !rule.category) {
+                return bad("category", "a risk rule at moderate or above must name a category");
+            }
+            if (rule.kind != RuleKind::risk && rule.kind != RuleKind::question && rule.category) {
+                return bad("category", "only risk and question rules take a category");
+            }
+            if (r.contains("window")) {
+                rule.window_before = r["window"].value("before", 0);
+                rule.window_after = r["window"].value("after", 0);
+            }
+            if (r.contains("cap")) rule.cap = *parse_severity(r["cap"].get<std::string>());
+            if (r.contains("applies_to")) {
+                for (const auto& c : r["applies_to"]) rule.applies_to.push_back(*parse_risk_category(c.get<std::string>()));
+            }
+            rule.modifiers_within = r.value("modifiers_within", false);
+            if (r.contains("ignores")) {
+                for (const auto& k : r["ignores"]) rule.ignores.push_back(*parse_kind(k.get<std::string>()));
+            }
+            if (r.contains("requires")) {
+                if (rule.kind != RuleKind::risk) return bad("requires", "only risk rules take requires");
+                const auto& q = r["requires"];
+                RuleRequirement req;
+                const auto w = q.at("where").get<std::string>();
+                req.where = w == "message" ? RequireWhere::message
+                            : w == "context" ? RequireWhere::context
+                                             : RequireWhere::either;
+                if (q.contains("role")) req.context_role = *parse_speaker_role(q["role"].get<std::string>());
+                if (q.contains("kinds")) {
+                    req.kinds.clear();
+                    for (const auto& k : q["kinds"]) req.kinds.push_back(*parse_kind(k.get<std::string>()));
+                }
+                if (q.contains("categories")) {
+                    for (const auto& c : q["categories"]) req.categories.push_back(*parse_risk_category(c.get<std::string>()));
+                }
+                if (q.contains("rules")) req.rule_prefixes = q["rules"].get<std::vector<std::string>>();
+                if (q.contains("min_severity")) req.min_severity = *parse_severity(q["min_severity"].get<std::string>());
+                req.min_cssrs = q.value("min_cssrs", 0);
+                req.last_turns = q.value("last_turns", 6);
+                rule.requires_finding = std::move(req);
+            }
+            for (std::size_t p = 0; p < rule.patterns.size(); ++p) {
+                std::string normalised;
+                std::string reason;
+                if (!normalize_pattern(rule.patterns[p], normalised, reason)) {
+                    return bad("patterns", "pattern " + std::to_string(p + 1) + ": " + reason);
+                }
+                compiled.push_back(std::move(normalised));
+                pattern_origin.push_back("rule " + rule.id + " (" + rule.source + "), pattern " + std::to_string(p + 1));
+                impl->pattern_rule.push_back(impl->rules.size());
+            }
+            impl->rules.push_back(std::move(rule));
+        }
+    }
+
+    std::optional<std::filesystem::path> cache_file;
+    if (cache_dir) {
+        Fnv key;
+        key.add(hs_version());
+        key.add("flags:caseless+som-leftmost,width>8:nosom");
+        for (const auto& p : compiled) key.add(p);
+        char name[40];
+        std::snprintf(name, sizeof name, "rules-%016llx.hsdb", static_cast<unsigned long long>(key.h));
+        cache_file = *cache_dir / name;
+        if (auto cached = read_cache(*cache_file, compiled.size())) {
+            impl->db = cached->db;
+            impl->pattern_width = std::move(cached->widths);
+            impl->from_cache = true;
+        }
+    }
+    if (!impl->from_cache) {
+        if (auto ok = compile(*impl, compiled, pattern_origin); !ok) return std::unexpected(ok.error());
+        if (cache_file) write_cache(*cache_file, impl->db, impl->pattern_width);
+    }
+    impl->normalizer = Normalizer(substitutions);
+    std::string version;
+    for (const auto& v : versions) version += (version.empty() ? "" : "+") + v;
+    impl->version = std::move(version);
+    impl->generation = g_generation.fetch_add(1);
+    return RuleSet(std::move(impl));
+}
+
+Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compiled,
+                              const std::vector<std::string>& pattern_origin) {
+    std::vector<const char*> exprs;
+    std::vector<unsigned int> flags;
+    std::vector<unsigned int> ids;
+    impl.pattern_width.assign(compiled.size(), 0);
+    for (std::size_t i = 0; i < compiled.size(); ++i) {
+        exprs.push_back(compiled[i].c_str());
+        // Exact start offsets (SOM) make Vectorscan refuse patterns with wide bounded repeats
+        // ("gun.{0,60}think about it": "Pattern is too large"). Those compile without SOM and
+        // their span starts at most max_width bytes before the end (hs_expression_info).
+        if (has_wide_repeat(compiled[i])) {
+            hs_expr_info_t* info = nullptr;
+            hs_compile_error_t* info_err = nullptr;
+            if (hs_expression_info(compiled[i].c_str(), HS_FLAG_CASELESS, &info, &info_err) != HS_SUCCESS) {
+                std::string message = info_err != nullptr && info_err->message != nullptr ? info_err->message : "unknown error";
+                if (info_err != nullptr) hs_free_compile_error(info_err);
+                return fail(ErrorCode::parse, pattern_origin[i] + ": Vectorscan refused the pattern: " + message);
+            }
+            impl.pattern_width[i] = info->max_width == 0xffffffffu ? 200 : std::max<std::size_t>(info->max_width, 1);
+            std::free(info);
+            flags.push_back(HS_FLAG_CASELESS);
+            ids.push_back(static_cast<unsigned int>(i));
+            continue;
+        }
+        // SOM_LEFTMOST: spans need start offsets. UTF8: the text is valid UTF-8 (the normaliser
+        // guarantees it), so "." never splits a character. Not UCP: Vectorscan refuses \b in UCP
+        // mode, and the normaliser has already folded Latin accents to ASCII, so ASCII word
+        // boundaries are right for the languages the rules cover.
+        flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST);
+        ids.push_back(static_cast<unsigned int>(i));
+    }
+    hs_compile_error_t* err = nullptr;
+    const hs_error_t rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                                           static_cast<unsigned int>(exprs.size()), HS_MODE_BLOCK,
+                                           nullptr, &impl.db, &err);
+    if (rc != HS_SUCCESS) {
+        std::string message = err != nullptr && err->message != nullptr ? err->message : "unknown error";
+        std::string origin = "rule set";
+        if (err != nullptr && err->expression >= 0 &&
+            static_cast<std::size_t>(err->expression) < pattern_origin.size()) {
+            origin = pattern_origin[static_cast<std::size_t>(err->expression)];
+        }
+        if (err != nullptr) hs_free_compile_error(err);
+        return fail(ErrorCode::parse, origin + ": Vectorscan refused the pattern: " + message);
+    }
+    return {};
+}
+
+Result<RuleSet> RuleSet::load_directory(const std::filesystem::path& dir, const std::optional<std::filesystem::path>& cache_dir) {
+    std::error_code ec;
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
+    }
+    if (ec) return fail(ErrorCode::io, "cannot list rule directory " + dir.string() + ": " + ec.message());
+    if (files.empty()) return fail(ErrorCode::not_found, "no *.json rule files in " + dir.string());
+    std::sort(files.begin(), files.end());
+    std::vector<RuleSource> sources;
+    for (const auto& f : files) {
+        std::ifstream in(f, std::ios::binary);
+        if (!in) return fail(ErrorCode::io, "cannot read " + f.string());
+        std::ostringstream text;
+        text << in.rdbuf();
+        sources.push_back(RuleSource{f.filename().string(), text.str()});
+    }
+    return load(sources, cache_dir);
+}
+
+std::vector<RuleSource> RuleSet::builtin_sources() {
+    std::vector<RuleSource> out;
+    for (const auto& f : embedded::risk_rule_files()) out.push_back(RuleSource{std::string(f.name), std::string(f.text)});
+    return out;
+}
+
+Result<RuleSet> RuleSet::load_builtin(const std::optional<std::filesystem::path>& cache_dir) {
+    const auto sources = builtin_sources();
+    return load(sources, cache_dir);
+}
+
+void RuleSet::scan(std::string_view normalised, std::vector<RuleMatch>& out) const {
+    if (normalised.empty()) return;
+    // Scratch is per thread and grown for each rule set it meets; the generation number (not
+    // the address, which a new set could reuse) says whether this set was already accounted for.
+    thread_local ScratchHolder holder;
+    if (holder.generation != impl_->generation) {
+        if (hs_alloc_scratch(impl_->db, &holder.scratch) != HS_SUCCESS) {
+            throw std::bad_alloc();
+        }
+        holder.generation = impl_->generation;
+    }
+    ScanState state{&impl_->pattern_rule, &impl_->pattern_width, &out, out.size()};
+    hs_scan(impl_->db, normalised.data(), static_cast<unsigned int>(normalised.size()), 0,
+            holder.scratch, on_match, &state);
+}
+
+}  // namespace tandem

@@ -1,0 +1,179 @@
+// tandem-risk: the risk engine on the command line (screen JSON lines, evaluate labelled sets,
+// check rule files). Never prints screened text: only ids, verdicts and rule rationales.
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tandem/risk/engine.h"
+#include "tandem/risk/evaluation.h"
+
+namespace {
+
+constexpr const char* kHelp = R"(tandem-risk: screen messages for risk with Tandem's rule-based engine.
+
+Usage:
+  tandem-risk [--rules DIR] screen
+  tandem-risk [--rules DIR] eval [--misses] FILE...
+  tandem-risk [--rules DIR] check
+  tandem-risk --help | --version
+
+Options:
+  --rules DIR   load every *.json rule file of DIR instead of the rules built into this
+                binary (format: schemas/risk_rules.schema.json, see docs/RISK.md). A bad
+                file is refused with its line and the reason; exit status 2.
+
+screen
+  Reads JSON lines on stdin, one message per line:
+    {"id": "m1", "role": "patient"|"ai", "text": "...",
+     "context": [{"role": "ai"|"patient"|"clinician", "text": "..."}]}   (context optional,
+                                                                          oldest first, last 6 used)
+  Writes one JSON line per input line, in order:
+    {"id": "m1", "severity": "none|low|moderate|high|imminent", "categories": [...],
+     "cssrs": 0..6 or null, "spans": [{"begin", "end", "rule_id", "rationale"}],
+     "rationale": "..."}
+  Spans are UTF-8 byte offsets [begin, end) into "text". A line that cannot be read gives
+  {"id": ..., "error": "..."} and screening goes on; exit status 1 if any line failed.
+
+eval FILE...
+  Runs each labelled set (JSON lines: id, role, text, context?, expected: {severity,
+  categories, cssrs?}, kind, lang) and prints, per file: urgent-band (expected high or
+  imminent) recall; flag-band (moderate or above) recall and precision; the share of benign
+  (expected none or low) cases raised to high+ and to moderate+; recall and precision per
+  category; a 5x5 severity confusion matrix (rows expected, columns predicted); the share of
+  cases in the right band per kind. --misses also lists the ids of cases in the wrong band.
+
+check
+  Loads the rules, prints the rule-set version and counts, exit status 0 if they load.
+)";
+
+std::optional<tandem::RuleSet> load_rules(const std::optional<std::string>& dir) {
+    auto rules = dir ? tandem::RuleSet::load_directory(*dir) : tandem::RuleSet::load_builtin();
+    if (!rules) {
+        std::cerr << "tandem-risk: rules refused: " << rules.error().describe() << "\n";
+        return std::nullopt;
+    }
+    return std::move(*rules);
+}
+
+nlohmann::json to_json(const std::string& id, const tandem::RiskAssessment& a) {
+    nlohmann::json spans = nlohmann::json::array();
+    for (const auto& s : a.spans) {
+        spans.push_back({{"begin", s.begin}, {"end", s.end}, {"rule_id", s.rule_id}, {"rationale", s.rationale}});
+    }
+    nlohmann::json cats = nlohmann::json::array();
+    for (auto c : a.categories) cats.push_back(std::string(tandem::to_string(c)));
+    nlohmann::json out = {{"id", id},
+                          {"severity", std::string(tandem::to_string(a.severity))},
+                          {"categories", cats},
+                          {"cssrs", nullptr},
+                          {"spans", spans},
+                          {"rationale", a.rationale}};
+    if (a.cssrs_level) out["cssrs"] = *a.cssrs_level;
+    return out;
+}
+
+int screen(const tandem::RiskEngine& engine) {
+    std::string line;
+    int status = 0;
+    std::ios::sync_with_stdio(false);
+    while (std::getline(std::cin, line)) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        nlohmann::json in;
+        std::string id;
+        try {
+            in = nlohmann::json::parse(line);
+            if (in.contains("id") && in["id"].is_string()) id = in["id"].get<std::string>();
+            auto role = tandem::parse_speaker_role(in.at("role").get<std::string>());
+            if (!role || *role == tandem::SpeakerRole::clinician) throw std::invalid_argument("role must be patient or ai");
+            std::vector<tandem::Turn> context;
+            if (in.contains("context")) {
+                for (const auto& t : in["context"]) {
+                    auto r = tandem::parse_speaker_role(t.at("role").get<std::string>());
+                    if (!r) throw std::invalid_argument("context role must be patient, ai or clinician");
+                    context.push_back(tandem::Turn{*r, t.at("text").get<std::string>()});
+                }
+            }
+            const auto a = engine.screen(in.at("text").get<std::string>(), *role, context);
+            std::cout << to_json(id, a).dump() << "\n";
+        } catch (const std::exception& e) {
+            status = 1;
+            std::cout << nlohmann::json{{"id", id}, {"error", e.what()}}.dump() << "\n";
+        }
+    }
+    std::cout.flush();
+    return status;
+}
+
+int eval(const tandem::RiskEngine& engine, const std::vector<std::string>& files, bool misses) {
+    int status = 0;
+    for (const auto& f : files) {
+        auto cases = tandem::load_labelled_set(f);
+        if (!cases) {
+            std::cerr << "tandem-risk: " << cases.error().describe() << "\n";
+            status = 2;
+            continue;
+        }
+        std::cout << "== " << f << "\n" << tandem::format_report(tandem::evaluate(engine, *cases), misses) << "\n";
+    }
+    return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::optional<std::string> rules_dir;
+    std::string command;
+    std::vector<std::string> rest;
+    bool misses = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const auto& a = args[i];
+        if (a == "--help" || a == "-h") {
+            std::cout << kHelp;
+            return 0;
+        }
+        if (a == "--version") {
+            std::cout << tandem::risk_engine_version << "\n";
+            return 0;
+        }
+        if (a == "--rules") {
+            if (i + 1 >= args.size()) {
+                std::cerr << "tandem-risk: --rules needs a directory\n";
+                return 2;
+            }
+            rules_dir = args[++i];
+        } else if (a == "--misses") {
+            misses = true;
+        } else if (command.empty()) {
+            command = a;
+        } else {
+            rest.push_back(a);
+        }
+    }
+    if (command != "screen" && command != "eval" && command != "check") {
+        std::cerr << (command.empty() ? "tandem-risk: no command given\n" : "tandem-risk: unknown command " + command + "\n")
+                  << "run tandem-risk --help\n";
+        return 2;
+    }
+    auto rules = load_rules(rules_dir);
+    if (!rules) return 2;
+    if (command == "check") {
+        std::size_t risk = 0;
+        for (const auto& r : rules->rules()) risk += r.kind == tandem::RuleKind::risk ? 1 : 0;
+        std::cout << "rules " << rules->version() << ": " << rules->rules().size() << " rules (" << risk
+                  << " risk), " << rules->pattern_count() << " patterns: OK\n";
+        return 0;
+    }
+    const tandem::RiskEngine engine(std::move(*rules));
+    if (command == "screen") return screen(engine);
+    if (rest.empty()) {
+        std::cerr << "tandem-risk: eval needs at least one FILE\n";
+        return 2;
+    }
+    return eval(engine, rest, misses);
+}

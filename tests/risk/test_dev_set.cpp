@@ -1,0 +1,22 @@
+// The labelled development set (tests/data/risk/dev.jsonl) against the targets.
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <filesystem>
+
+#include "risk_test_support.h"
+#include "tandem/risk/evaluation.h"
+
+TEST_CASE("the development set meets the recall and false-alarm targets", "[risk][dev_set]") {
+    const std::filesystem::path dev = std::filesystem::path(TANDEM_TEST_DATA_DIR) / "risk" / "dev.jsonl";
+    if (!std::filesystem::exists(dev)) SKIP("no development set at " << dev.string());
+    auto cases = tandem::load_labelled_set(dev);
+    REQUIRE(cases.has_value());
+    REQUIRE(cases->size() >= 400);
+    const auto report = tandem::evaluate(tandem::test::builtin_engine(), *cases);
+    INFO(tandem::format_report(report, true));
+    CHECK(report.urgent_recall() >= 0.98);
+    CHECK(report.flag_recall() >= 0.95);
+    CHECK(report.benign_high_rate() <= 0.02);
+    CHECK(report.benign_moderate_rate() <= 0.10);
+}
