@@ -167,13 +167,14 @@ int cmd_serve(const std::vector<std::string>& args) {
         if (!key) return error_exit(key.error());
         model = make_openai_client(config->llm, std::move(*key));
     }
-    // Until tandem_risk is linked: a small placeholder screen (see docs/BRIDGE.md).
-    auto screener = make_placeholder_screener();
+    // Refuse to serve without the real risk screen: a weaker screen would silently miss crises.
+    auto screener = make_rule_engine_screener();
+    if (!screener) return error_exit(screener.error());
     PatientServiceOptions po;
     po.crisis_resources = config->crisis_resources;
     po.urgent_sla_minutes = config->urgent_sla_minutes;
     po.messages_per_minute = config->rate_limit_per_minute;
-    auto service = PatientService::create(**store, *screener, *model, metrics, po);
+    auto service = PatientService::create(**store, **screener, *model, metrics, po);
     if (!service) return error_exit(service.error());
 
     Server server(so, metrics);

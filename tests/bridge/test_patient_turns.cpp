@@ -1,6 +1,6 @@
 // The patient turn pipeline end to end: a real TLS WebSocket (Beast client), the real
 // SQLCipher store in a temp dir, the real offline companion or the OpenAI client against
-// fake_llm.py. The risk screen is the bridge's placeholder until tandem_risk lands.
+// fake_llm.py, and the real tandem_risk rule engine.
 #include <catch2/catch_test_macros.hpp>
 
 #include <functional>
@@ -25,11 +25,18 @@ using json = nlohmann::json;
 
 namespace {
 
+// The real rule engine (its compiled database is cached on disk after the first load).
+std::unique_ptr<RiskScreener> engine_screener() {
+    auto s = make_rule_engine_screener();
+    REQUIRE(s);
+    return std::move(*s);
+}
+
 struct Bridge {
     TempDir dir;
     Metrics metrics;
     std::unique_ptr<SqlcipherStore> store;
-    std::unique_ptr<RiskScreener> screener = make_placeholder_screener();
+    std::unique_ptr<RiskScreener> screener = engine_screener();
     std::unique_ptr<ChatModel> model;
     std::shared_ptr<PatientService> service;
     std::unique_ptr<Server> server;
@@ -201,8 +208,8 @@ TEST_CASE("a high-risk message brings the crisis message at once even while the 
     Bridge b(make_openai_client(dead, ""));
     auto c = b.connect();
     redeem(b, *c);
-    // Bad input tried: explicit suicidal intent, with the LLM unreachable.
-    REQUIRE(c->send_text(frame("send", {{"client_msg_id", "c-1"}, {"text", "I want to end my life tonight"}})));
+    // Bad input tried: suicidal intent with a time (imminent), with the LLM unreachable.
+    REQUIRE(c->send_text(frame("send", {{"client_msg_id", "c-1"}, {"text", "I am going to kill myself tonight"}})));
     std::vector<json> seen;
     const auto crisis = read_until(*c, of_type("crisis"), &seen);
     const auto resources = crisis["payload"]["resources"].dump();
@@ -221,7 +228,7 @@ TEST_CASE("a high-risk message brings the crisis message at once even while the 
     auto flags = b.store->open_flags(supervisor);
     REQUIRE(flags);
     REQUIRE(flags->size() == 1);
-    CHECK(flags->front().severity == "high");
+    CHECK(flags->front().severity == "imminent");
     CHECK_FALSE(flags->front().sla_deadline.empty());
     auto patient = b.store->find_patient(b.patient_id);
     REQUIRE(patient);
@@ -239,7 +246,7 @@ TEST_CASE("in crisis, AI replies are held for clinician release, also after a re
         const auto s = redeem(b, *c);
         token = s["payload"]["device_token"];
         conversation = s["payload"]["conversation_id"];
-        REQUIRE(c->send_text(frame("send", {{"client_msg_id", "h-1"}, {"text", "I want to kill myself"}})));
+        REQUIRE(c->send_text(frame("send", {{"client_msg_id", "h-1"}, {"text", "I have decided to end my life and I know how I will do it"}})));
         read_until(*c, of_type("crisis"));
         read_until(*c, of_type("reviewing"));
     }

@@ -149,3 +149,11 @@ private:
 };
 
 }  // namespace tandem::bridge
+
+namespace tandem::bridge {
+
+/// The risk screen over tandem_risk's rule engine with the project's built-in rules (compiled
+/// database cached on disk after the first load). Errors: as RuleSet::load_builtin. Main thread.
+Result<std::unique_ptr<RiskScreener>> make_rule_engine_screener();
+
+}  // namespace tandem::bridge
