@@ -296,3 +296,26 @@ TEST_CASE("an unsafe AI reply is held and never reaches the patient", "[bridge][
     CHECK(held);
     CHECK(b.metrics.ai_messages_held.load() == 1);
 }
+
+TEST_CASE("a moderate-risk message opens a flag for review without the crisis protocol", "[bridge][turn]") {
+    Bridge b(make_offline_companion());
+    auto c = b.connect();
+    redeem(b, *c);
+    // Input tried: suicidal ideation without plan or intent (the engine rates it moderate).
+    REQUIRE(c->send_text(frame("send", {{"client_msg_id", "mod-1"}, {"text", "I want to kill myself"}})));
+    std::vector<json> seen;
+    read_until(*c, [](const json& j) { return j["type"] == "message" && j["payload"]["sender"] == "ai"; }, &seen);
+    for (const auto& f : seen) CHECK(f["type"] != "crisis");
+    b.service->drain();
+    Principal supervisor;
+    supervisor.supervisor = true;
+    auto flags = b.store->open_flags(supervisor);
+    REQUIRE(flags);
+    REQUIRE(flags->size() == 1);
+    CHECK(flags->front().severity == "moderate");
+    auto patient = b.store->find_patient(b.patient_id);
+    REQUIRE(patient);
+    REQUIRE(*patient);
+    CHECK_FALSE((*patient)->in_crisis);
+    CHECK(b.metrics.flags_by_severity[static_cast<std::size_t>(Severity::moderate)].load() == 1);
+}
