@@ -1,0 +1,83 @@
+#pragma once
+// The AI side of a turn: a ChatModel is either the OpenAI-compatible HTTP client (Ollama,
+// llama.cpp's server, vLLM, OpenAI) or the offline companion. Both are blocking calls made from
+// a worker thread, never from an Asio thread.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tandem/bridge/config.h"
+#include "tandem/domain/error.h"
+
+namespace tandem::bridge {
+
+struct ChatMessage {
+    std::string role;  ///< system | user | assistant
+    std::string content;
+};
+
+struct ChatRequest {
+    std::vector<ChatMessage> messages;   ///< system prompt first, then the conversation window
+    std::vector<std::string> homework;   ///< from the approved plan; the offline companion suggests it
+};
+
+struct ChatReply {
+    std::string text;
+    std::string model;          ///< what produced it ("offline-companion" or the provider's model)
+    std::string finish_reason;  ///< "stop", "length", ...
+    int attempts = 1;
+    bool offline = false;
+};
+
+/// Receives each piece of the reply as it streams, in order.
+using DeltaSink = std::function<void(std::string_view delta)>;
+
+class ChatModel {
+public:
+    virtual ~ChatModel() = default;
+    /// Produces a reply, streaming pieces to on_delta. Blocking: call from a worker thread.
+    /// `cancel` (optional) aborts promptly when set. Errors: unavailable (endpoint dead, 5xx/429
+    /// after retries, breaker open), timeout (no byte for idle_timeout, or total_timeout),
+    /// permission_denied (401/403), invalid_argument (other 4xx), parse (malformed stream),
+    /// network (dropped mid-reply; on_delta may have seen part of it). Thread-safe.
+    virtual Result<ChatReply> complete(const ChatRequest& request, const DeltaSink& on_delta,
+                                       const std::atomic<bool>* cancel = nullptr) = 0;
+    /// The model name recorded on AI messages. Any thread.
+    virtual std::string model_name() const = 0;
+};
+
+/// Splits a server-sent-events byte stream into events (the data lines of each, joined by
+/// '\n'). Fed in arbitrary chunks. One per stream; not thread-safe.
+class SseParser {
+public:
+    static constexpr std::size_t kMaxEventBytes = 1 << 20;
+    /// Calls on_event for each complete event in `bytes`. Errors: parse when one event grows
+    /// past kMaxEventBytes (a broken or hostile provider must not grow memory without bound).
+    Result<void> feed(std::string_view bytes, const std::function<void(std::string_view data)>& on_event);
+
+private:
+    std::string line_;   // the incomplete line carried between chunks
+    std::string data_;   // data lines of the current event
+    bool has_data_ = false;
+    bool skip_lf_ = false;  // the last chunk ended in '\r'; a leading '\n' belongs to it
+};
+
+/// Reads the API key: the first line of settings.api_key_file, else the environment variable
+/// settings.api_key_env, else empty (local servers need none). Errors: io. Any thread.
+Result<std::string> read_api_key(const LlmSettings& settings);
+
+/// The OpenAI Chat Completions client (POST {base_url}/v1/chat/completions, stream: true) with
+/// retries, backoff and a circuit breaker. The key is sent as a Bearer token and never logged.
+std::unique_ptr<ChatModel> make_openai_client(LlmSettings settings, std::string api_key);
+
+/// The offline companion: deterministic, supportive, CBT/behavioural-activation informed,
+/// clearly labelled offline, never gives means or medication advice.
+std::unique_ptr<ChatModel> make_offline_companion();
+
+}  // namespace tandem::bridge

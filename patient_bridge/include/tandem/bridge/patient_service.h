@@ -1,0 +1,159 @@
+#pragma once
+// The patient side of the bridge: invite redemption, device tokens, resume, and the turn
+// pipeline of docs/DESIGN.md (persist, ack, screen, safety protocol, LLM, screen the reply,
+// deliver or hold). Beast-free: it sees connections only through Connection.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "tandem/bridge/config.h"
+#include "tandem/bridge/llm.h"
+#include "tandem/bridge/metrics.h"
+#include "tandem/bridge/patient_endpoint.h"
+#include "tandem/domain/risk_assessment.h"
+#include "tandem/store/store.h"
+
+namespace tandem::bridge {
+
+enum class ScreenRole { patient, ai };
+
+/// The risk screen the pipeline calls. The adapter over tandem_risk implements it once the
+/// engine lands; tests and the placeholder below implement it too.
+class RiskScreener {
+public:
+    virtual ~RiskScreener() = default;
+    /// The assessment of one message's text. Any thread, concurrently; must not throw.
+    virtual RiskAssessment screen(std::string_view text, ScreenRole role) = 0;
+};
+
+/// A deliberately small phrase list used only until tandem_risk is linked: it escalates
+/// explicit suicidal statements and flags AI means/medication talk. Not a risk engine.
+std::unique_ptr<RiskScreener> make_placeholder_screener();
+
+/// Runs tasks on a few worker threads, serially per key (tasks with one key never overlap and
+/// run in post order), so blocking store and LLM calls never run on an Asio thread.
+class SerialWorkers {
+public:
+    explicit SerialWorkers(int threads);
+    ~SerialWorkers();  ///< finishes queued tasks, then joins
+    SerialWorkers(const SerialWorkers&) = delete;
+    SerialWorkers& operator=(const SerialWorkers&) = delete;
+    /// Queues `task` on `key`'s lane. Any thread.
+    void post(const std::string& key, std::function<void()> task);
+    /// Blocks until every queued task has run. Not from a worker.
+    void drain();
+
+private:
+    void run();
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::condition_variable idle_;
+    std::deque<std::string> ready_;  // lanes with work and no worker
+    std::unordered_map<std::string, std::deque<std::function<void()>>> lanes_;
+    std::size_t busy_ = 0;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+struct PatientServiceOptions {
+    std::vector<CrisisResource> crisis_resources = BridgeConfig{}.crisis_resources;
+    int urgent_sla_minutes = 5;
+    int moderate_sla_minutes = 60;     ///< review deadline for moderate flags and held AI replies
+    std::size_t max_text_bytes = 4000;
+    int messages_per_minute = 30;      ///< per patient, across all their devices
+    std::size_t history_window = 12;   ///< earlier messages sent to the LLM
+    int worker_threads = 4;
+    std::vector<std::string> default_homework = {
+        "a short daily walk or other small pleasant activity, logged in a mood diary",
+        "one thought record (situation, thought, evidence for and against, balanced thought)",
+    };
+};
+
+class PatientService final : public PatientHandler {
+public:
+    /// store, screener, model and metrics must outlive the service. Replays the log for invites
+    /// and devices. Errors: storage. Main thread.
+    static Result<std::shared_ptr<PatientService>> create(Store& store, RiskScreener& screener, ChatModel& model,
+                                                          Metrics& metrics, PatientServiceOptions options);
+    ~PatientService() override;  ///< finishes queued turns
+
+    void on_open(const std::shared_ptr<Connection>& connection) override;
+    void on_frame(const std::shared_ptr<Connection>& connection, PatientFrame frame) override;
+    void on_close(const std::shared_ptr<Connection>& connection) override;
+
+    /// Registers a patient (patient_registered) and returns its id. Blocking. Errors: storage,
+    /// invalid_argument.
+    Result<std::string> register_patient(const std::string& display_name, const std::string& locale = "en-US");
+    /// A one-time invite code for the patient; only its SHA-256 is stored. Blocking.
+    /// Errors: not_found (no such patient), storage.
+    Result<std::string> issue_invite(const std::string& patient_id);
+    /// Blocks until every queued turn has finished (tests, shutdown). Not from a worker.
+    void drain();
+
+    PatientService(Store& store, RiskScreener& screener, ChatModel& model, Metrics& metrics,
+                   PatientServiceOptions options);  ///< use create()
+
+private:
+    struct Session {
+        std::weak_ptr<Connection> connection;
+        std::string patient_id;
+        std::string conversation_id;
+    };
+    Result<void> replay();
+    std::string lookup(const std::unordered_map<std::string, std::string>& map, const std::string& key);
+    void handle(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    void handle_redeem(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    void handle_hello(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    void handle_send(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    Result<void> start_session(const std::shared_ptr<Connection>& c, const std::string& patient_id,
+                               const std::string& device_token, std::int64_t last_seq);
+    Result<std::string> current_conversation(const std::string& patient_id);
+    Result<AppendResult> append(NewEvent e);
+    Result<std::int64_t> open_flag(const Session& s, const std::string& message_id, const RiskAssessment& risk,
+                                   int sla_minutes);
+    Result<void> run_safety_protocol(const Session& s, const std::string& message_id, const RiskAssessment& risk,
+                                     bool already_in_crisis);
+    void reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review);
+    Result<std::int64_t> deliver_system_message(const Session& s, const std::string& text);
+    std::optional<Session> session_of(std::uint64_t connection_id);
+    bool take_patient_token(const std::string& patient_id);
+    nlohmann::json crisis_payload() const;
+    void send_to_patient(const std::string& patient_id, const std::string& frame);
+
+    Store& store_;
+    RiskScreener& screener_;
+    ChatModel& model_;
+    Metrics& metrics_;
+    const PatientServiceOptions options_;
+
+    std::mutex replay_mutex_;  // one replay at a time; taken before mutex_
+    std::int64_t replayed_seq_ = 0;
+    std::mutex mutex_;  // guards the maps below; never held across store or LLM calls
+    std::unordered_map<std::string, std::string> invites_;       // sha256(code) -> patient id (unused)
+    std::unordered_map<std::string, std::string> devices_;       // sha256(token) -> patient id
+    std::unordered_map<std::uint64_t, Session> sessions_;        // by connection id
+    struct Bucket {
+        double tokens;
+        std::chrono::steady_clock::time_point last;
+    };
+    std::unordered_map<std::string, Bucket> patient_buckets_;
+    SerialWorkers workers_;
+};
+
+}  // namespace tandem::bridge
+
+namespace tandem::bridge {
+
+/// The risk screen over tandem_risk's rule engine with the project's built-in rules (compiled
+/// database cached on disk after the first load). Errors: as RuleSet::load_builtin. Main thread.
+Result<std::unique_ptr<RiskScreener>> make_rule_engine_screener();
+
+}  // namespace tandem::bridge

@@ -1,0 +1,153 @@
+// The offline companion: what the patient talks to when no LLM endpoint is configured.
+// Deterministic (the same conversation gives the same reply, so demos and tests are
+// repeatable) and conservative: it reflects, asks one question, offers one CBT or
+// behavioural-activation step, and never names means, doses or medication changes. Risk is
+// not its job: the turn pipeline screens every patient message before it gets here.
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string>
+
+#include "tandem/bridge/llm.h"
+
+namespace tandem::bridge {
+namespace {
+
+struct Theme {
+    std::string_view name;
+    std::vector<std::string_view> cues;  // lower-case substrings of the patient's message
+    std::vector<std::string_view> replies;
+};
+
+// Order matters: the first theme with a cue wins, so the most specific come first.
+const std::vector<Theme>& themes() {
+    static const std::vector<Theme> t = {
+        {"medication",
+         {"medication", "meds", "pill", "dose", "dosage", "prescription", "antidepress", "sertraline", "ssri"},
+         {"Questions about medication are important, and they belong with your prescriber or care team, who "
+          "know your history. I can't advise on medicines or doses. Would it help to write down what you want "
+          "to ask them, so it is ready for your next appointment?"}},
+        {"greeting",
+         {"hello", " hi ", " hey", "good morning", "good evening"},
+         {"Hello, it's good to hear from you. How are you feeling right now, on a scale from 0 (very low) to 10 "
+          "(really good)?",
+          "Hi. Thanks for checking in. What has today been like for you so far?"}},
+        {"thanks",
+         {"thank", "thanks", "helpful"},
+         {"I'm glad this was useful. Is there one small thing you'd like to try before we talk next?"}},
+        {"sleep",
+         {"sleep", "insomnia", "awake at night", "tired", "exhausted"},
+         {"Sleep troubles wear everything down. Some people find a steady wake-up time, even after a bad night, "
+          "and a wind-down half hour without screens help over a couple of weeks. What does your evening "
+          "usually look like?"}},
+        {"anxiety",
+         {"anxious", "anxiety", "worried", "worry", "panic", "nervous", "scared"},
+         {"That sounds really uncomfortable, and it makes sense that worry is taking up a lot of room. One CBT "
+          "step: write the worry down, then ask 'what is the evidence for it, and against it?' and 'what would "
+          "I tell a friend?'. Would you like to try that with the worry that's loudest right now?",
+          "Anxiety can make everything feel urgent. Let's slow it down: breathe in for 4, hold for 4, out for 6, "
+          "a few times. When you're ready, what is the worry saying will happen?"}},
+        {"low_mood",
+         {"sad", "depressed", "down", "empty", "hopeless", " low ", "unmotivated", "no energy"},
+         {"I'm sorry it feels this heavy. When mood is low, waiting to feel motivated often doesn't work; doing a "
+          "small thing first can lift mood a little. What is one small, doable activity today: a short walk, a "
+          "shower, texting someone?",
+          "Thank you for telling me. Low mood can make everything seem pointless. Could we pick one activity "
+          "that used to give you a little pleasure or sense of achievement, and plan when to do it?"}},
+        {"stress",
+         {"stress", "overwhelm", "too much", "deadline", "work", "exam", "homework"},
+         {"It sounds like a lot is landing on you at once. Sometimes it helps to list everything, then circle just "
+          "one item you can do in the next hour. What would be on that list?"}},
+        {"anger",
+         {"angry", "furious", "annoyed", "frustrated", "irritated"},
+         {"Frustration usually means something matters to you. What happened, and what would you have wanted "
+          "instead? Naming it can take some of the heat out."}},
+        {"lonely",
+         {"lonely", "alone", "isolated", "no friends", "nobody"},
+         {"Feeling alone is painful. Is there one person, even someone you haven't talked to in a while, you could "
+          "send a short message to today? Small contact counts."}},
+    };
+    return t;
+}
+
+constexpr std::string_view kDefaultReplies[] = {
+    "Thank you for sharing that. It sounds like it matters a lot to you. Can you tell me a little more about "
+    "what's been going on?",
+    "I hear you. What do you notice in your thoughts and feelings when this comes up?",
+    "That sounds hard. What has helped you, even a little, when you've felt like this before?",
+};
+
+constexpr std::string_view kLabel = "(Offline companion: a simple built-in helper, not an AI model. Your care "
+                                    "team can read this conversation.)\n\n";
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// FNV-1a: a stable hash, so the chosen variant does not change between runs or builds.
+std::uint64_t stable_hash(std::string_view s) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (const unsigned char c : s) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+class OfflineCompanion final : public ChatModel {
+public:
+    std::string model_name() const override { return "offline-companion"; }
+
+    Result<ChatReply> complete(const ChatRequest& request, const DeltaSink& on_delta,
+                               const std::atomic<bool>*) override {
+        std::string last_user;
+        std::size_t user_turns = 0;
+        for (const auto& m : request.messages)
+            if (m.role == "user") {
+                last_user = m.content;
+                ++user_turns;
+            }
+        const std::string text = " " + lower(last_user) + " ";  // cues may anchor on spaces
+        const auto pick = stable_hash(last_user);
+        std::string reply(kLabel);
+        bool matched = false;
+        for (const auto& theme : themes()) {
+            if (std::any_of(theme.cues.begin(), theme.cues.end(),
+                            [&](std::string_view cue) { return text.find(cue) != std::string::npos; })) {
+                reply += theme.replies[pick % theme.replies.size()];
+                matched = true;
+                break;
+            }
+        }
+        if (!matched) reply += kDefaultReplies[pick % std::size(kDefaultReplies)];
+        // Homework from the approved plan, offered every third turn so it stays a nudge.
+        if (!request.homework.empty() && user_turns % 3 == 0)
+            reply += "\n\nFrom your plan: " + request.homework[(user_turns / 3) % request.homework.size()] +
+                     ". How is that going?";
+        if (on_delta) {
+            // Streamed in word-sized pieces so the page behaves as with a real model.
+            std::size_t start = 0;
+            while (start < reply.size()) {
+                auto end = reply.find(' ', start);
+                end = end == std::string::npos ? reply.size() : end + 1;
+                on_delta(std::string_view(reply).substr(start, end - start));
+                start = end;
+            }
+        }
+        ChatReply out;
+        out.text = std::move(reply);
+        out.model = model_name();
+        out.finish_reason = "stop";
+        out.offline = true;
+        return out;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<ChatModel> make_offline_companion() { return std::make_unique<OfflineCompanion>(); }
+
+}  // namespace tandem::bridge

@@ -1,0 +1,643 @@
+#include "tandem/bridge/patient_service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include "tandem/bridge/log.h"
+#include "tandem/bridge/wire.h"
+#include "tandem/crypto/hash.h"
+#include "tandem/crypto/random.h"
+#include "tandem/domain/json.h"
+
+namespace tandem::bridge {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kCrisisText =
+    "It sounds like you are going through something really painful right now, and your safety matters most. "
+    "Your care team has been alerted and will reach out to you. If you might act on these thoughts, please "
+    "contact one of these now:";
+constexpr std::string_view kFallbackText =
+    "I'm sorry, I can't reply right now. Your message is saved and your care team can see it. If you need "
+    "help urgently, call or text 988, or call 911.";
+constexpr std::string_view kSafetyRules =
+    "You are a supportive companion in a clinician-supervised mental health service. Rules you must always "
+    "follow: never give information about methods or means of self-harm or suicide; never give medication, "
+    "dose or diet advice; never discourage professional care; never engage in romantic or personal "
+    "relationships; if the person mentions risk, respond with care and encourage contacting their care team "
+    "or 988. Use reflective listening and CBT and behavioural-activation techniques. Keep replies short.";
+
+bool valid_id(std::string_view id) {
+    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+    });
+}
+
+std::string sha256_hex(std::string_view text) { return to_hex(sha256(text)); }
+
+std::string time_in_minutes(int minutes) {
+    const auto t = std::chrono::system_clock::now() + std::chrono::minutes(minutes);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    return buf;
+}
+
+json risk_json(const RiskAssessment& r) {
+    json j;
+    to_json(j, r);
+    return j;
+}
+
+std::vector<std::string> category_names(const RiskAssessment& r) {
+    std::vector<std::string> out;
+    for (auto c : r.categories) out.emplace_back(to_string(c));
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+class PlaceholderScreener final : public RiskScreener {
+public:
+    RiskAssessment screen(std::string_view text, ScreenRole role) override {
+        std::string t(text);
+        std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+        struct Rule {
+            std::string_view phrase;
+            Severity severity;
+            RiskCategory category;
+        };
+        static const Rule patient_rules[] = {
+            {"kill myself", Severity::high, RiskCategory::suicidal_ideation},
+            {"end my life", Severity::high, RiskCategory::suicidal_ideation},
+            {"want to die", Severity::high, RiskCategory::suicidal_ideation},
+            {"suicide", Severity::moderate, RiskCategory::suicidal_ideation},
+            {"hurt myself", Severity::moderate, RiskCategory::self_harm},
+            {"overdose", Severity::high, RiskCategory::substance_misuse},
+        };
+        static const Rule ai_rules[] = {
+            {"mg of", Severity::high, RiskCategory::ai_medication_advice},
+            {"increase your dose", Severity::high, RiskCategory::ai_medication_advice},
+            {"stop taking your", Severity::high, RiskCategory::ai_medication_advice},
+            {"lethal", Severity::imminent, RiskCategory::ai_means_information},
+            {"you don't need therapy", Severity::moderate, RiskCategory::ai_discourages_care},
+        };
+        RiskAssessment out;
+        out.engine_version = "bridge-placeholder-0";
+        out.ruleset_version = "0";
+        const auto& rules = role == ScreenRole::patient ? std::span<const Rule>(patient_rules)
+                                                        : std::span<const Rule>(ai_rules);
+        for (const auto& r : rules) {
+            const auto at = t.find(r.phrase);
+            if (at == std::string::npos) continue;
+            out.severity = std::max(out.severity, r.severity);
+            if (std::find(out.categories.begin(), out.categories.end(), r.category) == out.categories.end())
+                out.categories.push_back(r.category);
+            out.spans.push_back({at, at + r.phrase.size(), "placeholder." + std::string(to_string(r.category)),
+                                 "placeholder phrase match"});
+        }
+        std::sort(out.categories.begin(), out.categories.end());
+        out.rationale = out.spans.empty() ? "no placeholder phrase matched" : "placeholder phrase matched";
+        return out;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<RiskScreener> make_placeholder_screener() { return std::make_unique<PlaceholderScreener>(); }
+
+// ---------------------------------------------------------------------------------------------
+SerialWorkers::SerialWorkers(int threads) {
+    for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { run(); });
+}
+
+SerialWorkers::~SerialWorkers() {
+    drain();
+    {
+        const std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) t.join();
+}
+
+void SerialWorkers::post(const std::string& key, std::function<void()> task) {
+    {
+        const std::lock_guard lock(mutex_);
+        auto [it, inserted] = lanes_.try_emplace(key);
+        it->second.push_back(std::move(task));
+        // A lane in lanes_ is already ready or running, and its runner takes the new task.
+        if (!inserted) return;
+        ready_.push_back(key);
+    }
+    wake_.notify_one();
+}
+
+void SerialWorkers::drain() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [&] { return lanes_.empty() && busy_ == 0; });
+}
+
+void SerialWorkers::run() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+        wake_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
+        if (ready_.empty()) return;  // stopping and nothing left
+        const std::string key = std::move(ready_.front());
+        ready_.pop_front();
+        ++busy_;
+        // Run the lane's tasks one after another; the lane stays in lanes_ while running so
+        // post() does not make it ready twice.
+        while (true) {
+            auto& lane = lanes_[key];
+            if (lane.empty()) {
+                lanes_.erase(key);
+                break;
+            }
+            auto task = std::move(lane.front());
+            lock.unlock();
+            try {
+                task();
+            } catch (const std::exception& e) {
+                log_event(LogLevel::error, "worker_task_failed", {{"error", e.what()}});
+            }
+            lock.lock();
+            lanes_[key].pop_front();
+        }
+        --busy_;
+        if (lanes_.empty() && busy_ == 0) idle_.notify_all();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+PatientService::PatientService(Store& store, RiskScreener& screener, ChatModel& model, Metrics& metrics,
+                               PatientServiceOptions options)
+    : store_(store),
+      screener_(screener),
+      model_(model),
+      metrics_(metrics),
+      options_(std::move(options)),
+      workers_(options_.worker_threads) {}
+
+PatientService::~PatientService() { workers_.drain(); }
+
+Result<std::shared_ptr<PatientService>> PatientService::create(Store& store, RiskScreener& screener,
+                                                               ChatModel& model, Metrics& metrics,
+                                                               PatientServiceOptions options) {
+    auto s = std::make_shared<PatientService>(store, screener, model, metrics, std::move(options));
+    if (auto r = s->replay(); !r) return std::unexpected(r.error());
+    return s;
+}
+
+// Invites and devices live in the log as clinician_action events (there is no dedicated event
+// type yet); the bridge rebuilds its index from the log at start, event-sourcing style.
+// Incremental: called again on a cache miss, so invites issued by `tandem-bridge invite` in
+// another process are found without a restart.
+Result<void> PatientService::replay() {
+    const std::lock_guard replay_lock(replay_mutex_);
+    Principal all;
+    all.supervisor = true;
+    while (true) {
+        auto page = store_.read_after(replayed_seq_, all, 1000);
+        if (!page) return std::unexpected(page.error());
+        if (page->empty()) return {};
+        const std::lock_guard lock(mutex_);
+        for (const auto& e : *page) {
+            replayed_seq_ = e.seq;
+            if (e.type != EventType::clinician_action || !e.patient_id) continue;
+            const auto action = e.payload.value("action", "");
+            if (action == "invite_issued") invites_[e.payload.value("code_sha256", "")] = *e.patient_id;
+            if (action == "device_registered") {
+                devices_[e.payload.value("token_sha256", "")] = *e.patient_id;
+                invites_.erase(e.payload.value("invite_sha256", ""));
+            }
+        }
+    }
+}
+
+std::string PatientService::lookup(const std::unordered_map<std::string, std::string>& map, const std::string& key) {
+    for (int pass = 0; pass < 2; ++pass) {
+        {
+            const std::lock_guard lock(mutex_);
+            if (const auto it = map.find(key); it != map.end()) return it->second;
+        }
+        if (pass == 0 && !replay()) break;
+    }
+    return {};
+}
+
+Result<AppendResult> PatientService::append(NewEvent e) {
+    const auto start = Clock::now();
+    auto r = store_.append(std::move(e));
+    metrics_.store_latency.observe(Clock::now() - start);
+    if (!r) log_event(LogLevel::error, "store_append_failed", {{"error", r.error().describe()}});
+    return r;
+}
+
+Result<std::string> PatientService::register_patient(const std::string& display_name, const std::string& locale) {
+    if (display_name.empty() || display_name.size() > 200)
+        return fail(ErrorCode::invalid_argument, "display name must be 1-200 bytes", "display_name");
+    const std::string id = new_id();
+    NewEvent e;
+    e.type = EventType::patient_registered;
+    e.patient_id = id;
+    e.actor = Actor{ActorKind::system, std::nullopt};
+    e.payload = {{"id", id},           {"clinic_id", "clinic"},           {"display_name", display_name},
+                 {"conditions", json::array()}, {"locale", locale}, {"created_at", utc_now_text()}};
+    if (auto r = append(std::move(e)); !r) return std::unexpected(r.error());
+    return id;
+}
+
+Result<std::string> PatientService::issue_invite(const std::string& patient_id) {
+    auto p = store_.find_patient(patient_id);
+    if (!p) return std::unexpected(p.error());
+    if (!*p) return fail(ErrorCode::not_found, "no such patient", "patient_id");
+    // 10 bytes of randomness as lower-case hex, grouped for reading aloud over the phone.
+    const std::string raw = random_token(10, TokenEncoding::hex);
+    const std::string code = raw.substr(0, 5) + "-" + raw.substr(5, 5) + "-" + raw.substr(10, 5) + "-" + raw.substr(15);
+    const std::string hash = sha256_hex(code);
+    NewEvent e;
+    e.type = EventType::clinician_action;
+    e.patient_id = patient_id;
+    e.actor = Actor{ActorKind::system, std::nullopt};
+    e.payload = {{"action", "invite_issued"}, {"code_sha256", hash}, {"at", utc_now_text()}};
+    if (auto r = append(std::move(e)); !r) return std::unexpected(r.error());
+    const std::lock_guard lock(mutex_);
+    invites_[hash] = patient_id;
+    return code;
+}
+
+void PatientService::drain() { workers_.drain(); }
+
+void PatientService::on_open(const std::shared_ptr<Connection>&) {}
+
+void PatientService::on_close(const std::shared_ptr<Connection>& connection) {
+    const std::lock_guard lock(mutex_);
+    sessions_.erase(connection->id());
+}
+
+void PatientService::on_frame(const std::shared_ptr<Connection>& connection, PatientFrame frame) {
+    // One lane per connection: a patient's frames are handled in the order sent, and a slow
+    // LLM reply for one patient never delays another.
+    workers_.post("conn:" + std::to_string(connection->id()),
+                  [this, connection, f = std::move(frame)] { handle(connection, f); });
+}
+
+void PatientService::handle(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+    if (f.type == "redeem") return handle_redeem(c, f);
+    if (f.type == "hello") return handle_hello(c, f);
+    if (f.type == "send") return handle_send(c, f);
+    c->send(make_error_frame("unknown_type", "unsupported message type", f.id));
+}
+
+std::optional<PatientService::Session> PatientService::session_of(std::uint64_t connection_id) {
+    const std::lock_guard lock(mutex_);
+    const auto it = sessions_.find(connection_id);
+    if (it == sessions_.end()) return std::nullopt;
+    return it->second;
+}
+
+void PatientService::handle_redeem(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+    const auto code_it = f.payload.find("invite_code");
+    if (code_it == f.payload.end() || !code_it->is_string() || code_it->get<std::string>().size() > 64)
+        return (void)c->send(make_error_frame("schema", "payload.invite_code must be a string", f.id));
+    std::string code = *code_it;
+    std::transform(code.begin(), code.end(), code.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    const std::string invite_hash = sha256_hex(code);
+    const std::string patient_id = lookup(invites_, invite_hash);
+    // Unknown, mistyped and already used codes get the same answer: no oracle for guessing.
+    if (patient_id.empty())
+        return (void)c->send(make_error_frame("invalid_invite", "this invite code is not valid", f.id));
+    const std::string token = random_token(32);
+    NewEvent e;
+    e.type = EventType::clinician_action;
+    e.patient_id = patient_id;
+    e.actor = Actor{ActorKind::patient, patient_id};
+    e.payload = {{"action", "device_registered"},
+                 {"invite_sha256", invite_hash},
+                 {"token_sha256", sha256_hex(token)},
+                 {"at", utc_now_text()}};
+    e.dedupe_key = "invite:" + invite_hash;  // a second redemption, even racing, appends nothing
+    auto r = append(std::move(e));
+    if (!r) return (void)c->send(make_error_frame("unavailable", "could not save; please try again", f.id));
+    if (r->duplicate)
+        return (void)c->send(make_error_frame("invalid_invite", "this invite code is not valid", f.id));
+    {
+        const std::lock_guard lock(mutex_);
+        invites_.erase(invite_hash);
+        devices_[sha256_hex(token)] = patient_id;
+    }
+    log_event(LogLevel::info, "invite_redeemed", {{"patient", patient_id}, {"conn", c->id()}});
+    if (auto s = start_session(c, patient_id, token, 0); !s)
+        c->send(make_error_frame("unavailable", "could not start the session; please reconnect", f.id));
+}
+
+void PatientService::handle_hello(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+    const auto tok = f.payload.find("device_token");
+    if (tok == f.payload.end() || !tok->is_string() || tok->get<std::string>().size() > 128)
+        return (void)c->send(make_error_frame("schema", "payload.device_token must be a string", f.id));
+    std::int64_t last_seq = 0;
+    if (const auto it = f.payload.find("last_seq"); it != f.payload.end()) {
+        if (!it->is_number_integer() || it->get<std::int64_t>() < 0)
+            return (void)c->send(make_error_frame("schema", "payload.last_seq must be a non-negative integer", f.id));
+        last_seq = *it;
+    }
+    const std::string patient_id = lookup(devices_, sha256_hex(tok->get<std::string>()));
+    if (patient_id.empty())
+        return (void)c->send(make_error_frame("invalid_invite", "this device is not registered; use an invite code", f.id));
+    if (auto s = start_session(c, patient_id, {}, last_seq); !s)
+        c->send(make_error_frame("unavailable", "could not start the session; please reconnect", f.id));
+}
+
+Result<std::string> PatientService::current_conversation(const std::string& patient_id) {
+    auto convs = store_.conversations(patient_id);
+    if (!convs) return std::unexpected(convs.error());
+    for (auto it = convs->rbegin(); it != convs->rend(); ++it)
+        if (!it->ended_at) return it->id;
+    const std::string id = new_id();
+    NewEvent e;
+    e.type = EventType::conversation_started;
+    e.patient_id = patient_id;
+    e.actor = Actor{ActorKind::system, std::nullopt};
+    e.payload = {{"id", id}, {"patient_id", patient_id}, {"started_at", utc_now_text()}};
+    // Two devices starting at once must not open two conversations.
+    e.dedupe_key = "conversation:" + patient_id + ":" + std::to_string(convs->size());
+    auto r = append(std::move(e));
+    if (!r) return std::unexpected(r.error());
+    return r->event.payload.value("id", id);
+}
+
+nlohmann::json PatientService::crisis_payload() const {
+    json resources = json::array();
+    for (const auto& r : options_.crisis_resources)
+        resources.push_back({{"name", r.name}, {"contact", r.contact}, {"kind", r.kind}});
+    return {{"text", kCrisisText}, {"resources", resources}};
+}
+
+Result<void> PatientService::start_session(const std::shared_ptr<Connection>& c, const std::string& patient_id,
+                                           const std::string& device_token, std::int64_t last_seq) {
+    auto conversation = current_conversation(patient_id);
+    if (!conversation) return std::unexpected(conversation.error());
+    auto patient = store_.find_patient(patient_id);
+    if (!patient) return std::unexpected(patient.error());
+    {
+        const std::lock_guard lock(mutex_);
+        sessions_[c->id()] = Session{c, patient_id, *conversation};
+    }
+    json payload = {{"patient_id", patient_id}, {"conversation_id", *conversation}};
+    if (!device_token.empty()) payload["device_token"] = device_token;
+    const bool in_crisis = *patient && (*patient)->in_crisis;
+    if (in_crisis) payload["crisis"] = crisis_payload();
+    c->send(make_frame("session", payload));
+    // Resume: everything the patient may see after their cursor (their own messages included,
+    // so a second device shows the whole conversation).
+    auto msgs = store_.messages(*conversation);
+    if (!msgs) return std::unexpected(msgs.error());
+    for (const auto& m : *msgs) {
+        if (m.seq <= last_seq || m.state != "delivered") continue;
+        json p = {{"id", m.id}, {"sender", m.sender}, {"text", m.record.value("text", "")}, {"state", m.state}};
+        if (m.record.contains("client_msg_id")) p["client_msg_id"] = m.record["client_msg_id"];
+        c->send(make_frame("message", std::move(p), static_cast<std::uint64_t>(m.seq)));
+    }
+    return {};
+}
+
+bool PatientService::take_patient_token(const std::string& patient_id) {
+    const std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    const double per_minute = options_.messages_per_minute;
+    auto& b = patient_buckets_.try_emplace(patient_id, Bucket{per_minute, now}).first->second;
+    b.tokens = std::min(per_minute, b.tokens + std::chrono::duration<double>(now - b.last).count() * per_minute / 60.0);
+    b.last = now;
+    if (b.tokens < 1.0) return false;
+    b.tokens -= 1.0;
+    return true;
+}
+
+void PatientService::send_to_patient(const std::string& patient_id, const std::string& frame) {
+    // Snapshot under the lock, send outside it (Connection::send only posts, but the rule keeps
+    // lock order simple).
+    std::vector<std::shared_ptr<Connection>> targets;
+    {
+        const std::lock_guard lock(mutex_);
+        for (const auto& [id, s] : sessions_)
+            if (s.patient_id == patient_id)
+                if (auto c = s.connection.lock()) targets.push_back(std::move(c));
+    }
+    for (const auto& c : targets) c->send(frame);
+}
+
+void PatientService::handle_send(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+    auto session = session_of(c->id());
+    if (!session) return (void)c->send(make_error_frame("unauthenticated", "send hello or redeem first", f.id));
+    const auto cid = f.payload.find("client_msg_id");
+    const auto txt = f.payload.find("text");
+    if (cid == f.payload.end() || !cid->is_string() || !valid_id(cid->get<std::string>()))
+        return (void)c->send(make_error_frame("schema", "payload.client_msg_id must be an id", f.id));
+    if (txt == f.payload.end() || !txt->is_string() || txt->get<std::string>().empty())
+        return (void)c->send(make_error_frame("schema", "payload.text must be a non-empty string", f.id));
+    const std::string& text = txt->get_ref<const std::string&>();
+    if (text.size() > options_.max_text_bytes)
+        return (void)c->send(make_error_frame("too_large", "message text is too long", f.id));
+    const std::string client_msg_id = *cid;
+
+    const std::string message_id = new_id();
+    NewEvent e;
+    e.type = EventType::message_appended;
+    e.patient_id = session->patient_id;
+    e.actor = Actor{ActorKind::patient, session->patient_id};
+    e.payload = {{"id", message_id},
+                 {"conversation_id", session->conversation_id},
+                 {"patient_id", session->patient_id},
+                 {"sender", "patient"},
+                 {"text", text},
+                 {"state", "delivered"},
+                 {"client_msg_id", client_msg_id},
+                 {"created_at", utc_now_text()}};
+    e.dedupe_key = "msg:" + session->patient_id + ":" + client_msg_id;
+    // Per patient, across devices: reconnecting does not reset it (the endpoint's limit is per
+    // connection).
+    if (!take_patient_token(session->patient_id)) {
+        metrics_.frames_rejected.fetch_add(1);
+        return (void)c->send(make_error_frame("rate_limited", "too many messages; wait a moment", f.id));
+    }
+    auto stored = append(std::move(e));
+    if (!stored) return (void)c->send(make_error_frame("unavailable", "could not save; please resend", f.id));
+    const auto& ev = stored->event;
+    const std::string stored_id = ev.payload.value("id", message_id);
+    c->send(make_frame("ack", {{"client_msg_id", client_msg_id}, {"message_id", stored_id}, {"seq", ev.seq}},
+                       static_cast<std::uint64_t>(ev.seq)));
+    if (stored->duplicate) return;  // the first copy was (or is being) processed
+    metrics_.patient_messages.fetch_add(1);
+
+    // Screen the patient's text, then the safety protocol, before and independent of the LLM.
+    const RiskAssessment risk = screener_.screen(text, ScreenRole::patient);
+    NewEvent assessed;
+    assessed.type = EventType::risk_assessed;
+    assessed.patient_id = session->patient_id;
+    assessed.actor = Actor{ActorKind::system, std::nullopt};
+    assessed.payload = risk_json(risk);
+    assessed.payload["message_id"] = stored_id;
+    assessed.payload["patient_id"] = session->patient_id;
+    (void)append(std::move(assessed));
+
+    auto patient = store_.find_patient(session->patient_id);
+    const bool was_in_crisis = patient && *patient && (*patient)->in_crisis;
+    const bool ai_paused = patient && *patient && (*patient)->ai_paused;
+    bool hold = was_in_crisis || ai_paused;
+    if (risk.severity >= Severity::high) {
+        if (auto r = run_safety_protocol(*session, stored_id, risk, was_in_crisis); !r)
+            log_event(LogLevel::error, "safety_protocol_store_failed", {{"patient", session->patient_id}});
+        hold = true;
+    } else if (risk.severity >= Severity::moderate) {
+        (void)open_flag(*session, stored_id, risk, options_.moderate_sla_minutes);
+    }
+    reply_with_ai(*session, stored_id, hold);
+}
+
+Result<std::int64_t> PatientService::open_flag(const Session& s, const std::string& message_id,
+                                               const RiskAssessment& risk, int sla_minutes) {
+    NewEvent e;
+    e.type = EventType::flag_opened;
+    e.patient_id = s.patient_id;
+    e.actor = Actor{ActorKind::system, std::nullopt};
+    e.payload = {{"id", new_id()},
+                 {"patient_id", s.patient_id},
+                 {"conversation_id", s.conversation_id},
+                 {"message_id", message_id},
+                 {"severity", to_string(risk.severity)},
+                 {"categories", category_names(risk)},
+                 {"status", "open"},
+                 {"opened_at", utc_now_text()},
+                 {"sla_deadline", time_in_minutes(sla_minutes)},
+                 {"escalation_level", 0},
+                 {"notes", json::array()}};
+    e.dedupe_key = "flag:" + message_id;
+    auto r = append(std::move(e));
+    if (!r) return std::unexpected(r.error());
+    if (!r->duplicate) metrics_.flags_by_severity[static_cast<std::size_t>(risk.severity)].fetch_add(1);
+    return r->event.seq;
+}
+
+Result<void> PatientService::run_safety_protocol(const Session& s, const std::string& message_id,
+                                                 const RiskAssessment& risk, bool already_in_crisis) {
+    // The crisis message goes out first: it must not wait on anything that can fail slowly.
+    auto shown = deliver_system_message(s, std::string(kCrisisText));
+    send_to_patient(s.patient_id, make_frame("crisis", crisis_payload(), shown ? static_cast<std::uint64_t>(*shown) : 0));
+    auto flag = open_flag(s, message_id, risk, options_.urgent_sla_minutes);
+    if (!flag) return std::unexpected(flag.error());
+    if (!already_in_crisis) {
+        NewEvent e;
+        e.type = EventType::crisis_entered;
+        e.patient_id = s.patient_id;
+        e.actor = Actor{ActorKind::system, std::nullopt};
+        e.payload = {{"patient_id", s.patient_id}, {"message_id", message_id}, {"at", utc_now_text()}};
+        e.dedupe_key = "crisis:" + message_id;
+        if (auto r = append(std::move(e)); !r) return std::unexpected(r.error());
+    }
+    log_event(LogLevel::warn, "safety_protocol", {{"patient", s.patient_id}, {"severity", to_string(risk.severity)}});
+    return {};
+}
+
+Result<std::int64_t> PatientService::deliver_system_message(const Session& s, const std::string& text) {
+    const std::string id = new_id();
+    NewEvent e;
+    e.type = EventType::message_appended;
+    e.patient_id = s.patient_id;
+    e.actor = Actor{ActorKind::system, std::nullopt};
+    e.payload = {{"id", id},         {"conversation_id", s.conversation_id},
+                 {"patient_id", s.patient_id}, {"sender", "system"},
+                 {"text", text},     {"state", "delivered"},
+                 {"created_at", utc_now_text()}};
+    auto r = append(std::move(e));
+    if (!r) return std::unexpected(r.error());
+    return r->event.seq;
+}
+
+void PatientService::reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review) {
+    // The window: the last N delivered messages (held AI drafts never feed the next prompt).
+    ChatRequest request;
+    request.homework = options_.default_homework;
+    std::string system = std::string(kSafetyRules);
+    system += "\nTreatment plan (default clinic plan until an approved plan exists): goals: reduce distress, "
+              "build daily routine. Homework: ";
+    for (const auto& h : options_.default_homework) system += h + "; ";
+    request.messages.push_back({"system", system});
+    if (auto msgs = store_.messages(s.conversation_id)) {
+        std::vector<ChatMessage> window;
+        for (const auto& m : *msgs) {
+            if (m.state != "delivered" || (m.sender != "patient" && m.sender != "ai" && m.sender != "clinician"))
+                continue;
+            window.push_back({m.sender == "patient" ? "user" : "assistant", m.record.value("text", "")});
+        }
+        const auto first = window.size() > options_.history_window ? window.size() - options_.history_window : 0;
+        request.messages.insert(request.messages.end(), window.begin() + static_cast<std::ptrdiff_t>(first),
+                                window.end());
+    }
+    if (!hold_for_review) send_to_patient(s.patient_id, make_frame("typing", {{"reply_to", message_id}}));
+
+    // The reply is not streamed to the patient: every AI text is screened before the patient
+    // sees any of it (rejected: streaming deltas and retracting, which shows unsafe text briefly).
+    metrics_.llm_requests.fetch_add(1);
+    const auto start = Clock::now();
+    auto reply = model_.complete(request, {});
+    metrics_.llm_latency.observe(Clock::now() - start);
+    if (!reply || reply->text.empty()) {
+        metrics_.llm_errors.fetch_add(1);
+        const Error err = reply ? Error{ErrorCode::parse, "empty reply", {}} : reply.error();
+        NewEvent e;
+        e.type = EventType::llm_failed;
+        e.patient_id = s.patient_id;
+        e.actor = Actor{ActorKind::system, std::nullopt};
+        e.payload = {{"patient_id", s.patient_id},   {"conversation_id", s.conversation_id},
+                     {"message_id", message_id},     {"code", to_string(err.code)},
+                     {"error", err.message},         {"model", model_.model_name()},
+                     {"at", utc_now_text()}};
+        (void)append(std::move(e));
+        log_event(LogLevel::warn, "llm_failed", {{"patient", s.patient_id}, {"code", to_string(err.code)}});
+        if (auto seq = deliver_system_message(s, std::string(kFallbackText)))
+            send_to_patient(s.patient_id, make_frame("message", {{"sender", "system"}, {"text", kFallbackText},
+                                                                 {"state", "delivered"}},
+                                                     static_cast<std::uint64_t>(*seq)));
+        return;
+    }
+
+    const RiskAssessment risk = screener_.screen(reply->text, ScreenRole::ai);
+    const bool unsafe = risk.severity >= Severity::moderate;
+    const bool held = unsafe || hold_for_review;
+    const std::string ai_id = new_id();
+    NewEvent e;
+    e.type = EventType::message_appended;
+    e.patient_id = s.patient_id;
+    e.actor = Actor{ActorKind::ai, std::nullopt};
+    e.payload = {{"id", ai_id},
+                 {"conversation_id", s.conversation_id},
+                 {"patient_id", s.patient_id},
+                 {"sender", "ai"},
+                 {"text", reply->text},
+                 {"state", held ? "held" : "delivered"},
+                 {"created_at", utc_now_text()},
+                 {"risk", risk_json(risk)}};
+    auto stored = append(std::move(e));
+    if (!stored) return;
+    if (unsafe) (void)open_flag(s, ai_id, risk, options_.moderate_sla_minutes);
+    if (held) {
+        metrics_.ai_messages_held.fetch_add(1);
+        send_to_patient(s.patient_id, make_frame("reviewing", {{"reply_to", message_id}}));
+        return;
+    }
+    metrics_.ai_messages_delivered.fetch_add(1);
+    send_to_patient(s.patient_id,
+                    make_frame("message",
+                               {{"id", ai_id}, {"sender", "ai"}, {"text", reply->text}, {"state", "delivered"},
+                                {"offline", reply->offline}},
+                               static_cast<std::uint64_t>(stored->event.seq)));
+}
+
+}  // namespace tandem::bridge

@@ -1,0 +1,321 @@
+// The patient turn pipeline end to end: a real TLS WebSocket (Beast client), the real
+// SQLCipher store in a temp dir, the real offline companion or the OpenAI client against
+// fake_llm.py, and the real tandem_risk rule engine.
+#include <catch2/catch_test_macros.hpp>
+
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
+#include "tandem/bridge/init.h"
+#include "tandem/bridge/patient_endpoint.h"
+#include "tandem/bridge/patient_service.h"
+#include "tandem/bridge/server.h"
+#include "tandem/crypto/random.h"
+#include "tandem/store/sqlcipher_store.h"
+#include "test_support.h"
+
+using namespace std::chrono_literals;
+using namespace tandem;
+using namespace tandem::bridge;
+using tandem::test::ChildProcess;
+using tandem::test::TempDir;
+using tandem::test::WssClient;
+using json = nlohmann::json;
+
+namespace {
+
+// The real rule engine (its compiled database is cached on disk after the first load).
+std::unique_ptr<RiskScreener> engine_screener() {
+    auto s = make_rule_engine_screener();
+    REQUIRE(s);
+    return std::move(*s);
+}
+
+struct Bridge {
+    TempDir dir;
+    Metrics metrics;
+    std::unique_ptr<SqlcipherStore> store;
+    std::unique_ptr<RiskScreener> screener = engine_screener();
+    std::unique_ptr<ChatModel> model;
+    std::shared_ptr<PatientService> service;
+    std::unique_ptr<Server> server;
+    std::filesystem::path cert;
+    std::uint16_t port = 0;
+    std::string patient_id;
+
+    explicit Bridge(std::unique_ptr<ChatModel> m) : model(std::move(m)) {
+        InitOptions o;
+        o.data_dir = dir.path();
+        auto init = init_data_dir(o);
+        REQUIRE(init);
+        cert = init->cert_file;
+        const auto key = random_secret(32);
+        auto s = SqlcipherStore::open(dir.path() / "store.db", key.bytes());
+        REQUIRE(s);
+        store = std::move(*s);
+        auto svc = PatientService::create(*store, *screener, *model, metrics, PatientServiceOptions{});
+        REQUIRE(svc);
+        service = *svc;
+        ServerOptions so;
+        so.cert_file = init->cert_file;
+        so.key_file = init->key_file;
+        server = std::make_unique<Server>(so, metrics);
+        server->add_websocket_endpoint("/patient", std::make_shared<PatientEndpoint>(service, metrics, 1000));
+        auto p = server->start();
+        REQUIRE(p);
+        port = *p;
+        auto id = service->register_patient("Alex");
+        REQUIRE(id);
+        patient_id = *id;
+    }
+    ~Bridge() {
+        server->stop();
+        service->drain();
+    }
+    std::unique_ptr<WssClient> connect() {
+        auto c = WssClient::connect(port, "/patient", cert);
+        REQUIRE(c);
+        return std::move(*c);
+    }
+    std::vector<MessageView> messages(const std::string& conversation_id) {
+        auto m = store->messages(conversation_id);
+        REQUIRE(m);
+        return *m;
+    }
+};
+
+std::string frame(const std::string& type, json payload) {
+    static int n = 0;
+    return json{{"type", type}, {"id", "f" + std::to_string(++n)}, {"time", "2026-11-26T03:06:19.123Z"},
+                {"payload", std::move(payload)}}
+        .dump();
+}
+
+// Reads frames until one matches (returned) or the time is up (fails the test). Frames seen on
+// the way are appended to `seen`.
+json read_until(WssClient& c, const std::function<bool(const json&)>& match, std::vector<json>* seen = nullptr,
+                std::chrono::milliseconds timeout = 8s) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+        auto f = c.read(std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()));
+        if (!f) break;
+        auto j = json::parse(*f);
+        if (seen) seen->push_back(j);
+        if (match(j)) return j;
+    }
+    FAIL("expected frame did not arrive");
+    return {};
+}
+
+auto of_type(const std::string& t) {
+    return [t](const json& j) { return j["type"] == t; };
+}
+
+json redeem(Bridge& b, WssClient& c) {
+    auto code = b.service->issue_invite(b.patient_id);
+    REQUIRE(code);
+    REQUIRE(c.send_text(frame("redeem", {{"invite_code", *code}})));
+    return read_until(c, of_type("session"));
+}
+
+}  // namespace
+
+TEST_CASE("a patient message is persisted and acked with its seq; a resend gets the same ack, no duplicate",
+          "[bridge][turn]") {
+    Bridge b(make_offline_companion());
+    auto c = b.connect();
+    const auto session = redeem(b, *c);
+    const std::string conversation = session["payload"]["conversation_id"];
+
+    REQUIRE(c->send_text(frame("send", {{"client_msg_id", "m-1"}, {"text", "I feel anxious about work"}})));
+    const auto ack = read_until(*c, of_type("ack"));
+    CHECK(ack["payload"]["client_msg_id"] == "m-1");
+    CHECK(ack["payload"]["seq"].get<std::int64_t>() > 0);
+    const auto reply = read_until(*c, [](const json& j) { return j["type"] == "message" && j["payload"]["sender"] == "ai"; });
+    CHECK(reply["payload"]["text"].get<std::string>().find("Offline companion") != std::string::npos);
+
+    // Bad input tried: the same client_msg_id again (a client retrying after a lost ack).
+    REQUIRE(c->send_text(frame("send", {{"client_msg_id", "m-1"}, {"text", "I feel anxious about work"}})));
+    const auto again = read_until(*c, of_type("ack"));
+    CHECK(again["payload"]["seq"] == ack["payload"]["seq"]);
+    CHECK(again["payload"]["message_id"] == ack["payload"]["message_id"]);
+    b.service->drain();
+    int patient_messages = 0;
+    for (const auto& m : b.messages(conversation)) patient_messages += m.sender == "patient";
+    CHECK(patient_messages == 1);
+}
+
+TEST_CASE("bad, reused and missing credentials are refused and the connection stays usable", "[bridge][turn]") {
+    Bridge b(make_offline_companion());
+    auto c = b.connect();
+    struct Case {
+        const char* name;
+        std::string frame;
+        const char* code;
+    };
+    const Case cases[] = {
+        {"unknown invite code", frame("redeem", {{"invite_code", "00000-00000-00000-00000"}}), "invalid_invite"},
+        {"invite code not a string", frame("redeem", {{"invite_code", 42}}), "schema"},
+        {"unknown device token", frame("hello", {{"device_token", "forged"}}), "invalid_invite"},
+        {"negative cursor", frame("hello", {{"device_token", "x"}, {"last_seq", -1}}), "schema"},
+        {"send before any session", frame("send", {{"client_msg_id", "a"}, {"text", "hi"}}), "unauthenticated"},
+    };
+    for (const auto& bad : cases) {
+        INFO(bad.name);
+        REQUIRE(c->send_text(bad.frame));
+        const auto err = read_until(*c, of_type("error"));
+        CHECK(err["payload"]["code"] == bad.code);
+    }
+    // A valid code works once; the same code on another connection is refused.
+    auto code = b.service->issue_invite(b.patient_id);
+    REQUIRE(code);
+    REQUIRE(c->send_text(frame("redeem", {{"invite_code", *code}})));
+    CHECK(read_until(*c, of_type("session"))["payload"]["patient_id"] == b.patient_id);
+    auto other = b.connect();
+    REQUIRE(other->send_text(frame("redeem", {{"invite_code", *code}})));
+    CHECK(read_until(*other, of_type("error"))["payload"]["code"] == "invalid_invite");
+}
+
+TEST_CASE("reconnecting with the device token resumes the conversation and delivers what was missed",
+          "[bridge][turn]") {
+    Bridge b(make_offline_companion());
+    std::string token;
+    std::string conversation;
+    {
+        auto c = b.connect();
+        const auto s = redeem(b, *c);
+        token = s["payload"]["device_token"];
+        conversation = s["payload"]["conversation_id"];
+        REQUIRE(c->send_text(frame("send", {{"client_msg_id", "r-1"}, {"text", "I can't sleep"}})));
+        read_until(*c, of_type("ack"));
+    }
+    b.service->drain();  // the AI reply is produced while the patient is away
+    auto c = b.connect();
+    REQUIRE(c->send_text(frame("hello", {{"device_token", token}, {"last_seq", 0}})));
+    const auto s = read_until(*c, of_type("session"));
+    CHECK(s["payload"]["conversation_id"] == conversation);
+    CHECK_FALSE(s["payload"].contains("device_token"));  // issued once, at redemption
+    const auto missed = read_until(*c, [](const json& j) { return j["type"] == "message" && j["payload"]["sender"] == "ai"; });
+    CHECK(missed["payload"]["text"].get<std::string>().find("wake-up") != std::string::npos);
+}
+
+TEST_CASE("a high-risk message brings the crisis message at once even while the LLM is down", "[bridge][turn]") {
+    LlmSettings dead;
+    dead.base_url = "http://127.0.0.1:1";  // nothing listens: the provider is down
+    dead.max_attempts = 1;
+    dead.connect_timeout = 500ms;
+    Bridge b(make_openai_client(dead, ""));
+    auto c = b.connect();
+    redeem(b, *c);
+    // Bad input tried: suicidal intent with a time (imminent), with the LLM unreachable.
+    REQUIRE(c->send_text(frame("send", {{"client_msg_id", "c-1"}, {"text", "I am going to kill myself tonight"}})));
+    std::vector<json> seen;
+    const auto crisis = read_until(*c, of_type("crisis"), &seen);
+    const auto resources = crisis["payload"]["resources"].dump();
+    CHECK(resources.find("988") != std::string::npos);
+    CHECK(resources.find("911") != std::string::npos);
+    // The crisis frame came right after the ack, before any LLM outcome.
+    REQUIRE(seen.size() >= 2);
+    CHECK(seen[seen.size() - 2]["type"] == "ack");
+    // Then the LLM failure yields the safe fallback, not silence or a crash.
+    const auto fallback = read_until(*c, [](const json& j) { return j["type"] == "message" && j["payload"]["sender"] == "system"; });
+    CHECK(fallback["payload"]["text"].get<std::string>().find("988") != std::string::npos);
+    b.service->drain();
+
+    Principal supervisor;
+    supervisor.supervisor = true;
+    auto flags = b.store->open_flags(supervisor);
+    REQUIRE(flags);
+    REQUIRE(flags->size() == 1);
+    CHECK(flags->front().severity == "imminent");
+    CHECK_FALSE(flags->front().sla_deadline.empty());
+    auto patient = b.store->find_patient(b.patient_id);
+    REQUIRE(patient);
+    REQUIRE(*patient);
+    CHECK((*patient)->in_crisis);
+    CHECK(b.metrics.llm_errors.load() == 1);
+}
+
+TEST_CASE("in crisis, AI replies are held for clinician release, also after a reconnect", "[bridge][turn]") {
+    Bridge b(make_offline_companion());
+    std::string token;
+    std::string conversation;
+    {
+        auto c = b.connect();
+        const auto s = redeem(b, *c);
+        token = s["payload"]["device_token"];
+        conversation = s["payload"]["conversation_id"];
+        REQUIRE(c->send_text(frame("send", {{"client_msg_id", "h-1"}, {"text", "I have decided to end my life and I know how I will do it"}})));
+        read_until(*c, of_type("crisis"));
+        read_until(*c, of_type("reviewing"));
+    }
+    b.service->drain();
+    auto c = b.connect();
+    REQUIRE(c->send_text(frame("hello", {{"device_token", token}})));
+    const auto s = read_until(*c, of_type("session"));
+    CHECK(s["payload"].contains("crisis"));  // crisis state survives the reconnect
+    REQUIRE(c->send_text(frame("send", {{"client_msg_id", "h-2"}, {"text", "thanks for listening"}})));
+    std::vector<json> seen;
+    read_until(*c, of_type("reviewing"), &seen);
+    for (const auto& f : seen) CHECK_FALSE((f["type"] == "message" && f["payload"]["sender"] == "ai"));
+    b.service->drain();
+    int held = 0;
+    for (const auto& m : b.messages(conversation)) {
+        if (m.sender == "ai") {
+            CHECK(m.state == "held");
+            ++held;
+        }
+    }
+    CHECK(held == 2);
+}
+
+TEST_CASE("an unsafe AI reply is held and never reaches the patient", "[bridge][turn]") {
+    ChildProcess fake({"/usr/bin/python3", TANDEM_FAKE_LLM});
+    const auto line = fake.read_line(10s);
+    REQUIRE(line.rfind("PORT ", 0) == 0);
+    LlmSettings s;
+    s.base_url = "http://127.0.0.1:" + line.substr(5);
+    s.model = "unsafe";  // the stand-in answers with medication advice
+    Bridge b(make_openai_client(s, ""));
+    auto c = b.connect();
+    const auto session = redeem(b, *c);
+    REQUIRE(c->send_text(frame("send", {{"client_msg_id", "u-1"}, {"text", "should I keep going with my meds?"}})));
+    std::vector<json> seen;
+    read_until(*c, of_type("reviewing"), &seen);
+    for (const auto& f : seen) {
+        CHECK(f.dump().find("stop taking") == std::string::npos);
+    }
+    // Nothing else arrives: the held text is not sent later either.
+    auto extra = c->read(500ms);
+    if (extra) CHECK(extra->find("stop taking") == std::string::npos);
+    b.service->drain();
+    bool held = false;
+    for (const auto& m : b.messages(session["payload"]["conversation_id"]))
+        if (m.sender == "ai") held = m.state == "held";
+    CHECK(held);
+    CHECK(b.metrics.ai_messages_held.load() == 1);
+}
+
+TEST_CASE("a moderate-risk message opens a flag for review without the crisis protocol", "[bridge][turn]") {
+    Bridge b(make_offline_companion());
+    auto c = b.connect();
+    redeem(b, *c);
+    // Input tried: suicidal ideation without plan or intent (the engine rates it moderate).
+    REQUIRE(c->send_text(frame("send", {{"client_msg_id", "mod-1"}, {"text", "I want to kill myself"}})));
+    std::vector<json> seen;
+    read_until(*c, [](const json& j) { return j["type"] == "message" && j["payload"]["sender"] == "ai"; }, &seen);
+    for (const auto& f : seen) CHECK(f["type"] != "crisis");
+    b.service->drain();
+    Principal supervisor;
+    supervisor.supervisor = true;
+    auto flags = b.store->open_flags(supervisor);
+    REQUIRE(flags);
+    REQUIRE(flags->size() == 1);
+    CHECK(flags->front().severity == "moderate");
+    auto patient = b.store->find_patient(b.patient_id);
+    REQUIRE(patient);
+    REQUIRE(*patient);
+    CHECK_FALSE((*patient)->in_crisis);
+    CHECK(b.metrics.flags_by_severity[static_cast<std::size_t>(Severity::moderate)].load() == 1);
+}
