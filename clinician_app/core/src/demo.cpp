@@ -1,5 +1,7 @@
 #include "tandem/clinician/demo.h"
 
+#include "tandem/clinician/actions.h"
+
 #include <array>
 #include <string>
 
@@ -205,6 +207,54 @@ std::vector<StoredEvent> demo_live_flag(TimePoint now, std::uint64_t after_seq, 
               {"severity", "imminent"}, {"categories", json::array({"suicidal_behaviour"})}, {"status", "open"},
               {"opened_at", format_utc(now)}, {"sla_deadline", format_utc(now + minutes{5})}});
     feed.add("crisis_entered", now, pid, "system", "", {{"patient_id", pid}});
+    return feed.events;
+}
+
+std::vector<StoredEvent> demo_bridge_events(const Model& model, const ActionRequest& action, TimePoint now) {
+    Feed feed;
+    feed.seq = model.cursor();
+    const json& f = action.fields;
+    const std::string self = model.self().id;
+    auto field = [&](const char* key) { return f.contains(key) && f[key].is_string() ? f[key].get<std::string>() : std::string{}; };
+    auto flag_patient = [&](const std::string& flag_id) {
+        const auto* flag = model.flag(flag_id);
+        return flag != nullptr ? flag->patient_id : std::string{};
+    };
+    auto message_patient = [&](const std::string& message_id) {
+        const auto* m = model.message(message_id);
+        return m != nullptr ? m->patient_id : std::string{};
+    };
+    const std::string& kind = action.kind;
+    if (kind == "flag_acknowledge") {
+        feed.add("flag_acknowledged", now, flag_patient(field("flag_id")), "clinician", self, {{"flag_id", field("flag_id")}});
+    } else if (kind == "flag_annotate") {
+        feed.add("flag_annotated", now, flag_patient(field("flag_id")), "clinician", self,
+                 {{"flag_id", field("flag_id")}, {"note", field("note")}});
+    } else if (kind == "flag_escalate") {
+        feed.add("flag_escalated", now, flag_patient(field("flag_id")), "clinician", self,
+                 {{"flag_id", field("flag_id")}, {"note", field("note")}});
+    } else if (kind == "flag_resolve") {
+        feed.add("flag_resolved", now, flag_patient(field("flag_id")), "clinician", self,
+                 {{"flag_id", field("flag_id")}, {"resolution", {{"risk_real", f.value("risk_real", true)}, {"note", field("note")}}}});
+    } else if (kind == "held_release" || kind == "held_edit_send" || kind == "held_discard") {
+        json payload{{"message_id", field("message_id")}, {"state", kind == "held_discard" ? "withheld" : "delivered"}};
+        if (kind == "held_edit_send") payload["text"] = field("text");
+        feed.add("message_state_changed", now, message_patient(field("message_id")), "clinician", self, payload);
+    } else if (kind == "send_message") {
+        const std::string pid = field("patient_id");
+        json m = message("demo-sent-" + std::to_string(feed.seq + 1), pid, "clinician", field("text"), now);
+        m["sender_id"] = self;
+        feed.add("message_appended", now, pid, "clinician", self, m);
+    } else if (kind == "ai_pause" || kind == "ai_resume") {
+        feed.add(kind == "ai_pause" ? "ai_paused" : "ai_resumed", now, field("patient_id"), "clinician", self,
+                 {{"patient_id", field("patient_id")}});
+    } else if (kind == "crisis_clear") {
+        feed.add("crisis_cleared", now, field("patient_id"), "clinician", self,
+                 {{"patient_id", field("patient_id")}, {"note", field("note")}});
+    } else if (kind == "patient_reassign") {
+        feed.add("patient_assigned", now, field("patient_id"), "clinician", self,
+                 {{"patient_id", field("patient_id")}, {"therapist_id", field("therapist_id")}});
+    }
     return feed.events;
 }
 

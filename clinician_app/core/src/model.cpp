@@ -252,7 +252,7 @@ ApplyOutcome Model::apply(const StoredEvent& event) {
     return ApplyOutcome::applied;
 }
 
-void Model::touch(const std::string& patient_id, TimePoint at) {
+void Model::touch(const std::string& patient_id, std::optional<TimePoint> at) {
     if (patient_id.empty()) return;
     auto& p = patients_[patient_id];
     if (p.id.empty()) {
@@ -261,7 +261,7 @@ void Model::touch(const std::string& patient_id, TimePoint at) {
         p.id = patient_id;
         p.display_name = patient_id;
     }
-    if (!p.last_activity || *p.last_activity < at) p.last_activity = at;
+    if (at && (!p.last_activity || *p.last_activity < *at)) p.last_activity = at;
 }
 
 void Model::upsert_message(MessageInfo message) {
@@ -336,7 +336,7 @@ void Model::apply_payload(const StoredEvent& event, const json& payload) {
         auto f = parse_flag(payload);
         if (!f) return;
         if (f->patient_id.empty()) f->patient_id = patient_id;
-        touch(f->patient_id, event.time);
+        touch(f->patient_id, std::nullopt);
         flags_[f->id] = std::move(*f);
     } else if (type == "flag_acknowledged" || type == "flag_annotated" || type == "flag_escalated" ||
                type == "flag_resolved") {
@@ -380,11 +380,11 @@ void Model::apply_payload(const StoredEvent& event, const json& payload) {
         }
     } else if (type == "crisis_entered" || type == "crisis_cleared") {
         if (patient_id.empty()) return;
-        touch(patient_id, event.time);
+        touch(patient_id, std::nullopt);
         patients_[patient_id].in_crisis = type == "crisis_entered";
     } else if (type == "ai_paused" || type == "ai_resumed") {
         if (patient_id.empty()) return;
-        touch(patient_id, event.time);
+        touch(patient_id, std::nullopt);
         patients_[patient_id].ai_paused = type == "ai_paused";
     }
 }

@@ -22,3 +22,13 @@ std::vector<StoredEvent> demo_events(TimePoint now, std::size_t patients = 36);
 std::vector<StoredEvent> demo_live_flag(TimePoint now, std::uint64_t after_seq, int serial);
 
 }  // namespace tandem::clinician
+
+namespace tandem::clinician {
+
+struct ActionRequest;
+
+/// The demo's stand-in bridge: the events the bridge would append for `action`, numbered after
+/// the model's cursor and made by the model's self. Empty for kinds the demo does not simulate. Any thread.
+std::vector<StoredEvent> demo_bridge_events(const Model& model, const ActionRequest& action, TimePoint now);
+
+}  // namespace tandem::clinician

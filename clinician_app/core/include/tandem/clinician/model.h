@@ -173,7 +173,8 @@ public:
 
 private:
     void apply_payload(const StoredEvent& event, const nlohmann::json& payload);
-    void touch(const std::string& patient_id, TimePoint at);
+    /// Makes sure the patient has a row; `at` (a message or conversation start) moves last activity.
+    void touch(const std::string& patient_id, std::optional<TimePoint> at);
     void upsert_message(MessageInfo message);
 
     ClinicianInfo self_;
