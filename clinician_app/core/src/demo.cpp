@@ -71,7 +71,9 @@ std::vector<StoredEvent> demo_events(TimePoint now, std::size_t patients) {
     for (const auto& [id, name] : therapists) {
         feed.add("clinician_added", start, "", "system", "",
                  {{"id", id}, {"clinic_id", "demo-clinic"}, {"username", std::string(id).substr(5)},
-                  {"display_name", name}, {"roles", json::array({"therapist"})}, {"active", true}});
+                  {"display_name", name},
+                  {"roles", std::string(id) == "demo-ames" ? json::array({"therapist", "supervisor"}) : json::array({"therapist"})},
+                  {"active", true}});
     }
     for (std::size_t i = 0; i < patients; ++i) {
         const std::string pid = "demo-p" + std::to_string(100 + i);
