@@ -72,11 +72,11 @@ public:
     CaseloadList(wxWindow* parent, const CaseloadPresenter& presenter)
         : wxListCtrl(parent, wxID_ANY, wxDefaultPosition, wxDefaultSize, wxLC_REPORT | wxLC_VIRTUAL | wxLC_SINGLE_SEL),
           presenter_(presenter) {
-        AppendColumn("Open severity", wxLIST_FORMAT_LEFT, FromDIP(110));
+        AppendColumn("Open severity", wxLIST_FORMAT_LEFT, FromDIP(100));
         AppendColumn("Patient", wxLIST_FORMAT_LEFT, FromDIP(140));
-        AppendColumn("State", wxLIST_FORMAT_LEFT, FromDIP(130));
+        AppendColumn("State", wxLIST_FORMAT_LEFT, FromDIP(150));
         AppendColumn("Flags", wxLIST_FORMAT_RIGHT, FromDIP(50));
-        AppendColumn("Last activity", wxLIST_FORMAT_LEFT, FromDIP(100));
+        AppendColumn("Last activity", wxLIST_FORMAT_LEFT, FromDIP(90));
         AppendColumn("Therapist", wxLIST_FORMAT_LEFT, FromDIP(120));
     }
     TimePoint now = now_ms();
@@ -111,7 +111,10 @@ MainFrame::MainFrame(Model& model, PasswordVerifier& verifier, bool demo)
     build_body();
     Bind(wxEVT_TIMER, [this](wxTimerEvent&) { on_tick(); });
     timer_.Start(250);
-    SetMinSize(FromDIP(wxSize(1000, 640)));
+    SetMinSize(FromDIP(wxSize(1000, 600)));
+    // Fit small screens (1366x768 laptops) instead of opening larger than the display.
+    const wxRect screen = wxGetClientDisplayRect();
+    SetSize(std::min(GetSize().x, screen.width), std::min(GetSize().y, screen.height));
 }
 
 MainFrame::~MainFrame() { timer_.Stop(); }
@@ -268,7 +271,8 @@ void MainFrame::build_body() {
     auto* right = new wxPanel(content_);
     auto* rs = new wxBoxSizer(wxVERTICAL);
     auto* head_row = new wxBoxSizer(wxHORIZONTAL);
-    header_ = new wxStaticText(right, wxID_ANY, "No patient selected");
+    header_ = new wxStaticText(right, wxID_ANY, "No patient selected", wxDefaultPosition, wxDefaultSize,
+                               wxST_ELLIPSIZE_END);
     wxFont big = header_->GetFont();
     big.SetPointSize(big.GetPointSize() + 2);
     big.SetWeight(wxFONTWEIGHT_BOLD);
@@ -510,6 +514,7 @@ void MainFrame::refresh_conversation() {
         if (held.size() > 1) label += " (" + std::to_string(held.size()) + " waiting)";
         if (!held.front().risk_rationale.empty()) label += ": " + held.front().risk_rationale;
         held_label_->SetLabel(u8(label));
+        held_label_->Wrap(std::max(FromDIP(300), held_panel_->GetParent()->GetClientSize().x - FromDIP(24)));
         held_panel_->Show();
     }
     held_panel_->GetParent()->Layout();
@@ -536,7 +541,8 @@ void MainFrame::refresh_detail() {
         const bool evidence = i == d->evidence_index;
         detail_->SetDefaultStyle(wxTextAttr(evidence ? colour(style.colour) : wxColour(90, 90, 90), wxNullColour,
                                             evidence ? bold : detail_->GetFont()));
-        detail_->AppendText(u8((evidence ? "\u25b6 " : "   ") + line.sender_label + ": " + line.text + "\n"));
+        const std::string held = line.state == MessageState::held ? " (held, not sent)" : "";
+        detail_->AppendText(u8((evidence ? "\u25b6 " : "   ") + line.sender_label + held + ": " + line.text + "\n"));
     }
     detail_->SetDefaultStyle(wxTextAttr(*wxBLACK, wxNullColour, detail_->GetFont()));
     for (const auto& n : d->notes) detail_->AppendText(u8("Note " + n + "\n"));
@@ -764,6 +770,10 @@ void MainFrame::note_activity() { lock_.activity(now_ms()); }
 
 void MainFrame::lock_now() {
     lock_.lock();
+    // Nothing readable and nothing actionable while locked: the menus go too (their shortcuts
+    // would otherwise still select and acknowledge flags behind the overlay).
+    for (std::size_t i = 0; i < GetMenuBar()->GetMenuCount(); ++i) GetMenuBar()->EnableTop(i, false);
+    SetStatusText("", 0);
     content_->Hide();
     lock_panel_->Show();
     lock_message_->SetLabel("Enter your password to continue.");
@@ -775,6 +785,7 @@ void MainFrame::lock_now() {
 bool MainFrame::try_unlock(const std::string& password) {
     if (!lock_.unlock(verifier_, password, now_ms())) return false;
     lock_panel_->Hide();
+    for (std::size_t i = 0; i < GetMenuBar()->GetMenuCount(); ++i) GetMenuBar()->EnableTop(i, true);
     content_->Show();
     root_->Layout();
     refresh_all();
