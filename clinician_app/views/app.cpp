@@ -196,6 +196,7 @@ bool ClinicianApp::log_in() {
     });
     session_->set_credentials(dialog.username(), dialog.password());
     frame_->set_action_sink([this](const ActionRequest& a) { return session_->send_action(a); });
+    frame_->set_patient_opener([this](const std::string& patient_id) { session_->fetch_transcript(patient_id); });
     ConnectionEvents events;
     events.on_open = [this] { session_->on_open(); };
     events.on_frame = [this](std::string text) { session_->on_frame(text); };

@@ -597,6 +597,7 @@ void MainFrame::open_patient(const std::string& patient_id) {
     if (patient_id == conversation_.patient_id()) return;
     conversation_.open(patient_id);
     held_selected_.clear();
+    if (opener_ && !patient_id.empty()) opener_(patient_id);
     refresh_conversation();
     refresh_detail();
     refresh_supervisor();
@@ -744,6 +745,8 @@ void MainFrame::on_logged_in(const ClinicianInfo& self) {
     }
     mark_dirty();
 }
+
+void MainFrame::on_transcript(const std::string&, std::size_t) { mark_dirty(); }
 
 void MainFrame::on_state(SessionState state) {
     set_online(state == SessionState::syncing || state == SessionState::live, status_text(state));

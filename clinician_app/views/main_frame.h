@@ -69,6 +69,8 @@ public:
 
     /// Sets where actions are sent (the session or the demo bridge).
     void set_action_sink(ActionSink sink) { sink_ = std::move(sink); }
+    /// Called when a patient is opened (the live app fetches their history from the bridge).
+    void set_patient_opener(std::function<void(const std::string&)> opener) { opener_ = std::move(opener); }
     /// Online state for enabling actions and the status bar.
     void set_online(bool online, const std::string& status);
     /// Rebuilds lists and panes from the model now.
@@ -79,6 +81,7 @@ public:
     void on_event(const StoredEvent& event, ApplyOutcome outcome, bool live) override;
     void on_caught_up(std::uint64_t head_seq) override;
     void on_logged_in(const ClinicianInfo& self) override;
+    void on_transcript(const std::string& patient_id, std::size_t count) override;
     void on_state(SessionState state) override;
     void on_action_result(const std::string& action_id, bool ok, const std::string& error) override;
     void on_error(const Error& error, bool fatal) override;
@@ -131,6 +134,7 @@ private:
     bool dirty_ = true;
     std::string status_;
     ActionSink sink_;
+    std::function<void(const std::string&)> opener_;
     std::vector<ActionRequest> sent_;
 
     CaseloadPresenter caseload_;
