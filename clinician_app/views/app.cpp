@@ -125,6 +125,33 @@ private:
 
 }  // namespace
 
+/// Forwards the session's news to the window, and stops the connection on a fatal error.
+class FatalRelay : public SessionListener {
+public:
+    FatalRelay(MainFrame& frame, std::function<void()> stop) : frame_(frame), stop_(std::move(stop)) {}
+    void on_state(SessionState s) override { frame_.on_state(s); }
+    void on_logged_in(const ClinicianInfo& c) override { frame_.on_logged_in(c); }
+    void on_event(const StoredEvent& e, ApplyOutcome o, bool live) override { frame_.on_event(e, o, live); }
+    void on_caught_up(std::uint64_t head) override { frame_.on_caught_up(head); }
+    void on_action_result(const std::string& id, bool ok, const std::string& error) override {
+        frame_.on_action_result(id, ok, error);
+    }
+    void on_transcript(const std::string& patient_id, std::size_t count) override {
+        frame_.on_transcript(patient_id, count);
+    }
+    void on_error(const Error& error, bool fatal) override {
+        if (fatal && stop_) {
+            stop_();
+            frame_.set_online(false, "Logged out: " + error.message + " (restart to log in again)");
+        }
+        frame_.on_error(error, fatal);
+    }
+
+private:
+    MainFrame& frame_;
+    std::function<void()> stop_;
+};
+
 void install_wx_poster() {
     {
         const std::lock_guard lock(g_poster_mutex);
@@ -191,7 +218,11 @@ bool ClinicianApp::log_in() {
     if (dialog.ShowModal() != wxID_OK) return false;
     verifier_.set(dialog.password());
     frame_ = new MainFrame(model_, verifier_, false);
-    session_ = std::make_unique<FeedSession>(model_, *frame_, [this](std::string frame) {
+    relay_ = std::make_unique<FatalRelay>(*frame_, [this] {
+        // A refused login or an expired session: stop reconnecting; the person logs in again.
+        if (connection_) connection_->stop();
+    });
+    session_ = std::make_unique<FeedSession>(model_, *relay_, [this](std::string frame) {
         if (connection_) connection_->send(std::move(frame));
     });
     session_->set_credentials(dialog.username(), dialog.password());

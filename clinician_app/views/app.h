@@ -17,6 +17,7 @@ class FeedSession;
 namespace tandem::clinician::views {
 
 class MainFrame;
+class FatalRelay;
 
 /// Installs ui::post on top of CallAfter; after uninstall_wx_poster() posts are dropped. GUI thread.
 void install_wx_poster();
@@ -40,6 +41,7 @@ private:
     Model model_;
     PasswordVerifier verifier_;
     MainFrame* frame_ = nullptr;
+    std::unique_ptr<FatalRelay> relay_;
     std::unique_ptr<FeedSession> session_;
     std::unique_ptr<Connection> connection_;
 };

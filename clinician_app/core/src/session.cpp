@@ -61,6 +61,12 @@ void FeedSession::on_open() {
         send("resume", {{"session_token", token_}});
         return;
     }
+    if (password_.empty()) {
+        // After a refused login the password is gone: resending an empty one would only earn
+        // another refusal (and count towards the bridge's lockout).
+        listener_.on_error(Error{ErrorCode::permission_denied, "log in again", {}}, true);
+        return;
+    }
     json payload{{"username", username_}, {"password", password_}};
     if (!totp_.empty()) payload["totp"] = totp_;
     send("login", std::move(payload));
