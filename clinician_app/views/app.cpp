@@ -44,6 +44,10 @@ public:
         grid->Add(username_, 1, wxEXPAND);
         grid->Add(new wxStaticText(this, wxID_ANY, "&Password"), 0, wxALIGN_CENTER_VERTICAL);
         grid->Add(password_, 1, wxEXPAND);
+        totp_ = new wxTextCtrl(this, wxID_ANY, "", wxDefaultPosition, wxDefaultSize, wxTE_PROCESS_ENTER);
+        totp_->SetHint("only if your clinic requires it");
+        grid->Add(new wxStaticText(this, wxID_ANY, "&One-time code"), 0, wxALIGN_CENTER_VERTICAL);
+        grid->Add(totp_, 1, wxEXPAND);
         s->Add(grid, 0, wxEXPAND | wxALL, FromDIP(12));
         message_ = new wxStaticText(this, wxID_ANY, "The server's certificate fingerprint is shown on first contact.");
         message_->Wrap(FromDIP(380));
@@ -57,12 +61,14 @@ public:
         SetSizerAndFit(s);
         login_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { start(); });
         password_->Bind(wxEVT_TEXT_ENTER, [this](wxCommandEvent&) { start(); });
+        totp_->Bind(wxEVT_TEXT_ENTER, [this](wxCommandEvent&) { start(); });
         (pins.last_server().empty() ? server_ : username_)->SetFocus();
     }
 
     Endpoint endpoint;
     std::string username() const { return username_->GetValue().utf8_string(); }
     std::string password() const { return password_->GetValue().utf8_string(); }
+    std::string totp() const { return totp_->GetValue().utf8_string(); }
 
 private:
     void say(const std::string& text) {
@@ -119,6 +125,7 @@ private:
     wxTextCtrl* server_;
     wxTextCtrl* username_;
     wxTextCtrl* password_;
+    wxTextCtrl* totp_;
     wxStaticText* message_;
     wxButton* login_;
 };
@@ -225,7 +232,7 @@ bool ClinicianApp::log_in() {
     session_ = std::make_unique<FeedSession>(model_, *relay_, [this](std::string frame) {
         if (connection_) connection_->send(std::move(frame));
     });
-    session_->set_credentials(dialog.username(), dialog.password());
+    session_->set_credentials(dialog.username(), dialog.password(), dialog.totp());
     frame_->set_action_sink([this](const ActionRequest& a) { return session_->send_action(a); });
     frame_->set_patient_opener([this](const std::string& patient_id) { session_->fetch_transcript(patient_id); });
     ConnectionEvents events;
