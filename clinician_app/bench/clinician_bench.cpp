@@ -1,0 +1,123 @@
+// tandem-clinician-bench: the clinician app's presenters at issue 6's scale (5,000 patients,
+// 50,000 flags, a 20,000-message transcript). Prints figures; it asserts nothing (speed targets
+// are checked by reading these, never by timed unit tests).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <sys/resource.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tandem/clinician/caseload.h"
+#include "tandem/clinician/conversation.h"
+#include "tandem/clinician/flag_queue.h"
+
+using namespace tandem;
+using namespace tandem::clinician;
+using nlohmann::json;
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+StoredEvent event(std::uint64_t seq, const char* type, const std::string& patient_id, json payload, TimePoint t) {
+    return parse_stored_event(json{{"seq", seq}, {"id", "e" + std::to_string(seq)}, {"type", type},
+                                   {"time", format_utc(t)}, {"patient_id", patient_id},
+                                   {"actor", {{"kind", "system"}}}, {"payload", std::move(payload)}})
+        .value();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::size_t patients = argc > 1 ? std::stoul(argv[1]) : 5000;
+    const std::size_t flags = argc > 2 ? std::stoul(argv[2]) : 50000;
+    const std::size_t messages = argc > 3 ? std::stoul(argv[3]) : 20000;
+    const TimePoint now = now_ms();
+    const char* severities[] = {"moderate", "high", "imminent", "low"};
+
+    // Events are built first: their JSON cost is the bridge's, not the app's.
+    std::vector<StoredEvent> log;
+    std::uint64_t seq = 0;
+    for (std::size_t i = 0; i < patients; ++i) {
+        const std::string id = "p" + std::to_string(i);
+        log.push_back(event(++seq, "patient_registered", id,
+                            {{"id", id}, {"display_name", "Patient " + std::to_string(i)},
+                             {"assigned_therapist_id", "t" + std::to_string(i % 40)}},
+                            now));
+    }
+    for (std::size_t i = 0; i < messages; ++i) {
+        const std::string id = "m" + std::to_string(i);
+        json m{{"id", id}, {"patient_id", "p0"}, {"sender", i % 2 ? "ai" : "patient"},
+               {"text", "A synthetic turn of ordinary length, about as long as a short chat message."},
+               {"state", "delivered"}, {"created_at", format_utc(now - std::chrono::seconds(messages - i))}};
+        if (i % 50 == 0) {
+            m["risk"] = {{"severity", "moderate"}, {"categories", {"self_harm"}},
+                         {"spans", {{{"begin", 2}, {"end", 11}, {"rule_id", "r"}, {"rationale", "why"}}}}};
+        }
+        log.push_back(event(++seq, "message_appended", "p0", m, now));
+    }
+    for (std::size_t i = 0; i < flags; ++i) {
+        const std::string pid = "p" + std::to_string((i * 7) % patients);
+        const TimePoint opened = now - std::chrono::seconds(static_cast<long>(i % 7200));
+        log.push_back(event(++seq, "flag_opened", pid,
+                            {{"id", "f" + std::to_string(i)}, {"patient_id", pid}, {"severity", severities[i % 4]},
+                             {"categories", {"suicidal_ideation"}}, {"status", "open"},
+                             {"opened_at", format_utc(opened)},
+                             {"sla_deadline", format_utc(opened + std::chrono::minutes(5 + static_cast<long>(i % 60)))}},
+                            now));
+    }
+
+    auto start = std::chrono::steady_clock::now();
+    Model model;
+    for (const auto& e : log) model.apply(e);
+    CaseloadPresenter caseload;
+    caseload.refresh(model);
+    FlagQueuePresenter queue;
+    queue.refresh(model);
+    for (std::size_t i = 0; i < std::min<std::size_t>(40, caseload.size()); ++i) {
+        for (int c = 0; c < 6; ++c) (void)caseload.cell(i, c, now);
+    }
+    const double load_ms = ms_since(start);
+
+    start = std::chrono::steady_clock::now();
+    ConversationPresenter conversation;
+    conversation.open("p0");
+    const auto lines = conversation.lines(model);
+    const double transcript_ms = ms_since(start);
+
+    double rank_best = 1e9;
+    for (int round = 0; round < 5; ++round) {
+        // refresh() rebuilds the rows from the model's id order, so each round sorts real disorder.
+        start = std::chrono::steady_clock::now();
+        queue.refresh(model);
+        rank_best = std::min(rank_best, ms_since(start));
+    }
+    start = std::chrono::steady_clock::now();
+    queue.rank();
+    const double rerank_ms = ms_since(start);
+
+    start = std::chrono::steady_clock::now();
+    CaseloadFilter filter;
+    filter.search = "patient 42";
+    caseload.set_filter(filter);
+    caseload.refresh(model);
+    const double search_ms = ms_since(start);
+
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    std::printf("clinician presenters: %zu patients, %zu flags, %zu-message transcript\n", patients, flags, messages);
+    std::printf("  apply all events + build caseload and flag queue: %8.1f ms  (%llu events)\n", load_ms,
+                static_cast<unsigned long long>(model.applied_count()));
+    std::printf("  open the large transcript (%zu lines):             %8.1f ms\n", lines.size(), transcript_ms);
+    std::printf("  rebuild and rank the flag queue (best of 5):       %8.1f ms\n", rank_best);
+    std::printf("  re-rank the flag queue in place:                   %8.1f ms\n", rerank_ms);
+    std::printf("  caseload search refresh:                           %8.1f ms  (%zu rows)\n", search_ms, caseload.size());
+    std::printf("  peak RSS (including the generated event log):      %8.1f MB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
+    return 0;
+}

@@ -1,0 +1,43 @@
+#pragma once
+// Certificate pinning with trust on first use: the server's SHA-256 certificate fingerprint is
+// remembered per host:port in a small text file; a later different fingerprint is refused.
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "tandem/domain/error.h"
+
+namespace tandem::clinician {
+
+enum class PinVerdict { trusted, first_contact, changed };
+
+/// Compares the presented fingerprint with the pinned one (empty = none pinned). Any thread.
+PinVerdict check_pin(const std::string& pinned, const std::string& presented);
+/// "AB:CD:..." grouping of a hex fingerprint, for showing to a person. Any thread.
+std::string format_fingerprint(const std::string& hex);
+
+/// GUI thread (or one thread at a time).
+class PinStore {
+public:
+    explicit PinStore(std::filesystem::path file) : file_(std::move(file)) {}
+    /// Reads the file; a missing file is an empty store; a malformed line is a parse error.
+    Result<void> load();
+    /// Writes the file atomically with mode 0600.
+    Result<void> save() const;
+    /// The pinned hex fingerprint for "host:port", or empty.
+    std::string pinned(const std::string& endpoint) const;
+    void pin(const std::string& endpoint, const std::string& fingerprint_hex) { pins_[endpoint] = fingerprint_hex; }
+    /// The remembered server (last one logged in to), for the login dialog; never a password.
+    std::string last_server() const { return last_server_; }
+    void set_last_server(std::string server) { last_server_ = std::move(server); }
+    /// $XDG_CONFIG_HOME/tandem/clinician-servers (or ~/.config/...). Any thread.
+    static std::filesystem::path default_path();
+
+private:
+    std::filesystem::path file_;
+    std::map<std::string, std::string> pins_;
+    std::string last_server_;
+};
+
+}  // namespace tandem::clinician

@@ -1,0 +1,278 @@
+#include "app.h"
+
+#include <mutex>
+
+#include <wx/button.h>
+#include <wx/cmdline.h>
+#include <wx/dialog.h>
+#include <wx/msgdlg.h>
+#include <wx/sizer.h>
+#include <wx/stattext.h>
+#include <wx/textctrl.h>
+
+#include "main_frame.h"
+#include "tandem/clinician/connection.h"
+#include "tandem/clinician/demo.h"
+#include "tandem/clinician/pins.h"
+#include "tandem/clinician/session.h"
+#include "tandem/clinician/ui_post.h"
+
+namespace tandem::clinician::views {
+namespace {
+
+wxString u8(const std::string& s) { return wxString::FromUTF8(s.data(), s.size()); }
+
+std::mutex g_poster_mutex;
+bool g_app_alive = false;
+
+/// Server, username and password; on first contact it shows the certificate fingerprint and
+/// asks before pinning it; a changed certificate is refused here, before the password leaves.
+class LoginDialog : public wxDialog {
+public:
+    explicit LoginDialog(PinStore& pins)
+        : wxDialog(nullptr, wxID_ANY, u8("Tandem Clinician \u2014 log in")), pins_(pins) {
+        auto* s = new wxBoxSizer(wxVERTICAL);
+        auto* grid = new wxFlexGridSizer(2, FromDIP(wxSize(8, 8)));
+        grid->AddGrowableCol(1);
+        server_ = new wxTextCtrl(this, wxID_ANY, u8(pins.last_server()), wxDefaultPosition, FromDIP(wxSize(280, -1)));
+        server_->SetHint("bridge.example.org:8443");
+        username_ = new wxTextCtrl(this, wxID_ANY);
+        password_ = new wxTextCtrl(this, wxID_ANY, "", wxDefaultPosition, wxDefaultSize, wxTE_PASSWORD | wxTE_PROCESS_ENTER);
+        grid->Add(new wxStaticText(this, wxID_ANY, "&Server"), 0, wxALIGN_CENTER_VERTICAL);
+        grid->Add(server_, 1, wxEXPAND);
+        grid->Add(new wxStaticText(this, wxID_ANY, "&Username"), 0, wxALIGN_CENTER_VERTICAL);
+        grid->Add(username_, 1, wxEXPAND);
+        grid->Add(new wxStaticText(this, wxID_ANY, "&Password"), 0, wxALIGN_CENTER_VERTICAL);
+        grid->Add(password_, 1, wxEXPAND);
+        totp_ = new wxTextCtrl(this, wxID_ANY, "", wxDefaultPosition, wxDefaultSize, wxTE_PROCESS_ENTER);
+        totp_->SetHint("only if your clinic requires it");
+        grid->Add(new wxStaticText(this, wxID_ANY, "&One-time code"), 0, wxALIGN_CENTER_VERTICAL);
+        grid->Add(totp_, 1, wxEXPAND);
+        s->Add(grid, 0, wxEXPAND | wxALL, FromDIP(12));
+        message_ = new wxStaticText(this, wxID_ANY, "The server's certificate fingerprint is shown on first contact.");
+        message_->Wrap(FromDIP(380));
+        s->Add(message_, 0, wxLEFT | wxRIGHT, FromDIP(12));
+        auto* buttons = new wxStdDialogButtonSizer;
+        login_ = new wxButton(this, wxID_OK, "&Log in");
+        buttons->AddButton(login_);
+        buttons->AddButton(new wxButton(this, wxID_CANCEL));
+        buttons->Realize();
+        s->Add(buttons, 0, wxEXPAND | wxALL, FromDIP(12));
+        SetSizerAndFit(s);
+        login_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { start(); });
+        password_->Bind(wxEVT_TEXT_ENTER, [this](wxCommandEvent&) { start(); });
+        totp_->Bind(wxEVT_TEXT_ENTER, [this](wxCommandEvent&) { start(); });
+        (pins.last_server().empty() ? server_ : username_)->SetFocus();
+    }
+
+    Endpoint endpoint;
+    std::string username() const { return username_->GetValue().utf8_string(); }
+    std::string password() const { return password_->GetValue().utf8_string(); }
+    std::string totp() const { return totp_->GetValue().utf8_string(); }
+
+private:
+    void say(const std::string& text) {
+        message_->SetLabel(u8(text));
+        message_->Wrap(FromDIP(380));
+        Fit();
+    }
+
+    void start() {
+        auto parsed = parse_endpoint(server_->GetValue().utf8_string());
+        if (!parsed) {
+            say(parsed.error().describe());
+            return;
+        }
+        endpoint = *parsed;
+        login_->Disable();
+        say("Contacting " + endpoint.key() + "\u2026");
+        probe_fingerprint(endpoint, [this](Result<std::string> fp) { on_fingerprint(std::move(fp)); });
+    }
+
+    void on_fingerprint(Result<std::string> fp) {
+        login_->Enable();
+        if (!fp) {
+            say("Cannot reach the server: " + fp.error().message);
+            return;
+        }
+        const auto key = endpoint.key();
+        switch (check_pin(pins_.pinned(key), *fp)) {
+            case PinVerdict::trusted: break;
+            case PinVerdict::changed:
+                say("REFUSED: the certificate of " + key + " has changed since you last connected (now " +
+                    format_fingerprint(*fp) + "). This can mean someone is intercepting the connection. "
+                    "Ask your administrator before trusting it.");
+                return;
+            case PinVerdict::first_contact: {
+                const auto answer = wxMessageBox(
+                    u8("First contact with " + key + ".\n\nIts certificate's SHA-256 fingerprint is:\n" +
+                       format_fingerprint(*fp) + "\n\nCompare it with the one your administrator gave you. Trust it?"),
+                    "New server certificate", wxYES_NO | wxNO_DEFAULT | wxICON_QUESTION, this);
+                if (answer != wxYES) {
+                    say("Not trusted; nothing was sent.");
+                    return;
+                }
+                pins_.pin(key, *fp);
+                break;
+            }
+        }
+        pins_.set_last_server(key);
+        if (auto saved = pins_.save(); !saved) say("Could not save the pinned certificate: " + saved.error().describe());
+        EndModal(wxID_OK);
+    }
+
+    PinStore& pins_;
+    wxTextCtrl* server_;
+    wxTextCtrl* username_;
+    wxTextCtrl* password_;
+    wxTextCtrl* totp_;
+    wxStaticText* message_;
+    wxButton* login_;
+};
+
+}  // namespace
+
+/// Forwards the session's news to the window, and stops the connection on a fatal error.
+class FatalRelay : public SessionListener {
+public:
+    FatalRelay(MainFrame& frame, std::function<void()> stop) : frame_(frame), stop_(std::move(stop)) {}
+    void on_state(SessionState s) override { frame_.on_state(s); }
+    void on_logged_in(const ClinicianInfo& c) override { frame_.on_logged_in(c); }
+    void on_event(const StoredEvent& e, ApplyOutcome o, bool live) override { frame_.on_event(e, o, live); }
+    void on_caught_up(std::uint64_t head) override { frame_.on_caught_up(head); }
+    void on_action_result(const std::string& id, bool ok, const std::string& error) override {
+        frame_.on_action_result(id, ok, error);
+    }
+    void on_transcript(const std::string& patient_id, std::size_t count) override {
+        frame_.on_transcript(patient_id, count);
+    }
+    void on_error(const Error& error, bool fatal) override {
+        if (fatal && stop_) {
+            stop_();
+            frame_.set_online(false, "Logged out: " + error.message + " (restart to log in again)");
+        }
+        frame_.on_error(error, fatal);
+    }
+
+private:
+    MainFrame& frame_;
+    std::function<void()> stop_;
+};
+
+void install_wx_poster() {
+    {
+        const std::lock_guard lock(g_poster_mutex);
+        g_app_alive = true;
+    }
+    ui::set_poster([](ui::Task task) {
+        // CallAfter queues an event and is safe from any thread; the flag (under the lock that
+        // uninstall takes) makes a post after shutdown a no-op instead of a use-after-free.
+        const std::lock_guard lock(g_poster_mutex);
+        if (g_app_alive && wxTheApp != nullptr) wxTheApp->CallAfter([task = std::move(task)] { task(); });
+    });
+}
+
+void uninstall_wx_poster() {
+    const std::lock_guard lock(g_poster_mutex);
+    g_app_alive = false;
+}
+
+MainFrame* open_demo_window(Model& model, PasswordVerifier& verifier) {
+    model.set_self(demo_self());
+    for (const auto& e : demo_events(now_ms())) model.apply(e);
+    verifier.set("demo");
+    auto* frame = new MainFrame(model, verifier, true);
+    frame->set_action_sink([&model, frame](const ActionRequest& action) {
+        for (const auto& e : demo_bridge_events(model, action, now_ms())) {
+            const auto outcome = model.apply(e);
+            frame->on_event(e, outcome, true);
+        }
+        return true;
+    });
+    frame->set_online(true, "Demo mode: synthetic data, no bridge");
+    frame->refresh_all();
+    frame->on_caught_up(model.cursor());
+    return frame;
+}
+
+ClinicianApp::ClinicianApp() = default;
+ClinicianApp::~ClinicianApp() = default;
+
+bool ClinicianApp::OnInit() {
+    wxCmdLineParser cmd(argc, argv);
+    cmd.AddSwitch("", "demo", "open a built-in synthetic clinic (no bridge, password 'demo')");
+    cmd.AddOption("", "server", "bridge address host:port (remembered, never the password)");
+    cmd.AddSwitch("h", "help", "show this help", wxCMD_LINE_OPTION_HELP);
+    if (cmd.Parse() != 0) return false;
+    SetAppName("tandem-clinician");
+    install_wx_poster();
+    if (cmd.Found("demo")) {
+        frame_ = open_demo_window(model_, verifier_);
+        forget_frame_on_close();
+        frame_->Show();
+        return true;
+    }
+    return log_in();
+}
+
+bool ClinicianApp::log_in() {
+    PinStore pins(PinStore::default_path());
+    if (auto loaded = pins.load(); !loaded) {
+        wxMessageBox(u8("The pinned-server file is damaged: " + loaded.error().describe()), "Tandem", wxOK | wxICON_ERROR);
+        return false;
+    }
+    LoginDialog dialog(pins);
+    if (dialog.ShowModal() != wxID_OK) return false;
+    verifier_.set(dialog.password());
+    frame_ = new MainFrame(model_, verifier_, false);
+    relay_ = std::make_unique<FatalRelay>(*frame_, [this] {
+        // A refused login or an expired session: stop reconnecting; the person logs in again.
+        if (connection_) connection_->stop();
+    });
+    session_ = std::make_unique<FeedSession>(model_, *relay_, [this](std::string frame) {
+        if (connection_) connection_->send(std::move(frame));
+    });
+    session_->set_credentials(dialog.username(), dialog.password(), dialog.totp());
+    frame_->set_action_sink([this](const ActionRequest& a) { return session_->send_action(a); });
+    frame_->set_patient_opener([this](const std::string& patient_id) { session_->fetch_transcript(patient_id); });
+    ConnectionEvents events;
+    events.on_open = [this] { session_->on_open(); };
+    events.on_frame = [this](std::string text) { session_->on_frame(text); };
+    events.on_closed = [this](const Error& error, bool will_retry, std::chrono::milliseconds retry_in) {
+        session_->on_closed();
+        frame_->set_online(false, will_retry ? status_text(SessionState::offline, retry_in) : "Disconnected: " + error.message);
+        if (!will_retry) wxMessageBox(u8(error.message), "Connection refused", wxOK | wxICON_ERROR, frame_);
+    };
+    connection_ = std::make_unique<Connection>(dialog.endpoint, pins.pinned(dialog.endpoint.key()), std::move(events));
+    frame_->set_online(false, status_text(SessionState::connecting));
+    forget_frame_on_close();
+    frame_->Show();
+    connection_->start();
+    return true;
+}
+
+void ClinicianApp::forget_frame_on_close() {
+    frame_->Bind(wxEVT_CLOSE_WINDOW, [this](wxCloseEvent& e) {
+        // Stop the network before the window (the session's listener) goes away.
+        if (connection_) connection_->stop();
+        frame_ = nullptr;
+        e.Skip();
+    });
+}
+
+int ClinicianApp::OnExit() {
+    uninstall_wx_poster();
+    if (connection_) connection_->stop();
+    return wxApp::OnExit();
+}
+
+int ClinicianApp::FilterEvent(wxEvent& event) {
+    const auto type = event.GetEventType();
+    if (frame_ != nullptr && (type == wxEVT_KEY_DOWN || type == wxEVT_LEFT_DOWN || type == wxEVT_MOTION ||
+                              type == wxEVT_MOUSEWHEEL)) {
+        frame_->note_activity();
+    }
+    return Event_Skip;
+}
+
+}  // namespace tandem::clinician::views

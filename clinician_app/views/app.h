@@ -1,0 +1,49 @@
+#pragma once
+// The wx application: installs the ui::post seam, logs in (or loads the demo clinic) and wires
+// the network connection, the feed session and the main window together.
+
+#include <memory>
+
+#include <wx/app.h>
+
+#include "tandem/clinician/auto_lock.h"
+#include "tandem/clinician/model.h"
+
+namespace tandem::clinician {
+class Connection;
+class FeedSession;
+}  // namespace tandem::clinician
+
+namespace tandem::clinician::views {
+
+class MainFrame;
+class FatalRelay;
+
+/// Installs ui::post on top of CallAfter; after uninstall_wx_poster() posts are dropped. GUI thread.
+void install_wx_poster();
+void uninstall_wx_poster();
+
+/// Opens the main window on the built-in demo clinic (no bridge). GUI thread.
+MainFrame* open_demo_window(Model& model, PasswordVerifier& verifier);
+
+class ClinicianApp : public wxApp {
+public:
+    ClinicianApp();
+    ~ClinicianApp() override;  // out of line: FeedSession and Connection are incomplete here
+    bool OnInit() override;
+    int OnExit() override;
+    int FilterEvent(wxEvent& event) override;
+
+private:
+    bool log_in();
+    void forget_frame_on_close();
+
+    Model model_;
+    PasswordVerifier verifier_;
+    MainFrame* frame_ = nullptr;
+    std::unique_ptr<FatalRelay> relay_;
+    std::unique_ptr<FeedSession> session_;
+    std::unique_ptr<Connection> connection_;
+};
+
+}  // namespace tandem::clinician::views

@@ -1,0 +1,253 @@
+#include <catch2/catch_test_macros.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "tandem/clinician/session.h"
+#include "test_support.h"
+
+using namespace tandem;
+using namespace tandem::clinician;
+using namespace tandem::clinician::testing;
+using nlohmann::json;
+using std::chrono::minutes;
+
+namespace {
+
+// A small clinic log: two patients, a message, a flag and annotations (non-idempotent deltas:
+// applying one twice would show two notes, so duplicates are visible).
+std::vector<json> clinic_log() {
+    std::vector<json> log;
+    log.push_back(event_json(1, "patient_registered", "p1", patient("p1", "Alex Rivera", "t1")));
+    log.push_back(event_json(2, "patient_registered", "p2", patient("p2", "Sam Okafor", "t2")));
+    log.push_back(event_json(3, "message_appended", "p1", message("m1", "p1", "patient", "hello", t0())));
+    log.push_back(event_json(4, "flag_opened", "p1", flag("f1", "p1", "high", t0(), t0() + minutes{5}, "m1")));
+    log.push_back(event_json(5, "flag_annotated", "p1", {{"flag_id", "f1"}, {"note", "first"}}, t0(), "t1"));
+    log.push_back(event_json(6, "flag_annotated", "p1", {{"flag_id", "f1"}, {"note", "second"}}, t0(), "t1"));
+    log.push_back(event_json(9, "flag_acknowledged", "p1", {{"flag_id", "f1"}}, t0() + minutes{2}, "t1"));
+    return log;
+}
+
+struct Recorder : SessionListener {
+    std::vector<SessionState> states;
+    std::vector<std::pair<std::uint64_t, bool>> events;  // seq, live
+    std::vector<Error> errors;
+    std::vector<bool> fatal;
+    std::vector<std::string> results;
+    void on_state(SessionState s) override { states.push_back(s); }
+    void on_event(const StoredEvent& e, ApplyOutcome o, bool live) override {
+        if (o != ApplyOutcome::duplicate) events.emplace_back(e.seq, live);
+    }
+    void on_error(const Error& e, bool f) override {
+        errors.push_back(e);
+        fatal.push_back(f);
+    }
+    void on_action_result(const std::string& id, bool ok, const std::string&) override {
+        results.push_back(id + (ok ? ":ok" : ":failed"));
+    }
+};
+
+json frame_of(const std::string& text) { return json::parse(text); }
+
+std::string login_ok(const std::string& token, const std::string& self_id = "t1") {
+    return json{{"type", "login_ok"}, {"id", "s1"}, {"time", format_utc(t0())},
+                {"payload", {{"session_token", token},
+                             {"clinician", {{"id", self_id}, {"username", "u"}, {"display_name", "Dr T"},
+                                            {"roles", json::array({"therapist"})}}},
+                             {"clinic_policy", {{"idle_lock_minutes", 7}}}}}}
+        .dump();
+}
+
+std::string caught_up(std::uint64_t head) {
+    return json{{"type", "caught_up"}, {"id", "s2"}, {"time", format_utc(t0())}, {"payload", {{"head_seq", head}}}}.dump();
+}
+
+}  // namespace
+
+TEST_CASE("an event at or below the cursor is a duplicate and changes nothing", "[clinician][model]") {
+    Model model;
+    for (const auto& e : clinic_log()) model.apply(parse_stored_event(e).value());
+    REQUIRE(model.cursor() == 9);
+    const auto replayed = parse_stored_event(clinic_log()[4]).value();
+    CHECK(model.apply(replayed) == ApplyOutcome::duplicate);
+    CHECK(model.flag("f1")->notes.size() == 2);
+    CHECK(model.cursor() == 9);
+}
+
+TEST_CASE("a gap in seq is accepted because other patients' events are not visible", "[clinician][model]") {
+    // seq is clinic-wide; a therapist's feed skips events about other patients, so 6 -> 9 is normal.
+    Model model;
+    for (const auto& e : clinic_log()) CHECK(model.apply(parse_stored_event(e).value()) == ApplyOutcome::applied);
+    CHECK(model.flag("f1")->status == FlagStatus::acknowledged);
+    CHECK(model.flag("f1")->acknowledged_by == "t1");
+}
+
+TEST_CASE("unknown and malformed events advance the cursor so the feed never sticks", "[clinician][model]") {
+    Model model;
+    CHECK(model.apply(event(1, "plan_proposed", "p1", {{"id", "plan"}})) == ApplyOutcome::ignored);
+    auto bad = event(2, "message_appended", "p1", json::object());
+    bad.payload_json = "not json";
+    CHECK(model.apply(bad) == ApplyOutcome::malformed);
+    CHECK(model.apply(event(3, "flag_opened", "p1", {{"id", 42}})) == ApplyOutcome::applied);
+    CHECK(model.flags().empty());
+    CHECK(model.cursor() == 3);
+}
+
+TEST_CASE("held AI reply stays held until a state change releases it, and edit replaces the text",
+          "[clinician][model]") {
+    Model model;
+    model.apply(event(1, "patient_registered", "p1", patient("p1", "A", "t1")));
+    model.apply(event(2, "message_appended", "p1", message("m1", "p1", "ai", "draft", t0(), "held")));
+    CHECK(model.message("m1")->state == MessageState::held);
+    model.apply(event(3, "message_state_changed", "p1", {{"message_id", "m1"}, {"state", "delivered"}, {"text", "edited"}}));
+    CHECK(model.message("m1")->state == MessageState::delivered);
+    CHECK(model.message("m1")->text == "edited");
+}
+
+TEST_CASE("risk assessed after the message attaches to it", "[clinician][model]") {
+    Model model;
+    model.apply(event(1, "message_appended", "p1", message("m1", "p1", "patient", "text", t0())));
+    model.apply(event(2, "risk_assessed", "p1",
+                      {{"message_id", "m1"},
+                       {"risk", {{"severity", "high"}, {"categories", json::array({"self_harm", "not_a_category"})},
+                                 {"spans", json::array({{{"begin", 0}, {"end", 4}, {"rule_id", "r"}, {"rationale", "why"}}})}}}}));
+    REQUIRE(model.message("m1")->risk.has_value());
+    CHECK(model.message("m1")->risk->severity == Severity::high);
+    CHECK(model.message("m1")->risk->categories == std::vector<RiskCategory>{RiskCategory::self_harm});
+    CHECK(model.patient("p1") != nullptr);  // a stub row exists for a patient seen only through a message
+}
+
+TEST_CASE("crisis, AI pause and reassignment follow their events", "[clinician][model]") {
+    Model model;
+    model.apply(event(1, "patient_registered", "p1", patient("p1", "A", "t1")));
+    model.apply(event(2, "crisis_entered", "p1", {{"patient_id", "p1"}}));
+    model.apply(event(3, "ai_paused", "p1", {{"patient_id", "p1"}}));
+    CHECK(model.patient("p1")->in_crisis);
+    CHECK(model.patient("p1")->ai_paused);
+    model.apply(event(4, "crisis_cleared", "p1", {{"patient_id", "p1"}, {"note", "ok"}}));
+    model.apply(event(5, "ai_resumed", "p1", {{"patient_id", "p1"}}));
+    model.apply(event(6, "patient_assigned", "p1", {{"patient_id", "p1"}, {"therapist_id", "t2"}}));
+    CHECK_FALSE(model.patient("p1")->in_crisis);
+    CHECK_FALSE(model.patient("p1")->ai_paused);
+    CHECK(model.patient("p1")->assigned_therapist_id == "t2");
+}
+
+TEST_CASE("session logs in, subscribes from the cursor and goes live at caught_up", "[clinician][session]") {
+    Model model;
+    Recorder rec;
+    std::vector<std::string> sent;
+    FeedSession session(model, rec, [&](std::string f) { sent.push_back(std::move(f)); });
+    session.set_credentials("ames", "secret");
+    session.on_open();
+    REQUIRE(sent.size() == 1);
+    CHECK(frame_of(sent[0])["type"] == "login");
+    CHECK(frame_of(sent[0])["payload"]["password"] == "secret");
+    session.on_frame(login_ok("tok"));
+    REQUIRE(sent.size() == 2);
+    CHECK(frame_of(sent[1])["type"] == "subscribe");
+    CHECK(frame_of(sent[1])["payload"]["after_seq"] == 0);
+    CHECK(model.policy().idle_lock_minutes == 7);
+    CHECK(session.state() == SessionState::syncing);
+    const auto log = clinic_log();
+    for (std::size_t i = 0; i < 4; ++i) session.on_frame(event_frame(log[i]));
+    session.on_frame(caught_up(4));
+    CHECK(session.state() == SessionState::live);
+    session.on_frame(event_frame(log[4]));
+    REQUIRE(rec.events.size() == 5);
+    CHECK_FALSE(rec.events[3].second);  // backlog
+    CHECK(rec.events[4].second);        // live
+}
+
+TEST_CASE("state after reconnect: resume with the token, subscribe after the cursor, no gap and no duplicate",
+          "[clinician][session]") {
+    Model model;
+    Recorder rec;
+    std::vector<std::string> sent;
+    FeedSession session(model, rec, [&](std::string f) { sent.push_back(std::move(f)); });
+    session.set_credentials("ames", "secret");
+    session.on_open();
+    session.on_frame(login_ok("tok"));
+    const auto log = clinic_log();
+    for (std::size_t i = 0; i < 5; ++i) session.on_frame(event_frame(log[i]));
+    session.on_frame(caught_up(5));
+    session.on_closed();
+    CHECK(session.state() == SessionState::offline);
+    CHECK_FALSE(session.online());
+
+    sent.clear();
+    session.on_open();
+    REQUIRE(sent.size() == 1);
+    CHECK(frame_of(sent[0])["type"] == "resume");
+    CHECK(frame_of(sent[0])["payload"]["session_token"] == "tok");
+    session.on_frame(login_ok("tok"));
+    CHECK(frame_of(sent[1])["payload"]["after_seq"] == 5);
+    // A bridge that overlaps its replay (it re-sends 4 and 5) must not double anything.
+    for (std::size_t i = 3; i < log.size(); ++i) session.on_frame(event_frame(log[i]));
+    session.on_frame(caught_up(9));
+
+    Model reference;
+    for (const auto& e : log) reference.apply(parse_stored_event(e).value());
+    CHECK(model.cursor() == reference.cursor());
+    CHECK(model.flag("f1")->notes.size() == reference.flag("f1")->notes.size());
+    CHECK(model.flag("f1")->status == reference.flag("f1")->status);
+    CHECK(model.transcript("p1").size() == reference.transcript("p1").size());
+    CHECK(rec.events.size() == log.size());
+}
+
+TEST_CASE("a refused login is fatal and forgets the password", "[clinician][session]") {
+    Model model;
+    Recorder rec;
+    std::vector<std::string> sent;
+    FeedSession session(model, rec, [&](std::string f) { sent.push_back(std::move(f)); });
+    session.set_credentials("ames", "wrong");
+    session.on_open();
+    session.on_frame(R"({"type":"error","id":"e","time":"2026-11-26T10:00:00.000Z",
+                         "payload":{"code":"permission_denied","message":"bad credentials"}})");
+    REQUIRE(rec.errors.size() == 1);
+    CHECK(rec.errors[0].code == ErrorCode::permission_denied);
+    CHECK(rec.fatal[0]);
+    session.on_closed();
+    sent.clear();
+    session.on_open();
+    CHECK(sent.empty());  // nothing to send without a password: the person must log in again
+    REQUIRE(rec.fatal.size() == 2);
+    CHECK(rec.fatal[1]);
+}
+
+TEST_CASE("actions are refused offline, resent with the same id after reconnect, and completed once",
+          "[clinician][session]") {
+    Model model;
+    Recorder rec;
+    std::vector<std::string> sent;
+    FeedSession session(model, rec, [&](std::string f) { sent.push_back(std::move(f)); });
+    const auto ack = actions::flag_acknowledge("f1");
+    CHECK_FALSE(session.send_action(ack));
+    session.set_credentials("ames", "pw");
+    session.on_open();
+    session.on_frame(login_ok("tok"));
+    REQUIRE(session.send_action(ack));
+    CHECK(frame_of(sent.back())["payload"]["action_id"] == ack.action_id);
+    session.on_closed();
+    sent.clear();
+    session.on_open();
+    session.on_frame(login_ok("tok"));
+    REQUIRE(sent.size() == 3);  // resume, subscribe, then the unanswered action
+    CHECK(frame_of(sent[1])["type"] == "subscribe");
+    CHECK(frame_of(sent[2])["payload"]["action_id"] == ack.action_id);
+    const std::string result = json{{"type", "action_result"}, {"id", "r"}, {"time", format_utc(t0())},
+                                    {"payload", {{"action_id", ack.action_id}, {"ok", true}, {"seq", 10}}}}
+                                   .dump();
+    session.on_frame(result);
+    session.on_frame(result);  // the answer to the resend
+    CHECK(rec.results == std::vector<std::string>{ack.action_id + ":ok"});
+    CHECK(session.pending().size() == 0);
+}
+
+TEST_CASE("unreadable frames are reported and do not change the model", "[clinician][session]") {
+    Model model;
+    Recorder rec;
+    FeedSession session(model, rec, [](std::string) {});
+    session.on_frame("{nope");
+    session.on_frame(R"({"type":"event","payload":{"seq":0}})");
+    CHECK(rec.errors.size() == 2);
+    CHECK(model.cursor() == 0);
+}
