@@ -22,6 +22,9 @@ else
   echo "tandem.sh: not root, so not installing packages; run as root on a fresh machine" >&2
 fi
 
+# Paths relative to the clone, so a fresh clone elsewhere (CI) reuses this machine's ccache.
+export CCACHE_BASEDIR="$here"
+
 preset=${TANDEM_PRESET:-release}
 jobs=${TANDEM_JOBS:-$(nproc)}
 cmake --preset "$preset" >/dev/null

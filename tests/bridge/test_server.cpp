@@ -2,6 +2,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tandem/bridge/init.h"
 #include "tandem/bridge/patient_endpoint.h"
@@ -177,5 +178,10 @@ TEST_CASE("stop() closes open WebSockets and returns promptly", "[bridge][server
     s.server->stop();
     CHECK(std::chrono::steady_clock::now() - start < 3500ms);
     CHECK_FALSE((*client)->read(2s));
+    // A session unregisters before its last handler releases the connection gauge, on another
+    // thread: give that release a moment instead of racing it (seen under a loaded machine).
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (s.metrics.connections_open.load() != 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
     CHECK(s.metrics.connections_open.load() == 0);
 }

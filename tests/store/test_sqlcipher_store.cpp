@@ -518,6 +518,8 @@ TEST_CASE("open_with_key_file creates a 0600 key for a new store and refuses an 
         REQUIRE((*s)->append(clinic_configured()).has_value());
     }
     CHECK((fs::status(key_file).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+    // The store file itself is owner-only too, whatever the umask.
+    CHECK((fs::status(db).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
     {
         auto again = SqlcipherStore::open_with_key_file(db, key_file);
         REQUIRE(again.has_value());

@@ -1,5 +1,8 @@
 #include "sqlite.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <utility>
 
 namespace tandem::sqlite {
@@ -25,6 +28,13 @@ Result<Db> Db::open(const std::string& path, bool create) {
     // NOMUTEX: each connection is used by one thread at a time (the writer thread, or readers
     // under the store's reader mutex), so SQLite's own per-call mutex would be pure cost.
     const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+    if (create) {
+        // SQLite would create the file with the process umask (often 0644) and gives its -wal and
+        // -shm files the same mode; create it ourselves, owner-only, so no transcript page is ever
+        // readable by another user even before the key is applied. An existing file is left alone.
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) ::close(fd);
+    }
     const int rc = sqlite3_open_v2(path.c_str(), &db.db_, flags, nullptr);
     if (rc != SQLITE_OK) {
         auto err = make_error(db.db_, rc, "cannot open");
