@@ -533,3 +533,58 @@ TEST_CASE("audit verify passes on a clean log and reports the seq of a tampered 
     CHECK(rc == 1);
     CHECK(out.find("BROKEN at seq 2") != std::string::npos);
 }
+
+TEST_CASE("escalation deadlines survive a restart: a flag that fell due while the bridge was down escalates once",
+          "[bridge][clinician]") {
+    TempDir dir;
+    const auto key = random_secret(32);
+    const auto path = dir.path() / "clinic.db";
+    std::string flag_id = "flag-1";
+    {
+        // Before the "restart": an urgent flag whose deadline is already past, as if the bridge
+        // stopped before its sweep ran.
+        auto s = SqlcipherStore::open(path, key.bytes());
+        REQUIRE(s);
+        NewEvent p;
+        p.type = EventType::patient_registered;
+        p.patient_id = "p-1";
+        p.payload = {{"id", "p-1"}, {"clinic_id", "clinic"}, {"display_name", "Alex"}, {"conditions", json::array()},
+                     {"locale", "en-US"}, {"created_at", "2026-01-01T00:00:00.000Z"}};
+        REQUIRE((*s)->append(p));
+        NewEvent f;
+        f.type = EventType::flag_opened;
+        f.patient_id = "p-1";
+        f.payload = {{"id", flag_id}, {"patient_id", "p-1"}, {"severity", "imminent"}, {"categories", json::array()},
+                     {"status", "open"}, {"opened_at", "2026-01-01T00:00:00.000Z"},
+                     {"sla_deadline", "2026-01-01T00:05:00.000Z"}, {"escalation_level", 0}, {"notes", json::array()}};
+        REQUIRE((*s)->append(f));
+    }
+    for (int start = 0; start < 2; ++start) {
+        // Each pass is a fresh bridge start on the same file.
+        auto s = SqlcipherStore::open(path, key.bytes());
+        REQUIRE(s);
+        NotifyingStore store(**s);
+        Metrics metrics;
+        auto screener = make_placeholder_screener();
+        auto model = make_offline_companion();
+        auto patients = PatientService::create(store, *screener, *model, metrics, PatientServiceOptions{});
+        REQUIRE(patients);
+        AccountDirectory accounts(store);
+        ClinicianServiceOptions co;
+        co.sweep_interval = 1h;  // only the explicit sweep below runs
+        auto service = ClinicianService::create(store, accounts, **patients, metrics, co);
+        REQUIRE(service);
+        auto n = (*service)->sweep_escalations();
+        REQUIRE(n);
+        // Bad input tried: a second start sweeping the same overdue flag (must not escalate twice;
+        // its next deadline is 15 minutes after the first escalation).
+        CHECK(*n == (start == 0 ? 1 : 0));
+        Principal all;
+        all.supervisor = true;
+        auto flags = store.open_flags(all);
+        REQUIRE(flags);
+        REQUIRE(flags->size() == 1);
+        CHECK(flags->front().escalation_level == 1);
+        CHECK(flags->front().status == "escalated");
+    }
+}
