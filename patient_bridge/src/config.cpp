@@ -27,6 +27,8 @@ const std::vector<ConfigKeyDoc> kKeys = {
     {"http_timeout_seconds", "integer", "Deadline for reading one HTTP request and writing its response."},
     {"rate_limit_per_minute", "integer", "Patient messages accepted per patient per minute; more get a rate_limited error."},
     {"urgent_sla_minutes", "integer", "Minutes a clinician has to acknowledge an urgent flag (safety protocol)."},
+    {"second_escalation_minutes", "integer", "Minutes after an urgent flag's first escalation before it escalates again."},
+    {"session_idle_minutes", "integer", "A clinician session token unused this long expires (log in again)."},
     {"crisis_resources", "array", "Resources in the crisis message: [{name, contact, kind: phone|text|web|emergency}]."},
     {"log_level", "string", "debug | info | warn | error. Message text is never logged above debug."},
     {"llm.base_url", "string", "OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434 (Ollama). Empty: offline companion."},
@@ -97,6 +99,8 @@ Result<void> apply(BridgeConfig& c, std::string_view key, const json& v) {
     if (key == "http_timeout_seconds") return set_s(c.http_timeout);
     if (key == "rate_limit_per_minute") return set_int(c.rate_limit_per_minute, 1, 100'000);
     if (key == "urgent_sla_minutes") return set_int(c.urgent_sla_minutes, 1, 1440);
+    if (key == "second_escalation_minutes") return set_int(c.second_escalation_minutes, 1, 1440);
+    if (key == "session_idle_minutes") return set_int(c.session_idle_minutes, 1, 7 * 1440);
     if (key == "log_level") {
         auto r = set_str(c.log_level);
         if (!r) return r;
@@ -224,6 +228,8 @@ std::string render_config(const BridgeConfig& c) {
         {"http_timeout_seconds", c.http_timeout.count()},
         {"rate_limit_per_minute", c.rate_limit_per_minute},
         {"urgent_sla_minutes", c.urgent_sla_minutes},
+        {"second_escalation_minutes", c.second_escalation_minutes},
+        {"session_idle_minutes", c.session_idle_minutes},
         {"crisis_resources", resources},
         {"log_level", c.log_level},
         {"llm", llm},

@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
+
+#include "tandem/bridge/accounts.h"
 #include "tandem/bridge/config.h"
 #include "tandem/bridge/tls_identity.h"
 #include "tandem/crypto/key_file.h"
@@ -37,6 +40,17 @@ Result<InitResult> init_data_dir(const InitOptions& options) {
     if (options.data_dir.empty()) return fail(ErrorCode::invalid_argument, "a data dir is required", "--data-dir");
     if (!options.password_file.empty() && !std::filesystem::is_regular_file(options.password_file))
         return fail(ErrorCode::io, "password file not found", options.password_file.string());
+    // The password is checked before anything is written, so a weak one leaves no half-made dir.
+    std::string password = options.admin_password;
+    if (password.empty() && !options.password_file.empty()) {
+        std::ifstream in(options.password_file);
+        std::getline(in, password);
+        if (password.empty()) return fail(ErrorCode::invalid_argument, "password file is empty", options.password_file.string());
+    }
+    if (!password.empty() && password.size() < PasswordPolicy{}.min_length)
+        return fail(ErrorCode::invalid_argument,
+                    "admin password must be at least " + std::to_string(PasswordPolicy{}.min_length) + " bytes",
+                    "password");
     InitResult out;
     out.config_file = options.data_dir / "config.json";
     out.cert_file = options.data_dir / "tls" / "cert.pem";
@@ -59,6 +73,13 @@ Result<InitResult> init_data_dir(const InitOptions& options) {
         if (!key) return std::unexpected(key.error());
         auto store = SqlcipherStore::open(out.store_file, key->bytes());  // creates and migrates
         if (!store) return std::unexpected(store.error());
+        if (!password.empty()) {
+            AccountDirectory accounts(**store);
+            auto admin = accounts.add(options.admin_username, "Administrator", {"admin"}, password, PasswordPolicy{},
+                                      Actor{ActorKind::system, std::string("init")});
+            if (!admin) return std::unexpected(admin.error());
+            out.admin_id = admin->id;
+        }
     }
     auto fp = certificate_fingerprint(out.cert_file);
     if (!fp) return std::unexpected(fp.error());

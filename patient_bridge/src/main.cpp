@@ -9,11 +9,19 @@
 #include <string>
 #include <vector>
 
+#include <termios.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "tandem/bridge/accounts.h"
+#include "tandem/bridge/clinician_service.h"
 #include "tandem/bridge/config.h"
 #include "tandem/bridge/init.h"
 #include "tandem/bridge/llm.h"
 #include "tandem/bridge/log.h"
 #include "tandem/bridge/metrics.h"
+#include "tandem/bridge/notifying_store.h"
 #include "tandem/bridge/patient_endpoint.h"
 #include "tandem/bridge/patient_service.h"
 #include "tandem/bridge/server.h"
@@ -32,7 +40,9 @@ constexpr const char* kUsage =
     "  init     create a data dir: TLS certificate and key, config file\n"
     "  serve    run the bridge in the foreground (systemd Type=simple); SIGTERM stops it cleanly\n"
     "  config   print the documented config keys (config --help)\n"
-    "  patient  add a patient: patient add --data-dir DIR --name NAME [--locale en-US]\n"
+    "  patient  add a patient, or assign one to a therapist (patient add|assign)\n"
+    "  clinician  manage clinician accounts (clinician add|disable|enable|reset-password|list)\n"
+    "  audit    check the hash chain or list clinician actions and reads (audit verify|list)\n"
     "  invite   issue a one-time invite code: invite --data-dir DIR --patient ID\n"
     "\n"
     "Run 'tandem-bridge <command> --help' for a command's options.\n";
@@ -59,8 +69,29 @@ constexpr const char* kServeHelp =
 
 constexpr const char* kPatientHelp =
     "usage: tandem-bridge patient add --data-dir DIR --name NAME [--locale LOCALE]\n"
+    "       tandem-bridge patient assign --data-dir DIR --patient ID --therapist ID|USERNAME\n"
     "\n"
-    "Registers a patient in the store and prints the new patient id.\n";
+    "add registers a patient and prints the new patient id; assign makes a therapist responsible\n"
+    "for the patient (the therapist then sees the patient's events and may act on them).\n";
+
+constexpr const char* kClinicianHelp =
+    "usage: tandem-bridge clinician add --data-dir DIR --username NAME --role ROLE [--role ROLE]...\n"
+    "                                   [--name DISPLAY] [--password-file FILE]\n"
+    "       tandem-bridge clinician disable|enable --data-dir DIR --clinician ID|USERNAME\n"
+    "       tandem-bridge clinician reset-password --data-dir DIR --clinician ID|USERNAME [--password-file FILE]\n"
+    "       tandem-bridge clinician list --data-dir DIR\n"
+    "\n"
+    "Roles: therapist (assigned patients), supervisor (the clinic), admin (accounts, no transcripts).\n"
+    "Passwords (at least 10 bytes) come from the first line of --password-file or a prompt, and are\n"
+    "stored as Argon2id hashes only. add prints the new clinician id.\n";
+
+constexpr const char* kAuditHelp =
+    "usage: tandem-bridge audit verify --data-dir DIR\n"
+    "       tandem-bridge audit list --data-dir DIR [--clinician ID] [--patient ID] [--since TIME]\n"
+    "\n"
+    "verify recomputes every hash of the event log and exits 1 if the chain is broken.\n"
+    "list prints one JSON line per clinician action, transcript read and login (no message text);\n"
+    "TIME is UTC like 2026-11-26T03:00:00.000Z (a prefix such as 2026-11-26 works).\n";
 
 constexpr const char* kInviteHelp =
     "usage: tandem-bridge invite --data-dir DIR --patient ID\n"
@@ -101,6 +132,41 @@ std::optional<std::multimap<std::string, std::string>> parse_flags(const std::ve
     return out;
 }
 
+// Reads a password from the terminal without echo (twice, to catch typos).
+tandem::Result<std::string> prompt_password(const std::string& prompt) {
+    auto read_once = [](const std::string& text) {
+        std::cerr << text << std::flush;
+        termios old{};
+        const bool tty = ::tcgetattr(0, &old) == 0;
+        if (tty) {
+            termios quiet = old;
+            quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+            ::tcsetattr(0, TCSANOW, &quiet);
+        }
+        std::string line;
+        std::getline(std::cin, line);
+        if (tty) ::tcsetattr(0, TCSANOW, &old);
+        std::cerr << "\n";
+        return line;
+    };
+    const auto first = read_once(prompt);
+    if (::isatty(0) && read_once("again: ") != first) return fail(ErrorCode::invalid_argument, "passwords differ");
+    return first;
+}
+
+tandem::Result<std::string> password_from(const std::multimap<std::string, std::string>& flags) {
+    if (auto it = flags.find("--password-file"); it != flags.end()) {
+        std::ifstream in(it->second);
+        std::string line;
+        if (!in || !std::getline(in, line) || line.empty())
+            return fail(ErrorCode::io, "cannot read a password from the file", it->second);
+        return line;
+    }
+    return prompt_password("password: ");
+}
+
+const tandem::Actor kCliActor{tandem::ActorKind::system, std::string("cli")};
+
 int cmd_init(const std::vector<std::string>& args) {
     std::string bad;
     auto flags = parse_flags(args, {"--data-dir", "--host", "--password-file"}, bad);
@@ -110,6 +176,11 @@ int cmd_init(const std::vector<std::string>& args) {
     o.data_dir = flags->find("--data-dir")->second;
     for (auto [it, end] = flags->equal_range("--host"); it != end; ++it) o.hosts.push_back(it->second);
     if (auto it = flags->find("--password-file"); it != flags->end()) o.password_file = it->second;
+    if (o.password_file.empty() && ::isatty(0)) {
+        auto pw = prompt_password("password for the first admin clinician 'admin': ");
+        if (!pw) return error_exit(pw.error());
+        o.admin_password = std::move(*pw);
+    }
     auto r = init_data_dir(o);
     if (!r) return error_exit(r.error());
     std::cout << "initialised " << o.data_dir.string() << "\n"
@@ -117,6 +188,8 @@ int cmd_init(const std::vector<std::string>& args) {
               << "  certificate: " << r->cert_file.string() << "\n"
               << "  key:         " << r->key_file.string() << " (mode 0600)\n"
               << "  SHA-256 fingerprint: " << r->fingerprint << "\n"
+              << (r->admin_id.empty() ? std::string("  no admin clinician yet: tandem-bridge clinician add --role admin ...\n")
+                                      : "  admin clinician: admin (" + r->admin_id + ")\n")
               << "next: tandem-bridge serve --data-dir " << o.data_dir.string() << "\n";
     return 0;
 }
@@ -174,10 +247,19 @@ int cmd_serve(const std::vector<std::string>& args) {
     po.crisis_resources = config->crisis_resources;
     po.urgent_sla_minutes = config->urgent_sla_minutes;
     po.messages_per_minute = config->rate_limit_per_minute;
-    auto service = PatientService::create(**store, **screener, *model, metrics, po);
+    // Everything appends through the notifying wrapper, so the clinician feed hears of each event.
+    NotifyingStore notifying(**store);
+    auto service = PatientService::create(notifying, **screener, *model, metrics, po);
     if (!service) return error_exit(service.error());
+    AccountDirectory accounts(notifying);
+    ClinicianServiceOptions co;
+    co.second_escalation_minutes = config->second_escalation_minutes;
+    co.session_idle = std::chrono::minutes(config->session_idle_minutes);
+    auto clinicians = ClinicianService::create(notifying, accounts, **service, metrics, co);
+    if (!clinicians) return error_exit(clinicians.error());
 
     Server server(so, metrics);
+    server.add_websocket_endpoint("/clinician", std::make_shared<PatientEndpoint>(*clinicians, metrics, 600));
     // The endpoint's per-connection frame limit is looser than the pipeline's per-patient one:
     // it only stops floods of pings and malformed frames.
     server.add_websocket_endpoint("/patient", std::make_shared<PatientEndpoint>(
@@ -192,11 +274,27 @@ int cmd_serve(const std::vector<std::string>& args) {
     // Order matters: no new frames, then finish queued turns (durable writes), then close the store.
     server.stop();
     (*service)->drain();
+    (*clinicians)->drain();
     return 0;
 }
 
 int cmd_patient(const std::vector<std::string>& args) {
-    if (args.empty() || args[0] != "add") return usage_error("expected 'patient add'", kPatientHelp);
+    if (!args.empty() && args[0] == "assign") {
+        std::string bad;
+        auto flags = parse_flags({args.begin() + 1, args.end()}, {"--data-dir", "--patient", "--therapist"}, bad);
+        if (!flags) return usage_error("unexpected or incomplete argument '" + bad + "'", kPatientHelp);
+        if (!flags->contains("--data-dir") || !flags->contains("--patient") || !flags->contains("--therapist"))
+            return usage_error("--data-dir, --patient and --therapist are required", kPatientHelp);
+        auto store = open_store(flags->find("--data-dir")->second);
+        if (!store) return error_exit(store.error());
+        AccountDirectory accounts(**store);
+        auto r = assign_patient(**store, accounts, flags->find("--patient")->second,
+                                flags->find("--therapist")->second, kCliActor);
+        if (!r) return error_exit(r.error());
+        std::cout << "assigned (seq " << r->event.seq << ")\n";
+        return 0;
+    }
+    if (args.empty() || args[0] != "add") return usage_error("expected 'patient add' or 'patient assign'", kPatientHelp);
     std::string bad;
     auto flags = parse_flags({args.begin() + 1, args.end()}, {"--data-dir", "--name", "--locale"}, bad);
     if (!flags) return usage_error("unexpected or incomplete argument '" + bad + "'", kPatientHelp);
@@ -232,6 +330,105 @@ int cmd_invite(const std::vector<std::string>& args) {
     auto code = (*service)->issue_invite(flags->find("--patient")->second);
     if (!code) return error_exit(code.error());
     std::cout << *code << "\n";
+    return 0;
+}
+
+int cmd_clinician(const std::vector<std::string>& args) {
+    if (args.empty()) return usage_error("expected a clinician subcommand", kClinicianHelp);
+    const std::string sub = args[0];
+    std::string bad;
+    auto flags = parse_flags({args.begin() + 1, args.end()},
+                             {"--data-dir", "--username", "--name", "--role", "--password-file", "--clinician"}, bad);
+    if (!flags) return usage_error("unexpected or incomplete argument '" + bad + "'", kClinicianHelp);
+    if (!flags->contains("--data-dir")) return usage_error("--data-dir is required", kClinicianHelp);
+    auto store = open_store(flags->find("--data-dir")->second);
+    if (!store) return error_exit(store.error());
+    AccountDirectory accounts(**store);
+    if (auto r = accounts.refresh(); !r) return error_exit(r.error());
+    if (sub == "add") {
+        if (!flags->contains("--username") || !flags->contains("--role"))
+            return usage_error("--username and at least one --role are required", kClinicianHelp);
+        std::vector<std::string> roles;
+        for (auto [it, end] = flags->equal_range("--role"); it != end; ++it) roles.push_back(it->second);
+        auto pw = password_from(*flags);
+        if (!pw) return error_exit(pw.error());
+        const auto name = flags->contains("--name") ? flags->find("--name")->second : std::string();
+        auto a = accounts.add(flags->find("--username")->second, name, roles, *pw, PasswordPolicy{}, kCliActor);
+        if (!a) return error_exit(a.error());
+        std::cout << a->id << "\n";
+        return 0;
+    }
+    if (sub == "list") {
+        for (const auto& a : accounts.all()) std::cout << a.record().dump() << "\n";
+        return 0;
+    }
+    if (!flags->contains("--clinician")) return usage_error("--clinician is required", kClinicianHelp);
+    const std::string who = flags->find("--clinician")->second;
+    if (sub == "disable" || sub == "enable") {
+        if (auto r = accounts.set_active(who, sub == "enable", kCliActor); !r) return error_exit(r.error());
+        std::cout << who << (sub == "enable" ? " enabled\n" : " disabled\n");
+        return 0;
+    }
+    if (sub == "reset-password") {
+        auto pw = password_from(*flags);
+        if (!pw) return error_exit(pw.error());
+        if (auto r = accounts.reset_password(who, *pw, PasswordPolicy{}, kCliActor); !r) return error_exit(r.error());
+        std::cout << "password reset for " << who << "\n";
+        return 0;
+    }
+    return usage_error("unknown clinician subcommand '" + sub + "'", kClinicianHelp);
+}
+
+int cmd_audit(const std::vector<std::string>& args) {
+    if (args.empty()) return usage_error("expected 'audit verify' or 'audit list'", kAuditHelp);
+    const std::string sub = args[0];
+    std::string bad;
+    auto flags = parse_flags({args.begin() + 1, args.end()}, {"--data-dir", "--clinician", "--patient", "--since"}, bad);
+    if (!flags) return usage_error("unexpected or incomplete argument '" + bad + "'", kAuditHelp);
+    if (!flags->contains("--data-dir")) return usage_error("--data-dir is required", kAuditHelp);
+    auto store = open_store(flags->find("--data-dir")->second);
+    if (!store) return error_exit(store.error());
+    if (sub == "verify") {
+        auto report = (*store)->verify_chain(std::nullopt);
+        if (!report) return error_exit(report.error());
+        if (report->ok) {
+            std::cout << "chain ok: " << report->checked << " events verified\n";
+            return 0;
+        }
+        std::cout << "chain BROKEN at seq " << report->first_bad_seq.value_or(0) << ": " << report->reason << " ("
+                  << report->checked << " events checked)\n";
+        return 1;
+    }
+    if (sub != "list") return usage_error("unknown audit subcommand '" + sub + "'", kAuditHelp);
+    auto opt = [&](const char* name) {
+        const auto it = flags->find(name);
+        return it == flags->end() ? std::string() : it->second;
+    };
+    const auto clinician = opt("--clinician"), patient = opt("--patient"), since = opt("--since");
+    Principal all;
+    all.supervisor = true;
+    std::int64_t cursor = 0;
+    while (true) {
+        auto page = (*store)->read_after(cursor, all, 1000);
+        if (!page) return error_exit(page.error());
+        if (page->empty()) break;
+        for (const auto& e : *page) {
+            cursor = e.seq;
+            // The audit trail is what clinicians did: every event a clinician caused.
+            if (e.actor.kind != ActorKind::clinician) continue;
+            if (!clinician.empty() && e.actor.id.value_or("") != clinician) continue;
+            if (!patient.empty() && e.patient_id.value_or("") != patient) continue;
+            if (!since.empty() && e.time < since) continue;
+            nlohmann::json line = {{"seq", e.seq},   {"time", e.time},
+                                   {"type", to_string(e.type)}, {"clinician_id", e.actor.id.value_or("")}};
+            if (e.patient_id) line["patient_id"] = *e.patient_id;
+            // Never message text or notes: only what kind of thing was done to what.
+            for (const char* k : {"action", "action_id", "target_id", "flag_id", "message_id", "state", "count",
+                                  "conversation_id", "assigned_therapist_id"})
+                if (e.payload.contains(k)) line[k] = e.payload[k];
+            std::cout << line.dump() << "\n";
+        }
+    }
     return 0;
 }
 
@@ -274,6 +471,14 @@ int main(int argc, char** argv) {
         if (cmd == "patient") {
             if (help) return std::cout << kPatientHelp, 0;
             return cmd_patient(args);
+        }
+        if (cmd == "clinician") {
+            if (help) return std::cout << kClinicianHelp, 0;
+            return cmd_clinician(args);
+        }
+        if (cmd == "audit") {
+            if (help) return std::cout << kAuditHelp, 0;
+            return cmd_audit(args);
         }
         if (cmd == "invite") {
             if (help) return std::cout << kInviteHelp, 0;

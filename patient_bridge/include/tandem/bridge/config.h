@@ -50,6 +50,8 @@ struct BridgeConfig {
     std::chrono::seconds http_timeout{15};
     int rate_limit_per_minute = 30;              ///< patient messages per patient per minute
     int urgent_sla_minutes = 5;
+    int second_escalation_minutes = 15;          ///< after the first escalation, to the second
+    int session_idle_minutes = 30;               ///< a clinician session token unused this long expires
     std::vector<CrisisResource> crisis_resources = {
         {"988 Suicide & Crisis Lifeline", "988", "phone"},
         {"988 Suicide & Crisis Lifeline (text)", "988", "text"},

@@ -97,6 +97,9 @@ public:
     Result<std::string> issue_invite(const std::string& patient_id);
     /// Blocks until every queued turn has finished (tests, shutdown). Not from a worker.
     void drain();
+    /// Sends one frame to every live connection of the patient (clinician releases and
+    /// messages reach the patient this way). Any thread; never blocks.
+    void send_to_patient(const std::string& patient_id, const std::string& frame);
 
     PatientService(Store& store, RiskScreener& screener, ChatModel& model, Metrics& metrics,
                    PatientServiceOptions options);  ///< use create()
@@ -126,7 +129,6 @@ private:
     std::optional<Session> session_of(std::uint64_t connection_id);
     bool take_patient_token(const std::string& patient_id);
     nlohmann::json crisis_payload() const;
-    void send_to_patient(const std::string& patient_id, const std::string& frame);
 
     Store& store_;
     RiskScreener& screener_;

@@ -1,0 +1,131 @@
+#pragma once
+// wss /clinician (docs/PROTOCOL.md): login and resume with session tokens, the resumable event
+// feed, transcript reads and clinician actions, and the SLA escalation sweep. Beast-free: it is
+// a PatientHandler behind a PatientEndpoint (the envelope checks are the same for both sides).
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "tandem/bridge/accounts.h"
+#include "tandem/bridge/notifying_store.h"
+#include "tandem/bridge/patient_service.h"
+
+namespace tandem::bridge {
+
+struct ClinicianServiceOptions {
+    PasswordPolicy password_policy;
+    std::chrono::minutes session_idle{30};          ///< a token unused this long stops working
+    int max_failed_logins = 5;                      ///< consecutive failures before a lockout
+    std::chrono::milliseconds lockout_base{30'000}; ///< first lockout; doubles per further failure
+    std::chrono::milliseconds lockout_max{15 * 60'000};
+    int second_escalation_minutes = 15;             ///< after the SLA deadline, to escalation level 2
+    std::chrono::milliseconds sweep_interval{5'000};///< how often deadlines are checked
+    std::size_t page_events = 100;                  ///< events per feed page (below the send queue limit)
+    std::size_t max_transcript = 200;               ///< most messages per fetch_transcript
+    int worker_threads = 2;
+};
+
+class ClinicianService final : public PatientHandler {
+public:
+    /// store (the NotifyingStore the patient service also appends through), accounts, patients
+    /// and metrics must outlive the service; it installs itself as the store's listener and
+    /// starts the sweep thread. Restores sessions from the log. Errors: storage. Main thread.
+    static Result<std::shared_ptr<ClinicianService>> create(NotifyingStore& store, AccountDirectory& accounts,
+                                                            PatientService& patients, Metrics& metrics,
+                                                            ClinicianServiceOptions options);
+    ~ClinicianService() override;  ///< stops the sweep, finishes queued work
+
+    void on_open(const std::shared_ptr<Connection>& connection) override;
+    void on_frame(const std::shared_ptr<Connection>& connection, PatientFrame frame) override;
+    void on_close(const std::shared_ptr<Connection>& connection) override;
+
+    /// Escalates urgent flags past their deadlines now (the sweep thread calls it too); returns
+    /// the number of escalation events appended. Errors: storage. Any thread.
+    Result<int> sweep_escalations();
+    /// Blocks until queued work has run (tests, shutdown). Not from a worker.
+    void drain();
+
+    ClinicianService(NotifyingStore& store, AccountDirectory& accounts, PatientService& patients, Metrics& metrics,
+                     ClinicianServiceOptions options);  ///< use create()
+
+private:
+    struct Session {
+        std::string clinician_id;
+        std::chrono::steady_clock::time_point last_used;
+    };
+    struct Subscriber {
+        std::weak_ptr<Connection> connection;
+        Principal principal;
+        std::int64_t cursor = 0;
+        bool live = false;  // caught_up was sent
+        std::int64_t head_at_subscribe = 0;
+    };
+    struct Lockout {
+        int failures = 0;
+        std::chrono::steady_clock::time_point until{};
+    };
+    struct Target {  // what an id in an action refers to
+        std::string patient_id;
+        std::string conversation_id;
+        std::string state;  // messages: held / delivered / withheld
+        std::string text;   // held messages: the draft, for release
+        std::string sender;
+    };
+
+    Result<void> restore_sessions();
+    void handle(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    void handle_login(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    void handle_resume(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    void handle_subscribe(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    void handle_transcript(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    void handle_action(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    void send_login_ok(const std::shared_ptr<Connection>& c, const ClinicianAccount& a, const std::string& token,
+                       const std::string& ref);
+    std::optional<ClinicianAccount> clinician_of(const std::shared_ptr<Connection>& c);
+    bool may_see_patient(const ClinicianAccount& a, const std::string& patient_id);
+    std::optional<Target> find_target(const std::string& id);
+    Result<void> refresh_index();
+
+    void on_appended(std::int64_t seq);
+    void pump();  // feed lane only
+    bool deliver(std::uint64_t connection_id, Subscriber& s);  // feed lane only; false: more to send
+    void ticker();
+
+    NotifyingStore& store_;
+    AccountDirectory& accounts_;
+    PatientService& patients_;
+    Metrics& metrics_;
+    const ClinicianServiceOptions options_;
+
+    std::mutex mutex_;  // guards the maps below; never held across store calls
+    std::unordered_map<std::string, Session> sessions_;               // sha256(token) -> session
+    std::unordered_map<std::uint64_t, std::string> logged_in_;        // connection id -> clinician id
+    std::unordered_map<std::string, Lockout> lockouts_;               // by username
+    std::unordered_map<std::string, std::string> action_results_;     // clinician:action_id -> result json
+
+    std::mutex index_mutex_;  // guards the target index; held across its store reads
+    std::int64_t index_cursor_ = 0;
+    std::unordered_map<std::string, Target> targets_;  // flag and held-message ids
+
+    // Feed state: touched only on the "feed" lane of workers_.
+    std::map<std::uint64_t, Subscriber> subscribers_;
+    std::atomic<bool> pump_queued_{false};
+    std::atomic<bool> pump_more_{false};
+
+    std::mutex tick_mutex_;
+    std::condition_variable tick_wake_;
+    bool stopping_ = false;
+    SerialWorkers workers_;
+    std::thread ticker_;
+};
+
+}  // namespace tandem::bridge

@@ -1,0 +1,690 @@
+#include "tandem/bridge/clinician_service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <ctime>
+
+#include "tandem/bridge/log.h"
+#include "tandem/bridge/wire.h"
+#include "tandem/crypto/hash.h"
+#include "tandem/crypto/random.h"
+
+namespace tandem::bridge {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kMaxNote = 4000;
+
+bool valid_id(std::string_view id) {
+    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+    });
+}
+
+std::string sha256_hex(std::string_view text) { return to_hex(sha256(text)); }
+
+std::string utc_in_minutes(int minutes) {
+    const auto t = std::chrono::system_clock::now() + std::chrono::minutes(minutes);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    return buf;
+}
+
+// Errors on this endpoint carry both `ref` (as on /patient) and `request_id` (docs/PROTOCOL.md).
+std::string error_frame(std::string_view code, std::string_view message, const std::string& ref,
+                        std::string_view field = {}) {
+    json p = {{"code", code}, {"message", message}};
+    if (!ref.empty()) {
+        p["ref"] = ref;
+        p["request_id"] = ref;
+    }
+    if (!field.empty()) p["field"] = field;
+    return make_frame("error", std::move(p));
+}
+
+// Credentials never leave the bridge, not even as hashes.
+json redacted(const StoredEvent& e) {
+    json j = to_json(e);
+    if (auto& p = j["payload"]; p.is_object()) {
+        p.erase("password_hash");
+        p.erase("token_sha256");
+    }
+    return j;
+}
+
+std::optional<std::string> string_field(const json& p, const char* name, std::size_t max_bytes) {
+    const auto it = p.find(name);
+    if (it == p.end() || !it->is_string()) return std::nullopt;
+    auto s = it->get<std::string>();
+    if (s.size() > max_bytes) return std::nullopt;
+    return s;
+}
+
+}  // namespace
+
+ClinicianService::ClinicianService(NotifyingStore& store, AccountDirectory& accounts, PatientService& patients,
+                                   Metrics& metrics, ClinicianServiceOptions options)
+    : store_(store),
+      accounts_(accounts),
+      patients_(patients),
+      metrics_(metrics),
+      options_(std::move(options)),
+      workers_(options_.worker_threads) {}
+
+Result<std::shared_ptr<ClinicianService>> ClinicianService::create(NotifyingStore& store, AccountDirectory& accounts,
+                                                                   PatientService& patients, Metrics& metrics,
+                                                                   ClinicianServiceOptions options) {
+    auto s = std::make_shared<ClinicianService>(store, accounts, patients, metrics, std::move(options));
+    if (auto r = accounts.refresh(); !r) return std::unexpected(r.error());
+    if (auto r = s->restore_sessions(); !r) return std::unexpected(r.error());
+    // A raw pointer is safe: the destructor removes the listener before anything it uses goes.
+    ClinicianService* self = s.get();
+    store.set_listener([self](std::int64_t seq) { self->on_appended(seq); });
+    s->ticker_ = std::thread([self] { self->ticker(); });
+    return s;
+}
+
+ClinicianService::~ClinicianService() {
+    store_.set_listener(nullptr);
+    {
+        const std::lock_guard lock(tick_mutex_);
+        stopping_ = true;
+    }
+    tick_wake_.notify_all();
+    if (ticker_.joinable()) ticker_.join();
+    workers_.drain();
+}
+
+void ClinicianService::drain() { workers_.drain(); }
+
+// Sessions are session_opened events (token hashes only), so a restart keeps clinicians signed
+// in; idle time restarts from the bridge's start, the conservative direction.
+Result<void> ClinicianService::restore_sessions() {
+    Principal all;
+    all.supervisor = true;
+    std::int64_t cursor = 0;
+    while (true) {
+        auto page = store_.read_after(cursor, all, 1000);
+        if (!page) return std::unexpected(page.error());
+        if (page->empty()) return {};
+        const std::lock_guard lock(mutex_);
+        for (const auto& e : *page) {
+            cursor = e.seq;
+            if (e.type != EventType::clinician_action || e.payload.value("action", "") != "session_opened") continue;
+            sessions_[e.payload.value("token_sha256", "")] = Session{e.payload.value("clinician_id", ""), Clock::now()};
+        }
+    }
+}
+
+void ClinicianService::on_open(const std::shared_ptr<Connection>&) {}
+
+void ClinicianService::on_close(const std::shared_ptr<Connection>& connection) {
+    const auto id = connection->id();
+    {
+        const std::lock_guard lock(mutex_);
+        logged_in_.erase(id);
+    }
+    workers_.post("feed", [this, id] { subscribers_.erase(id); });
+}
+
+void ClinicianService::on_frame(const std::shared_ptr<Connection>& connection, PatientFrame frame) {
+    // subscribe runs on the feed lane (it must not interleave with live delivery); everything
+    // else on the connection's own lane, so a slow Argon2 check never delays another clinician.
+    if (frame.type == "subscribe") {
+        workers_.post("feed", [this, connection, f = std::move(frame)] { handle_subscribe(connection, f); });
+        return;
+    }
+    workers_.post("conn:" + std::to_string(connection->id()),
+                  [this, connection, f = std::move(frame)] { handle(connection, f); });
+}
+
+void ClinicianService::handle(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+    if (f.type == "login") return handle_login(c, f);
+    if (f.type == "resume") return handle_resume(c, f);
+    if (f.type == "fetch_transcript") return handle_transcript(c, f);
+    if (f.type == "action") return handle_action(c, f);
+    c->send(error_frame("unknown_type", "unsupported message type", f.id));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login, resume, sessions
+
+void ClinicianService::send_login_ok(const std::shared_ptr<Connection>& c, const ClinicianAccount& a,
+                                     const std::string& token, const std::string& ref) {
+    json policy = {{"second_escalation_minutes", options_.second_escalation_minutes},
+                   {"session_idle_minutes", options_.session_idle.count()}};
+    c->send(make_frame("login_ok", {{"request_id", ref},
+                                    {"session_token", token},
+                                    {"clinician", a.record()},
+                                    {"clinic_policy", std::move(policy)}}));
+}
+
+void ClinicianService::handle_login(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+    const auto username = string_field(f.payload, "username", 64);
+    const auto password = string_field(f.payload, "password", 1024);
+    if (!username || !password)
+        return (void)c->send(error_frame("schema", "payload needs username and password strings", f.id, "/payload"));
+    const auto now = Clock::now();
+    {
+        const std::lock_guard lock(mutex_);
+        const auto it = lockouts_.find(*username);
+        if (it != lockouts_.end() && now < it->second.until) {
+            const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(it->second.until - now);
+            c->send(error_frame("locked", "too many failed logins; try again in " +
+                                              std::to_string(wait.count() / 1000 + 1) + " s",
+                                f.id));
+            return;
+        }
+    }
+    (void)accounts_.refresh();
+    const auto account = accounts_.by_username(*username);
+    // Unknown users cost the same Argon2 work as known ones, so timing does not list accounts.
+    static const std::string dummy = hash_password("not-a-real-password-0", options_.password_policy).value_or("");
+    const bool ok = account ? verify_password(account->password_hash, *password) && account->active
+                            : (verify_password(dummy, *password), false);
+    if (!ok) {
+        {
+            const std::lock_guard lock(mutex_);
+            auto& l = lockouts_[*username];
+            ++l.failures;
+            if (l.failures >= options_.max_failed_logins) {
+                auto backoff = options_.lockout_base;
+                for (int i = options_.max_failed_logins; i < l.failures && backoff < options_.lockout_max; ++i)
+                    backoff *= 2;
+                l.until = Clock::now() + std::min(backoff, options_.lockout_max);
+            }
+        }
+        log_event(LogLevel::warn, "clinician_login_failed", {{"username", *username}});
+        c->send(error_frame("permission_denied", "wrong username or password", f.id));
+        return;
+    }
+    const std::string token = random_token(32);
+    const std::string token_hash = sha256_hex(token);
+    NewEvent e;
+    e.type = EventType::clinician_action;
+    e.actor = Actor{ActorKind::clinician, account->id};
+    e.payload = {{"action", "session_opened"},
+                 {"clinician_id", account->id},
+                 {"token_sha256", token_hash},
+                 {"at", utc_now_text()}};
+    if (auto r = store_.append(std::move(e)); !r)
+        return (void)c->send(error_frame("unavailable", "could not save the session; try again", f.id));
+    {
+        const std::lock_guard lock(mutex_);
+        lockouts_.erase(*username);
+        sessions_[token_hash] = Session{account->id, Clock::now()};
+        logged_in_[c->id()] = token_hash;
+    }
+    log_event(LogLevel::info, "clinician_login", {{"clinician", account->id}});
+    send_login_ok(c, *account, token, f.id);
+}
+
+void ClinicianService::handle_resume(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+    const auto token = string_field(f.payload, "session_token", 256);
+    if (!token) return (void)c->send(error_frame("schema", "payload.session_token must be a string", f.id, "/payload/session_token"));
+    const std::string hash = sha256_hex(*token);
+    std::string clinician_id;
+    {
+        const std::lock_guard lock(mutex_);
+        const auto it = sessions_.find(hash);
+        if (it != sessions_.end() && Clock::now() - it->second.last_used > options_.session_idle) sessions_.erase(it);
+        else if (it != sessions_.end()) {
+            it->second.last_used = Clock::now();
+            clinician_id = it->second.clinician_id;
+            logged_in_[c->id()] = hash;
+        }
+    }
+    (void)accounts_.refresh();
+    const auto account = clinician_id.empty() ? std::nullopt : accounts_.by_id(clinician_id);
+    if (!account || !account->active) {
+        const std::lock_guard lock(mutex_);
+        logged_in_.erase(c->id());
+        return (void)c->send(error_frame("permission_denied", "session expired; log in again", f.id));
+    }
+    send_login_ok(c, *account, *token, f.id);
+}
+
+std::optional<ClinicianAccount> ClinicianService::clinician_of(const std::shared_ptr<Connection>& c) {
+    std::string clinician_id;
+    {
+        const std::lock_guard lock(mutex_);
+        const auto li = logged_in_.find(c->id());
+        if (li == logged_in_.end()) return std::nullopt;
+        const auto it = sessions_.find(li->second);
+        if (it == sessions_.end() || Clock::now() - it->second.last_used > options_.session_idle) {
+            if (it != sessions_.end()) sessions_.erase(it);
+            logged_in_.erase(li);
+            return std::nullopt;
+        }
+        it->second.last_used = Clock::now();
+        clinician_id = it->second.clinician_id;
+    }
+    // Re-read on every request: a disabled account stops working at once, roles changes apply.
+    auto a = accounts_.by_id(clinician_id);
+    if (!a || !a->active) return std::nullopt;
+    return a;
+}
+
+bool ClinicianService::may_see_patient(const ClinicianAccount& a, const std::string& patient_id) {
+    auto p = store_.find_patient(patient_id);
+    if (!p || !*p) return false;
+    if (a.has_role("supervisor")) return true;
+    return a.has_role("therapist") && (*p)->assigned_therapist_id == a.id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The feed
+
+void ClinicianService::on_appended(std::int64_t) {
+    // Coalesced: many appends while a pump is queued cost one pump.
+    if (!pump_queued_.exchange(true)) workers_.post("feed", [this] { pump(); });
+}
+
+void ClinicianService::pump() {
+    pump_queued_.store(false);
+    for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+        if (it->second.connection.expired()) {
+            it = subscribers_.erase(it);
+            continue;
+        }
+        if (!deliver(it->first, it->second)) pump_more_.store(true);
+        if (it->second.connection.expired()) {
+            it = subscribers_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+// One page per subscriber per pass keeps each clinician's queue under the server's send limit
+// and lets the other subscribers have their turn; the ticker schedules the next pass.
+bool ClinicianService::deliver(std::uint64_t, Subscriber& s) {
+    auto c = s.connection.lock();
+    if (!c) return true;
+    auto page = store_.read_after(s.cursor, s.principal, options_.page_events);
+    if (!page) {
+        log_event(LogLevel::error, "feed_read_failed", {{"error", page.error().describe()}});
+        return false;
+    }
+    for (const auto& e : *page) {
+        if (!c->send(make_frame("event", redacted(e), static_cast<std::uint64_t>(e.seq)))) {
+            // The server dropped a client that fell too far behind; it resumes from its cursor.
+            s.connection.reset();
+            return true;
+        }
+        s.cursor = e.seq;
+    }
+    if (page->size() >= options_.page_events) return false;
+    if (!s.live) {
+        s.live = true;
+        c->send(make_frame("caught_up", {{"head_seq", std::max(s.cursor, s.head_at_subscribe)}}));
+    }
+    return true;
+}
+
+void ClinicianService::handle_subscribe(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+    const auto account = clinician_of(c);
+    if (!account) return (void)c->send(error_frame("unauthenticated", "log in first", f.id));
+    const auto after = f.payload.find("after_seq");
+    if (after == f.payload.end() || !after->is_number_integer() || after->get<std::int64_t>() < 0)
+        return (void)c->send(error_frame("schema", "payload.after_seq must be an integer >= 0", f.id, "/payload/after_seq"));
+    auto head = store_.head();
+    Subscriber s;
+    s.connection = c;
+    s.principal = account->principal();
+    s.cursor = after->get<std::int64_t>();
+    s.head_at_subscribe = head ? head->seq : 0;
+    auto& slot = subscribers_[c->id()];
+    slot = std::move(s);
+    if (!deliver(c->id(), slot)) pump_more_.store(true);
+}
+
+void ClinicianService::ticker() {
+    auto next_sweep = Clock::now() + options_.sweep_interval;
+    std::unique_lock lock(tick_mutex_);
+    while (!stopping_) {
+        tick_wake_.wait_for(lock, std::chrono::milliseconds(20));
+        if (stopping_) break;
+        lock.unlock();
+        if (pump_more_.exchange(false)) on_appended(0);
+        if (Clock::now() >= next_sweep) {
+            if (auto r = sweep_escalations(); !r)
+                log_event(LogLevel::error, "escalation_sweep_failed", {{"error", r.error().describe()}});
+            next_sweep = Clock::now() + options_.sweep_interval;
+        }
+        lock.lock();
+    }
+}
+
+// Deadlines are the flags' own sla_deadline (and next_deadline after a first escalation), read
+// from the store on each sweep, so a restart loses none: the first sweep after it catches up.
+Result<int> ClinicianService::sweep_escalations() {
+    Principal all;
+    all.supervisor = true;
+    auto flags = store_.open_flags(all);
+    if (!flags) return std::unexpected(flags.error());
+    const std::string now = utc_now_text();  // same fixed-width format: text order is time order
+    int appended = 0;
+    for (const auto& fl : *flags) {
+        if (fl.severity != "high" && fl.severity != "imminent") continue;
+        if (fl.status != "open" && fl.status != "escalated") continue;
+        int level = 0;
+        if (fl.escalation_level == 0 && !fl.sla_deadline.empty() && fl.sla_deadline < now) level = 1;
+        const std::string next = fl.record.value("next_deadline", "");
+        if (fl.escalation_level == 1 && !next.empty() && next < now) level = 2;
+        if (level == 0) continue;
+        NewEvent e;
+        e.type = EventType::flag_escalated;
+        e.patient_id = fl.patient_id;
+        e.actor = Actor{ActorKind::system, std::nullopt};
+        e.payload = {{"flag_id", fl.id}, {"escalation_level", level}, {"reason", "sla_missed"}, {"at", now}};
+        if (level == 1) e.payload["next_deadline"] = utc_in_minutes(options_.second_escalation_minutes);
+        e.dedupe_key = "escalate:" + fl.id + ":" + std::to_string(level);
+        auto r = store_.append(std::move(e));
+        if (!r) return std::unexpected(r.error());
+        if (!r->duplicate) {
+            ++appended;
+            log_event(LogLevel::warn, "flag_escalated", {{"flag", fl.id}, {"level", level}});
+        }
+    }
+    return appended;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transcripts and actions
+
+Result<void> ClinicianService::refresh_index() {
+    Principal all;
+    all.supervisor = true;
+    while (true) {
+        auto page = store_.read_after(index_cursor_, all, 1000);
+        if (!page) return std::unexpected(page.error());
+        if (page->empty()) return {};
+        for (const auto& e : *page) {
+            index_cursor_ = e.seq;
+            if (e.type == EventType::flag_opened && e.patient_id) {
+                targets_[e.payload.value("id", "")] = Target{*e.patient_id, {}, "flag", {}, {}};
+            } else if (e.type == EventType::message_appended && e.patient_id &&
+                       e.payload.value("state", "") == "held") {
+                targets_[e.payload.value("id", "")] =
+                    Target{*e.patient_id, e.payload.value("conversation_id", ""), "held",
+                           e.payload.value("text", ""), e.payload.value("sender", "ai")};
+            } else if (e.type == EventType::message_state_changed) {
+                const auto it = targets_.find(e.payload.value("message_id", ""));
+                if (it != targets_.end()) {
+                    it->second.state = e.payload.value("state", it->second.state);
+                    it->second.text.clear();  // decided: the draft is no longer needed here
+                }
+            }
+        }
+    }
+}
+
+std::optional<ClinicianService::Target> ClinicianService::find_target(const std::string& id) {
+    // Caller holds index_mutex_.
+    if (auto it = targets_.find(id); it != targets_.end()) return it->second;
+    if (!refresh_index()) return std::nullopt;
+    if (auto it = targets_.find(id); it != targets_.end()) return it->second;
+    return std::nullopt;
+}
+
+void ClinicianService::handle_transcript(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+    const auto account = clinician_of(c);
+    if (!account) return (void)c->send(error_frame("unauthenticated", "log in first", f.id));
+    const auto patient_id = string_field(f.payload, "patient_id", 64);
+    if (!patient_id || !valid_id(*patient_id))
+        return (void)c->send(error_frame("schema", "payload.patient_id must be an id", f.id, "/payload/patient_id"));
+    if (!may_see_patient(*account, *patient_id))
+        return (void)c->send(error_frame("permission_denied", "not your patient", f.id));
+    std::size_t limit = options_.max_transcript;
+    if (const auto l = f.payload.find("limit"); l != f.payload.end() && l->is_number_integer() && *l > 0)
+        limit = std::min<std::size_t>(l->get<std::size_t>(), options_.max_transcript);
+    std::int64_t before = INT64_MAX;
+    if (const auto b = f.payload.find("before_seq"); b != f.payload.end() && b->is_number_integer()) before = *b;
+    auto convs = store_.conversations(*patient_id);
+    if (!convs) return (void)c->send(error_frame("unavailable", "could not read; try again", f.id));
+    std::string conversation_id;
+    if (auto want = string_field(f.payload, "conversation_id", 64)) {
+        for (const auto& cv : *convs)
+            if (cv.id == *want) conversation_id = cv.id;
+        if (conversation_id.empty()) return (void)c->send(error_frame("not_found", "no such conversation", f.id));
+    } else if (!convs->empty()) {
+        conversation_id = convs->back().id;
+    }
+    json messages = json::array();
+    if (!conversation_id.empty()) {
+        auto msgs = store_.messages(conversation_id);
+        if (!msgs) return (void)c->send(error_frame("unavailable", "could not read; try again", f.id));
+        std::vector<const MessageView*> picked;
+        for (const auto& m : *msgs)
+            if (m.seq < before) picked.push_back(&m);
+        const auto first = picked.size() > limit ? picked.size() - limit : 0;
+        for (auto i = first; i < picked.size(); ++i) {
+            json m = picked[i]->record;
+            m["state"] = picked[i]->state;
+            m["seq"] = picked[i]->seq;
+            messages.push_back(std::move(m));
+        }
+    }
+    // The read is audited before the text leaves the bridge: no audit, no transcript.
+    NewEvent e;
+    e.type = EventType::transcript_viewed;
+    e.patient_id = *patient_id;
+    e.actor = Actor{ActorKind::clinician, account->id};
+    e.payload = {{"clinician_id", account->id},
+                 {"patient_id", *patient_id},
+                 {"conversation_id", conversation_id},
+                 {"count", messages.size()},
+                 {"at", utc_now_text()}};
+    if (auto r = store_.append(std::move(e)); !r)
+        return (void)c->send(error_frame("unavailable", "could not record the read; try again", f.id));
+    c->send(make_frame("transcript", {{"request_id", f.id},
+                                      {"patient_id", *patient_id},
+                                      {"conversation_id", conversation_id},
+                                      {"messages", std::move(messages)}}));
+}
+
+void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+    const auto account = clinician_of(c);
+    if (!account) return (void)c->send(error_frame("unauthenticated", "log in first", f.id));
+    const auto action_id = string_field(f.payload, "action_id", 64);
+    const auto kind = string_field(f.payload, "kind", 32);
+    if (!action_id || !valid_id(*action_id) || !kind)
+        return (void)c->send(error_frame("schema", "payload needs action_id (an id) and kind", f.id, "/payload"));
+    const std::string key = account->id + ":" + *action_id;
+    {
+        const std::lock_guard lock(mutex_);
+        if (const auto it = action_results_.find(key); it != action_results_.end()) {
+            json p = json::parse(it->second);
+            p["request_id"] = f.id;
+            c->send(make_frame("action_result", std::move(p)));
+            return;
+        }
+    }
+    const auto& p = f.payload;
+    auto refuse = [&](std::string_view code, std::string_view message, std::string_view field = {}) {
+        json err = {{"code", code}, {"message", message}};
+        if (!field.empty()) err["field"] = field;
+        // Refusals are not remembered: the same action_id may be retried once the cause is fixed.
+        c->send(make_frame("action_result",
+                           {{"request_id", f.id}, {"action_id", *action_id}, {"ok", false}, {"error", std::move(err)}}));
+    };
+
+    // 1. What the action is about, and whose patient that is.
+    std::string patient_id, target_id;
+    std::optional<Target> target;
+    std::unique_lock index_lock(index_mutex_);  // serialises decisions on one flag or held reply
+    const bool on_flag = kind->starts_with("flag_");
+    const bool on_held = kind->starts_with("held_");
+    if (on_flag || on_held) {
+        const char* field = on_flag ? "flag_id" : "message_id";
+        const auto id = string_field(p, field, 64);
+        if (!id || !valid_id(*id)) return refuse("schema", std::string(field) + " must be an id", field);
+        target = find_target(*id);
+        if (!target || (on_flag && target->state != "flag") || (on_held && target->state == "flag"))
+            return refuse("not_found", on_flag ? "no such flag" : "no such held message", field);
+        patient_id = target->patient_id;
+        target_id = *id;
+    } else if (*kind == "send_message" || *kind == "ai_pause" || *kind == "ai_resume" || *kind == "crisis_clear" ||
+               *kind == "patient_reassign") {
+        index_lock.unlock();
+        const auto id = string_field(p, "patient_id", 64);
+        if (!id || !valid_id(*id)) return refuse("schema", "patient_id must be an id", "patient_id");
+        patient_id = *id;
+        target_id = *id;
+    } else {
+        return refuse("schema", "unknown action kind", "kind");
+    }
+    if (*kind == "patient_reassign") {
+        if (!account->has_role("supervisor")) return refuse("permission_denied", "supervisors only");
+    } else if (!may_see_patient(*account, patient_id)) {
+        return refuse("permission_denied", "not your patient");
+    }
+
+    // 2. The event(s), built per kind.
+    const std::string now = utc_now_text();
+    NewEvent ev;
+    ev.patient_id = patient_id;
+    ev.actor = Actor{ActorKind::clinician, account->id};
+    ev.payload = {{"action_id", *action_id}, {"patient_id", patient_id}, {"at", now}};
+    std::optional<std::string> push_text;  // text the patient sees once this is durable
+    std::string push_sender = "ai";
+    std::string push_id;
+    if (on_flag) {
+        Principal all;
+        all.supervisor = true;
+        auto open = store_.open_flags(all);
+        if (!open) return refuse("unavailable", "could not read flags; try again");
+        const auto fl = std::find_if(open->begin(), open->end(), [&](const FlagView& v) { return v.id == target_id; });
+        if (fl == open->end()) return refuse("conflict", "the flag is already resolved");
+        ev.payload["flag_id"] = target_id;
+        const auto note = string_field(p, "note", kMaxNote);
+        if (*kind == "flag_acknowledge") {
+            if (fl->status == "acknowledged") return refuse("conflict", "the flag is already acknowledged");
+            ev.type = EventType::flag_acknowledged;
+            ev.payload["acknowledged_by"] = account->id;
+            ev.payload["acknowledged_at"] = now;
+        } else if (*kind == "flag_annotate") {
+            if (!note || note->empty()) return refuse("schema", "note is required", "note");
+            ev.type = EventType::flag_annotated;
+            ev.payload["note"] = {{"clinician_id", account->id}, {"at", now}, {"text", *note}};
+        } else if (*kind == "flag_escalate") {
+            ev.type = EventType::flag_escalated;
+            ev.payload["escalated_by"] = account->id;
+            if (note && !note->empty()) ev.payload["note"] = {{"clinician_id", account->id}, {"at", now}, {"text", *note}};
+        } else if (*kind == "flag_resolve") {
+            const auto real = p.find("risk_real");
+            if (real == p.end() || !real->is_boolean()) return refuse("schema", "risk_real must be true or false", "risk_real");
+            if (!note || note->empty()) return refuse("schema", "note is required", "note");
+            ev.type = EventType::flag_resolved;
+            ev.payload["resolved_by"] = account->id;
+            ev.payload["resolved_at"] = now;
+            ev.payload["resolution"] = {{"risk_real", real->get<bool>()}, {"note", *note}};
+        } else {
+            return refuse("schema", "unknown action kind", "kind");
+        }
+    } else if (on_held) {
+        if (target->state != "held") return refuse("conflict", "the reply was already decided");
+        ev.type = EventType::message_state_changed;
+        ev.payload["message_id"] = target_id;
+        ev.payload["decided_by"] = account->id;
+        if (*kind == "held_release") {
+            ev.payload["state"] = "delivered";
+            push_text = target->text;
+        } else if (*kind == "held_edit_send") {
+            const auto text = string_field(p, "text", kMaxNote);
+            if (!text || text->empty()) return refuse("schema", "text must be 1-4000 bytes", "text");
+            ev.payload["state"] = "delivered";
+            ev.payload["text"] = *text;
+            ev.payload["edited"] = true;
+            push_text = *text;
+        } else if (*kind == "held_discard") {
+            ev.payload["state"] = "withheld";
+            if (const auto note = string_field(p, "note", kMaxNote)) ev.payload["note"] = *note;
+        } else {
+            return refuse("schema", "unknown action kind", "kind");
+        }
+        push_sender = target->sender;
+        push_id = target_id;
+    } else if (*kind == "send_message") {
+        const auto text = string_field(p, "text", kMaxNote);
+        if (!text || text->empty()) return refuse("schema", "text must be 1-4000 bytes", "text");
+        auto convs = store_.conversations(patient_id);
+        if (!convs) return refuse("unavailable", "could not read; try again");
+        if (convs->empty()) return refuse("not_found", "the patient has no conversation yet");
+        push_id = new_id();
+        ev.type = EventType::message_appended;
+        ev.payload = {{"id", push_id},          {"conversation_id", convs->back().id},
+                      {"patient_id", patient_id}, {"sender", "clinician"},
+                      {"sender_id", account->id}, {"text", *text},
+                      {"state", "delivered"},     {"created_at", now},
+                      {"action_id", *action_id}};
+        push_text = *text;
+        push_sender = "clinician";
+    } else if (*kind == "ai_pause" || *kind == "ai_resume") {
+        ev.type = *kind == "ai_pause" ? EventType::ai_paused : EventType::ai_resumed;
+        ev.payload["by"] = account->id;
+    } else if (*kind == "crisis_clear") {
+        const auto note = string_field(p, "note", kMaxNote);
+        if (!note || note->empty()) return refuse("schema", "a note is required to clear a crisis", "note");
+        ev.type = EventType::crisis_cleared;
+        ev.payload["note"] = *note;
+        ev.payload["cleared_by"] = account->id;
+    } else if (*kind == "patient_reassign") {
+        const auto therapist = string_field(p, "therapist_id", 64);
+        if (!therapist) return refuse("schema", "therapist_id is required", "therapist_id");
+        auto t = accounts_.by_id(*therapist);
+        if (!t || !t->active || !t->has_role("therapist"))
+            return refuse("invalid_argument", "not an active therapist", "therapist_id");
+        if (auto pv = store_.find_patient(patient_id); !pv || !*pv) return refuse("not_found", "no such patient");
+        ev.type = EventType::patient_assigned;
+        ev.payload["assigned_therapist_id"] = t->id;
+    }
+    ev.dedupe_key = "action:" + key;
+
+    // 3. The action and its audit record, atomically, in the hash chain.
+    NewEvent audit;
+    audit.type = EventType::clinician_action;
+    audit.patient_id = patient_id;
+    audit.actor = ev.actor;
+    audit.payload = {{"action", *kind},      {"action_id", *action_id}, {"clinician_id", account->id},
+                     {"patient_id", patient_id}, {"target_id", target_id},  {"at", now}};
+    audit.dedupe_key = "audit:" + key;
+    std::vector<NewEvent> batch;
+    batch.push_back(std::move(ev));
+    batch.push_back(std::move(audit));
+    auto r = store_.append_batch(std::move(batch));
+    if (!r) return refuse("unavailable", "could not save; retry with the same action_id");
+    const auto& stored = r->front().event;
+    if (on_held) {
+        targets_[target_id].state = stored.payload.value("state", "delivered");
+        targets_[target_id].text.clear();
+    }
+    if (index_lock.owns_lock()) index_lock.unlock();
+    if (push_text && !r->front().duplicate) {
+        patients_.send_to_patient(patient_id, make_frame("message",
+                                                         {{"id", push_id},
+                                                          {"sender", push_sender},
+                                                          {"text", *push_text},
+                                                          {"state", "delivered"}},
+                                                         static_cast<std::uint64_t>(stored.seq)));
+    }
+    json result = {{"action_id", *action_id}, {"ok", true}, {"seq", stored.seq}};
+    {
+        const std::lock_guard lock(mutex_);
+        action_results_[key] = result.dump();
+    }
+    log_event(LogLevel::info, "clinician_action", {{"clinician", account->id}, {"kind", *kind}, {"seq", stored.seq}});
+    result["request_id"] = f.id;
+    c->send(make_frame("action_result", std::move(result)));
+}
+
+}  // namespace tandem::bridge
