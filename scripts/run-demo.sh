@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: the bridge with demo patients, and the clinician app connected to it.
-# Creates a demo data dir on first run (encrypted store, self-signed certificate, three
-# fictional patients with invite codes), serves on 127.0.0.1, and opens the clinician app.
+# Creates a demo data dir on first run (encrypted store, self-signed certificate, an admin, a
+# therapist and a supervisor, three fictional patients assigned to the therapist, invite
+# codes), serves on 127.0.0.1, and opens the clinician app.
 # Without a display the app runs under Xvfb and a screenshot is saved beside the data dir.
 set -euo pipefail
 build=${1:?usage: run-demo.sh BUILD_DIR}
@@ -17,9 +18,14 @@ if [ ! -f "$data/config.json" ]; then
   pwfile="$(dirname "$data")/admin-password"
   (umask 077; printf '%s\n' "$admin_password" > "$pwfile")
   "$bridge" init --data-dir "$data" --password-file "$pwfile"
+  "$bridge" clinician add --data-dir "$data" --username therapist --role therapist \
+    --name "Dr Demo Therapist" --password-file "$pwfile" >/dev/null
+  "$bridge" clinician add --data-dir "$data" --username supervisor --role supervisor \
+    --name "Dr Demo Supervisor" --password-file "$pwfile" >/dev/null
   : > "$(dirname "$data")/invites.txt"
   for name in "Alex Rivera" "Sam Okafor" "Jordan Haddad"; do
     id=$("$bridge" patient add --data-dir "$data" --name "$name")
+    "$bridge" patient assign --data-dir "$data" --patient "$id" --therapist therapist >/dev/null
     code=$("$bridge" invite --data-dir "$data" --patient "$id")
     printf '%s\t%s\n' "$name" "$code" >> "$(dirname "$data")/invites.txt"
   done
@@ -40,7 +46,8 @@ cat <<MSG
 Tandem demo is running.
   Patient chat page: https://127.0.0.1:$port/  (self-signed certificate; invite codes below)
 $(sed 's/^/    /' "$(dirname "$data")/invites.txt")
-  Clinician app:     server 127.0.0.1:$port, user admin, password in $(dirname "$data")/admin-password
+  Clinician app:     server 127.0.0.1:$port, users therapist and supervisor (admin: accounts only),
+                     password in $(dirname "$data")/admin-password
   Stop with Ctrl+C.
 MSG
 

@@ -9,6 +9,8 @@
 #include "tandem/bridge/wire.h"
 #include "tandem/crypto/hash.h"
 #include "tandem/crypto/random.h"
+#include "tandem/domain/time.h"
+#include "tandem/domain/id.h"
 
 namespace tandem::bridge {
 namespace {
@@ -18,25 +20,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxNote = 4000;
 
-bool valid_id(std::string_view id) {
-    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-    });
-}
-
 std::string sha256_hex(std::string_view text) { return to_hex(sha256(text)); }
-
-std::string utc_in_minutes(int minutes) {
-    const auto t = std::chrono::system_clock::now() + std::chrono::minutes(minutes);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-    return buf;
-}
 
 // Errors on this endpoint carry both `ref` (as on /patient) and `request_id` (docs/PROTOCOL.md).
 std::string error_frame(std::string_view code, std::string_view message, const std::string& ref,
@@ -386,7 +370,9 @@ Result<int> ClinicianService::sweep_escalations() {
         e.patient_id = fl.patient_id;
         e.actor = Actor{ActorKind::system, std::nullopt};
         e.payload = {{"flag_id", fl.id}, {"escalation_level", level}, {"reason", "sla_missed"}, {"at", now}};
-        if (level == 1) e.payload["next_deadline"] = utc_in_minutes(options_.second_escalation_minutes);
+        if (level == 1)
+            e.payload["next_deadline"] =
+                format_timestamp(now_utc() + std::chrono::minutes(options_.second_escalation_minutes));
         e.dedupe_key = "escalate:" + fl.id + ":" + std::to_string(level);
         auto r = store_.append(std::move(e));
         if (!r) return std::unexpected(r.error());
@@ -440,7 +426,7 @@ void ClinicianService::handle_transcript(const std::shared_ptr<Connection>& c, c
     const auto account = clinician_of(c);
     if (!account) return (void)c->send(error_frame("unauthenticated", "log in first", f.id));
     const auto patient_id = string_field(f.payload, "patient_id", 64);
-    if (!patient_id || !valid_id(*patient_id))
+    if (!patient_id || !is_valid_id(*patient_id))
         return (void)c->send(error_frame("schema", "payload.patient_id must be an id", f.id, "/payload/patient_id"));
     if (!may_see_patient(*account, *patient_id))
         return (void)c->send(error_frame("permission_denied", "not your patient", f.id));
@@ -497,7 +483,7 @@ void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const
     if (!account) return (void)c->send(error_frame("unauthenticated", "log in first", f.id));
     const auto action_id = string_field(f.payload, "action_id", 64);
     const auto kind = string_field(f.payload, "kind", 32);
-    if (!action_id || !valid_id(*action_id) || !kind)
+    if (!action_id || !is_valid_id(*action_id) || !kind)
         return (void)c->send(error_frame("schema", "payload needs action_id (an id) and kind", f.id, "/payload"));
     const std::string key = account->id + ":" + *action_id;
     {
@@ -527,7 +513,7 @@ void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const
     if (on_flag || on_held) {
         const char* field = on_flag ? "flag_id" : "message_id";
         const auto id = string_field(p, field, 64);
-        if (!id || !valid_id(*id)) return refuse("schema", std::string(field) + " must be an id", field);
+        if (!id || !is_valid_id(*id)) return refuse("schema", std::string(field) + " must be an id", field);
         target = find_target(*id);
         if (!target || (on_flag && target->state != "flag") || (on_held && target->state == "flag"))
             return refuse("not_found", on_flag ? "no such flag" : "no such held message", field);
@@ -537,7 +523,7 @@ void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const
                *kind == "patient_reassign") {
         index_lock.unlock();
         const auto id = string_field(p, "patient_id", 64);
-        if (!id || !valid_id(*id)) return refuse("schema", "patient_id must be an id", "patient_id");
+        if (!id || !is_valid_id(*id)) return refuse("schema", "patient_id must be an id", "patient_id");
         patient_id = *id;
         target_id = *id;
     } else {

@@ -9,6 +9,8 @@
 #include "tandem/crypto/hash.h"
 #include "tandem/crypto/random.h"
 #include "tandem/domain/json.h"
+#include "tandem/domain/time.h"
+#include "tandem/domain/id.h"
 
 namespace tandem::bridge {
 namespace {
@@ -30,25 +32,7 @@ constexpr std::string_view kSafetyRules =
     "relationships; if the person mentions risk, respond with care and encourage contacting their care team "
     "or 988. Use reflective listening and CBT and behavioural-activation techniques. Keep replies short.";
 
-bool valid_id(std::string_view id) {
-    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-    });
-}
-
 std::string sha256_hex(std::string_view text) { return to_hex(sha256(text)); }
-
-std::string time_in_minutes(int minutes) {
-    const auto t = std::chrono::system_clock::now() + std::chrono::minutes(minutes);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-    return buf;
-}
 
 json risk_json(const RiskAssessment& r) {
     json j;
@@ -438,7 +422,7 @@ void PatientService::handle_send(const std::shared_ptr<Connection>& c, const Pat
     if (!session) return (void)c->send(make_error_frame("unauthenticated", "send hello or redeem first", f.id));
     const auto cid = f.payload.find("client_msg_id");
     const auto txt = f.payload.find("text");
-    if (cid == f.payload.end() || !cid->is_string() || !valid_id(cid->get<std::string>()))
+    if (cid == f.payload.end() || !cid->is_string() || !is_valid_id(cid->get<std::string>()))
         return (void)c->send(make_error_frame("schema", "payload.client_msg_id must be an id", f.id));
     if (txt == f.payload.end() || !txt->is_string() || txt->get<std::string>().empty())
         return (void)c->send(make_error_frame("schema", "payload.text must be a non-empty string", f.id));
@@ -515,7 +499,7 @@ Result<std::int64_t> PatientService::open_flag(const Session& s, const std::stri
                  {"categories", category_names(risk)},
                  {"status", "open"},
                  {"opened_at", utc_now_text()},
-                 {"sla_deadline", time_in_minutes(sla_minutes)},
+                 {"sla_deadline", format_timestamp(now_utc() + std::chrono::minutes(sla_minutes))},
                  {"escalation_level", 0},
                  {"notes", json::array()}};
     e.dedupe_key = "flag:" + message_id;

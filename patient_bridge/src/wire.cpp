@@ -1,5 +1,7 @@
 #include "tandem/bridge/wire.h"
 
+#include "tandem/domain/time.h"
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -9,17 +11,7 @@
 
 namespace tandem::bridge {
 
-std::string utc_now_text() {
-    const auto now = std::chrono::system_clock::now();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[64];  // room for any int year, so -Wformat-truncation has nothing to prove
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-    return buf;
-}
+std::string utc_now_text() { return format_timestamp(now_utc()); }
 
 std::string new_id() {
     unsigned char b[16];

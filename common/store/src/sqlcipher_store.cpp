@@ -20,6 +20,7 @@
 #include "tandem/crypto/key_file.h"
 #include "tandem/crypto/random.h"
 #include "tandem/crypto/secret_buffer.h"
+#include "tandem/domain/time.h"
 
 namespace tandem {
 
@@ -29,17 +30,8 @@ using nlohmann::json;
 
 constexpr std::size_t raw_key_size = 32;
 
-std::string now_utc() {
-    const auto now = std::chrono::system_clock::now();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-    return buf;
-}
+std::string now_text() { return format_timestamp(tandem::now_utc()); }
+
 
 std::string new_uuid() {
     auto b = random_bytes(16);
@@ -266,7 +258,7 @@ Result<AppendResult> SqlcipherStore::Impl::apply_event(NewEvent& ne, const std::
     e.seq = head_state.seq + 1;
     e.id = ne.id.empty() ? new_uuid() : std::move(ne.id);
     e.type = ne.type;
-    e.time = ne.time.empty() ? now_utc() : std::move(ne.time);
+    e.time = ne.time.empty() ? now_text() : std::move(ne.time);
     e.patient_id = std::move(ne.patient_id);
     e.actor = std::move(ne.actor);
     e.payload = std::move(ne.payload);
