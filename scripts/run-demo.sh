@@ -35,7 +35,9 @@ fi
 bridge_pid=$!
 cleanup() { kill "$bridge_pid" 2>/dev/null || true; wait "$bridge_pid" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
-for _ in $(seq 1 150); do
+# The first start compiles the risk rules (tens of seconds) before listening; later starts
+# read the compiled rules from the cache.
+for _ in $(seq 1 900); do
   curl -ksf "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
   kill -0 "$bridge_pid" 2>/dev/null || { echo "run-demo: the bridge exited; see its log above" >&2; exit 1; }
   sleep 0.2

@@ -20,3 +20,20 @@ TEST_CASE("the development set meets the recall and false-alarm targets", "[risk
     CHECK(report.benign_high_rate() <= 0.02);
     CHECK(report.benign_moderate_rate() <= 0.10);
 }
+
+// dev2.jsonl was written before the compositional rules and run once as an unseen check
+// (docs/RISK.md); it has since been tuned on, so its floors guard against regressions. Its
+// urgent recall is still below the 0.98 target, hence floors rather than the targets.
+TEST_CASE("the second development set stays above its regression floors", "[risk][dev_set]") {
+    const std::filesystem::path dev2 = std::filesystem::path(TANDEM_TEST_DATA_DIR) / "risk" / "dev2.jsonl";
+    if (!std::filesystem::exists(dev2)) SKIP("no second development set at " << dev2.string());
+    auto cases = tandem::load_labelled_set(dev2);
+    REQUIRE(cases.has_value());
+    REQUIRE(cases->size() >= 250);
+    const auto report = tandem::evaluate(tandem::test::builtin_engine(), *cases);
+    INFO(tandem::format_report(report, true));
+    CHECK(report.urgent_recall() >= 0.90);
+    CHECK(report.flag_recall() >= 0.93);
+    CHECK(report.benign_high_rate() <= 0.02);
+    CHECK(report.benign_moderate_rate() <= 0.10);
+}
