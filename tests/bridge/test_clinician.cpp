@@ -19,6 +19,7 @@
 #include "tandem/crypto/key_file.h"
 #include "tandem/crypto/random.h"
 #include "tandem/store/sqlcipher_store.h"
+#include "frames.h"
 #include "test_support.h"
 
 using namespace std::chrono_literals;
@@ -26,6 +27,9 @@ using namespace tandem;
 using namespace tandem::bridge;
 using tandem::test::TempDir;
 using tandem::test::WssClient;
+using tandem::test::frame;
+using tandem::test::of_type;
+using tandem::test::read_until;
 using json = nlohmann::json;
 
 namespace {
@@ -35,30 +39,6 @@ constexpr const char* kPassword = "correct horse battery";
 constexpr const char* kCrisisText = "I have decided to end my life and I know how I will do it";
 const Actor kAdmin{ActorKind::system, std::string("test")};
 
-std::string frame(const std::string& type, json payload) {
-    static int n = 0;
-    return json{{"type", type}, {"id", "c" + std::to_string(++n)}, {"time", "2026-11-26T03:06:19.123Z"},
-                {"payload", std::move(payload)}}
-        .dump();
-}
-
-json read_until(WssClient& c, const std::function<bool(const json&)>& match, std::vector<json>* seen = nullptr,
-                std::chrono::milliseconds timeout = 8s) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-        auto f = c.read(std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()));
-        if (!f) break;
-        auto j = json::parse(*f);
-        if (seen) seen->push_back(j);
-        if (match(j)) return j;
-    }
-    FAIL("expected frame did not arrive");
-    return {};
-}
-
-auto of_type(const std::string& t) {
-    return [t](const json& j) { return j["type"] == t; };
-}
 
 struct Setup {
     int urgent_sla_minutes = 5;

@@ -13,6 +13,7 @@
 #include "tandem/bridge/server.h"
 #include "tandem/crypto/random.h"
 #include "tandem/store/sqlcipher_store.h"
+#include "frames.h"
 #include "test_support.h"
 
 using namespace std::chrono_literals;
@@ -21,6 +22,9 @@ using namespace tandem::bridge;
 using tandem::test::ChildProcess;
 using tandem::test::TempDir;
 using tandem::test::WssClient;
+using tandem::test::frame;
+using tandem::test::of_type;
+using tandem::test::read_until;
 using json = nlohmann::json;
 
 namespace {
@@ -85,32 +89,6 @@ struct Bridge {
     }
 };
 
-std::string frame(const std::string& type, json payload) {
-    static int n = 0;
-    return json{{"type", type}, {"id", "f" + std::to_string(++n)}, {"time", "2026-11-26T03:06:19.123Z"},
-                {"payload", std::move(payload)}}
-        .dump();
-}
-
-// Reads frames until one matches (returned) or the time is up (fails the test). Frames seen on
-// the way are appended to `seen`.
-json read_until(WssClient& c, const std::function<bool(const json&)>& match, std::vector<json>* seen = nullptr,
-                std::chrono::milliseconds timeout = 8s) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-        auto f = c.read(std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()));
-        if (!f) break;
-        auto j = json::parse(*f);
-        if (seen) seen->push_back(j);
-        if (match(j)) return j;
-    }
-    FAIL("expected frame did not arrive");
-    return {};
-}
-
-auto of_type(const std::string& t) {
-    return [t](const json& j) { return j["type"] == t; };
-}
 
 json redeem(Bridge& b, WssClient& c) {
     auto code = b.service->issue_invite(b.patient_id);
