@@ -23,7 +23,8 @@ else
 fi
 
 # Paths relative to the clone, so a fresh clone elsewhere (CI) reuses this machine's ccache.
-export CCACHE_BASEDIR="$here"
+# (-g output would otherwise key the cache on the build directory too.)
+export CCACHE_BASEDIR="$here" CCACHE_NOHASHDIR=1
 
 preset=${TANDEM_PRESET:-release}
 jobs=${TANDEM_JOBS:-$(nproc)}
