@@ -71,6 +71,23 @@ std::vector<RiskCategory> categories_of(const json& object) {
     return out;
 }
 
+// The bridge sends a note as the FlagNote record {clinician_id, at, text} (docs/PROTOCOL.md);
+// a bare string (older feeds, the loopback feeder) is read too, credited to the event's actor.
+std::optional<FlagNote> note_of(const json& payload, const std::string& actor, TimePoint at) {
+    const auto it = payload.find("note");
+    if (it != payload.end() && it->is_object()) {
+        std::string by = str(*it, "clinician_id");
+        if (by.empty()) by = actor;
+        const std::string text = str(*it, "text");
+        if (text.empty()) return std::nullopt;
+        return FlagNote{by, time_field(*it, "at").value_or(at), text};
+    }
+    std::string text = str(payload, "note");
+    if (text.empty()) text = str(payload, "text");
+    if (text.empty()) return std::nullopt;
+    return FlagNote{actor, at, text};
+}
+
 // What a supervisor's audit trail lists: everything a clinician read or did.
 bool is_audited(const StoredEvent& event) {
     return event.actor_kind == "clinician" || event.type == "transcript_viewed" || event.type == "clinician_action";
@@ -356,12 +373,11 @@ void Model::apply_payload(const StoredEvent& event, const json& payload) {
         const std::string actor = event.actor_id;
         if (type == "flag_acknowledged") {
             if (f.status != FlagStatus::resolved) f.status = FlagStatus::acknowledged;
-            f.acknowledged_by = actor;
-            f.acknowledged_at = event.time;
+            f.acknowledged_by = str(payload, "acknowledged_by");
+            if (f.acknowledged_by.empty()) f.acknowledged_by = actor;
+            f.acknowledged_at = time_field(payload, "acknowledged_at").value_or(event.time);
         } else if (type == "flag_annotated") {
-            std::string note = str(payload, "note");
-            if (note.empty()) note = str(payload, "text");
-            f.notes.push_back(FlagNote{actor, event.time, note});
+            if (auto note = note_of(payload, actor, event.time)) f.notes.push_back(std::move(*note));
         } else if (type == "flag_escalated") {
             if (f.status != FlagStatus::resolved && f.status != FlagStatus::acknowledged) f.status = FlagStatus::escalated;
             if (const auto lvl = payload.find("escalation_level"); lvl != payload.end() && lvl->is_number_integer()) {
@@ -369,11 +385,12 @@ void Model::apply_payload(const StoredEvent& event, const json& payload) {
             } else {
                 f.escalation_level = std::min(2, f.escalation_level + 1);
             }
-            if (const auto note = str(payload, "note"); !note.empty()) f.notes.push_back(FlagNote{actor, event.time, note});
+            if (auto note = note_of(payload, actor, event.time)) f.notes.push_back(std::move(*note));
         } else {
             f.status = FlagStatus::resolved;
-            f.resolved_by = actor;
-            f.resolved_at = event.time;
+            f.resolved_by = str(payload, "resolved_by");
+            if (f.resolved_by.empty()) f.resolved_by = actor;
+            f.resolved_at = time_field(payload, "resolved_at").value_or(event.time);
             const auto res = payload.find("resolution");
             const json& r = res != payload.end() && res->is_object() ? *res : payload;
             if (const auto rr = r.find("risk_real"); rr != r.end() && rr->is_boolean()) f.risk_real = rr->get<bool>();
