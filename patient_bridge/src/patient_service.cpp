@@ -512,7 +512,11 @@ Result<std::int64_t> PatientService::open_flag(const Session& s, const std::stri
 Result<void> PatientService::run_safety_protocol(const Session& s, const std::string& message_id,
                                                  const RiskAssessment& risk, bool already_in_crisis) {
     // The crisis message goes out first: it must not wait on anything that can fail slowly.
-    auto shown = deliver_system_message(s, std::string(kCrisisText));
+    // The stored message names the resources too: the transcript a clinician reads later, and a
+    // patient page that missed the crisis frame, must show what the patient was told to call.
+    std::string crisis_text(kCrisisText);
+    for (const auto& r : options_.crisis_resources) crisis_text += "\n- " + r.name + ": " + r.contact;
+    auto shown = deliver_system_message(s, crisis_text);
     send_to_patient(s.patient_id, make_frame("crisis", crisis_payload(), shown ? static_cast<std::uint64_t>(*shown) : 0));
     auto flag = open_flag(s, message_id, risk, options_.urgent_sla_minutes);
     if (!flag) return std::unexpected(flag.error());
