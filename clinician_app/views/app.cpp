@@ -29,12 +29,14 @@ bool g_app_alive = false;
 /// asks before pinning it; a changed certificate is refused here, before the password leaves.
 class LoginDialog : public wxDialog {
 public:
-    explicit LoginDialog(PinStore& pins)
+    /// `server` pre-fills the address (from --server); empty means the last server used.
+    LoginDialog(PinStore& pins, const std::string& server)
         : wxDialog(nullptr, wxID_ANY, u8("Tandem Clinician \u2014 log in")), pins_(pins) {
         auto* s = new wxBoxSizer(wxVERTICAL);
         auto* grid = new wxFlexGridSizer(2, FromDIP(wxSize(8, 8)));
         grid->AddGrowableCol(1);
-        server_ = new wxTextCtrl(this, wxID_ANY, u8(pins.last_server()), wxDefaultPosition, FromDIP(wxSize(280, -1)));
+        server_ = new wxTextCtrl(this, wxID_ANY, u8(server.empty() ? pins.last_server() : server),
+                                 wxDefaultPosition, FromDIP(wxSize(280, -1)));
         server_->SetHint("bridge.example.org:8443");
         username_ = new wxTextCtrl(this, wxID_ANY);
         password_ = new wxTextCtrl(this, wxID_ANY, "", wxDefaultPosition, wxDefaultSize, wxTE_PASSWORD | wxTE_PROCESS_ENTER);
@@ -212,16 +214,18 @@ bool ClinicianApp::OnInit() {
         frame_->Show();
         return true;
     }
-    return log_in();
+    wxString server;
+    cmd.Found("server", &server);
+    return log_in(server.utf8_string());
 }
 
-bool ClinicianApp::log_in() {
+bool ClinicianApp::log_in(const std::string& server) {
     PinStore pins(PinStore::default_path());
     if (auto loaded = pins.load(); !loaded) {
         wxMessageBox(u8("The pinned-server file is damaged: " + loaded.error().describe()), "Tandem", wxOK | wxICON_ERROR);
         return false;
     }
-    LoginDialog dialog(pins);
+    LoginDialog dialog(pins, server);
     if (dialog.ShowModal() != wxID_OK) return false;
     verifier_.set(dialog.password());
     frame_ = new MainFrame(model_, verifier_, false);

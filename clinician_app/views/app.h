@@ -35,7 +35,7 @@ public:
     int FilterEvent(wxEvent& event) override;
 
 private:
-    bool log_in();
+    bool log_in(const std::string& server);
     void forget_frame_on_close();
 
     Model model_;
