@@ -303,7 +303,7 @@ int cmd_patient(const std::vector<std::string>& args) {
     auto store = open_store(flags->find("--data-dir")->second);
     if (!store) return error_exit(store.error());
     Metrics metrics;
-    auto screener = make_placeholder_screener();
+    auto screener = make_administration_only_screener();
     auto model = make_offline_companion();
     auto service = PatientService::create(**store, *screener, *model, metrics, PatientServiceOptions{});
     if (!service) return error_exit(service.error());
@@ -323,7 +323,7 @@ int cmd_invite(const std::vector<std::string>& args) {
     auto store = open_store(flags->find("--data-dir")->second);
     if (!store) return error_exit(store.error());
     Metrics metrics;
-    auto screener = make_placeholder_screener();
+    auto screener = make_administration_only_screener();
     auto model = make_offline_companion();
     auto service = PatientService::create(**store, *screener, *model, metrics, PatientServiceOptions{});
     if (!service) return error_exit(service.error());

@@ -1,6 +1,7 @@
 #include "tandem/bridge/patient_service.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <cctype>
 #include <chrono>
 
@@ -46,55 +47,21 @@ std::vector<std::string> category_names(const RiskAssessment& r) {
     return out;
 }
 
-// ---------------------------------------------------------------------------------------------
-class PlaceholderScreener final : public RiskScreener {
+// Administration commands build a PatientService to register patients and issue invites; they
+// never screen text, so they need not spend seconds compiling the rule set. Screening through
+// this instance is a programming error, never a silent "no risk".
+class AdministrationOnlyScreener final : public RiskScreener {
 public:
-    RiskAssessment screen(std::string_view text, ScreenRole role) override {
-        std::string t(text);
-        std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
-        struct Rule {
-            std::string_view phrase;
-            Severity severity;
-            RiskCategory category;
-        };
-        static const Rule patient_rules[] = {
-            {"kill myself", Severity::high, RiskCategory::suicidal_ideation},
-            {"end my life", Severity::high, RiskCategory::suicidal_ideation},
-            {"want to die", Severity::high, RiskCategory::suicidal_ideation},
-            {"suicide", Severity::moderate, RiskCategory::suicidal_ideation},
-            {"hurt myself", Severity::moderate, RiskCategory::self_harm},
-            {"overdose", Severity::high, RiskCategory::substance_misuse},
-        };
-        static const Rule ai_rules[] = {
-            {"mg of", Severity::high, RiskCategory::ai_medication_advice},
-            {"increase your dose", Severity::high, RiskCategory::ai_medication_advice},
-            {"stop taking your", Severity::high, RiskCategory::ai_medication_advice},
-            {"lethal", Severity::imminent, RiskCategory::ai_means_information},
-            {"you don't need therapy", Severity::moderate, RiskCategory::ai_discourages_care},
-        };
-        RiskAssessment out;
-        out.engine_version = "bridge-placeholder-0";
-        out.ruleset_version = "0";
-        const auto& rules = role == ScreenRole::patient ? std::span<const Rule>(patient_rules)
-                                                        : std::span<const Rule>(ai_rules);
-        for (const auto& r : rules) {
-            const auto at = t.find(r.phrase);
-            if (at == std::string::npos) continue;
-            out.severity = std::max(out.severity, r.severity);
-            if (std::find(out.categories.begin(), out.categories.end(), r.category) == out.categories.end())
-                out.categories.push_back(r.category);
-            out.spans.push_back({at, at + r.phrase.size(), "placeholder." + std::string(to_string(r.category)),
-                                 "placeholder phrase match"});
-        }
-        std::sort(out.categories.begin(), out.categories.end());
-        out.rationale = out.spans.empty() ? "no placeholder phrase matched" : "placeholder phrase matched";
-        return out;
+    RiskAssessment screen(std::string_view, ScreenRole) override {
+        throw std::logic_error("an administration-only PatientService was asked to screen a message");
     }
 };
 
 }  // namespace
 
-std::unique_ptr<RiskScreener> make_placeholder_screener() { return std::make_unique<PlaceholderScreener>(); }
+std::unique_ptr<RiskScreener> make_administration_only_screener() {
+    return std::make_unique<AdministrationOnlyScreener>();
+}
 
 // ---------------------------------------------------------------------------------------------
 SerialWorkers::SerialWorkers(int threads) {

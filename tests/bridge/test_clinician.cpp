@@ -545,7 +545,7 @@ TEST_CASE("escalation deadlines survive a restart: a flag that fell due while th
         REQUIRE(s);
         NotifyingStore store(**s);
         Metrics metrics;
-        auto screener = make_placeholder_screener();
+        auto screener = make_administration_only_screener();
         auto model = make_offline_companion();
         auto patients = PatientService::create(store, *screener, *model, metrics, PatientServiceOptions{});
         REQUIRE(patients);

@@ -34,9 +34,9 @@ public:
     virtual RiskAssessment screen(std::string_view text, ScreenRole role) = 0;
 };
 
-/// A deliberately small phrase list used only until tandem_risk is linked: it escalates
-/// explicit suicidal statements and flags AI means/medication talk. Not a risk engine.
-std::unique_ptr<RiskScreener> make_placeholder_screener();
+/// For administration commands that never screen text (patient add, invite): screen() throws
+/// std::logic_error. Serving always uses make_rule_engine_screener(). Any thread.
+std::unique_ptr<RiskScreener> make_administration_only_screener();
 
 /// Runs tasks on a few worker threads, serially per key (tasks with one key never overlap and
 /// run in post order), so blocking store and LLM calls never run on an Asio thread.
