@@ -2,6 +2,7 @@
 // with exit status 1 (2 for bad usage); logs are JSON lines on stderr.
 
 #include <algorithm>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -278,6 +279,20 @@ int cmd_serve(const std::vector<std::string>& args) {
     return 0;
 }
 
+// patient add and invite use a PatientService for its bookkeeping only: it never screens or replies,
+// so it gets no rule set (seconds to compile) and no LLM.
+// (A std::function, not a template parameter: g++ 12.2 has an internal error on the template.)
+int with_admin_patient_service(const std::string& data_dir, const std::function<int(PatientService&)>& work) {
+    auto store = open_store(data_dir);
+    if (!store) return error_exit(store.error());
+    Metrics metrics;
+    auto screener = make_administration_only_screener();
+    auto model = make_offline_companion();
+    auto service = PatientService::create(**store, *screener, *model, metrics, PatientServiceOptions{});
+    if (!service) return error_exit(service.error());
+    return work(**service);
+}
+
 int cmd_patient(const std::vector<std::string>& args) {
     if (!args.empty() && args[0] == "assign") {
         std::string bad;
@@ -300,18 +315,13 @@ int cmd_patient(const std::vector<std::string>& args) {
     if (!flags) return usage_error("unexpected or incomplete argument '" + bad + "'", kPatientHelp);
     if (!flags->contains("--data-dir") || !flags->contains("--name"))
         return usage_error("--data-dir and --name are required", kPatientHelp);
-    auto store = open_store(flags->find("--data-dir")->second);
-    if (!store) return error_exit(store.error());
-    Metrics metrics;
-    auto screener = make_administration_only_screener();
-    auto model = make_offline_companion();
-    auto service = PatientService::create(**store, *screener, *model, metrics, PatientServiceOptions{});
-    if (!service) return error_exit(service.error());
     const auto locale = flags->contains("--locale") ? flags->find("--locale")->second : std::string("en-US");
-    auto id = (*service)->register_patient(flags->find("--name")->second, locale);
-    if (!id) return error_exit(id.error());
-    std::cout << *id << "\n";
-    return 0;
+    return with_admin_patient_service(flags->find("--data-dir")->second, [&](PatientService& service) {
+        auto id = service.register_patient(flags->find("--name")->second, locale);
+        if (!id) return error_exit(id.error());
+        std::cout << *id << "\n";
+        return 0;
+    });
 }
 
 int cmd_invite(const std::vector<std::string>& args) {
@@ -320,17 +330,12 @@ int cmd_invite(const std::vector<std::string>& args) {
     if (!flags) return usage_error("unexpected or incomplete argument '" + bad + "'", kInviteHelp);
     if (!flags->contains("--data-dir") || !flags->contains("--patient"))
         return usage_error("--data-dir and --patient are required", kInviteHelp);
-    auto store = open_store(flags->find("--data-dir")->second);
-    if (!store) return error_exit(store.error());
-    Metrics metrics;
-    auto screener = make_administration_only_screener();
-    auto model = make_offline_companion();
-    auto service = PatientService::create(**store, *screener, *model, metrics, PatientServiceOptions{});
-    if (!service) return error_exit(service.error());
-    auto code = (*service)->issue_invite(flags->find("--patient")->second);
-    if (!code) return error_exit(code.error());
-    std::cout << *code << "\n";
-    return 0;
+    return with_admin_patient_service(flags->find("--data-dir")->second, [&](PatientService& service) {
+        auto code = service.issue_invite(flags->find("--patient")->second);
+        if (!code) return error_exit(code.error());
+        std::cout << *code << "\n";
+        return 0;
+    });
 }
 
 int cmd_clinician(const std::vector<std::string>& args) {
