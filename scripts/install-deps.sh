@@ -22,6 +22,9 @@ from_main=(
   libwxgtk3.2-dev libvectorscan-dev libargon2-dev libboost-dev
   python3 python3-jsonschema python3-sklearn python3-numpy
   xvfb xauth xdotool imagemagick fonts-dejavu-core openssl
+  # Integration tests (foreign WebSocket client, chat page in headless Chromium) and packaging.
+  python3-websockets chromium chromium-driver python3-selenium
+  dpkg-dev fakeroot file lintian appstream desktop-file-utils debootstrap
 )
 from_backports=(libsqlcipher-dev sqlcipher libcatch2-dev)
 
