@@ -16,6 +16,7 @@
 #include <fstream>
 
 #include "tandem/bridge/accounts.h"
+#include "tandem/bridge/backup.h"
 #include "tandem/bridge/clinician_service.h"
 #include "tandem/bridge/config.h"
 #include "tandem/bridge/init.h"
@@ -45,6 +46,8 @@ constexpr const char* kUsage =
     "  clinician  manage clinician accounts (clinician add|disable|enable|reset-password|list)\n"
     "  audit    check the hash chain or list clinician actions and reads (audit verify|list)\n"
     "  invite   issue a one-time invite code: invite --data-dir DIR --patient ID\n"
+    "  backup   copy the encrypted store, also while serving: backup --data-dir DIR --out FILE\n"
+    "  restore  replace the store with a backup (bridge stopped): restore --data-dir DIR --from FILE\n"
     "\n"
     "Run 'tandem-bridge <command> --help' for a command's options.\n";
 
@@ -231,6 +234,10 @@ int cmd_serve(const std::vector<std::string>& args) {
     so.idle_timeout = config->idle_timeout;
     so.http_timeout = config->http_timeout;
 
+    // Held while serving: restore refuses to swap the store under a running bridge, and a second
+    // bridge on the same data dir refuses to start.
+    auto data_dir_lock = DataDirLock::acquire(data_dir);
+    if (!data_dir_lock) return error_exit(data_dir_lock.error());
     auto store = open_store(data_dir);
     if (!store) return error_exit(store.error());
     std::unique_ptr<ChatModel> model;
@@ -464,6 +471,9 @@ int main(int argc, char** argv) {
             std::cout << kUsage;
             return 0;
         }
+        if (cmd == "--version") return std::cout << "tandem-bridge " << TANDEM_VERSION << "\n", 0;
+        if (cmd == "backup") return backup_command(args);
+        if (cmd == "restore") return restore_command(args);
         if (cmd == "init") {
             if (help) return std::cout << kInitHelp, 0;
             return cmd_init(args);

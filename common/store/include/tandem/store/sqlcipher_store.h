@@ -70,6 +70,12 @@ public:
     /// Schema version of the open file (after migrations). Any thread.
     int schema_version() const noexcept;
 
+    /// Writes a consistent snapshot of the store (every event committed when it starts) to `out`,
+    /// a new file encrypted with this store's key and settings, fsynced; appends go on meanwhile
+    /// (readers wait). Errors: conflict (`out` exists), storage (keeps SQLite's code; a partial
+    /// `out` is removed), io. Any thread.
+    Result<void> backup_to(const std::filesystem::path& out);
+
     /// Counters since open, for /metrics and the benchmark. Any thread.
     struct Stats {
         std::uint64_t commits = 0;          ///< group-commit transactions committed
