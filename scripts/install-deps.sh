@@ -41,11 +41,34 @@ fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${from_main[@]}"
+  apt-get install -y -qq --no-install-recommends -t bookworm-backports "${from_backports[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${from_main[@]}"
-apt-get install -y -qq --no-install-recommends -t bookworm-backports "${from_backports[@]}"
+# A clean Debian root for the installer test (tests/installer, docs/INSTALL.md): made here, where
+# the network may be used, so the test never downloads anything; it installs our .deb files into
+# a copy. minbase plus the shared libraries the packages depend on, from the same suites.
+rootfs=/var/cache/tandem/rootfs-bookworm
+rootfs_libs=(libargon2-1 libcurl4 libssl3 libvectorscan5 libwxgtk3.2-1)
+if [ ! -e "$rootfs/.tandem-rootfs-complete" ]; then
+  echo "install-deps: making the installer test's Debian root in $rootfs (once)"
+  mkdir -p /var/cache/tandem
+  rm -rf "$rootfs.partial"
+  debootstrap --variant=minbase bookworm "$rootfs.partial" http://deb.debian.org/debian > /dev/null
+  echo "deb http://deb.debian.org/debian bookworm-backports main" \
+    > "$rootfs.partial/etc/apt/sources.list.d/bookworm-backports.list"
+  chroot "$rootfs.partial" apt-get update -qq
+  chroot "$rootfs.partial" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${rootfs_libs[@]}" > /dev/null
+  chroot "$rootfs.partial" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends -t bookworm-backports libsqlcipher1 > /dev/null
+  chroot "$rootfs.partial" apt-get clean
+  rm -rf "$rootfs.partial"/var/lib/apt/lists/*
+  touch "$rootfs.partial/.tandem-rootfs-complete"
+  rm -rf "$rootfs"
+  mv "$rootfs.partial" "$rootfs"
+fi
 echo "install-deps: done"
