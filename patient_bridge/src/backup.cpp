@@ -119,8 +119,19 @@ int failed(const Error& e) {
 
 Result<DataDirLock> DataDirLock::acquire(const fs::path& data_dir) {
     const fs::path file = data_dir / kLockName;
-    const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    // flock works on a read-only descriptor too: a lock file another user made (root running
+    // restore) must not keep the service from starting; only the pid note is lost then.
+    const bool writable = fd >= 0;
+    if (fd < 0) fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(ErrorCode::io, "cannot open the lock file", file.string());
+    // Made by root (restore, backup): give it the data dir's owner, as every other file there.
+    struct stat dir_stat {};
+    if (::geteuid() == 0 && ::stat(data_dir.c_str(), &dir_stat) == 0 &&
+        ::fchown(fd, dir_stat.st_uid, dir_stat.st_gid) != 0) {
+        ::close(fd);
+        return fail(ErrorCode::io, "cannot give the lock file the data dir's owner", file.string());
+    }
     // flock rather than a pid file checked by hand: the kernel drops it when the holder dies, so
     // a crashed bridge never leaves a stale lock behind. (SQLite's own POSIX locks cannot say
     // "someone has the store open" under WAL, where readers and writers coexist.)
@@ -135,6 +146,7 @@ Result<DataDirLock> DataDirLock::acquire(const fs::path& data_dir) {
                     file.string());
     }
     const std::string pid = std::to_string(::getpid()) + "\n";
+    if (!writable) return DataDirLock(fd);
     if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
         ::close(fd);
         return fail(ErrorCode::io, "cannot write the lock file", file.string());
