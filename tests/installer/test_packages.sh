@@ -131,6 +131,13 @@ check "restored store verifies" as_tandem tandem-bridge audit verify --data-dir 
 check "restored store is the backup's (3 events: admin, Alex, Sam)" sh -c \
   "chroot '$root' runuser -u _tandem -- tandem-bridge audit verify --data-dir /var/lib/tandem | grep -q 'chain ok: 3 events'"
 
+echo "== reinstall (as an upgrade would) keeps the data"
+check "dpkg -i again" in_root dpkg -i "${debs[0]}"
+cp "$work/check.out" "$work/reinstall.log"
+check "postinst did not run init again" sh -c "! grep -q initialised '$work/reinstall.log'"
+check "the store is untouched" sh -c \
+  "chroot '$root' runuser -u _tandem -- tandem-bridge audit verify --data-dir /var/lib/tandem | grep -q 'chain ok: 3 events'"
+
 if [ -n "$clinician_deb" ]; then
   echo "== tandem-clinician"
   check "desktop entry validates" desktop-file-validate "$root/usr/share/applications/invalid.tandem.Clinician.desktop"

@@ -19,8 +19,11 @@ public:
     /// Takes the lock without waiting and writes this process's id into the file. Errors: conflict
     /// (another process holds it; the message names its pid and says to stop the bridge), io. Any thread.
     static Result<DataDirLock> acquire(const std::filesystem::path& data_dir);
+    /// Releases the lock (closing the file; the pid note stays until the next holder). Any thread.
     ~DataDirLock();
+    /// Moves the held lock; `other` then holds nothing. Any thread.
     DataDirLock(DataDirLock&& other) noexcept;
+    /// Releases this lock, then takes over `other`'s. Any thread.
     DataDirLock& operator=(DataDirLock&& other) noexcept;
     DataDirLock(const DataDirLock&) = delete;
     DataDirLock& operator=(const DataDirLock&) = delete;
