@@ -3,6 +3,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -123,4 +124,25 @@ TEST_CASE("backup of a serving bridge works from the command line; restore waits
         {TANDEM_BRIDGE_BIN, "restore", "--data-dir", dir.string(), "--from", (tmp.path() / "live.db").string()});
     CHECK(status == 0);
     CHECK(event_count(dir) >= 2);
+}
+
+TEST_CASE("restore and its lock run as root leave files the service user can open", "[bridge][backup]") {
+    if (::geteuid() != 0) SKIP("needs root to hand files to another owner");
+    TempDir tmp;
+    const auto dir = make_data_dir(tmp.path() / "clinic");
+    REQUIRE(backup_data_dir(dir, tmp.path() / "b.db"));
+    // The data dir as the package leaves it: owned by the service user (here nobody, uid 65534).
+    const uid_t service_uid = 65534;
+    const gid_t service_gid = 65534;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir))
+        REQUIRE(::chown(entry.path().c_str(), service_uid, service_gid) == 0);
+    REQUIRE(::chown(dir.c_str(), service_uid, service_gid) == 0);
+    REQUIRE(restore_data_dir(dir, tmp.path() / "b.db"));
+    for (const char* name : {"tandem.db", "bridge.lock"}) {
+        struct stat st {};
+        REQUIRE(::stat((dir / name).c_str(), &st) == 0);
+        INFO(name);
+        CHECK(st.st_uid == service_uid);
+        CHECK(st.st_gid == service_gid);
+    }
 }
