@@ -40,9 +40,15 @@ from pathlib import Path
 
 import websockets
 
+try:  # Debian's python3-jsonschema: an independent check of the frames against schemas/
+    import jsonschema
+except ImportError:
+    jsonschema = None
+
 HERE = Path(__file__).resolve().parent
 SOURCE_DIR = HERE.parent.parent
 FAKE_LLM = SOURCE_DIR / "tests" / "bridge" / "fake_llm.py"
+SCHEMA_DIR = SOURCE_DIR / "schemas"
 PYTHON = "/usr/bin/python3"
 ADMIN_PASSWORD = "admin-password-e2e"
 
@@ -69,6 +75,53 @@ def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+class Schemas:
+    """schemas/*.schema.json checked with python3-jsonschema (not the bridge's valijson), so a
+    frame or record the bridge writes is held to the contract by a second implementation."""
+
+    def __init__(self):
+        if jsonschema is None:
+            raise RuntimeError("python3-jsonschema is not installed")
+        self.by_name = {}
+        store = {}
+        for path in SCHEMA_DIR.rglob("*.schema.json"):
+            doc = json.loads(path.read_text())
+            store[doc["$id"]] = doc
+            self.by_name[str(path.relative_to(SCHEMA_DIR))[:-len(".schema.json")]] = doc
+        self.store = store
+
+    def errors(self, name, document):
+        """The validation errors of document against schemas/<name> (empty when valid)."""
+        schema = self.by_name[name]
+        resolver = jsonschema.RefResolver.from_schema(schema, store=self.store)
+        v = jsonschema.Draft7Validator(schema, resolver=resolver)
+        return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in v.iter_errors(document)]
+
+    def check(self, name, document):
+        """AssertionError naming every problem when document does not fit schemas/<name>."""
+        errs = self.errors(name, document)
+        if errs:
+            raise AssertionError(f"{name}: {errs} in {json.dumps(document)[:500]}")
+
+    def check_frame(self, frame, skip=("error",)):
+        """The envelope, and the payload against wire/<type> when such a schema exists."""
+        self.check("wire/envelope", frame)
+        name = "wire/" + frame["type"]
+        if frame["type"] not in skip and name in self.by_name:
+            self.check(name, frame["payload"])
+
+
+_schemas = None
+
+
+def schemas():
+    """The shared Schemas (loaded once)."""
+    global _schemas
+    if _schemas is None:
+        _schemas = Schemas()
+    return _schemas
 
 
 class FakeLlm:
@@ -268,9 +321,11 @@ class Bridge:
         except urllib.error.HTTPError as e:
             return e.code, e.read(), dict(e.headers)
 
-    def connect(self, path="/patient", max_size=16 << 20):
-        """A connected WsClient on wss://127.0.0.1:PORT/path; closed by close()."""
-        c = WsClient(f"wss://127.0.0.1:{self.port}{path}", self.ssl_context(), max_size=max_size)
+    def connect(self, path="/patient", max_size=16 << 20, check_schemas=False):
+        """A connected WsClient on wss://127.0.0.1:PORT/path; closed by close(). check_schemas:
+        every received frame must fit schemas/wire (see WsClient)."""
+        c = WsClient(f"wss://127.0.0.1:{self.port}{path}", self.ssl_context(), max_size=max_size,
+                     check_schemas=check_schemas)
         self._clients.append(c)
         return c
 
@@ -301,11 +356,14 @@ class WsClient:
 
     Frames are the bridge's envelope {type, id, time, payload}; received frames are dicts.
     Frames skipped by expect() are kept in `seen` (oldest first) so a test can assert on them.
+    check_schemas: recv() checks each frame's envelope and payload with Schemas.check_frame
+    (error frames excepted: the patient endpoint's error payload is not wire/error's yet).
     """
 
-    def __init__(self, uri, ssl_context, max_size=16 << 20, timeout=10.0):
+    def __init__(self, uri, ssl_context, max_size=16 << 20, timeout=10.0, check_schemas=False):
         self.loop = asyncio.new_event_loop()
         self.seen = []
+        self.schemas = schemas() if check_schemas else None
 
         async def open_():
             # Built inside the loop: websockets 10 binds a connection to the running loop.
@@ -334,7 +392,10 @@ class WsClient:
         """The next frame as a dict; asyncio.TimeoutError if none within timeout,
         websockets.ConnectionClosed if the bridge closed the connection."""
         text = self.loop.run_until_complete(asyncio.wait_for(self.ws.recv(), timeout))
-        return json.loads(text)
+        frame = json.loads(text)
+        if self.schemas is not None:
+            self.schemas.check_frame(frame)
+        return frame
 
     def expect(self, type_, timeout=10.0, where=None):
         """The first frame of type_ within timeout, or, if where is given, the first frame for
@@ -402,9 +463,10 @@ class WsClient:
 class Patient:
     """A patient device speaking the patient protocol (docs/PROTOCOL.md) over a WsClient."""
 
-    def __init__(self, bridge):
+    def __init__(self, bridge, check_schemas=True):
         self.bridge = bridge
-        self.ws = bridge.connect("/patient")
+        self.check_schemas = check_schemas
+        self.ws = bridge.connect("/patient", check_schemas=check_schemas)
         self.token = None
         self.session = None
 
@@ -440,7 +502,7 @@ class Patient:
     def reconnect(self):
         """A new connection with the same device token (hello without last_seq)."""
         self.ws.close()
-        self.ws = self.bridge.connect("/patient")
+        self.ws = self.bridge.connect("/patient", check_schemas=self.check_schemas)
         return self.hello()
 
     def close(self):

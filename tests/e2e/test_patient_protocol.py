@@ -5,12 +5,13 @@ WebSocket client that is not ours (python3-websockets), with the stand-in LLM pr
 Run: TANDEM_BRIDGE_BIN=build/release/patient_bridge/tandem-bridge /usr/bin/python3 -m unittest -v test_patient_protocol
 """
 import datetime
+import json
 import threading
 import unittest
 
 import websockets
 
-from harness import Bridge, Clinician, FakeLlm, Patient
+from harness import Bridge, Clinician, FakeLlm, Patient, schemas
 
 SUPERVISOR = ("sam", "supervisor-password")
 IMMINENT = "I want to kill myself tonight. I have the pills ready."
@@ -218,6 +219,44 @@ class PatientProtocolTest(unittest.TestCase):
                 if e["type"] == "message_appended" and e["payload"]["sender"] == "ai"]
         self.assertEqual([(m["payload"]["state"], m["payload"]["text"]) for m in held], [("held", UNSAFE_AI)])
 
+    # -- streaming -----------------------------------------------------------------------------
+    def ai_messages(self, patient_id):
+        return [e["payload"] for e in self.supervisor_events(patient_id)
+                if e["type"] == "message_appended" and e["payload"]["sender"] == "ai"]
+
+    def test_ai_replies_stream_in_screened_sentences_and_record_plan_and_model(self):
+        """Good path with a provider streaming word by word: whole screened sentences arrive as
+        segments, then the whole reply; the stored reply names its model and plan."""
+        text = "That sounds like a hard week. What helped you last time? Maybe a short walk could help."
+        self.llm.script([{"kind": "ok", "text": text, "delay": 0.02}])
+        p = self.new_patient()
+        p.send("Work has been rough")
+        final = p.ws.expect("message", 10, where=lambda f: f["type"] == "message" and f["payload"]["sender"] == "ai")
+        segments = [f["payload"] for f in p.ws.seen if f["type"] == "segment"]
+        self.assertEqual([s["text"] for s in segments], ["That sounds like a hard week.", " What helped you last time?"])
+        self.assertEqual([s["index"] for s in segments], [0, 1])
+        self.assertTrue(all(s["reply_id"] == final["payload"]["id"] == final["payload"]["reply_id"] for s in segments))
+        self.assertEqual(final["payload"]["text"], text)
+        [stored] = self.ai_messages(p.session["patient_id"])
+        self.assertEqual((stored["model"], stored["plan_id"], stored["plan_version"]),
+                         ("fake-model", "default-clinic-plan", 1))
+        schemas().check("records/message", stored)
+
+    def test_a_later_unsafe_sentence_stops_the_stream_and_holds_the_whole_reply(self):
+        """Tried: a streamed reply whose first sentence is fine and whose second is medication
+        advice."""
+        text = "I hear you. You should stop taking your medication. It will pass."
+        self.llm.script([{"kind": "ok", "text": text, "delay": 0.02}])
+        p = self.new_patient()
+        p.send("My pills make me foggy")
+        reviewing = p.ws.expect("reviewing", 10)
+        frames = p.ws.seen + p.ws.drain(0.4)
+        self.assertEqual([f["payload"]["text"] for f in frames if f["type"] == "segment"], ["I hear you."])
+        for f in frames:
+            self.assertNotIn("stop taking", json.dumps(f))
+        [stored] = self.ai_messages(p.session["patient_id"])
+        self.assertEqual((stored["state"], stored["text"], stored["id"]), ("held", text, reviewing["payload"]["reply_id"]))
+
     def test_llm_failures_give_the_safe_fallback(self):
         """Tried, one per subtest: a provider that stops sending mid-reply (slow past the idle
         timeout), 429 on every attempt, 500 on every attempt, a malformed chunk, and a
@@ -283,7 +322,7 @@ class CrashRecoveryTest(unittest.TestCase):
             p.ws.close()
 
             bridge.start()
-            p.ws = bridge.connect("/patient")
+            p.ws = bridge.connect("/patient", check_schemas=True)
             p.hello()
             stored = [f["payload"] for f in p.ws.drain(0.5) if f["type"] == "message"]
             mine = [m["client_msg_id"] for m in stored if m["sender"] == "patient"]
