@@ -114,6 +114,7 @@ public:
     RiskAssessment screen(std::string_view, ScreenRole, std::span<const ScreenTurn>) override {
         throw std::logic_error("an administration-only PatientService was asked to screen a message");
     }
+    bool can_screen() const noexcept override { return false; }
 };
 
 }  // namespace
@@ -201,7 +202,9 @@ Result<std::shared_ptr<PatientService>> PatientService::create(Store& store, Ris
                                                                ChatModel& model, Metrics& metrics,
                                                                PatientServiceOptions options) {
     auto s = std::make_shared<PatientService>(store, screener, model, metrics, std::move(options));
+    s->tracking_unscreened_ = screener.can_screen();
     if (auto r = s->replay(); !r) return std::unexpected(r.error());
+    if (screener.can_screen()) s->resume_unscreened_turns();
     return s;
 }
 
@@ -220,6 +223,7 @@ Result<void> PatientService::replay() {
         const std::lock_guard lock(mutex_);
         for (const auto& e : *page) {
             replayed_seq_ = e.seq;
+            if (tracking_unscreened_) track_screening(e);
             if (e.type != EventType::clinician_action || !e.patient_id) continue;
             const auto action = e.payload.value("action", "");
             if (action == "invite_issued") invites_[e.payload.value("code_sha256", "")] = *e.patient_id;
@@ -227,6 +231,20 @@ Result<void> PatientService::replay() {
                 devices_[e.payload.value("token_sha256", "")] = *e.patient_id;
                 invites_.erase(e.payload.value("invite_sha256", ""));
             }
+        }
+    }
+}
+
+void PatientService::track_screening(const StoredEvent& e) {
+    if (e.type == EventType::message_appended && e.payload.value("sender", "") == "patient") {
+        const std::string id = e.payload.value("id", "");
+        unscreened_index_[id] = unscreened_.size();
+        unscreened_.push_back({id, e.payload.value("patient_id", ""), e.payload.value("conversation_id", ""),
+                               e.payload.value("text", "")});
+    } else if (e.type == EventType::risk_assessed) {
+        if (const auto it = unscreened_index_.find(e.payload.value("message_id", "")); it != unscreened_index_.end()) {
+            unscreened_[it->second] = Unscreened{};  // screened: its text is dropped at once
+            unscreened_index_.erase(it);
         }
     }
 }
@@ -485,32 +503,58 @@ void PatientService::handle_send(const std::shared_ptr<Connection>& c, const Pat
                        static_cast<std::uint64_t>(ev.seq)));
     if (stored->duplicate) return;  // the first copy was (or is being) processed
     metrics_.patient_messages.fetch_add(1);
+    process_turn(*session, stored_id, text);
+}
 
+void PatientService::process_turn(const Session& session, const std::string& stored_id, const std::string& text) {
     // Screen the patient's text in its context (the engine reads a bare "yes" after an AI's
     // risk question), then the safety protocol, before and independent of the LLM.
-    const auto context = recent_turns(session->conversation_id, stored_id);
+    const auto context = recent_turns(session.conversation_id, stored_id);
     const RiskAssessment risk = screener_.screen(text, ScreenRole::patient, context);
     NewEvent assessed;
     assessed.type = EventType::risk_assessed;
-    assessed.patient_id = session->patient_id;
+    assessed.patient_id = session.patient_id;
     assessed.actor = Actor{ActorKind::system, std::nullopt};
     assessed.payload = risk_json(risk);
     assessed.payload["message_id"] = stored_id;
-    assessed.payload["patient_id"] = session->patient_id;
+    assessed.payload["patient_id"] = session.patient_id;
     (void)append(std::move(assessed));
 
-    auto patient = store_.find_patient(session->patient_id);
+    auto patient = store_.find_patient(session.patient_id);
     const bool was_in_crisis = patient && *patient && (*patient)->in_crisis;
     const bool ai_paused = patient && *patient && (*patient)->ai_paused;
     bool hold = was_in_crisis || ai_paused;
     if (risk.severity >= Severity::high) {
-        if (auto r = run_safety_protocol(*session, stored_id, risk, was_in_crisis); !r)
-            log_event(LogLevel::error, "safety_protocol_store_failed", {{"patient", session->patient_id}});
+        if (auto r = run_safety_protocol(session, stored_id, risk, was_in_crisis); !r)
+            log_event(LogLevel::error, "safety_protocol_store_failed", {{"patient", session.patient_id}});
         hold = true;
     } else if (risk.severity >= Severity::moderate) {
-        (void)open_flag(*session, stored_id, risk, options_.moderate_sla_minutes);
+        (void)open_flag(session, stored_id, risk, options_.moderate_sla_minutes);
     }
-    reply_with_ai(*session, stored_id, hold, risk.severity >= Severity::moderate);
+    reply_with_ai(session, stored_id, hold, risk.severity >= Severity::moderate);
+}
+
+void PatientService::resume_unscreened_turns() {
+    // A crash between the ack and the screen leaves a stored, acknowledged patient message that
+    // nobody screened: a crisis in it would raise no flag. At start, every patient message
+    // without a risk_assessed event gets its turn now (screen, safety protocol, AI reply), on a
+    // worker, so serving is not delayed. Rejected: screening before the ack (a slow screen
+    // would delay every ack, and the crash window would only move).
+    std::vector<Unscreened> pending;
+    {
+        const std::lock_guard lock(mutex_);
+        tracking_unscreened_ = false;
+        pending.swap(unscreened_);
+        unscreened_index_.clear();
+    }
+    for (auto& u : pending) {
+        if (u.message_id.empty()) continue;  // screened later in the log
+        log_event(LogLevel::warn, "turn_resumed", {{"patient", u.patient_id}, {"message", u.message_id}});
+        const std::string lane = "resume:" + u.patient_id;  // in log order per patient
+        workers_.post(lane, [this, u = std::move(u)] {
+            process_turn(Session{{}, u.patient_id, u.conversation_id}, u.message_id, u.text);
+        });
+    }
 }
 
 Result<std::int64_t> PatientService::open_flag(const Session& s, const std::string& message_id,

@@ -435,3 +435,59 @@ TEST_CASE("the risk screen gets the recent turns for patient messages and AI rep
     CHECK(last_ai->context.back().text == "I feel anxious");
     CHECK(last_ai->context.back().role == ScreenRole::patient);
 }
+
+TEST_CASE("a patient message acknowledged but never screened before a crash gets its turn at the next start",
+          "[bridge][turn][crash]") {
+    TempDir dir;
+    const auto key = random_secret(32);
+    auto opened = SqlcipherStore::open(dir.path() / "store.db", key.bytes());
+    REQUIRE(opened);
+    auto& store = **opened;
+    Metrics metrics;
+    RecordingScreener screener;
+    auto model = make_offline_companion();
+    std::string patient_id;
+    {
+        auto first = PatientService::create(store, screener, *model, metrics, PatientServiceOptions{});
+        REQUIRE(first);
+        auto id = (*first)->register_patient("Sam");
+        REQUIRE(id);
+        patient_id = *id;
+    }
+    // What a crash right after the ack leaves: the conversation and the stored message, no screen.
+    NewEvent conv;
+    conv.type = EventType::conversation_started;
+    conv.patient_id = patient_id;
+    conv.actor = Actor{ActorKind::system, std::nullopt};
+    conv.payload = {{"id", "conv-1"}, {"patient_id", patient_id}, {"started_at", "2026-11-26T03:00:00.000Z"}};
+    REQUIRE(store.append(conv));
+    NewEvent msg;
+    msg.type = EventType::message_appended;
+    msg.patient_id = patient_id;
+    msg.actor = Actor{ActorKind::patient, patient_id};
+    msg.payload = {{"id", "msg-1"}, {"conversation_id", "conv-1"}, {"patient_id", patient_id}, {"sender", "patient"},
+                   {"text", "I am going to kill myself tonight"}, {"state", "delivered"}, {"client_msg_id", "c-1"},
+                   {"created_at", "2026-11-26T03:00:01.000Z"}};
+    REQUIRE(store.append(msg));
+
+    auto second = PatientService::create(store, screener, *model, metrics, PatientServiceOptions{});
+    REQUIRE(second);
+    (*second)->drain();
+    Principal supervisor;
+    supervisor.supervisor = true;
+    auto flags = store.open_flags(supervisor);
+    REQUIRE(flags);
+    REQUIRE(flags->size() == 1);
+    CHECK(flags->front().severity == "imminent");
+    auto patient = store.find_patient(patient_id);
+    REQUIRE(patient);
+    REQUIRE(*patient);
+    CHECK((*patient)->in_crisis);
+
+    // A third start finds nothing left to do: the screen is not repeated.
+    const auto screens = screener.calls.size();
+    auto third = PatientService::create(store, screener, *model, metrics, PatientServiceOptions{});
+    REQUIRE(third);
+    (*third)->drain();
+    CHECK(screener.calls.size() == screens);
+}

@@ -297,9 +297,12 @@ class LiveAdministrationTest(unittest.TestCase):
 class CrashRecoveryTest(unittest.TestCase):
     def test_after_kill_9_every_acknowledged_message_is_there_exactly_once(self):
         """Tried: SIGKILL of the bridge while a patient streams 40 messages without waiting for
-        acks; after the restart the patient resends everything unacknowledged (same ids)."""
+        acks; after the restart the patient resends everything unacknowledged (same ids).
+        Every stored message is there once, and every one was screened (a message acked just
+        before the kill gets its turn when the bridge starts again)."""
         with FakeLlm() as llm, Bridge(llm=llm, config={"rate_limit_per_minute": 1000}) as bridge:
             llm.script([], {"kind": "ok", "text": "Noted."})
+            bridge.add_clinician(SUPERVISOR[0], "supervisor", SUPERVISOR[1])
             code = bridge.invite(bridge.add_patient("Kim"))
             bridge.start()
             p = Patient(bridge)
@@ -338,6 +341,16 @@ class CrashRecoveryTest(unittest.TestCase):
             mine = [f["payload"]["client_msg_id"] for f in p.ws.drain(0.5)
                     if f["type"] == "message" and f["payload"]["sender"] == "patient"]
             self.assertEqual(sorted(mine), sorted(ids))
+
+            # Every stored patient message was screened, also those acked just before the kill.
+            c = Clinician(bridge)
+            c.login(*SUPERVISOR)
+            events = c.events(0)
+            stored_ids = {e["payload"]["id"] for e in events
+                          if e["type"] == "message_appended" and e["payload"]["sender"] == "patient"}
+            screened = {e["payload"]["message_id"] for e in events if e["type"] == "risk_assessed"}
+            self.assertEqual(len(stored_ids), len(ids))
+            self.assertEqual(stored_ids - screened, set(), "unscreened patient messages after the restart")
             self.assertEqual(bridge.run("audit", "verify", "--data-dir", str(bridge.data_dir), check=False).returncode, 0)
 
 

@@ -41,6 +41,9 @@ public:
     /// first; the screen may use only the newest few). The context lets the engine read "yes"
     /// after an AI's risk question. Any thread, concurrently; must not throw.
     virtual RiskAssessment screen(std::string_view text, ScreenRole role, std::span<const ScreenTurn> context) = 0;
+    /// False for a screener that refuses to screen (administration commands): a service built
+    /// on it runs no turns, not even those a crash left unscreened. Any thread.
+    virtual bool can_screen() const noexcept { return true; }
 };
 
 /// For administration commands that never screen text (patient add, invite): screen() throws
@@ -133,6 +136,9 @@ private:
     void handle_redeem(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void handle_hello(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void handle_send(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    void process_turn(const Session& session, const std::string& stored_id, const std::string& text);
+    void track_screening(const StoredEvent& e);
+    void resume_unscreened_turns();
     Result<void> start_session(const std::shared_ptr<Connection>& c, const std::string& patient_id,
                                const std::string& device_token, std::int64_t last_seq);
     Result<std::string> current_conversation(const std::string& patient_id);
@@ -172,6 +178,17 @@ private:
         std::chrono::steady_clock::time_point last;
     };
     std::unordered_map<std::string, Bucket> patient_buckets_;
+    // Patient messages without a risk_assessed event, found by the replay in create() (a crash
+    // between ack and screen); their turns run again at start. Empty message_id: screened.
+    struct Unscreened {
+        std::string message_id;
+        std::string patient_id;
+        std::string conversation_id;
+        std::string text;
+    };
+    bool tracking_unscreened_ = true;  // only the replay in create() tracks
+    std::vector<Unscreened> unscreened_;
+    std::unordered_map<std::string, std::size_t> unscreened_index_;
     SerialWorkers workers_;
 };
 
