@@ -83,6 +83,9 @@ class ChatPageTest(unittest.TestCase):
         self.send("I've been feeling anxious about work this week")
         reply = self.wait(ec.visibility_of_element_located((By.CSS_SELECTOR, "#messages li.ai")))
         self.assertIn("Offline companion", reply.text)
+        # The reply streamed in segments; the final message replaced the streaming bubble.
+        self.wait(lambda _: not d.find_elements(By.CSS_SELECTOR, "#messages li.streaming"))
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#messages li.ai")), 1)
         self.wait(lambda _: "Delivered" in d.find_element(By.CSS_SELECTOR, "#messages li.patient").text)
 
         self.send(IMMINENT)

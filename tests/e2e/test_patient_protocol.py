@@ -129,6 +129,19 @@ class PatientProtocolTest(unittest.TestCase):
         self.assertEqual(self.llm.requests()[-1]["messages"][-1]["content"], "Is anyone there?",
                          "the duplicate was not processed again")
 
+    def test_message_text_never_reaches_the_log(self):
+        """Tried: a distinctive message, a risky one and an unsafe AI reply, at log level info."""
+        self.llm.script([{"kind": "ok", "text": "Zebra-orchid reply. " + UNSAFE_AI}])
+        p = self.new_patient()
+        p.send("My secret word is zebra-orchid")
+        p.ws.expect("reviewing", 10)
+        p.send("I have been thinking about ending my life, zebra-orchid")
+        p.ws.drain(0.5)
+        log = self.bridge.log_text().lower()
+        self.assertIn("invite_redeemed", log, "the log is being written")
+        self.assertNotIn("zebra-orchid", log)
+        self.assertNotIn("stop taking", log)
+
     # -- bad frames ----------------------------------------------------------------------------
     def test_malformed_and_oversized_frames_get_typed_errors_and_the_connection_survives(self):
         """Tried: broken JSON, a JSON array, a missing id, an unknown type, a binary frame,
