@@ -78,6 +78,18 @@ constexpr std::string_view kDefaultReplies[] = {
     "That sounds hard. What has helped you, even a little, when you've felt like this before?",
 };
 
+// Recorded as the model of every AI message it writes; bump the version when replies change,
+// so a transcript says which behaviour a patient saw.
+constexpr std::string_view kModelName = "tandem-offline-companion/1.0";
+
+// When the pipeline says the patient's last message showed risk: a safety check first, always
+// (the AI screen holds replies that ignore disclosed risk). Crisis-level risk never reaches the
+// patient through here: the safety protocol has already answered and AI replies are held.
+constexpr std::string_view kRiskReply =
+    "Thank you for telling me; that took courage. I'm concerned about you. Are you safe right now? Your care "
+    "team can see this conversation, and it's a good idea to tell them how you're feeling. If you might act "
+    "on these thoughts, please call or text 988 now, or call 911.";
+
 constexpr std::string_view kLabel = "(Offline companion: a simple built-in helper, not an AI model. Your care "
                                     "team can read this conversation.)\n\n";
 
@@ -99,7 +111,7 @@ std::uint64_t stable_hash(std::string_view s) {
 
 class OfflineCompanion final : public ChatModel {
 public:
-    std::string model_name() const override { return "offline-companion"; }
+    std::string model_name() const override { return std::string(kModelName); }
 
     Result<ChatReply> complete(const ChatRequest& request, const DeltaSink& on_delta,
                                const std::atomic<bool>*) override {
@@ -113,8 +125,10 @@ public:
         const std::string text = " " + lower(last_user) + " ";  // cues may anchor on spaces
         const auto pick = stable_hash(last_user);
         std::string reply(kLabel);
-        bool matched = false;
+        bool matched = request.risk_disclosed;
+        if (matched) reply += kRiskReply;
         for (const auto& theme : themes()) {
+            if (matched) break;
             if (std::any_of(theme.cues.begin(), theme.cues.end(),
                             [&](std::string_view cue) { return text.find(cue) != std::string::npos; })) {
                 reply += theme.replies[pick % theme.replies.size()];
@@ -124,7 +138,7 @@ public:
         }
         if (!matched) reply += kDefaultReplies[pick % std::size(kDefaultReplies)];
         // Homework from the approved plan, offered every third turn so it stays a nudge.
-        if (!request.homework.empty() && user_turns % 3 == 0)
+        if (!request.risk_disclosed && !request.homework.empty() && user_turns % 3 == 0)
             reply += "\n\nFrom your plan: " + request.homework[(user_turns / 3) % request.homework.size()] +
                      ". How is that going?";
         if (on_delta) {

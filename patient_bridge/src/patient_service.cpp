@@ -33,12 +33,71 @@ constexpr std::string_view kSafetyRules =
     "relationships; if the person mentions risk, respond with care and encourage contacting their care team "
     "or 988. Use reflective listening and CBT and behavioural-activation techniques. Keep replies short.";
 
+// Added to the system prompt when the patient's last message screened moderate or above: a
+// reply that ignores the risk is held by the AI screen (ai_risk_ignorance), so ask for it.
+constexpr std::string_view kRiskNote =
+    "The person's last message suggests they may be at risk. Respond to that first, warmly and directly: ask "
+    "whether they are safe right now, and encourage them to contact their care team, or to call or text 988 "
+    "(or call 911 in an emergency).";
+
 std::string sha256_hex(std::string_view text) { return to_hex(sha256(text)); }
 
 json risk_json(const RiskAssessment& r) {
     json j;
     to_json(j, r);
     return j;
+}
+
+ScreenRole screen_role(const std::string& sender) {
+    if (sender == "patient") return ScreenRole::patient;
+    if (sender == "clinician") return ScreenRole::clinician;
+    return ScreenRole::ai;
+}
+
+// The messages a prompt or a screen may see: delivered ones from the patient, the AI and
+// clinicians (held AI drafts and system notices never feed the next turn).
+bool conversational(const MessageView& m) {
+    return m.state == "delivered" && (m.sender == "patient" || m.sender == "ai" || m.sender == "clinician");
+}
+
+// Where the streamed text may be cut: just past the last '.', '!', '?' or newline after `from`
+// that is followed by whitespace. Requiring the following character means "3.5" and a
+// sentence still being typed are never split; a reply without such a boundary goes out whole
+// at the end.
+std::size_t sentence_cut(std::string_view text, std::size_t from) {
+    std::size_t cut = from;
+    for (std::size_t i = from; i + 1 < text.size(); ++i) {
+        const char c = text[i];
+        const char next = text[i + 1];
+        if ((c == '.' || c == '!' || c == '?' || c == '\n') && (next == ' ' || next == '\n' || next == '\t'))
+            cut = i + 1;
+    }
+    return cut;
+}
+
+// A prefix of a reply is unsafe when the screen found something in it. Ignoring disclosed risk
+// (ai_risk_ignorance) is about what the whole reply lacks, and the safety support may come in a
+// later sentence, so on its own it does not stop the stream; the final screen still holds a
+// reply that never gives it. Any other category at moderate or above stops it (also when the
+// severity came from the ignorance: holding too much is the safe side).
+bool unsafe_as_prefix(const RiskAssessment& r) {
+    if (r.severity < Severity::moderate) return false;
+    return r.categories.empty() || std::any_of(r.categories.begin(), r.categories.end(),
+                       [](RiskCategory c) { return c != RiskCategory::ai_risk_ignorance; });
+}
+
+std::vector<std::string> strings_of(const json& j, std::string_view key) {
+    std::vector<std::string> out;
+    if (const auto it = j.find(key); it != j.end() && it->is_array())
+        for (const auto& s : *it)
+            if (s.is_string()) out.push_back(s.get<std::string>());
+    return out;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& s : items) out += (out.empty() ? "" : "; ") + s;
+    return out;
 }
 
 std::vector<std::string> category_names(const RiskAssessment& r) {
@@ -52,9 +111,10 @@ std::vector<std::string> category_names(const RiskAssessment& r) {
 // this instance is a programming error, never a silent "no risk".
 class AdministrationOnlyScreener final : public RiskScreener {
 public:
-    RiskAssessment screen(std::string_view, ScreenRole) override {
+    RiskAssessment screen(std::string_view, ScreenRole, std::span<const ScreenTurn>) override {
         throw std::logic_error("an administration-only PatientService was asked to screen a message");
     }
+    bool can_screen() const noexcept override { return false; }
 };
 
 }  // namespace
@@ -142,7 +202,9 @@ Result<std::shared_ptr<PatientService>> PatientService::create(Store& store, Ris
                                                                ChatModel& model, Metrics& metrics,
                                                                PatientServiceOptions options) {
     auto s = std::make_shared<PatientService>(store, screener, model, metrics, std::move(options));
+    s->tracking_unscreened_ = screener.can_screen();
     if (auto r = s->replay(); !r) return std::unexpected(r.error());
+    if (screener.can_screen()) s->resume_unscreened_turns();
     return s;
 }
 
@@ -161,6 +223,7 @@ Result<void> PatientService::replay() {
         const std::lock_guard lock(mutex_);
         for (const auto& e : *page) {
             replayed_seq_ = e.seq;
+            if (tracking_unscreened_) track_screening(e);
             if (e.type != EventType::clinician_action || !e.patient_id) continue;
             const auto action = e.payload.value("action", "");
             if (action == "invite_issued") invites_[e.payload.value("code_sha256", "")] = *e.patient_id;
@@ -168,6 +231,20 @@ Result<void> PatientService::replay() {
                 devices_[e.payload.value("token_sha256", "")] = *e.patient_id;
                 invites_.erase(e.payload.value("invite_sha256", ""));
             }
+        }
+    }
+}
+
+void PatientService::track_screening(const StoredEvent& e) {
+    if (e.type == EventType::message_appended && e.payload.value("sender", "") == "patient") {
+        const std::string id = e.payload.value("id", "");
+        unscreened_index_[id] = unscreened_.size();
+        unscreened_.push_back({id, e.payload.value("patient_id", ""), e.payload.value("conversation_id", ""),
+                               e.payload.value("text", "")});
+    } else if (e.type == EventType::risk_assessed) {
+        if (const auto it = unscreened_index_.find(e.payload.value("message_id", "")); it != unscreened_index_.end()) {
+            unscreened_[it->second] = Unscreened{};  // screened: its text is dropped at once
+            unscreened_index_.erase(it);
         }
     }
 }
@@ -426,30 +503,58 @@ void PatientService::handle_send(const std::shared_ptr<Connection>& c, const Pat
                        static_cast<std::uint64_t>(ev.seq)));
     if (stored->duplicate) return;  // the first copy was (or is being) processed
     metrics_.patient_messages.fetch_add(1);
+    process_turn(*session, stored_id, text);
+}
 
-    // Screen the patient's text, then the safety protocol, before and independent of the LLM.
-    const RiskAssessment risk = screener_.screen(text, ScreenRole::patient);
+void PatientService::process_turn(const Session& session, const std::string& stored_id, const std::string& text) {
+    // Screen the patient's text in its context (the engine reads a bare "yes" after an AI's
+    // risk question), then the safety protocol, before and independent of the LLM.
+    const auto context = recent_turns(session.conversation_id, stored_id);
+    const RiskAssessment risk = screener_.screen(text, ScreenRole::patient, context);
     NewEvent assessed;
     assessed.type = EventType::risk_assessed;
-    assessed.patient_id = session->patient_id;
+    assessed.patient_id = session.patient_id;
     assessed.actor = Actor{ActorKind::system, std::nullopt};
     assessed.payload = risk_json(risk);
     assessed.payload["message_id"] = stored_id;
-    assessed.payload["patient_id"] = session->patient_id;
+    assessed.payload["patient_id"] = session.patient_id;
     (void)append(std::move(assessed));
 
-    auto patient = store_.find_patient(session->patient_id);
+    auto patient = store_.find_patient(session.patient_id);
     const bool was_in_crisis = patient && *patient && (*patient)->in_crisis;
     const bool ai_paused = patient && *patient && (*patient)->ai_paused;
     bool hold = was_in_crisis || ai_paused;
     if (risk.severity >= Severity::high) {
-        if (auto r = run_safety_protocol(*session, stored_id, risk, was_in_crisis); !r)
-            log_event(LogLevel::error, "safety_protocol_store_failed", {{"patient", session->patient_id}});
+        if (auto r = run_safety_protocol(session, stored_id, risk, was_in_crisis); !r)
+            log_event(LogLevel::error, "safety_protocol_store_failed", {{"patient", session.patient_id}});
         hold = true;
     } else if (risk.severity >= Severity::moderate) {
-        (void)open_flag(*session, stored_id, risk, options_.moderate_sla_minutes);
+        (void)open_flag(session, stored_id, risk, options_.moderate_sla_minutes);
     }
-    reply_with_ai(*session, stored_id, hold);
+    reply_with_ai(session, stored_id, hold, risk.severity >= Severity::moderate);
+}
+
+void PatientService::resume_unscreened_turns() {
+    // A crash between the ack and the screen leaves a stored, acknowledged patient message that
+    // nobody screened: a crisis in it would raise no flag. At start, every patient message
+    // without a risk_assessed event gets its turn now (screen, safety protocol, AI reply), on a
+    // worker, so serving is not delayed. Rejected: screening before the ack (a slow screen
+    // would delay every ack, and the crash window would only move).
+    std::vector<Unscreened> pending;
+    {
+        const std::lock_guard lock(mutex_);
+        tracking_unscreened_ = false;
+        pending.swap(unscreened_);
+        unscreened_index_.clear();
+    }
+    for (auto& u : pending) {
+        if (u.message_id.empty()) continue;  // screened later in the log
+        log_event(LogLevel::warn, "turn_resumed", {{"patient", u.patient_id}, {"message", u.message_id}});
+        const std::string lane = "resume:" + u.patient_id;  // in log order per patient
+        workers_.post(lane, [this, u = std::move(u)] {
+            process_turn(Session{{}, u.patient_id, u.conversation_id}, u.message_id, u.text);
+        });
+    }
 }
 
 Result<std::int64_t> PatientService::open_flag(const Session& s, const std::string& message_id,
@@ -515,33 +620,116 @@ Result<std::int64_t> PatientService::deliver_system_message(const Session& s, co
     return r->event.seq;
 }
 
-void PatientService::reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review) {
-    // The window: the last N delivered messages (held AI drafts never feed the next prompt).
-    ChatRequest request;
-    request.homework = options_.default_homework;
-    std::string system = std::string(kSafetyRules);
-    system += "\nTreatment plan (default clinic plan until an approved plan exists): goals: reduce distress, "
-              "build daily routine. Homework: ";
-    for (const auto& h : options_.default_homework) system += h + "; ";
-    request.messages.push_back({"system", system});
-    if (auto msgs = store_.messages(s.conversation_id)) {
-        std::vector<ChatMessage> window;
-        for (const auto& m : *msgs) {
-            if (m.state != "delivered" || (m.sender != "patient" && m.sender != "ai" && m.sender != "clinician"))
-                continue;
-            window.push_back({m.sender == "patient" ? "user" : "assistant", m.record.value("text", "")});
-        }
-        const auto first = window.size() > options_.history_window ? window.size() - options_.history_window : 0;
-        request.messages.insert(request.messages.end(), window.begin() + static_cast<std::ptrdiff_t>(first),
-                                window.end());
-    }
-    if (!hold_for_review) send_to_patient(s.patient_id, make_frame("typing", {{"reply_to", message_id}}));
+std::vector<ScreenTurn> PatientService::recent_turns(const std::string& conversation_id, const std::string& exclude_id) {
+    std::vector<ScreenTurn> out;
+    auto msgs = store_.messages(conversation_id);
+    if (!msgs) return out;  // a screen without context is still a screen
+    for (const auto& m : *msgs)
+        if (m.id != exclude_id && conversational(m)) out.push_back({screen_role(m.sender), m.record.value("text", "")});
+    if (out.size() > options_.screen_context)
+        out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(options_.screen_context));
+    return out;
+}
 
-    // The reply is not streamed to the patient: every AI text is screened before the patient
-    // sees any of it (rejected: streaming deltas and retracting, which shows unsafe text briefly).
+PatientService::PlanPrompt PatientService::plan_for(const std::string& patient_id) {
+    PlanPrompt out{options_.default_plan_id, options_.default_plan_version, {}, options_.default_homework};
+    const PlanView* best = nullptr;
+    auto plans = store_.plans(patient_id);
+    if (plans)
+        for (const auto& p : *plans)
+            if (p.status == "approved" && (best == nullptr || p.version > best->version)) best = &p;
+    if (best == nullptr) {
+        out.text = "Treatment plan (the clinic's default until the care team approves one): goals: reduce distress, "
+                   "build a daily routine. Homework: " + joined(out.homework) + ".";
+        return out;
+    }
+    // The approved plan's own words: goals, how each intervention is used, homework and the
+    // clinician's guidance for the AI. Fields a plan lacks are left out, not invented.
+    const json& r = best->record;
+    out.id = best->id;
+    out.version = static_cast<int>(best->version);
+    out.homework = strings_of(r, "homework");
+    std::string t = "Treatment plan (version " + std::to_string(out.version) + ", approved by the care team).";
+    std::vector<std::string> goals;
+    if (const auto g = r.find("goals"); g != r.end() && g->is_array())
+        for (const auto& goal : *g)
+            if (goal.is_object()) goals.push_back(goal.value("description", ""));
+    if (!goals.empty()) t += " Goals: " + joined(goals) + ".";
+    std::vector<std::string> interventions;
+    if (const auto iv = r.find("interventions"); iv != r.end() && iv->is_array())
+        for (const auto& i : *iv)
+            if (i.is_object()) interventions.push_back(i.value("name", "") + " (" + i.value("how_ai_uses_it", "") + ")");
+    if (!interventions.empty()) t += " Interventions: " + joined(interventions) + ".";
+    if (!out.homework.empty()) t += " Homework: " + joined(out.homework) + ".";
+    if (const auto g = r.find("ai_guidance"); g != r.end() && g->is_object()) {
+        if (const auto tone = g->value("tone", ""); !tone.empty()) t += " Tone: " + tone + ".";
+        if (const auto avoid = strings_of(*g, "avoid_topics"); !avoid.empty()) t += " Avoid: " + joined(avoid) + ".";
+        if (const auto esc = strings_of(*g, "escalate_when"); !esc.empty())
+            t += " Suggest contacting the care team when: " + joined(esc) + ".";
+    }
+    out.text = std::move(t);
+    return out;
+}
+
+void PatientService::reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review,
+                                   bool risk_disclosed) {
+    const PlanPrompt plan = plan_for(s.patient_id);
+    ChatRequest request;
+    request.homework = plan.homework;
+    request.risk_disclosed = risk_disclosed;
+    request.messages.push_back({"system", std::string(kSafetyRules) + "\n" + plan.text +
+                                              (risk_disclosed ? std::string("\n") + std::string(kRiskNote) : "")});
+    std::vector<ScreenTurn> context;  // what the AI reply answers, for its screen
+    if (auto msgs = store_.messages(s.conversation_id)) {
+        std::vector<const MessageView*> window;
+        for (const auto& m : *msgs)
+            if (conversational(m)) window.push_back(&m);
+        const auto first = window.size() > options_.history_window ? window.size() - options_.history_window : 0;
+        for (auto i = first; i < window.size(); ++i)
+            request.messages.push_back(
+                {window[i]->sender == "patient" ? "user" : "assistant", window[i]->record.value("text", "")});
+        const auto first_ctx = window.size() > options_.screen_context ? window.size() - options_.screen_context : 0;
+        for (auto i = first_ctx; i < window.size(); ++i)
+            context.push_back({screen_role(window[i]->sender), window[i]->record.value("text", "")});
+    }
+    // The reply's id is chosen now so segments, the final message and a hold all name it.
+    const std::string ai_id = new_id();
+    if (!hold_for_review)
+        send_to_patient(s.patient_id, make_frame("typing", {{"reply_to", message_id}, {"reply_id", ai_id}}));
+
+    // Streaming without ever showing unscreened text: as the reply streams, each time a
+    // sentence completes the whole prefix so far is screened (in the conversation's context)
+    // and only then does the new sentence go out as a `segment`. The first unsafe prefix stops
+    // the segments; the reply is then held whatever the final screen says. Rejected: sending
+    // deltas and retracting on a bad screen (the patient would already have read it), and
+    // screening each sentence alone (a sentence can be unsafe only after the one before it).
+    std::string streamed;
+    std::size_t shown = 0;
+    int segment_index = 0;
+    std::optional<RiskAssessment> unsafe_prefix;
+    DeltaSink sink;
+    if (!hold_for_review && options_.stream_segments) {
+        sink = [&](std::string_view delta) {
+            streamed.append(delta);
+            if (unsafe_prefix) return;
+            const auto cut = sentence_cut(streamed, shown);
+            if (cut <= shown) return;
+            auto verdict = screener_.screen(std::string_view(streamed).substr(0, cut), ScreenRole::ai, context);
+            if (unsafe_as_prefix(verdict)) {
+                unsafe_prefix = std::move(verdict);
+                return;
+            }
+            send_to_patient(s.patient_id, make_frame("segment", {{"reply_id", ai_id},
+                                                                 {"reply_to", message_id},
+                                                                 {"index", segment_index++},
+                                                                 {"text", streamed.substr(shown, cut - shown)}}));
+            shown = cut;
+        };
+    }
+
     metrics_.llm_requests.fetch_add(1);
     const auto start = Clock::now();
-    auto reply = model_.complete(request, {});
+    auto reply = model_.complete(request, sink);
     metrics_.llm_latency.observe(Clock::now() - start);
     if (!reply || reply->text.empty()) {
         metrics_.llm_errors.fetch_add(1);
@@ -556,17 +744,22 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
                      {"at", utc_now_text()}};
         (void)append(std::move(e));
         log_event(LogLevel::warn, "llm_failed", {{"patient", s.patient_id}, {"code", to_string(err.code)}});
+        // reply_id tells the page to drop any segments of the failed reply.
         if (auto seq = deliver_system_message(s, std::string(kFallbackText)))
             send_to_patient(s.patient_id, make_frame("message", {{"sender", "system"}, {"text", kFallbackText},
-                                                                 {"state", "delivered"}},
+                                                                 {"state", "delivered"}, {"reply_id", ai_id}},
                                                      static_cast<std::uint64_t>(*seq)));
         return;
     }
 
-    const RiskAssessment risk = screener_.screen(reply->text, ScreenRole::ai);
-    const bool unsafe = risk.severity >= Severity::moderate;
+    RiskAssessment risk = screener_.screen(reply->text, ScreenRole::ai, context);
+    // Keep the prefix's verdict when it was worse; its spans lie inside the full text only if
+    // the streamed text is a prefix of it (it is, unless a provider's final text differs).
+    if (unsafe_prefix && unsafe_prefix->severity > risk.severity && reply->text.starts_with(streamed))
+        risk = *unsafe_prefix;
+    const bool unsafe = risk.severity >= Severity::moderate || unsafe_prefix.has_value();
     const bool held = unsafe || hold_for_review;
-    const std::string ai_id = new_id();
+    const std::string model = reply->model.empty() ? model_.model_name() : reply->model;
     NewEvent e;
     e.type = EventType::message_appended;
     e.patient_id = s.patient_id;
@@ -577,21 +770,30 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
                  {"sender", "ai"},
                  {"text", reply->text},
                  {"state", held ? "held" : "delivered"},
+                 {"plan_id", plan.id},
+                 {"plan_version", plan.version},
+                 {"model", model},
                  {"created_at", utc_now_text()},
                  {"risk", risk_json(risk)}};
     auto stored = append(std::move(e));
-    if (!stored) return;
+    if (!stored) {
+        // Not saved, so not shown (no clinician could find it later): the fallback, unsaved
+        // too, and reply_id drops any segments already on the page.
+        send_to_patient(s.patient_id, make_frame("message", {{"sender", "system"}, {"text", kFallbackText},
+                                                             {"state", "delivered"}, {"reply_id", ai_id}}));
+        return;
+    }
     if (unsafe) (void)open_flag(s, ai_id, risk, options_.moderate_sla_minutes);
     if (held) {
         metrics_.ai_messages_held.fetch_add(1);
-        send_to_patient(s.patient_id, make_frame("reviewing", {{"reply_to", message_id}}));
+        send_to_patient(s.patient_id, make_frame("reviewing", {{"reply_to", message_id}, {"reply_id", ai_id}}));
         return;
     }
     metrics_.ai_messages_delivered.fetch_add(1);
     send_to_patient(s.patient_id,
                     make_frame("message",
                                {{"id", ai_id}, {"sender", "ai"}, {"text", reply->text}, {"state", "delivered"},
-                                {"offline", reply->offline}},
+                                {"offline", reply->offline}, {"reply_id", ai_id}},
                                static_cast<std::uint64_t>(stored->event.seq)));
 }
 

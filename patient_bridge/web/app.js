@@ -1,5 +1,8 @@
 // Tandem patient chat: one WebSocket to /patient speaking the envelope protocol of
-// docs/BRIDGE.md. The device token lives in localStorage so a reload resumes the conversation.
+// docs/PROTOCOL.md. The device token lives in localStorage so a reload resumes the conversation.
+// AI replies arrive as screened `segment`s (a sentence at a time) in one "streaming" bubble,
+// which the final `message` (same reply_id) replaces; a `reviewing` or fallback for that
+// reply_id removes it.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -42,6 +45,9 @@
     }
   }
   function seen(seq) { if (seq && seq > lastSeq) lastSeq = seq; }
+  function partial(replyId) {
+    return replyId ? $("messages").querySelector('li[data-reply="' + CSS.escape(replyId) + '"]') : null;
+  }
 
   function onFrame(env) {
     const p = env.payload || {};
@@ -59,16 +65,44 @@
         if (p.message_id) shown.add(p.message_id);
         break;
       }
+      case "segment": {
+        let li = partial(p.reply_id);
+        if (!li) {
+          li = addMessage("ai", "");
+          li.dataset.reply = p.reply_id;
+          li.classList.add("streaming");
+          li.setAttribute("aria-busy", "true");
+        }
+        li.textContent += p.text;
+        $("typing").hidden = true;
+        li.scrollIntoView({ block: "end" });
+        break;
+      }
       case "message": {
-        if (p.id && shown.has(p.id)) break;
+        const li = partial(p.reply_id);
+        if (p.id && shown.has(p.id)) { if (li) li.remove(); break; }
         if (p.id) shown.add(p.id);
         $("typing").hidden = true;
         if (p.sender === "patient" && pending.has(p.client_msg_id)) break;
+        if (p.sender === "ai" || p.sender === "clinician") $("reviewing").hidden = true;
+        if (li && p.id === p.reply_id) {  // the whole reply, screened: it replaces its segments
+          li.textContent = p.text;
+          li.classList.remove("streaming");
+          li.removeAttribute("aria-busy");
+          delete li.dataset.reply;
+          break;
+        }
+        if (li) li.remove();  // a fallback replaces a failed reply's segments
         addMessage(p.sender, p.text);
         break;
       }
       case "typing": $("typing").hidden = false; break;
-      case "reviewing": $("typing").hidden = true; $("reviewing").hidden = false; break;
+      case "reviewing": {
+        const li = partial(p.reply_id);
+        if (li) li.remove();
+        $("typing").hidden = true; $("reviewing").hidden = false;
+        break;
+      }
       case "crisis": showCrisis(p); break;
       case "error":
         if (p.code === "invalid_invite") { store.removeItem("tandem.device_token"); showRedeem(p.message); }

@@ -31,7 +31,7 @@ TEST_CASE("offline companion is deterministic and labelled offline", "[bridge][c
     const auto r2 = ask(*b, "I feel anxious about tomorrow");
     CHECK(r1.text == r2.text);
     CHECK(r1.offline);
-    CHECK(r1.model == "offline-companion");
+    CHECK(r1.model == "tandem-offline-companion/1.0");
     CHECK(r1.text.find("Offline companion") != std::string::npos);
 }
 
@@ -89,4 +89,18 @@ TEST_CASE("offline companion suggests plan homework every third turn", "[bridge]
     auto r = m->complete(req, {});
     REQUIRE(r);
     CHECK(r->text.find("a 10-minute walk each day") != std::string::npos);
+}
+
+TEST_CASE("offline companion answers disclosed risk with a safety check before anything else", "[bridge][companion]") {
+    auto m = make_offline_companion();
+    ChatRequest req;
+    req.messages = {{"system", "rules"}, {"user", "I feel anxious and I want to die"}};
+    req.homework = {"a daily walk"};
+    req.risk_disclosed = true;
+    auto r = m->complete(req, {});
+    REQUIRE(r);
+    CHECK(r->text.find("Are you safe right now?") != std::string::npos);
+    CHECK(r->text.find("988") != std::string::npos);
+    CHECK(r->text.find("breathe") == std::string::npos);    // no exercise instead of the check
+    CHECK(r->text.find("From your plan") == std::string::npos);
 }

@@ -4,6 +4,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <functional>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,8 @@
 #include "tandem/bridge/patient_service.h"
 #include "tandem/bridge/server.h"
 #include "tandem/crypto/random.h"
+#include "tandem/domain/json.h"
+#include "tandem/domain/records.h"
 #include "tandem/store/sqlcipher_store.h"
 #include "frames.h"
 #include "test_support.h"
@@ -36,11 +39,56 @@ std::unique_ptr<RiskScreener> engine_screener() {
     return std::move(*s);
 }
 
+// A model that streams a fixed reply in the given pieces, as a provider would.
+class ScriptedModel final : public ChatModel {
+public:
+    explicit ScriptedModel(std::vector<std::string> pieces) : pieces_(std::move(pieces)) {}
+    Result<ChatReply> complete(const ChatRequest& request, const DeltaSink& on_delta,
+                               const std::atomic<bool>*) override {
+        last_request_ = request;
+        ChatReply r;
+        for (const auto& p : pieces_) {
+            if (on_delta) on_delta(p);
+            r.text += p;
+        }
+        r.model = "scripted-model-7b";
+        r.finish_reason = "stop";
+        return r;
+    }
+    std::string model_name() const override { return "scripted"; }
+    ChatRequest last_request_;
+
+private:
+    std::vector<std::string> pieces_;
+};
+
+// The real engine, recording the context each screen was given.
+class RecordingScreener final : public RiskScreener {
+public:
+    RiskAssessment screen(std::string_view text, ScreenRole role, std::span<const ScreenTurn> context) override {
+        {
+            const std::lock_guard lock(mutex_);
+            calls.push_back({std::string(text), role, {context.begin(), context.end()}});
+        }
+        return inner_->screen(text, role, context);
+    }
+    struct Call {
+        std::string text;
+        ScreenRole role;
+        std::vector<ScreenTurn> context;
+    };
+    std::vector<Call> calls;
+
+private:
+    std::mutex mutex_;
+    std::unique_ptr<RiskScreener> inner_ = engine_screener();
+};
+
 struct Bridge {
     TempDir dir;
     Metrics metrics;
     std::unique_ptr<SqlcipherStore> store;
-    std::unique_ptr<RiskScreener> screener = engine_screener();
+    std::unique_ptr<RiskScreener> screener = std::make_unique<RecordingScreener>();
     std::unique_ptr<ChatModel> model;
     std::shared_ptr<PatientService> service;
     std::unique_ptr<Server> server;
@@ -82,6 +130,7 @@ struct Bridge {
         REQUIRE(c);
         return std::move(*c);
     }
+    RecordingScreener& recorder() { return static_cast<RecordingScreener&>(*screener); }
     std::vector<MessageView> messages(const std::string& conversation_id) {
         auto m = store->messages(conversation_id);
         REQUIRE(m);
@@ -296,4 +345,149 @@ TEST_CASE("a moderate-risk message opens a flag for review without the crisis pr
     REQUIRE(*patient);
     CHECK_FALSE((*patient)->in_crisis);
     CHECK(b.metrics.flags_by_severity[static_cast<std::size_t>(Severity::moderate)].load() == 1);
+}
+
+TEST_CASE("an AI reply streams in screened segments and records the plan and model that wrote it",
+          "[bridge][turn][stream]") {
+    Bridge b(std::make_unique<ScriptedModel>(std::vector<std::string>{
+        "That sounds", " like a hard week. ", "What helped", " last time? Maybe", " a short walk."}));
+    auto c = b.connect();
+    const auto session = redeem(b, *c);
+    REQUIRE(c->send_text(frame("send", {{"client_msg_id", "s-1"}, {"text", "work has been rough"}})));
+    std::vector<json> seen;
+    const auto final_msg = read_until(*c, [](const json& j) { return j["type"] == "message" && j["payload"]["sender"] == "ai"; }, &seen);
+    std::string streamed;
+    int index = 0;
+    for (const auto& f : seen) {
+        if (f["type"] != "segment") continue;
+        CHECK(f["payload"]["index"] == index++);
+        CHECK(f["payload"]["reply_id"] == final_msg["payload"]["id"]);
+        streamed += f["payload"]["text"].get<std::string>();
+    }
+    // Whole sentences only: the last sentence waits for the final message.
+    CHECK(streamed == "That sounds like a hard week. What helped last time?");
+    CHECK(final_msg["payload"]["text"] == "That sounds like a hard week. What helped last time? Maybe a short walk.");
+    CHECK(final_msg["payload"]["reply_id"] == final_msg["payload"]["id"]);
+    b.service->drain();
+    bool found = false;
+    for (const auto& m : b.messages(session["payload"]["conversation_id"])) {
+        if (m.sender != "ai") continue;
+        found = true;
+        CHECK(m.record["model"] == "scripted-model-7b");
+        CHECK(m.record["plan_id"] == "default-clinic-plan");
+        CHECK(m.record["plan_version"] == 1);
+        auto record = from_json_checked<Message>(m.record);
+        REQUIRE(record);
+        CHECK(validate(*record));
+    }
+    CHECK(found);
+}
+
+TEST_CASE("a later unsafe sentence stops the segments and holds the whole reply", "[bridge][turn][stream]") {
+    // Bad input tried: a reply whose first sentence is fine and whose second is medication advice.
+    Bridge b(std::make_unique<ScriptedModel>(std::vector<std::string>{
+        "I hear you. ", "You should stop taking your medication. ", "It will pass."}));
+    auto c = b.connect();
+    const auto session = redeem(b, *c);
+    REQUIRE(c->send_text(frame("send", {{"client_msg_id", "s-2"}, {"text", "my pills make me foggy"}})));
+    std::vector<json> seen;
+    const auto reviewing = read_until(*c, of_type("reviewing"), &seen);
+    std::string streamed;
+    for (const auto& f : seen) {
+        CHECK(f.dump().find("stop taking") == std::string::npos);
+        if (f["type"] == "segment") streamed += f["payload"]["text"].get<std::string>();
+    }
+    CHECK(streamed == "I hear you.");
+    auto extra = c->read(300ms);
+    if (extra) CHECK(extra->find("stop taking") == std::string::npos);
+    b.service->drain();
+    for (const auto& m : b.messages(session["payload"]["conversation_id"])) {
+        if (m.sender != "ai") continue;
+        CHECK(m.state == "held");
+        CHECK(m.id == reviewing["payload"]["reply_id"]);
+        CHECK(m.record["text"] == "I hear you. You should stop taking your medication. It will pass.");
+    }
+}
+
+TEST_CASE("the risk screen gets the recent turns for patient messages and AI replies", "[bridge][turn]") {
+    Bridge b(make_offline_companion());
+    auto c = b.connect();
+    redeem(b, *c);
+    for (const auto& [id, text] : {std::pair{"x-1", "hello"}, std::pair{"x-2", "I feel anxious"}}) {
+        REQUIRE(c->send_text(frame("send", {{"client_msg_id", id}, {"text", text}})));
+        read_until(*c, [](const json& j) { return j["type"] == "message" && j["payload"]["sender"] == "ai"; });
+    }
+    b.service->drain();
+    const auto& calls = b.recorder().calls;
+    // The last patient screen saw hello and the AI's answer; the last AI screen also saw "I feel anxious".
+    const RecordingScreener::Call* last_patient = nullptr;
+    const RecordingScreener::Call* last_ai = nullptr;
+    for (const auto& call : calls) {
+        if (call.role == ScreenRole::patient) last_patient = &call;
+        if (call.role == ScreenRole::ai) last_ai = &call;
+    }
+    REQUIRE(last_patient);
+    REQUIRE(last_ai);
+    REQUIRE(last_patient->context.size() == 2);
+    CHECK(last_patient->context[0].text == "hello");
+    CHECK(last_patient->context[1].role == ScreenRole::ai);
+    REQUIRE(last_ai->context.size() == 3);
+    CHECK(last_ai->context.back().text == "I feel anxious");
+    CHECK(last_ai->context.back().role == ScreenRole::patient);
+}
+
+TEST_CASE("a patient message acknowledged but never screened before a crash gets its turn at the next start",
+          "[bridge][turn][crash]") {
+    TempDir dir;
+    const auto key = random_secret(32);
+    auto opened = SqlcipherStore::open(dir.path() / "store.db", key.bytes());
+    REQUIRE(opened);
+    auto& store = **opened;
+    Metrics metrics;
+    RecordingScreener screener;
+    auto model = make_offline_companion();
+    std::string patient_id;
+    {
+        auto first = PatientService::create(store, screener, *model, metrics, PatientServiceOptions{});
+        REQUIRE(first);
+        auto id = (*first)->register_patient("Sam");
+        REQUIRE(id);
+        patient_id = *id;
+    }
+    // What a crash right after the ack leaves: the conversation and the stored message, no screen.
+    NewEvent conv;
+    conv.type = EventType::conversation_started;
+    conv.patient_id = patient_id;
+    conv.actor = Actor{ActorKind::system, std::nullopt};
+    conv.payload = {{"id", "conv-1"}, {"patient_id", patient_id}, {"started_at", "2026-11-26T03:00:00.000Z"}};
+    REQUIRE(store.append(conv));
+    NewEvent msg;
+    msg.type = EventType::message_appended;
+    msg.patient_id = patient_id;
+    msg.actor = Actor{ActorKind::patient, patient_id};
+    msg.payload = {{"id", "msg-1"}, {"conversation_id", "conv-1"}, {"patient_id", patient_id}, {"sender", "patient"},
+                   {"text", "I am going to kill myself tonight"}, {"state", "delivered"}, {"client_msg_id", "c-1"},
+                   {"created_at", "2026-11-26T03:00:01.000Z"}};
+    REQUIRE(store.append(msg));
+
+    auto second = PatientService::create(store, screener, *model, metrics, PatientServiceOptions{});
+    REQUIRE(second);
+    (*second)->drain();
+    Principal supervisor;
+    supervisor.supervisor = true;
+    auto flags = store.open_flags(supervisor);
+    REQUIRE(flags);
+    REQUIRE(flags->size() == 1);
+    CHECK(flags->front().severity == "imminent");
+    auto patient = store.find_patient(patient_id);
+    REQUIRE(patient);
+    REQUIRE(*patient);
+    CHECK((*patient)->in_crisis);
+
+    // A third start finds nothing left to do: the screen is not repeated.
+    const auto screens = screener.calls.size();
+    auto third = PatientService::create(store, screener, *model, metrics, PatientServiceOptions{});
+    REQUIRE(third);
+    (*third)->drain();
+    CHECK(screener.calls.size() == screens);
 }

@@ -283,6 +283,8 @@ void to_json(json& j, const Message& value) {
     put_optional(j, "sender_id", value.sender_id, text_json);
     put_optional(j, "client_msg_id", value.client_msg_id, text_json);
     put_optional(j, "plan_version", value.plan_version, [](int v) { return json(v); });
+    put_optional(j, "plan_id", value.plan_id, text_json);
+    put_optional(j, "model", value.model, text_json);
     put_optional(j, "risk", value.risk, [](const RiskAssessment& r) { return json(r); });
 }
 
@@ -462,7 +464,8 @@ template <>
 Result<Message> from_json_checked<Message>(const json& j) {
     return checked<Message>(j, [](const json& v) {
         const Object o(v, "", {"id", "conversation_id", "patient_id", "sender", "sender_id", "text",
-                               "state", "client_msg_id", "plan_version", "created_at", "risk"});
+                               "state", "client_msg_id", "plan_version", "plan_id", "model", "created_at",
+                               "risk"});
         Message m;
         m.id = read_id<MessageId>(o.need("id"), o.at("id"));
         m.conversation_id = read_id<ConversationId>(o.need("conversation_id"), o.at("conversation_id"));
@@ -473,6 +476,8 @@ Result<Message> from_json_checked<Message>(const json& j) {
         m.state = read_enum<MessageState>(o.need("state"), o.at("state"));
         m.client_msg_id = read_optional(o, "client_msg_id", read_id_text);
         m.plan_version = read_optional(o, "plan_version", read_int);
+        m.plan_id = read_optional(o, "plan_id", read_id_text);
+        m.model = read_optional(o, "model", read_string);
         m.created_at = read_time(o.need("created_at"), o.at("created_at"));
         m.risk = read_optional(o, "risk", read_risk);
         return m;

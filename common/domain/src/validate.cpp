@@ -186,6 +186,10 @@ Result<void> validate(const Message& value) {
                     "must be 1 to 64 characters from [A-Za-z0-9_.-]");
         }
         if (value.plan_version) require(*value.plan_version >= 1, "plan_version", "must be at least 1");
+        if (value.plan_id) {
+            require(is_valid_id(*value.plan_id), "plan_id", "must be 1 to 64 characters from [A-Za-z0-9_.-]");
+        }
+        if (value.model) require(!value.model->empty() && value.model->size() <= 200, "model", "must be 1 to 200 bytes");
         if (value.risk) check_risk(*value.risk, "risk", value.text.size());
     });
 }

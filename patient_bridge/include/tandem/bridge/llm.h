@@ -25,11 +25,14 @@ struct ChatMessage {
 struct ChatRequest {
     std::vector<ChatMessage> messages;   ///< system prompt first, then the conversation window
     std::vector<std::string> homework;   ///< from the approved plan; the offline companion suggests it
+    /// The patient's last message screened moderate or above: the reply must respond to the
+    /// risk (safety check, care team, crisis line), or the AI screen holds it as ignoring risk.
+    bool risk_disclosed = false;
 };
 
 struct ChatReply {
     std::string text;
-    std::string model;          ///< what produced it ("offline-companion" or the provider's model)
+    std::string model;          ///< what produced it ("tandem-offline-companion/<version>" or the provider's model)
     std::string finish_reason;  ///< "stop", "length", ...
     int attempts = 1;
     bool offline = false;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -23,15 +24,26 @@
 
 namespace tandem::bridge {
 
-enum class ScreenRole { patient, ai };
+enum class ScreenRole { patient, ai, clinician };
 
-/// The risk screen the pipeline calls. The adapter over tandem_risk implements it once the
-/// engine lands; tests and the placeholder below implement it too.
+/// One earlier turn of the conversation, given to the screen as context.
+struct ScreenTurn {
+    ScreenRole role = ScreenRole::patient;
+    std::string text;
+};
+
+/// The risk screen the pipeline calls: make_rule_engine_screener() in serve, the same or a
+/// stand-in in tests.
 class RiskScreener {
 public:
     virtual ~RiskScreener() = default;
-    /// The assessment of one message's text. Any thread, concurrently; must not throw.
-    virtual RiskAssessment screen(std::string_view text, ScreenRole role) = 0;
+    /// The assessment of one message's text written by role, given the turns before it (oldest
+    /// first; the screen may use only the newest few). The context lets the engine read "yes"
+    /// after an AI's risk question. Any thread, concurrently; must not throw.
+    virtual RiskAssessment screen(std::string_view text, ScreenRole role, std::span<const ScreenTurn> context) = 0;
+    /// False for a screener that refuses to screen (administration commands): a service built
+    /// on it runs no turns, not even those a crash left unscreened. Any thread.
+    virtual bool can_screen() const noexcept { return true; }
 };
 
 /// For administration commands that never screen text (patient add, invite): screen() throws
@@ -70,6 +82,14 @@ struct PatientServiceOptions {
     std::size_t max_text_bytes = 4000;
     int messages_per_minute = 30;      ///< per patient, across all their devices
     std::size_t history_window = 12;   ///< earlier messages sent to the LLM
+    std::size_t screen_context = 6;    ///< earlier messages given to the risk screen as context
+    /// The plan used until the patient has an approved one; recorded on AI messages as
+    /// plan_id and plan_version.
+    std::string default_plan_id = "default-clinic-plan";
+    int default_plan_version = 1;
+    /// Send screened AI text in `segment` frames sentence by sentence while the reply streams
+    /// (each prefix is screened before its segment goes out). Off: the whole reply at the end.
+    bool stream_segments = true;
     int worker_threads = 4;
     std::vector<std::string> default_homework = {
         "a short daily walk or other small pleasant activity, logged in a mood diary",
@@ -116,6 +136,9 @@ private:
     void handle_redeem(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void handle_hello(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void handle_send(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    void process_turn(const Session& session, const std::string& stored_id, const std::string& text);
+    void track_screening(const StoredEvent& e);
+    void resume_unscreened_turns();
     Result<void> start_session(const std::shared_ptr<Connection>& c, const std::string& patient_id,
                                const std::string& device_token, std::int64_t last_seq);
     Result<std::string> current_conversation(const std::string& patient_id);
@@ -124,7 +147,15 @@ private:
                                    int sla_minutes);
     Result<void> run_safety_protocol(const Session& s, const std::string& message_id, const RiskAssessment& risk,
                                      bool already_in_crisis);
-    void reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review);
+    struct PlanPrompt {
+        std::string id;
+        int version = 1;
+        std::string text;                    // the plan part of the system prompt
+        std::vector<std::string> homework;
+    };
+    PlanPrompt plan_for(const std::string& patient_id);
+    std::vector<ScreenTurn> recent_turns(const std::string& conversation_id, const std::string& exclude_id);
+    void reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review, bool risk_disclosed);
     Result<std::int64_t> deliver_system_message(const Session& s, const std::string& text);
     std::optional<Session> session_of(std::uint64_t connection_id);
     bool take_patient_token(const std::string& patient_id);
@@ -147,6 +178,17 @@ private:
         std::chrono::steady_clock::time_point last;
     };
     std::unordered_map<std::string, Bucket> patient_buckets_;
+    // Patient messages without a risk_assessed event, found by the replay in create() (a crash
+    // between ack and screen); their turns run again at start. Empty message_id: screened.
+    struct Unscreened {
+        std::string message_id;
+        std::string patient_id;
+        std::string conversation_id;
+        std::string text;
+    };
+    bool tracking_unscreened_ = true;  // only the replay in create() tracks
+    std::vector<Unscreened> unscreened_;
+    std::unordered_map<std::string, std::size_t> unscreened_index_;
     SerialWorkers workers_;
 };
 

@@ -144,6 +144,8 @@ struct Message {
     MessageState state = MessageState::delivered;
     std::optional<std::string> client_msg_id;  ///< the client's idempotency key (id rule)
     std::optional<int> plan_version;           ///< plan the AI reply was built from, >= 1
+    std::optional<std::string> plan_id;        ///< that plan's id (id rule); "default-clinic-plan" before one is approved
+    std::optional<std::string> model;          ///< what wrote an AI reply: the provider's model, or "tandem-offline-companion/<version>"
     Timestamp created_at{};
     std::optional<RiskAssessment> risk;        ///< spans must lie inside text
 

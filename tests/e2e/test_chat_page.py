@@ -1,0 +1,116 @@
+"""The patient chat page (patient_bridge/web/) in headless Chromium, served by the real
+tandem-bridge with the offline companion: redeem an invite, send, see the reply, send a risky
+message and see the crisis banner with 988. Phone-sized (390x844).
+
+Set TANDEM_E2E_SCREENSHOT=path.png to save the final screen (docs/screenshots/chat-page.png is
+made this way). Skips when chromium or chromedriver is missing.
+"""
+import os
+import shutil
+import tempfile
+import unittest
+
+from harness import Bridge
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:  # python3-selenium missing: the skip below says so
+    webdriver = None
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+IMMINENT = "I want to kill myself tonight. I have the pills ready."
+
+
+@unittest.skipUnless(webdriver and os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER),
+                     "needs python3-selenium, chromium and chromium-driver")
+class ChatPageTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.bridge = Bridge()  # offline companion
+        cls.code = cls.bridge.invite(cls.bridge.add_patient("Alex"))
+        cls.bridge.start()
+        cls.profile = tempfile.mkdtemp(prefix="tandem-chromium-")
+        o = webdriver.ChromeOptions()
+        o.binary_location = CHROMIUM
+        for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", f"--user-data-dir={cls.profile}", "--window-size=390,844",
+                    # Only the bridge's own self-signed certificate is presented here (127.0.0.1).
+                    "--ignore-certificate-errors"]:
+            o.add_argument(arg)
+        cls.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=o)
+        # Headless windows have a minimum width (about 500 px), so the phone's viewport is
+        # emulated instead: 390x844 CSS pixels, a touch device.
+        cls.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+        cls.driver.set_page_load_timeout(20)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.driver.quit()
+        cls.bridge.close()
+        shutil.rmtree(cls.profile, ignore_errors=True)
+
+    def wait(self, condition, timeout=15):
+        return WebDriverWait(self.driver, timeout).until(condition)
+
+    def send(self, text):
+        box = self.driver.find_element(By.ID, "text")
+        box.send_keys(text)
+        self.driver.find_element(By.CSS_SELECTOR, "#send-form button").click()
+
+    def test_redeem_send_reply_and_crisis_banner(self):
+        """Tried: a wrong invite code first (the page says so and stays on the form)."""
+        d = self.driver
+        d.get(self.bridge.base_url + "/")
+        self.wait(ec.visibility_of_element_located((By.ID, "invite")))
+        d.find_element(By.ID, "invite").send_keys("00000-00000-00000-00000")
+        d.find_element(By.CSS_SELECTOR, "#redeem-form button").click()
+        self.wait(lambda _: d.find_element(By.ID, "redeem-error").text.strip() != "")
+        self.assertFalse(d.find_element(By.ID, "chat").is_displayed())
+
+        invite = d.find_element(By.ID, "invite")
+        invite.clear()
+        invite.send_keys(self.code)
+        d.find_element(By.CSS_SELECTOR, "#redeem-form button").click()
+        self.wait(ec.visibility_of_element_located((By.ID, "text")))
+
+        self.send("I've been feeling anxious about work this week")
+        reply = self.wait(ec.visibility_of_element_located((By.CSS_SELECTOR, "#messages li.ai")))
+        self.assertIn("Offline companion", reply.text)
+        # The reply streamed in segments; the final message replaced the streaming bubble.
+        self.wait(lambda _: not d.find_elements(By.CSS_SELECTOR, "#messages li.streaming"))
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#messages li.ai")), 1)
+        self.wait(lambda _: "Delivered" in d.find_element(By.CSS_SELECTOR, "#messages li.patient").text)
+
+        self.send(IMMINENT)
+        banner = self.wait(ec.visibility_of_element_located((By.ID, "crisis")))
+        self.assertIn("988", banner.text)
+        self.assertIn("911", banner.text)
+        links = [a.get_attribute("href") for a in banner.find_elements(By.TAG_NAME, "a")]
+        self.assertIn("tel:988", links)
+
+        # A reload resumes with the stored device token: the banner and the history come back.
+        d.refresh()
+        self.wait(ec.visibility_of_element_located((By.ID, "crisis")))
+        self.wait(lambda _: len(d.find_elements(By.CSS_SELECTOR, "#messages li.ai")) >= 1)
+        self.assertFalse(d.find_element(By.ID, "redeem").is_displayed())
+
+        if os.environ.get("TANDEM_E2E_SCREENSHOT"):
+            d.save_screenshot(os.environ["TANDEM_E2E_SCREENSHOT"])
+        viewport, width, wide = d.execute_script(
+            "const w = document.documentElement.clientWidth;"
+            "const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1)"
+            ".map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 5);"
+            "return [w, document.documentElement.scrollWidth, wide];")
+        self.assertEqual(viewport, 390)
+        self.assertLessEqual(width, viewport, f"no sideways scrolling on a phone-sized screen; too wide: {wide}")
+
+
+if __name__ == "__main__":
+    unittest.main()
