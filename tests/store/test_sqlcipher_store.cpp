@@ -67,6 +67,27 @@ TEST_CASE("appended events come back in order with gapless seqs and a linked has
     CHECK(*head == ChainHead{3, third->event.hash});
 }
 
+TEST_CASE("two stores open on one file continue one chain: appends from the other are not overwritten",
+          "[store]") {
+    // Tried: the bridge holds the store open while an administration command opens the same file
+    // and appends (a patient, an invite). The bridge's next append must follow the other's.
+    TempDir dir;
+    auto key = random_secret(32);
+    auto serving = open_store(dir.path / "clinic.db", key);
+    REQUIRE(serving->append(clinic_configured()).has_value());
+    {
+        auto admin_command = open_store(dir.path / "clinic.db", key);
+        REQUIRE(admin_command->append(patient_registered("p1", "ther-a")).has_value());
+    }
+    auto next = serving->append(message("p1", "c1", "m1", "hello"));
+    REQUIRE(next.has_value());
+    CHECK(next->event.seq == 3);
+    auto all = serving->read_after(0, supervisor, 100);
+    REQUIRE(all.has_value());
+    CHECK(seqs(*all) == std::vector<std::int64_t>{1, 2, 3});
+    CHECK((*all)[2].prev_hash == (*all)[1].hash);
+}
+
 TEST_CASE("read_after pages through the log without skipping or repeating", "[store]") {
     TempDir dir;
     auto key = random_secret(32);

@@ -209,6 +209,7 @@ struct SqlcipherStore::Impl {
     Result<void> prepare_writer();
     void run();
     void commit_group(std::vector<std::unique_ptr<Request>>& group);
+    void reload_head();
     Result<std::vector<AppendResult>> apply_request(Request& request);
     Result<AppendResult> apply_event(NewEvent& event, const std::string& payload_json);
     Result<std::vector<AppendResult>> submit(std::vector<NewEvent> events);
@@ -233,13 +234,17 @@ Result<void> SqlcipherStore::Impl::prepare_writer() {
     if (auto r = prep(update_head_seq, "UPDATE meta SET value=?1 WHERE key='head_seq'"); !r) return r;
     if (auto r = prep(update_head_hash, "UPDATE meta SET value=?1 WHERE key='head_hash'"); !r) return r;
     projector = std::make_unique<Projector>(writer);
+    reload_head();
+    return {};
+}
+
+void SqlcipherStore::Impl::reload_head() {
     select_by_seq.reset();
     if (select_by_seq.step() == SQLITE_ROW) {
         head_state.seq = select_by_seq.column_int(0);
         head_state.hash = select_by_seq.column_text(1);
     }
     select_by_seq.reset();
-    return {};
 }
 
 Result<AppendResult> SqlcipherStore::Impl::apply_event(NewEvent& ne, const std::string& payload_json) {
@@ -299,13 +304,18 @@ Result<std::vector<AppendResult>> SqlcipherStore::Impl::apply_request(Request& r
 void SqlcipherStore::Impl::commit_group(std::vector<std::unique_ptr<Request>>& group) {
     std::vector<Result<std::vector<AppendResult>>> results;
     results.reserve(group.size());
-    const ChainHead start = head_state;
+    const ChainHead before_group = head_state;
     auto fail_all = [&](const Error& error) {
-        head_state = start;
+        head_state = before_group;
         for (auto& request : group) request->done.set_value(std::unexpected(error));
     };
     auto tx = sqlite::Transaction::begin(writer);
     if (!tx) return fail_all(tx.error());
+    // An administration command (`tandem-bridge patient add`, `invite`, ...) may have appended
+    // from another process since our last group; the write lock is ours now, so the head read
+    // here is the true one and the chain continues from it instead of colliding on seq.
+    reload_head();
+    const ChainHead start = head_state;
     for (auto& request : group) {
         // Each caller's events succeed or fail together without sinking the others in the group.
         const ChainHead before = head_state;
