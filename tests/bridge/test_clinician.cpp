@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include "tandem/bridge/clinic_policy.h"
 #include "tandem/bridge/clinician_service.h"
 #include "tandem/bridge/init.h"
 #include "tandem/bridge/patient_endpoint.h"
@@ -18,6 +19,8 @@
 #include "tandem/crypto/hash.h"
 #include "tandem/crypto/key_file.h"
 #include "tandem/crypto/random.h"
+#include "tandem/crypto/totp.h"
+#include "tandem/schema/schema_registry.h"
 #include "tandem/store/sqlcipher_store.h"
 #include "frames.h"
 #include "test_support.h"
@@ -321,9 +324,9 @@ TEST_CASE("a therapist acknowledges and resolves their patient's flag; actions a
     // Bad input tried: resolve without risk_real; resolve without a note; an unknown kind.
     auto bad = action(*tara, {{"action_id", "a-2"}, {"kind", "flag_resolve"}, {"flag_id", flag}, {"note", "x"}});
     CHECK(bad["ok"] == false);
-    CHECK(bad["error"]["field"] == "risk_real");
+    CHECK(bad["error"]["field"] == "/payload/risk_real");
     bad = action(*tara, {{"action_id", "a-3"}, {"kind", "flag_resolve"}, {"flag_id", flag}, {"risk_real", true}});
-    CHECK(bad["error"]["field"] == "note");
+    CHECK(bad["error"]["field"] == "/payload/note");
     bad = action(*tara, {{"action_id", "a-4"}, {"kind", "flag_burn"}, {"flag_id", flag}});
     CHECK(bad["ok"] == false);
     const auto done = action(*tara, {{"action_id", "a-5"}, {"kind", "flag_resolve"}, {"flag_id", flag},
@@ -379,7 +382,7 @@ TEST_CASE("crisis_clear without a note is refused; with a note it clears the cri
     // Bad input tried: no note, then an empty note.
     auto r = action(*tara, {{"action_id", "cc-1"}, {"kind", "crisis_clear"}, {"patient_id", k.alex}});
     CHECK(r["ok"] == false);
-    CHECK(r["error"]["field"] == "note");
+    CHECK(r["error"]["field"] == "/payload/note");
     r = action(*tara, {{"action_id", "cc-2"}, {"kind", "crisis_clear"}, {"patient_id", k.alex}, {"note", ""}});
     CHECK(r["ok"] == false);
     p = k.store->find_patient(k.alex);
@@ -567,4 +570,223 @@ TEST_CASE("escalation deadlines survive a restart: a flag that fell due while th
         CHECK(flags->front().escalation_level == 1);
         CHECK(flags->front().status == "escalated");
     }
+}
+
+namespace {
+
+// A Connection without a socket: the service's replies are collected for the test to read.
+class FakeConnection final : public Connection {
+public:
+    bool send(std::string text) override {
+        const std::lock_guard lock(mutex_);
+        frames_.push_back(json::parse(text));
+        return true;
+    }
+    void close() override {}
+    std::uint64_t id() const noexcept override { return id_; }
+    std::vector<json> take() {
+        const std::lock_guard lock(mutex_);
+        return std::exchange(frames_, {});
+    }
+
+private:
+    static inline std::atomic<std::uint64_t> next_{1'000'000};
+    const std::uint64_t id_ = next_++;
+    std::mutex mutex_;
+    std::vector<json> frames_;
+};
+
+// One bridge start on a store file, without a listener: frames go straight to the service.
+struct BridgeStart {
+    std::unique_ptr<SqlcipherStore> raw;
+    std::unique_ptr<NotifyingStore> store;
+    Metrics metrics;
+    std::unique_ptr<RiskScreener> screener = make_administration_only_screener();
+    std::unique_ptr<ChatModel> model = make_offline_companion();
+    std::shared_ptr<PatientService> patients;
+    std::unique_ptr<AccountDirectory> accounts;
+    std::shared_ptr<ClinicianService> service;
+
+    BridgeStart(const std::filesystem::path& file, const SecretBuffer& key) {
+        auto s = SqlcipherStore::open(file, key.bytes());
+        REQUIRE(s);
+        raw = std::move(*s);
+        store = std::make_unique<NotifyingStore>(*raw);
+        auto ps = PatientService::create(*store, *screener, *model, metrics, PatientServiceOptions{});
+        REQUIRE(ps);
+        patients = *ps;
+        accounts = std::make_unique<AccountDirectory>(*store);
+        ClinicianServiceOptions co;
+        co.password_policy = PasswordPolicy{1, 1024, 1, 10};
+        co.max_failed_logins = 2;
+        co.lockout_base = 1h;
+        co.sweep_interval = 1h;
+        auto cs = ClinicianService::create(*store, *accounts, *patients, metrics, co);
+        REQUIRE(cs);
+        service = *cs;
+    }
+    ~BridgeStart() {
+        service->drain();
+        patients->drain();
+    }
+    // Sends one request and returns the service's first reply to it.
+    json ask(const std::shared_ptr<FakeConnection>& c, const std::string& type, json payload) {
+        static int n = 0;
+        service->on_frame(c, PatientFrame{type, "r" + std::to_string(++n), std::move(payload)});
+        service->drain();
+        auto frames = c->take();
+        REQUIRE_FALSE(frames.empty());
+        return frames.front();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("wire contract: unknown types and payloads that break the wire schemas get typed errors naming the pointer",
+          "[bridge][clinician][schema]") {
+    TempDir dir;
+    const auto key = random_secret(32);
+    BridgeStart b(dir.path() / "clinic.db", key);
+    REQUIRE(b.accounts->add("tara", "Tara", {"therapist"}, kPassword, PasswordPolicy{1, 1024, 1, 10}, kAdmin));
+    auto c = std::make_shared<FakeConnection>();
+    struct Case {
+        const char* name;
+        const char* type;
+        json payload;
+        const char* reply_type;
+        const char* code;
+        const char* field;
+    };
+    // Bad input tried, one row each.
+    const std::vector<Case> cases = {
+        {"unknown type", "delete_everything", json::object(), "error", "unknown_type", "/type"},
+        {"login without a password", "login", {{"username", "tara"}}, "error", "schema", "/payload/password"},
+        {"login with an upper-case username", "login", {{"username", "Tara"}, {"password", kPassword}}, "error",
+         "schema", "/payload/username"},
+        {"login with a five-digit code", "login", {{"username", "tara"}, {"password", kPassword}, {"totp", "12345"}},
+         "error", "schema", "/payload/totp"},
+        {"login with an extra field", "login", {{"username", "tara"}, {"password", kPassword}, {"admin", true}},
+         "error", "schema", "/payload/admin"},
+        {"subscribe with a text cursor", "subscribe", {{"after_seq", "10"}}, "error", "schema", "/payload/after_seq"},
+        {"transcript limit over 200", "fetch_transcript", {{"patient_id", "p-1"}, {"limit", 500}}, "error", "schema",
+         "/payload/limit"},
+        {"action without an action_id", "action", {{"kind", "ai_pause"}, {"patient_id", "p-1"}}, "error", "schema",
+         "/payload/action_id"},
+        {"action of an unknown kind", "action", {{"action_id", "a1"}, {"kind", "flag_burn"}}, "action_result",
+         "schema", "/payload/kind"},
+        {"flag_resolve without risk_real", "action",
+         {{"action_id", "a2"}, {"kind", "flag_resolve"}, {"flag_id", "f1"}, {"note", "n"}}, "action_result", "schema",
+         "/payload/risk_real"},
+        {"held_edit_send with empty text", "action",
+         {{"action_id", "a3"}, {"kind", "held_edit_send"}, {"message_id", "m1"}, {"text", ""}}, "action_result",
+         "schema", "/payload/text"},
+    };
+    for (const auto& k : cases) {
+        INFO(k.name);
+        const auto reply = b.ask(c, k.type, k.payload);
+        CHECK(reply["type"] == k.reply_type);
+        const auto& err = reply["type"] == "error" ? reply["payload"] : reply["payload"]["error"];
+        CHECK(err["code"] == k.code);
+        CHECK(err["field"] == k.field);
+        // What the bridge sends is itself in the wire contract.
+        const auto schema = std::string("wire/") + reply["type"].get<std::string>();
+        auto valid = SchemaRegistry::builtin().validate(schema, reply["payload"]);
+        CHECK(valid.has_value());
+    }
+}
+
+TEST_CASE("failed-login lockouts and action results survive a bridge restart", "[bridge][clinician]") {
+    TempDir dir;
+    const auto key = random_secret(32);
+    const auto file = dir.path() / "clinic.db";
+    std::string alex;
+    json first_result;
+    {
+        BridgeStart b(file, key);
+        auto tara = b.accounts->add("tara", "Tara", {"therapist"}, kPassword, PasswordPolicy{1, 1024, 1, 10}, kAdmin);
+        REQUIRE(b.accounts->add("theo", "Theo", {"therapist"}, kPassword, PasswordPolicy{1, 1024, 1, 10}, kAdmin));
+        auto id = b.patients->register_patient("Alex");
+        REQUIRE(id);
+        alex = *id;
+        REQUIRE(assign_patient(*b.store, *b.accounts, alex, tara->id, kAdmin));
+        auto c = std::make_shared<FakeConnection>();
+        // Bad input tried: two wrong passwords for theo (the limit in this setup).
+        for (int i = 0; i < 2; ++i)
+            CHECK(b.ask(c, "login", {{"username", "theo"}, {"password", "wrong password!"}})["payload"]["code"] ==
+                  "permission_denied");
+        CHECK(b.ask(c, "login", {{"username", "theo"}, {"password", kPassword}})["payload"]["code"] == "locked");
+        REQUIRE(b.ask(c, "login", {{"username", "tara"}, {"password", kPassword}})["type"] == "login_ok");
+        first_result = b.ask(c, "action", {{"action_id", "pause-1"}, {"kind", "ai_pause"}, {"patient_id", alex}});
+        REQUIRE(first_result["payload"]["ok"] == true);
+    }
+    BridgeStart b(file, key);  // the restart
+    auto c = std::make_shared<FakeConnection>();
+    // The right password is still refused: the failures were in the log, not only in memory.
+    const auto locked = b.ask(c, "login", {{"username", "theo"}, {"password", kPassword}});
+    CHECK(locked["payload"]["code"] == "locked");
+    CHECK(locked["payload"]["retry_after_seconds"] > 800);  // the 1 h base, capped at 15 min
+    // Bad input tried: the app resends its last action after the restart (the reply was lost).
+    REQUIRE(b.ask(c, "login", {{"username", "tara"}, {"password", kPassword}})["type"] == "login_ok");
+    const auto again = b.ask(c, "action", {{"action_id", "pause-1"}, {"kind", "ai_pause"}, {"patient_id", alex}});
+    CHECK(again["payload"]["ok"] == true);
+    CHECK(again["payload"]["seq"] == first_result["payload"]["seq"]);
+}
+
+TEST_CASE("TOTP: a clinic that requires it asks for the code, refuses wrong and reused codes, and accepts the current one",
+          "[bridge][clinician][totp]") {
+    TempDir dir;
+    const auto key = random_secret(32);
+    BridgeStart b(dir.path() / "clinic.db", key);
+    REQUIRE(b.accounts->add("tara", "Tara", {"therapist"}, kPassword, PasswordPolicy{1, 1024, 1, 10}, kAdmin));
+    REQUIRE(b.accounts->add("theo", "Theo", {"therapist"}, kPassword, PasswordPolicy{1, 1024, 1, 10}, kAdmin));
+    auto secret = b.accounts->enroll_totp("tara", kAdmin);
+    REQUIRE(secret);
+    CHECK(secret->size() == 32);  // 160 bits in base32
+    auto c = std::make_shared<FakeConnection>();
+    // Without the policy a password is enough.
+    REQUIRE(b.ask(c, "login", {{"username", "tara"}, {"password", kPassword}})["type"] == "login_ok");
+    // The secret never reaches a feed, not even a supervisor's.
+    REQUIRE(b.accounts->add("sam", "Sam", {"supervisor"}, kPassword, PasswordPolicy{1, 1024, 1, 10}, kAdmin));
+    auto sam = std::make_shared<FakeConnection>();
+    REQUIRE(b.ask(sam, "login", {{"username", "sam"}, {"password", kPassword}})["type"] == "login_ok");
+    b.service->on_frame(sam, PatientFrame{"subscribe", "s1", {{"after_seq", 0}}});
+    b.service->drain();
+    int updates = 0;
+    for (const auto& f : sam->take()) {
+        if (f["type"] != "event") continue;
+        updates += f["payload"]["type"] == "clinician_updated";
+        CHECK_FALSE(f["payload"]["payload"].contains("totp_secret"));
+        CHECK_FALSE(f["payload"]["payload"].contains("password_hash"));
+    }
+    CHECK(updates == 1);
+
+    // The policy changes under the running service (as `policy set` beside a live bridge).
+    ClinicSettings settings;
+    settings.require_totp = true;
+    settings.idle_lock_minutes = 7;
+    settings.crisis_resources["en-US"] = {{"988 Suicide & Crisis Lifeline", "988", "phone"}};
+    REQUIRE(write_clinic_settings(*b.store, settings, kAdmin));
+
+    const auto asked = b.ask(c, "login", {{"username", "tara"}, {"password", kPassword}});
+    CHECK(asked["payload"]["code"] == "totp_required");
+    auto k = base32_decode(*secret);
+    REQUIRE(k);
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::string code = totp_code(k->bytes(), now);
+    // Bad input tried: a wrong code (counts as a failure), theo who has no secret enrolled.
+    const std::string wrong = code == "000000" ? "111111" : "000000";
+    CHECK(b.ask(c, "login", {{"username", "tara"}, {"password", kPassword}, {"totp", wrong}})["payload"]["code"] ==
+          "unauthenticated");
+    CHECK(b.ask(c, "login", {{"username", "theo"}, {"password", kPassword}, {"totp", code}})["payload"]["code"] ==
+          "permission_denied");
+    const auto ok = b.ask(c, "login", {{"username", "tara"}, {"password", kPassword}, {"totp", code}});
+    REQUIRE(ok["type"] == "login_ok");
+    CHECK(ok["payload"]["clinic_policy"]["idle_lock_minutes"] == 7);
+    CHECK(ok["payload"]["clinic_policy"]["require_totp"] == true);
+    CHECK(SchemaRegistry::builtin().validate("wire/login_ok", ok["payload"]).has_value());
+    // Bad input tried: the same code again (a replay, even from another connection).
+    auto other = std::make_shared<FakeConnection>();
+    CHECK(b.ask(other, "login", {{"username", "tara"}, {"password", kPassword}, {"totp", code}})["payload"]["code"] ==
+          "unauthenticated");
 }
