@@ -3,11 +3,16 @@
 
 Speaks POST /v1/chat/completions with stream=true (server-sent events). The request's
 "model" field picks a scripted behaviour, so one server process covers every case:
-  ok, slow-ok, json (non-streaming), 500, 429-then-ok, 401, hang (stops mid-stream),
+  ok, slow-ok, json (non-streaming), 500, 429, 429-then-ok, 401, hang (stops mid-stream),
   hang-headers (never answers), malformed (bad JSON chunk), drop (closes mid-stream),
   unsafe (a reply the AI screen must hold),
-  auth-check (401 unless the Bearer token is "sekrit").
+  auth-check (401 unless the Bearer token is "sekrit"),
+  scripted (the next step of the script set by POST /script, see below).
 GET /count?model=M answers how many requests M received (to observe retries).
+POST /script {"steps": [STEP...], "default": STEP} sets what model "scripted" does: each request
+  takes the next step, then the default (initially {"kind": "ok"}). A STEP is {"kind": one of the
+  behaviours above, "text"?: the reply (streamed in word chunks), "delay"?: seconds between chunks}.
+GET /requests answers the bodies of every chat request received so far (newest last).
 Prints "PORT <n>" on stdout once listening on 127.0.0.1.
 """
 import json
@@ -20,6 +25,8 @@ from urllib.parse import parse_qs, urlparse
 
 counts = {}
 lock = threading.Lock()
+script = {"steps": [], "default": {"kind": "ok"}}
+requests = []
 
 
 def chunk(content=None, finish=None):
@@ -36,6 +43,10 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
+        if urlparse(self.path).path == "/requests":
+            with lock:
+                body = json.dumps(requests).encode()
+            return self.reply(200, "application/json", body)
         q = parse_qs(urlparse(self.path).query)
         model = q.get("model", [""])[0]
         with lock:
@@ -66,16 +77,31 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         req = json.loads(self.rfile.read(length) or b"{}")
+        if urlparse(self.path).path == "/script":
+            with lock:
+                script["steps"] = list(req.get("steps", []))
+                script["default"] = req.get("default", {"kind": "ok"})
+            return self.reply(200, "application/json", b"{}")
         model = req.get("model", "ok")
+        text, delay = None, 0.0
         with lock:
             counts[model] = counts.get(model, 0) + 1
             n = counts[model]
-        ok_parts = [chunk("Hello"), chunk(" there"), chunk("."), chunk(None, "stop"), b"data: [DONE]\n\n"]
+            requests.append(req)
+            if model == "scripted":
+                step = script["steps"].pop(0) if script["steps"] else script["default"]
+                model, text, delay = step.get("kind", "ok"), step.get("text"), float(step.get("delay", 0))
+        if text is not None:
+            words = text.split(" ")
+            ok_parts = [chunk(w if i == 0 else " " + w) for i, w in enumerate(words)]
+            ok_parts += [chunk(None, "stop"), b"data: [DONE]\n\n"]
+        else:
+            ok_parts = [chunk("Hello"), chunk(" there"), chunk("."), chunk(None, "stop"), b"data: [DONE]\n\n"]
         if not req.get("stream") and model != "json":
             self.reply(400, "application/json", b'{"error":{"message":"stream required"}}')
         elif model == "ok":
             self.start_stream()
-            self.send_chunks(ok_parts)
+            self.send_chunks(ok_parts, delay=delay)
         elif model == "slow-ok":
             self.start_stream()
             self.send_chunks(ok_parts, delay=0.1)
@@ -85,6 +111,8 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, "application/json", json.dumps(body).encode())
         elif model == "500":
             self.reply(500, "application/json", b'{"error":{"message":"boom"}}')
+        elif model == "429":
+            self.reply(429, "application/json", b'{"error":{"message":"slow down"}}')
         elif model == "429-then-ok":
             if n == 1:
                 self.reply(429, "application/json", b'{"error":{"message":"slow down"}}')
