@@ -790,3 +790,31 @@ TEST_CASE("TOTP: a clinic that requires it asks for the code, refuses wrong and 
     CHECK(b.ask(other, "login", {{"username", "tara"}, {"password", kPassword}, {"totp", code}})["payload"]["code"] ==
           "unauthenticated");
 }
+
+TEST_CASE("policy set beside a live bridge: the bridge keeps appending after another process wrote to its store",
+          "[bridge][clinician][policy]") {
+    TempDir dir;
+    const auto key = random_secret(32);
+    BridgeStart live(dir.path() / "clinic.db", key);
+    REQUIRE(live.accounts->add("tara", "Tara", {"therapist"}, kPassword, PasswordPolicy{1, 1024, 1, 10}, kAdmin));
+    {
+        // The admin command: its own store on the same file, as `tandem-bridge policy set` opens it.
+        auto cli = SqlcipherStore::open(dir.path() / "clinic.db", key.bytes());
+        REQUIRE(cli);
+        ClinicSettings s;
+        s.idle_lock_minutes = 3;
+        s.crisis_resources["en-US"] = {{"Emergency services", "911", "emergency"}};
+        REQUIRE(write_clinic_settings(**cli, s, kAdmin));
+        // Bad input tried: a policy the schema refuses is not written.
+        s.idle_lock_minutes = 0;
+        CHECK(write_clinic_settings(**cli, s, kAdmin).error().code == ErrorCode::schema);
+    }
+    // The live bridge's next write (a login) succeeds and sees the new policy.
+    auto c = std::make_shared<FakeConnection>();
+    const auto ok = live.ask(c, "login", {{"username", "tara"}, {"password", kPassword}});
+    REQUIRE(ok["type"] == "login_ok");
+    CHECK(ok["payload"]["clinic_policy"]["idle_lock_minutes"] == 3);
+    auto report = live.store->verify_chain(std::nullopt);
+    REQUIRE(report);
+    CHECK(report->ok);
+}

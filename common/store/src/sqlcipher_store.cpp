@@ -297,13 +297,24 @@ Result<std::vector<AppendResult>> SqlcipherStore::Impl::apply_request(Request& r
 void SqlcipherStore::Impl::commit_group(std::vector<std::unique_ptr<Request>>& group) {
     std::vector<Result<std::vector<AppendResult>>> results;
     results.reserve(group.size());
-    const ChainHead start = head_state;
+    ChainHead start = head_state;
     auto fail_all = [&](const Error& error) {
         head_state = start;
         for (auto& request : group) request->done.set_value(std::unexpected(error));
     };
     auto tx = sqlite::Transaction::begin(writer);
     if (!tx) return fail_all(tx.error());
+    // Another process (an admin command such as `policy set` or `clinician add` beside a live
+    // bridge) may have appended since our last commit; with the write lock held (BEGIN
+    // IMMEDIATE) the newest row is the true head. Trusting the cached head instead would make
+    // every later append of this process collide on seq. One primary-key lookup per group.
+    select_by_seq.reset();
+    if (select_by_seq.step() == SQLITE_ROW) {
+        head_state.seq = select_by_seq.column_int(0);
+        head_state.hash = select_by_seq.column_text(1);
+    }
+    select_by_seq.reset();
+    start = head_state;
     for (auto& request : group) {
         // Each caller's events succeed or fail together without sinking the others in the group.
         const ChainHead before = head_state;
