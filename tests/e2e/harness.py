@@ -117,6 +117,7 @@ class FakeLlm:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+            self.proc.stdout.close()
 
     def __enter__(self):
         return self
@@ -207,6 +208,7 @@ class Bridge:
         line = self.proc.stdout.readline()  # "listening on HOST:PORT", or EOF if it failed
         if not line.startswith("listening on"):
             self.proc.wait(timeout=5)
+            self.proc.stdout.close()
             raise RuntimeError(f"serve did not start (exit {self.proc.returncode}); log:\n{self.log_text()[-3000:]}")
         wait_until(lambda: self._healthy(), timeout=timeout, what="/healthz")
 
@@ -218,20 +220,25 @@ class Bridge:
 
     def stop(self, timeout=15.0):
         """SIGTERM and wait (a clean shutdown); returns the exit status."""
-        if self.proc is None or self.proc.poll() is not None:
-            return None if self.proc is None else self.proc.returncode
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        return self.proc.returncode
 
     def kill9(self):
         """SIGKILL: no shutdown code runs (a crash or power cut)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
+        if self.proc is not None:
+            self.proc.stdout.close()
 
     def restart(self):
         """kill -9, then start again on the same port and data dir."""
@@ -330,8 +337,9 @@ class WsClient:
         return json.loads(text)
 
     def expect(self, type_, timeout=10.0, where=None):
-        """The first frame of type_ (and satisfying where(frame), if given) within timeout;
-        frames before it go to `seen`. AssertionError on timeout, naming what did arrive."""
+        """The first frame of type_ within timeout, or, if where is given, the first frame for
+        which where(frame) is true (whatever its type); frames before it go to `seen`.
+        AssertionError on timeout, naming what did arrive."""
         deadline = time.monotonic() + timeout
         skipped = []
         while True:
@@ -344,7 +352,7 @@ class WsClient:
                 self.seen += skipped
                 raise AssertionError(f"no {type_!r} frame within {timeout}s; got "
                                      f"{[x['type'] for x in skipped]}") from None
-            if f.get("type") == type_ and (where is None or where(f)):
+            if (where(f) if where is not None else f.get("type") == type_):
                 self.seen += skipped
                 return f
             skipped.append(f)
@@ -434,6 +442,37 @@ class Patient:
         self.ws.close()
         self.ws = self.bridge.connect("/patient")
         return self.hello()
+
+    def close(self):
+        self.ws.close()
+
+
+class Clinician:
+    """A clinician connection (docs/PROTOCOL.md, clinician section): enough to log in and read
+    the feed, so patient-side tests can see the flags and events the bridge recorded."""
+
+    def __init__(self, bridge):
+        self.ws = bridge.connect("/clinician")
+
+    def login(self, username, password):
+        """login; returns the login_ok payload (AssertionError with the error if refused)."""
+        f = self.ws.request("login", {"username": username, "password": password}, "login_ok")
+        if f["type"] == "error":
+            raise AssertionError(f"login refused: {f['payload']}")
+        return f["payload"]
+
+    def events(self, after_seq=0, timeout=10.0):
+        """subscribe from after_seq and return the stored events (the `event` payloads) up to
+        caught_up; the subscription then stays live (read more with ws.expect("event"))."""
+        self.ws.send("subscribe", {"after_seq": after_seq})
+        out = []
+        while True:
+            f = self.ws.expect("event", timeout, where=lambda x: x["type"] in ("event", "caught_up", "error"))
+            if f["type"] == "caught_up":
+                return out
+            if f["type"] == "error":
+                raise AssertionError(f"subscribe refused: {f['payload']}")
+            out.append(f["payload"])
 
     def close(self):
         self.ws.close()
