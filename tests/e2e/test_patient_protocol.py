@@ -242,13 +242,10 @@ class PatientProtocolTest(unittest.TestCase):
 
 
 class LiveAdministrationTest(unittest.TestCase):
-    @unittest.expectedFailure
     def test_an_invite_issued_beside_a_running_bridge_can_be_redeemed(self):
         """Tried: `tandem-bridge patient add` and `invite` while `serve` runs (docs/BRIDGE.md says
-        the running bridge picks the invite up). Known bug: SqlcipherStore keeps the chain head
-        in memory, so the bridge's next append after another process appended fails with
-        "UNIQUE constraint failed: events.seq" (the fix: re-read the head after BEGIN IMMEDIATE
-        in commit_group). Remove expectedFailure when the store is fixed."""
+        the running bridge picks the invite up). The store re-reads the chain head under its
+        write lock (commit_group), so the bridge's next append after another process's works."""
         with Bridge() as bridge:
             bridge.start()
             code = bridge.invite(bridge.add_patient("Live"))
