@@ -818,3 +818,69 @@ TEST_CASE("policy set beside a live bridge: the bridge keeps appending after ano
     REQUIRE(report);
     CHECK(report->ok);
 }
+
+TEST_CASE("policy set and show: values are checked, stored as clinic_configured, and shown with their source",
+          "[bridge][clinician][policy]") {
+    TempDir dir;
+    const auto data = dir.path() / "data";
+    const std::string d = data.string();
+    auto [rc, out] = tandem::test::run_command({TANDEM_BRIDGE_BIN, "init", "--data-dir", d});
+    REQUIRE(rc == 0);
+    std::tie(rc, out) = tandem::test::run_command({TANDEM_BRIDGE_BIN, "policy", "show", "--data-dir", d});
+    REQUIRE(rc == 0);
+    CHECK(json::parse(out)["source"] == "config");
+    const auto good = dir.path() / "es.json";
+    const auto bad_kind = dir.path() / "bad.json";
+    std::ofstream(good) << R"([{"name": "Emergencias", "contact": "112", "kind": "emergency"}])";
+    std::ofstream(bad_kind) << R"([{"name": "Someone", "contact": "1", "kind": "pigeon"}])";
+    struct Case {
+        const char* name;
+        std::vector<std::string> args;
+        int rc;
+    };
+    // Bad input tried, one row each; nothing is written for any of them.
+    const std::vector<Case> refused = {
+        {"zero minutes", {"--sla-urgent-minutes", "0"}, 2},
+        {"minutes not a number", {"--idle-lock-minutes", "ten"}, 2},
+        {"over a day", {"--sla-second-minutes", "1441"}, 2},
+        {"totp neither yes nor no", {"--require-totp", "maybe"}, 2},
+        {"resources without a locale", {"--crisis-resources", good.string()}, 2},
+        {"resources with an unknown kind", {"--crisis-resources", "es-ES=" + bad_kind.string()}, 1},
+        {"resources for a malformed locale", {"--crisis-resources", "spanish=" + good.string()}, 1},
+        {"resources file missing", {"--crisis-resources", "es-ES=/nonexistent.json"}, 1},
+    };
+    for (const auto& c : refused) {
+        INFO(c.name);
+        std::vector<std::string> args = {TANDEM_BRIDGE_BIN, "policy", "set", "--data-dir", d};
+        args.insert(args.end(), c.args.begin(), c.args.end());
+        CHECK(tandem::test::run_command(args).first == c.rc);
+    }
+    std::tie(rc, out) = tandem::test::run_command({TANDEM_BRIDGE_BIN, "policy", "show", "--data-dir", d});
+    CHECK(json::parse(out)["source"] == "config");
+
+    std::tie(rc, out) = tandem::test::run_command({TANDEM_BRIDGE_BIN, "policy", "set", "--data-dir", d,
+                                                   "--sla-urgent-minutes", "3", "--idle-lock-minutes", "12",
+                                                   "--require-totp", "yes", "--crisis-resources",
+                                                   "es-ES=" + good.string()});
+    INFO(out);
+    REQUIRE(rc == 0);
+    // A second set changes one value and keeps the others.
+    std::tie(rc, out) = tandem::test::run_command({TANDEM_BRIDGE_BIN, "policy", "set", "--data-dir", d,
+                                                   "--sla-second-minutes", "20"});
+    REQUIRE(rc == 0);
+    std::tie(rc, out) = tandem::test::run_command({TANDEM_BRIDGE_BIN, "policy", "show", "--data-dir", d});
+    REQUIRE(rc == 0);
+    const auto shown = json::parse(out);
+    CHECK(shown["source"] == "store");
+    const auto& p = shown["clinic"]["policy"];
+    CHECK(p["urgent_sla_minutes"] == 3);
+    CHECK(p["second_escalation_minutes"] == 20);
+    CHECK(p["idle_lock_minutes"] == 12);
+    CHECK(p["require_totp"] == true);
+    CHECK(p["crisis_resources"]["es-ES"][0]["contact"] == "112");
+    CHECK(p["crisis_resources"]["en-US"].size() == 3);  // the config's list stays for en-US
+    CHECK(SchemaRegistry::builtin().validate("records/clinic", shown["clinic"]).has_value());
+    // Bad input tried: enrolling an unknown clinician.
+    CHECK(tandem::test::run_command({TANDEM_BRIDGE_BIN, "clinician", "totp-enroll", "--data-dir", d, "--username",
+                                     "nobody"}).first == 1);
+}
