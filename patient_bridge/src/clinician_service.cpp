@@ -392,7 +392,9 @@ bool ClinicianService::may_see_patient(const ClinicianAccount& a, const std::str
 // ---------------------------------------------------------------------------------------------
 // The feed
 
-void ClinicianService::on_appended(std::int64_t) {
+void ClinicianService::on_appended(std::int64_t seq) {
+    for (auto seen = notified_head_.load(); seq > seen && !notified_head_.compare_exchange_weak(seen, seq);) {
+    }
     // Coalesced: many appends while a pump is queued cost one pump.
     if (!pump_queued_.exchange(true)) workers_.post("feed", [this] { pump(); });
 }
@@ -456,14 +458,44 @@ void ClinicianService::handle_subscribe(const std::shared_ptr<Connection>& c, co
     if (!deliver(c->id(), slot)) pump_more_.store(true);
 }
 
+// A feed follows its clinician's account: disabled (or removed) stops it at once, with an
+// error first; changed roles apply from the next page. Rejected: fixing the principal at
+// subscribe, which kept a disabled clinician's live feed running until they disconnected.
+void ClinicianService::recheck_subscribers() {
+    for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+        const auto account = accounts_.by_id(it->second.principal.clinician_id);
+        if (account && account->active) {
+            it->second.principal = account->principal();
+            ++it;
+            continue;
+        }
+        if (auto c = it->second.connection.lock()) {
+            {
+                const std::lock_guard lock(mutex_);
+                logged_in_.erase(c->id());
+            }
+            c->send(error_frame("unauthenticated", "this account was disabled", {}));
+            c->close();
+        }
+        it = subscribers_.erase(it);
+    }
+}
+
 void ClinicianService::ticker() {
     auto next_sweep = Clock::now() + options_.sweep_interval;
+    auto next_refresh = Clock::now() + options_.refresh_interval;
     std::unique_lock lock(tick_mutex_);
     while (!stopping_) {
         tick_wake_.wait_for(lock, std::chrono::milliseconds(20));
         if (stopping_) break;
         lock.unlock();
         if (pump_more_.exchange(false)) on_appended(0);
+        if (Clock::now() >= next_refresh) {
+            // Another process's appends notify nobody here: polling the head finds them.
+            if (auto h = store_.head(); h && h->seq > notified_head_.load()) on_appended(h->seq);
+            if (auto r = accounts_.refresh(); r) workers_.post("feed", [this] { recheck_subscribers(); });
+            next_refresh = Clock::now() + options_.refresh_interval;
+        }
         if (Clock::now() >= next_sweep) {
             if (auto r = sweep_escalations(); !r)
                 log_event(LogLevel::error, "escalation_sweep_failed", {{"error", r.error().describe()}});

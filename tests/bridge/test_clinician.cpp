@@ -7,6 +7,7 @@
 #include <fstream>
 #include <functional>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
@@ -582,11 +583,22 @@ public:
         frames_.push_back(json::parse(text));
         return true;
     }
-    void close() override {}
+    void close() override { closed_ = true; }
     std::uint64_t id() const noexcept override { return id_; }
     std::vector<json> take() {
         const std::lock_guard lock(mutex_);
         return std::exchange(frames_, {});
+    }
+    bool closed() const { return closed_; }
+    // Waits (up to 5 s) for a frame matching `match`; frames before it are dropped.
+    std::optional<json> wait_for(const std::function<bool(const json&)>& match) {
+        const auto until = std::chrono::steady_clock::now() + 5s;
+        while (std::chrono::steady_clock::now() < until) {
+            for (auto& f : take())
+                if (match(f)) return f;
+            std::this_thread::sleep_for(20ms);
+        }
+        return std::nullopt;
     }
 
 private:
@@ -594,6 +606,7 @@ private:
     const std::uint64_t id_ = next_++;
     std::mutex mutex_;
     std::vector<json> frames_;
+    std::atomic<bool> closed_{false};
 };
 
 // One bridge start on a store file, without a listener: frames go straight to the service.
@@ -621,6 +634,7 @@ struct BridgeStart {
         co.max_failed_logins = 2;
         co.lockout_base = 1h;
         co.sweep_interval = 1h;
+        co.refresh_interval = 100ms;
         auto cs = ClinicianService::create(*store, *accounts, *patients, metrics, co);
         REQUIRE(cs);
         service = *cs;
@@ -883,4 +897,37 @@ TEST_CASE("policy set and show: values are checked, stored as clinic_configured,
     // Bad input tried: enrolling an unknown clinician.
     CHECK(tandem::test::run_command({TANDEM_BRIDGE_BIN, "clinician", "totp-enroll", "--data-dir", d, "--username",
                                      "nobody"}).first == 1);
+}
+
+TEST_CASE("a live feed follows its account: another process's appends arrive, and disabling stops it at once",
+          "[bridge][clinician]") {
+    TempDir dir;
+    const auto key = random_secret(32);
+    BridgeStart live(dir.path() / "clinic.db", key);
+    REQUIRE(live.accounts->add("sam", "Sam", {"supervisor"}, kPassword, PasswordPolicy{1, 1024, 1, 10}, kAdmin));
+    auto sam = std::make_shared<FakeConnection>();
+    REQUIRE(live.ask(sam, "login", {{"username", "sam"}, {"password", kPassword}})["type"] == "login_ok");
+    live.service->on_frame(sam, PatientFrame{"subscribe", "s1", {{"after_seq", 0}}});
+    REQUIRE(sam->wait_for([](const json& f) { return f["type"] == "caught_up"; }));
+
+    // The admin CLI, as another process: its own store on the same file.
+    auto cli = SqlcipherStore::open(dir.path() / "clinic.db", key.bytes());
+    REQUIRE(cli);
+    ClinicSettings s;
+    s.crisis_resources["en-US"] = {{"Emergency services", "911", "emergency"}};
+    REQUIRE(write_clinic_settings(**cli, s, kAdmin));
+    CHECK(sam->wait_for([](const json& f) { return f["type"] == "event" && f["payload"]["type"] == "clinic_configured"; }));
+
+    // Bad input tried: sam's account is disabled while his feed is live.
+    AccountDirectory cli_accounts(**cli);
+    REQUIRE(cli_accounts.refresh());
+    REQUIRE(cli_accounts.set_active("sam", false, kAdmin));
+    const auto stop = sam->wait_for([](const json& f) { return f["type"] == "error"; });
+    REQUIRE(stop);
+    CHECK((*stop)["payload"]["code"] == "unauthenticated");
+    CHECK(sam->closed());
+    // Nothing more reaches it.
+    REQUIRE(write_clinic_settings(**cli, s, kAdmin));
+    std::this_thread::sleep_for(400ms);
+    for (const auto& f : sam->take()) CHECK(f["type"] != "event");
 }

@@ -35,6 +35,9 @@ struct ClinicianServiceOptions {
     int idle_lock_minutes = 10;                     ///< sent at login: the app locks after this idle time
     bool require_totp = false;                      ///< logins need a one-time code (RFC 6238)
     std::chrono::milliseconds sweep_interval{5'000};///< how often deadlines are checked
+    /// How often accounts and the store's head are re-read: disabled clinicians' feeds stop,
+    /// role changes apply to feeds, and events appended by another process (the admin CLI) are sent.
+    std::chrono::milliseconds refresh_interval{1'000};
     std::size_t page_events = 100;                  ///< events per feed page (below the send queue limit)
     std::size_t max_transcript = 200;               ///< most messages per fetch_transcript
     int worker_threads = 2;
@@ -109,6 +112,7 @@ private:
     void pump();  // feed lane only
     bool deliver(std::uint64_t connection_id, Subscriber& s);  // feed lane only; false: more to send
     void ticker();
+    void recheck_subscribers();  // feed lane only
 
     NotifyingStore& store_;
     AccountDirectory& accounts_;
@@ -133,6 +137,7 @@ private:
     std::map<std::uint64_t, Subscriber> subscribers_;
     std::atomic<bool> pump_queued_{false};
     std::atomic<bool> pump_more_{false};
+    std::atomic<std::int64_t> notified_head_{0};  // newest seq a pump was scheduled for
 
     std::mutex tick_mutex_;
     std::condition_variable tick_wake_;
