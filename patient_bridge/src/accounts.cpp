@@ -9,6 +9,7 @@
 
 #include "tandem/bridge/wire.h"
 #include "tandem/crypto/random.h"
+#include "tandem/crypto/totp.h"
 
 namespace tandem::bridge {
 namespace {
@@ -92,6 +93,7 @@ Result<void> AccountDirectory::refresh() {
             a.active = e.payload.value("active", true);
             a.created_at = e.payload.value("created_at", e.time);
             a.password_hash = e.payload.value("password_hash", "");
+            a.totp_secret = e.payload.value("totp_secret", "");
             if (const auto old = by_id_.find(a.id); old != by_id_.end()) id_by_username_.erase(old->second.username);
             id_by_username_[a.username] = a.id;
             by_id_[a.id] = std::move(a);
@@ -129,6 +131,7 @@ Result<void> AccountDirectory::write(const ClinicianAccount& account, EventType 
     // The hash travels in the (encrypted) log so accounts survive restarts; the feed and
     // `audit list` strip it before anything leaves the bridge.
     e.payload["password_hash"] = account.password_hash;
+    if (!account.totp_secret.empty()) e.payload["totp_secret"] = account.totp_secret;
     if (type == EventType::clinician_added) e.dedupe_key = "clinician:" + account.username;
     auto r = store_.append(std::move(e));
     if (!r) return std::unexpected(r.error());
@@ -179,6 +182,18 @@ Result<void> AccountDirectory::reset_password(const std::string& id, std::string
     if (!hash) return std::unexpected(hash.error());
     a->password_hash = std::move(*hash);
     return write(*a, EventType::clinician_updated, actor);
+}
+
+Result<std::string> AccountDirectory::enroll_totp(const std::string& id, const Actor& actor) {
+    if (auto r = refresh(); !r) return std::unexpected(r.error());
+    auto a = by_id(id);
+    if (!a) a = by_username(id);
+    if (!a) return fail(ErrorCode::not_found, "no such clinician", "clinician");
+    // 20 bytes: RFC 4226's recommended length for HMAC-SHA1 keys.
+    const auto key = random_secret(20);
+    a->totp_secret = base32_encode(key.bytes());
+    if (auto r = write(*a, EventType::clinician_updated, actor); !r) return std::unexpected(r.error());
+    return a->totp_secret;
 }
 
 Result<AppendResult> assign_patient(Store& store, AccountDirectory& accounts, const std::string& patient_id,

@@ -9,6 +9,8 @@
 #include "tandem/bridge/wire.h"
 #include "tandem/crypto/hash.h"
 #include "tandem/crypto/random.h"
+#include "tandem/crypto/totp.h"
+#include "tandem/schema/schema_registry.h"
 #include "tandem/domain/time.h"
 #include "tandem/domain/id.h"
 
@@ -19,6 +21,8 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxNote = 4000;
+// Client message types of this endpoint; each has its payload schema in schemas/wire/.
+constexpr std::string_view kRequestTypes[] = {"login", "resume", "subscribe", "fetch_transcript", "action"};
 
 std::string sha256_hex(std::string_view text) { return to_hex(sha256(text)); }
 
@@ -40,6 +44,7 @@ json redacted(const StoredEvent& e) {
     if (auto& p = j["payload"]; p.is_object()) {
         p.erase("password_hash");
         p.erase("token_sha256");
+        p.erase("totp_secret");
     }
     return j;
 }
@@ -61,6 +66,14 @@ ClinicianService::ClinicianService(NotifyingStore& store, AccountDirectory& acco
       patients_(patients),
       metrics_(metrics),
       options_(std::move(options)),
+      policy_(store, [&] {
+          ClinicSettings d;
+          d.urgent_sla_minutes = options_.urgent_sla_minutes;
+          d.second_escalation_minutes = options_.second_escalation_minutes;
+          d.idle_lock_minutes = options_.idle_lock_minutes;
+          d.require_totp = options_.require_totp;
+          return d;
+      }()),
       workers_(options_.worker_threads) {}
 
 Result<std::shared_ptr<ClinicianService>> ClinicianService::create(NotifyingStore& store, AccountDirectory& accounts,
@@ -68,7 +81,8 @@ Result<std::shared_ptr<ClinicianService>> ClinicianService::create(NotifyingStor
                                                                    ClinicianServiceOptions options) {
     auto s = std::make_shared<ClinicianService>(store, accounts, patients, metrics, std::move(options));
     if (auto r = accounts.refresh(); !r) return std::unexpected(r.error());
-    if (auto r = s->restore_sessions(); !r) return std::unexpected(r.error());
+    if (auto r = s->policy_.refresh(); !r) return std::unexpected(r.error());
+    if (auto r = s->restore(); !r) return std::unexpected(r.error());
     // A raw pointer is safe: the destructor removes the listener before anything it uses goes.
     ClinicianService* self = s.get();
     store.set_listener([self](std::int64_t seq) { self->on_appended(seq); });
@@ -89,9 +103,11 @@ ClinicianService::~ClinicianService() {
 
 void ClinicianService::drain() { workers_.drain(); }
 
-// Sessions are session_opened events (token hashes only), so a restart keeps clinicians signed
-// in; idle time restarts from the bridge's start, the conservative direction.
-Result<void> ClinicianService::restore_sessions() {
+// What must survive a restart is rebuilt from the log: sessions (session_opened, token hashes
+// only; idle time restarts from the bridge's start, the conservative direction), failed-login
+// lockouts (login_failed), used TOTP steps, and the results of clinicians' actions (every action
+// event carries its action_id, so a resent action gets its old seq, not `conflict`).
+Result<void> ClinicianService::restore() {
     Principal all;
     all.supervisor = true;
     std::int64_t cursor = 0;
@@ -102,8 +118,23 @@ Result<void> ClinicianService::restore_sessions() {
         const std::lock_guard lock(mutex_);
         for (const auto& e : *page) {
             cursor = e.seq;
-            if (e.type != EventType::clinician_action || e.payload.value("action", "") != "session_opened") continue;
-            sessions_[e.payload.value("token_sha256", "")] = Session{e.payload.value("clinician_id", ""), Clock::now()};
+            const std::string action = e.type == EventType::clinician_action ? e.payload.value("action", "") : "";
+            if (action == "session_opened") {
+                const auto clinician_id = e.payload.value("clinician_id", "");
+                sessions_[e.payload.value("token_sha256", "")] = Session{clinician_id, Clock::now()};
+                lockouts_.erase(e.payload.value("username", ""));
+                if (const auto step = e.payload.find("totp_step"); step != e.payload.end() && step->is_number_integer())
+                    totp_last_step_[clinician_id] = std::max(totp_last_step_[clinician_id], step->get<std::int64_t>());
+            } else if (action == "login_failed") {
+                const auto at = parse_timestamp(e.time);
+                note_failed_login(e.payload.value("username", ""),
+                                  at ? std::chrono::system_clock::time_point(*at) : std::chrono::system_clock::now());
+            } else if (e.type != EventType::clinician_action && e.actor.kind == ActorKind::clinician && e.actor.id &&
+                       e.payload.contains("action_id") && e.payload["action_id"].is_string()) {
+                const auto action_id = e.payload["action_id"].get<std::string>();
+                action_results_[*e.actor.id + ":" + action_id] =
+                    json{{"action_id", action_id}, {"ok", true}, {"seq", e.seq}}.dump();
+            }
         }
     }
 }
@@ -119,7 +150,33 @@ void ClinicianService::on_close(const std::shared_ptr<Connection>& connection) {
     workers_.post("feed", [this, id] { subscribers_.erase(id); });
 }
 
+// Every request is checked against its wire schema before any handler reads it, so the
+// handlers' own checks are a second line, and the refusal names the JSON pointer that failed.
+bool ClinicianService::payload_ok(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+    if (std::find(std::begin(kRequestTypes), std::end(kRequestTypes), f.type) == std::end(kRequestTypes)) {
+        c->send(error_frame("unknown_type", "unsupported message type", f.id, "/type"));
+        return false;
+    }
+    const auto ok = SchemaRegistry::builtin().validate("wire/" + f.type, f.payload);
+    if (ok) return true;
+    const std::string field = "/payload" + ok.error().field;
+    const auto action_id = f.payload.find("action_id");
+    if (f.type == "action" && action_id != f.payload.end() && action_id->is_string() &&
+        is_valid_id(action_id->get<std::string>())) {
+        // An action keeps its answer type: the app matches refusals to pending actions by action_id.
+        c->send(make_frame("action_result", {{"request_id", f.id},
+                                             {"action_id", *action_id},
+                                             {"ok", false},
+                                             {"error", {{"code", "schema"}, {"message", ok.error().message},
+                                                        {"field", field}}}}));
+    } else {
+        c->send(error_frame("schema", ok.error().message, f.id, field));
+    }
+    return false;
+}
+
 void ClinicianService::on_frame(const std::shared_ptr<Connection>& connection, PatientFrame frame) {
+    if (!payload_ok(connection, frame)) return;
     // subscribe runs on the feed lane (it must not interleave with live delivery); everything
     // else on the connection's own lane, so a slow Argon2 check never delays another clinician.
     if (frame.type == "subscribe") {
@@ -141,14 +198,52 @@ void ClinicianService::handle(const std::shared_ptr<Connection>& c, const Patien
 // ---------------------------------------------------------------------------------------------
 // Login, resume, sessions
 
+ClinicSettings ClinicianService::policy() {
+    // A failed refresh keeps the last policy read: logins must not fail because of it.
+    if (auto r = policy_.refresh(); !r)
+        log_event(LogLevel::error, "policy_read_failed", {{"error", r.error().describe()}});
+    return policy_.current();
+}
+
 void ClinicianService::send_login_ok(const std::shared_ptr<Connection>& c, const ClinicianAccount& a,
                                      const std::string& token, const std::string& ref) {
-    json policy = {{"second_escalation_minutes", options_.second_escalation_minutes},
-                   {"session_idle_minutes", options_.session_idle.count()}};
+    const auto p = policy();
+    json clinic_policy = {{"urgent_sla_minutes", p.urgent_sla_minutes},
+                          {"second_escalation_minutes", p.second_escalation_minutes},
+                          {"idle_lock_minutes", p.idle_lock_minutes},
+                          {"session_idle_minutes", options_.session_idle.count()},
+                          {"require_totp", p.require_totp}};
     c->send(make_frame("login_ok", {{"request_id", ref},
                                     {"session_token", token},
                                     {"clinician", a.record()},
-                                    {"clinic_policy", std::move(policy)}}));
+                                    {"clinic_policy", std::move(clinic_policy)}}));
+}
+
+void ClinicianService::note_failed_login(const std::string& username, std::chrono::system_clock::time_point at) {
+    auto& l = lockouts_[username];
+    ++l.failures;
+    if (l.failures >= options_.max_failed_logins) {
+        auto backoff = options_.lockout_base;
+        for (int i = options_.max_failed_logins; i < l.failures && backoff < options_.lockout_max; ++i) backoff *= 2;
+        l.until = at + std::min(backoff, options_.lockout_max);
+    }
+}
+
+// Each failure is a login_failed event, so a restart does not hand an attacker fresh attempts;
+// the refusal goes out even if the write fails (the in-memory count still holds).
+void ClinicianService::record_failed_login(const std::string& username, const char* reason) {
+    const auto now = std::chrono::system_clock::now();
+    {
+        const std::lock_guard lock(mutex_);
+        note_failed_login(username, now);
+    }
+    NewEvent e;
+    e.type = EventType::clinician_action;
+    e.actor = Actor{ActorKind::system, std::nullopt};
+    e.payload = {{"action", "login_failed"}, {"username", username}, {"reason", reason}, {"at", utc_now_text()}};
+    if (auto r = store_.append(std::move(e)); !r)
+        log_event(LogLevel::error, "login_failure_not_saved", {{"error", r.error().describe()}});
+    log_event(LogLevel::warn, "clinician_login_failed", {{"username", username}, {"reason", reason}});
 }
 
 void ClinicianService::handle_login(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
@@ -156,15 +251,18 @@ void ClinicianService::handle_login(const std::shared_ptr<Connection>& c, const 
     const auto password = string_field(f.payload, "password", 1024);
     if (!username || !password)
         return (void)c->send(error_frame("schema", "payload needs username and password strings", f.id, "/payload"));
-    const auto now = Clock::now();
     {
         const std::lock_guard lock(mutex_);
+        const auto now = std::chrono::system_clock::now();
         const auto it = lockouts_.find(*username);
         if (it != lockouts_.end() && now < it->second.until) {
-            const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(it->second.until - now);
-            c->send(error_frame("locked", "too many failed logins; try again in " +
-                                              std::to_string(wait.count() / 1000 + 1) + " s",
-                                f.id));
+            const auto wait = std::chrono::duration_cast<std::chrono::seconds>(it->second.until - now).count() + 1;
+            json p = {{"code", "locked"},
+                      {"message", "too many failed logins; try again in " + std::to_string(wait) + " s"},
+                      {"ref", f.id},
+                      {"request_id", f.id},
+                      {"retry_after_seconds", wait}};
+            c->send(make_frame("error", std::move(p)));
             return;
         }
     }
@@ -175,20 +273,45 @@ void ClinicianService::handle_login(const std::shared_ptr<Connection>& c, const 
     const bool ok = account ? verify_password(account->password_hash, *password) && account->active
                             : (verify_password(dummy, *password), false);
     if (!ok) {
-        {
-            const std::lock_guard lock(mutex_);
-            auto& l = lockouts_[*username];
-            ++l.failures;
-            if (l.failures >= options_.max_failed_logins) {
-                auto backoff = options_.lockout_base;
-                for (int i = options_.max_failed_logins; i < l.failures && backoff < options_.lockout_max; ++i)
-                    backoff *= 2;
-                l.until = Clock::now() + std::min(backoff, options_.lockout_max);
-            }
-        }
-        log_event(LogLevel::warn, "clinician_login_failed", {{"username", *username}});
+        record_failed_login(*username, "password");
         c->send(error_frame("permission_denied", "wrong username or password", f.id));
         return;
+    }
+    // The second factor, when the clinic requires it. Asking for a missing code is not a failure
+    // (the app first sends without one, then shows the field); a wrong or reused code is.
+    std::optional<std::int64_t> totp_step_used;
+    if (policy().require_totp) {
+        if (account->totp_secret.empty())
+            return (void)c->send(error_frame("permission_denied",
+                                             "the clinic requires a one-time code and this account has none set up; "
+                                             "ask an administrator to run clinician totp-enroll",
+                                             f.id));
+        const auto code = string_field(f.payload, "totp", 16);
+        if (!code)
+            return (void)c->send(error_frame("totp_required", "enter the one-time code from your authenticator app",
+                                             f.id, "/payload/totp"));
+        auto key = base32_decode(account->totp_secret);
+        std::int64_t last = -1;
+        {
+            const std::lock_guard lock(mutex_);
+            if (const auto it = totp_last_step_.find(account->id); it != totp_last_step_.end()) last = it->second;
+        }
+        const auto unix_now =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+        if (key) totp_step_used = totp_verify(key->bytes(), *code, unix_now.count(), last);
+        bool fresh = false;
+        if (totp_step_used) {
+            // Claimed under the lock: two logins racing with one code cannot both pass.
+            const std::lock_guard lock(mutex_);
+            auto& used = totp_last_step_.try_emplace(account->id, -1).first->second;
+            fresh = *totp_step_used > used;
+            if (fresh) used = *totp_step_used;
+        }
+        if (!fresh) {
+            record_failed_login(*username, "totp");
+            return (void)c->send(error_frame("unauthenticated", "wrong or already used one-time code", f.id,
+                                             "/payload/totp"));
+        }
     }
     const std::string token = random_token(32);
     const std::string token_hash = sha256_hex(token);
@@ -197,8 +320,10 @@ void ClinicianService::handle_login(const std::shared_ptr<Connection>& c, const 
     e.actor = Actor{ActorKind::clinician, account->id};
     e.payload = {{"action", "session_opened"},
                  {"clinician_id", account->id},
+                 {"username", account->username},
                  {"token_sha256", token_hash},
                  {"at", utc_now_text()}};
+    if (totp_step_used) e.payload["totp_step"] = *totp_step_used;
     if (auto r = store_.append(std::move(e)); !r)
         return (void)c->send(error_frame("unavailable", "could not save the session; try again", f.id));
     {
@@ -267,7 +392,9 @@ bool ClinicianService::may_see_patient(const ClinicianAccount& a, const std::str
 // ---------------------------------------------------------------------------------------------
 // The feed
 
-void ClinicianService::on_appended(std::int64_t) {
+void ClinicianService::on_appended(std::int64_t seq) {
+    for (auto seen = notified_head_.load(); seq > seen && !notified_head_.compare_exchange_weak(seen, seq);) {
+    }
     // Coalesced: many appends while a pump is queued cost one pump.
     if (!pump_queued_.exchange(true)) workers_.post("feed", [this] { pump(); });
 }
@@ -331,14 +458,44 @@ void ClinicianService::handle_subscribe(const std::shared_ptr<Connection>& c, co
     if (!deliver(c->id(), slot)) pump_more_.store(true);
 }
 
+// A feed follows its clinician's account: disabled (or removed) stops it at once, with an
+// error first; changed roles apply from the next page. Rejected: fixing the principal at
+// subscribe, which kept a disabled clinician's live feed running until they disconnected.
+void ClinicianService::recheck_subscribers() {
+    for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+        const auto account = accounts_.by_id(it->second.principal.clinician_id);
+        if (account && account->active) {
+            it->second.principal = account->principal();
+            ++it;
+            continue;
+        }
+        if (auto c = it->second.connection.lock()) {
+            {
+                const std::lock_guard lock(mutex_);
+                logged_in_.erase(c->id());
+            }
+            c->send(error_frame("unauthenticated", "this account was disabled", {}));
+            c->close();
+        }
+        it = subscribers_.erase(it);
+    }
+}
+
 void ClinicianService::ticker() {
     auto next_sweep = Clock::now() + options_.sweep_interval;
+    auto next_refresh = Clock::now() + options_.refresh_interval;
     std::unique_lock lock(tick_mutex_);
     while (!stopping_) {
         tick_wake_.wait_for(lock, std::chrono::milliseconds(20));
         if (stopping_) break;
         lock.unlock();
         if (pump_more_.exchange(false)) on_appended(0);
+        if (Clock::now() >= next_refresh) {
+            // Another process's appends notify nobody here: polling the head finds them.
+            if (auto h = store_.head(); h && h->seq > notified_head_.load()) on_appended(h->seq);
+            if (auto r = accounts_.refresh(); r) workers_.post("feed", [this] { recheck_subscribers(); });
+            next_refresh = Clock::now() + options_.refresh_interval;
+        }
         if (Clock::now() >= next_sweep) {
             if (auto r = sweep_escalations(); !r)
                 log_event(LogLevel::error, "escalation_sweep_failed", {{"error", r.error().describe()}});
@@ -356,6 +513,7 @@ Result<int> ClinicianService::sweep_escalations() {
     auto flags = store_.open_flags(all);
     if (!flags) return std::unexpected(flags.error());
     const std::string now = utc_now_text();  // same fixed-width format: text order is time order
+    const int second_minutes = policy().second_escalation_minutes;
     int appended = 0;
     for (const auto& fl : *flags) {
         if (fl.severity != "high" && fl.severity != "imminent") continue;
@@ -372,7 +530,7 @@ Result<int> ClinicianService::sweep_escalations() {
         e.payload = {{"flag_id", fl.id}, {"escalation_level", level}, {"reason", "sla_missed"}, {"at", now}};
         if (level == 1)
             e.payload["next_deadline"] =
-                format_timestamp(now_utc() + std::chrono::minutes(options_.second_escalation_minutes));
+                format_timestamp(now_utc() + std::chrono::minutes(second_minutes));
         e.dedupe_key = "escalate:" + fl.id + ":" + std::to_string(level);
         auto r = store_.append(std::move(e));
         if (!r) return std::unexpected(r.error());
@@ -498,7 +656,7 @@ void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const
     const auto& p = f.payload;
     auto refuse = [&](std::string_view code, std::string_view message, std::string_view field = {}) {
         json err = {{"code", code}, {"message", message}};
-        if (!field.empty()) err["field"] = field;
+        if (!field.empty()) err["field"] = "/payload/" + std::string(field);  // a JSON pointer, as schema errors
         // Refusals are not remembered: the same action_id may be retried once the cause is fixed.
         c->send(make_frame("action_result",
                            {{"request_id", f.id}, {"action_id", *action_id}, {"ok", false}, {"error", std::move(err)}}));

@@ -2,6 +2,7 @@
 // with exit status 1 (2 for bad usage); logs are JSON lines on stderr.
 
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <cstdio>
 #include <iostream>
@@ -17,6 +18,7 @@
 
 #include "tandem/bridge/accounts.h"
 #include "tandem/bridge/backup.h"
+#include "tandem/bridge/clinic_policy.h"
 #include "tandem/bridge/clinician_service.h"
 #include "tandem/bridge/config.h"
 #include "tandem/bridge/init.h"
@@ -28,6 +30,7 @@
 #include "tandem/bridge/patient_service.h"
 #include "tandem/bridge/server.h"
 #include "tandem/crypto/key_file.h"
+#include "tandem/crypto/totp.h"
 #include "tandem/store/sqlcipher_store.h"
 
 namespace {
@@ -43,7 +46,8 @@ constexpr const char* kUsage =
     "  serve    run the bridge in the foreground (systemd Type=simple); SIGTERM stops it cleanly\n"
     "  config   print the documented config keys (config --help)\n"
     "  patient  add a patient, or assign one to a therapist (patient add|assign)\n"
-    "  clinician  manage clinician accounts (clinician add|disable|enable|reset-password|list)\n"
+    "  clinician  manage clinician accounts (clinician add|disable|enable|reset-password|totp-enroll|list)\n"
+    "  policy   show or set the clinic policy: SLA deadlines, idle lock, TOTP, crisis resources\n"
     "  audit    check the hash chain or list clinician actions and reads (audit verify|list)\n"
     "  invite   issue a one-time invite code: invite --data-dir DIR --patient ID\n"
     "  backup   copy the encrypted store, also while serving: backup --data-dir DIR --out FILE\n"
@@ -83,11 +87,32 @@ constexpr const char* kClinicianHelp =
     "                                   [--name DISPLAY] [--password-file FILE]\n"
     "       tandem-bridge clinician disable|enable --data-dir DIR --clinician ID|USERNAME\n"
     "       tandem-bridge clinician reset-password --data-dir DIR --clinician ID|USERNAME [--password-file FILE]\n"
+    "       tandem-bridge clinician totp-enroll --data-dir DIR --username NAME\n"
     "       tandem-bridge clinician list --data-dir DIR\n"
     "\n"
     "Roles: therapist (assigned patients), supervisor (the clinic), admin (accounts, no transcripts).\n"
     "Passwords (at least 10 bytes) come from the first line of --password-file or a prompt, and are\n"
-    "stored as Argon2id hashes only. add prints the new clinician id.\n";
+    "stored as Argon2id hashes only. add prints the new clinician id.\n"
+    "totp-enroll gives the clinician a new one-time-code secret (replacing any earlier one) and prints\n"
+    "it once, as an otpauth:// URI and in base32, for an authenticator app; policy set --require-totp yes\n"
+    "then makes logins ask for the code.\n";
+
+constexpr const char* kPolicyHelp =
+    "usage: tandem-bridge policy show --data-dir DIR\n"
+    "       tandem-bridge policy set --data-dir DIR [--sla-urgent-minutes N] [--sla-second-minutes N]\n"
+    "                                [--idle-lock-minutes N] [--require-totp yes|no]\n"
+    "                                [--crisis-resources LOCALE=FILE.json]... [--clinic-name NAME] [--timezone TZ]\n"
+    "\n"
+    "The clinic policy is a clinic_configured event in the store; a running bridge applies a new one\n"
+    "to logins (idle lock, TOTP) and escalations at once, and to new flags' deadlines and crisis\n"
+    "resources at its next start. Until the first 'policy set', the config file's values apply.\n"
+    "\n"
+    "  --sla-urgent-minutes N   time to acknowledge a high/imminent flag before it escalates (1-1440)\n"
+    "  --sla-second-minutes N   after the first escalation, time to the second (1-1440)\n"
+    "  --idle-lock-minutes N    the clinician app locks after this idle time (1-1440)\n"
+    "  --require-totp yes|no    logins need a one-time code (clinician totp-enroll first)\n"
+    "  --crisis-resources LOCALE=FILE.json  resources shown to patients of LOCALE (en-US): a JSON\n"
+    "                           array of {\"name\", \"contact\", \"kind\": phone|text|web|emergency}\n";
 
 constexpr const char* kAuditHelp =
     "usage: tandem-bridge audit verify --data-dir DIR\n"
@@ -251,9 +276,13 @@ int cmd_serve(const std::vector<std::string>& args) {
     // Refuse to serve without the real risk screen: a weaker screen would silently miss crises.
     auto screener = make_rule_engine_screener();
     if (!screener) return error_exit(screener.error());
+    // The clinic policy of the log (policy set) wins over the config file's values.
+    ClinicPolicySource clinic_policy(**store, settings_from_config(*config));
+    if (auto r = clinic_policy.refresh(); !r) return error_exit(r.error());
+    const auto clinic = clinic_policy.current();
     PatientServiceOptions po;
-    po.crisis_resources = config->crisis_resources;
-    po.urgent_sla_minutes = config->urgent_sla_minutes;
+    po.crisis_resources = clinic.resources_for("en-US");
+    po.urgent_sla_minutes = clinic.urgent_sla_minutes;
     po.messages_per_minute = config->rate_limit_per_minute;
     // Everything appends through the notifying wrapper, so the clinician feed hears of each event.
     NotifyingStore notifying(**store);
@@ -261,6 +290,7 @@ int cmd_serve(const std::vector<std::string>& args) {
     if (!service) return error_exit(service.error());
     AccountDirectory accounts(notifying);
     ClinicianServiceOptions co;
+    co.urgent_sla_minutes = config->urgent_sla_minutes;  // defaults; the service reads the log's policy
     co.second_escalation_minutes = config->second_escalation_minutes;
     co.session_idle = std::chrono::minutes(config->session_idle_minutes);
     auto clinicians = ClinicianService::create(notifying, accounts, **service, metrics, co);
@@ -351,6 +381,8 @@ int cmd_clinician(const std::vector<std::string>& args) {
     std::string bad;
     auto flags = parse_flags({args.begin() + 1, args.end()},
                              {"--data-dir", "--username", "--name", "--role", "--password-file", "--clinician"}, bad);
+    if (sub == "totp-enroll" && flags && flags->contains("--username") && !flags->contains("--clinician"))
+        flags->emplace("--clinician", flags->find("--username")->second);
     if (!flags) return usage_error("unexpected or incomplete argument '" + bad + "'", kClinicianHelp);
     if (!flags->contains("--data-dir")) return usage_error("--data-dir is required", kClinicianHelp);
     auto store = open_store(flags->find("--data-dir")->second);
@@ -381,6 +413,17 @@ int cmd_clinician(const std::vector<std::string>& args) {
         std::cout << who << (sub == "enable" ? " enabled\n" : " disabled\n");
         return 0;
     }
+    if (sub == "totp-enroll") {
+        auto secret = accounts.enroll_totp(who, kCliActor);
+        if (!secret) return error_exit(secret.error());
+        ClinicPolicySource policy(**store, ClinicSettings{});
+        if (auto r = policy.refresh(); !r) return error_exit(r.error());
+        const auto account = accounts.by_id(who) ? accounts.by_id(who) : accounts.by_username(who);
+        // Shown once: the store keeps it (encrypted with the store), nothing prints it again.
+        std::cout << totp_uri(policy.current().name, account ? account->username : who, *secret) << "\n"
+                  << "secret (base32): " << *secret << "\n";
+        return 0;
+    }
     if (sub == "reset-password") {
         auto pw = password_from(*flags);
         if (!pw) return error_exit(pw.error());
@@ -389,6 +432,85 @@ int cmd_clinician(const std::vector<std::string>& args) {
         return 0;
     }
     return usage_error("unknown clinician subcommand '" + sub + "'", kClinicianHelp);
+}
+
+// policy show|set: the clinic_configured event. Values not given keep the current policy's.
+int cmd_policy(const std::vector<std::string>& args) {
+    if (args.empty() || (args[0] != "show" && args[0] != "set"))
+        return usage_error("expected 'policy show' or 'policy set'", kPolicyHelp);
+    const std::string sub = args[0];
+    std::string bad;
+    auto flags = parse_flags({args.begin() + 1, args.end()},
+                             {"--data-dir", "--sla-urgent-minutes", "--sla-second-minutes", "--idle-lock-minutes",
+                              "--require-totp", "--crisis-resources", "--clinic-name", "--timezone"},
+                             bad);
+    if (!flags) return usage_error("unexpected or incomplete argument '" + bad + "'", kPolicyHelp);
+    if (!flags->contains("--data-dir")) return usage_error("--data-dir is required", kPolicyHelp);
+    const std::filesystem::path data_dir = flags->find("--data-dir")->second;
+    // The defaults are what a bridge on this data dir runs with before any policy set.
+    BridgeConfig defaults;
+    if (std::filesystem::exists(data_dir / "config.json")) {
+        auto c = load_config(data_dir / "config.json");
+        if (!c) return error_exit(c.error());
+        defaults = *c;
+    }
+    auto store = open_store(data_dir);
+    if (!store) return error_exit(store.error());
+    ClinicPolicySource source(**store, settings_from_config(defaults));
+    if (auto r = source.refresh(); !r) return error_exit(r.error());
+    auto settings = source.current();
+    if (sub == "show") {
+        std::cout << nlohmann::json{{"source", source.configured() ? "store" : "config"},
+                                    {"clinic", settings.record()}}
+                         .dump(2)
+                  << "\n";
+        return 0;
+    }
+    auto minutes = [&](const char* flag, int& into) -> std::optional<int> {
+        const auto it = flags->find(flag);
+        if (it == flags->end()) return std::nullopt;
+        const auto& text = it->second;
+        int value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > 1440)
+            return usage_error(std::string(flag) + " must be a whole number of minutes from 1 to 1440", kPolicyHelp);
+        into = value;
+        return std::nullopt;
+    };
+    if (auto e = minutes("--sla-urgent-minutes", settings.urgent_sla_minutes)) return *e;
+    if (auto e = minutes("--sla-second-minutes", settings.second_escalation_minutes)) return *e;
+    if (auto e = minutes("--idle-lock-minutes", settings.idle_lock_minutes)) return *e;
+    if (auto it = flags->find("--require-totp"); it != flags->end()) {
+        if (it->second != "yes" && it->second != "no") return usage_error("--require-totp takes yes or no", kPolicyHelp);
+        settings.require_totp = it->second == "yes";
+    }
+    if (auto it = flags->find("--clinic-name"); it != flags->end()) settings.name = it->second;
+    if (auto it = flags->find("--timezone"); it != flags->end()) settings.timezone = it->second;
+    for (auto [it, end] = flags->equal_range("--crisis-resources"); it != end; ++it) {
+        const auto eq = it->second.find('=');
+        if (eq == std::string::npos || eq == 0)
+            return usage_error("--crisis-resources takes LOCALE=FILE.json", kPolicyHelp);
+        const std::string locale = it->second.substr(0, eq);
+        const std::string file = it->second.substr(eq + 1);
+        std::ifstream in(file);
+        if (!in) return error_exit(Error{ErrorCode::io, "cannot read " + file, "--crisis-resources"});
+        const auto list = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+        if (!list.is_array()) return error_exit(Error{ErrorCode::parse, file + " must hold a JSON array", "--crisis-resources"});
+        std::vector<CrisisResource> resources;
+        for (const auto& r : list) {
+            if (!r.is_object() || !r.contains("name") || !r.contains("contact") || !r.contains("kind") ||
+                !r["name"].is_string() || !r["contact"].is_string() || !r["kind"].is_string())
+                return error_exit(Error{ErrorCode::invalid_argument,
+                                        file + ": each resource needs name, contact and kind strings",
+                                        "--crisis-resources"});
+            resources.push_back({r["name"], r["contact"], r["kind"]});
+        }
+        settings.crisis_resources[locale] = std::move(resources);  // the schema check below does the rest
+    }
+    auto r = write_clinic_settings(**store, settings, kCliActor);
+    if (!r) return error_exit(r.error());
+    std::cout << settings.record().dump(2) << "\n" << "saved (seq " << r->event.seq << ")\n";
+    return 0;
 }
 
 int cmd_audit(const std::vector<std::string>& args) {
@@ -490,6 +612,10 @@ int main(int argc, char** argv) {
         if (cmd == "clinician") {
             if (help) return std::cout << kClinicianHelp, 0;
             return cmd_clinician(args);
+        }
+        if (cmd == "policy") {
+            if (help) return std::cout << kPolicyHelp, 0;
+            return cmd_policy(args);
         }
         if (cmd == "audit") {
             if (help) return std::cout << kAuditHelp, 0;

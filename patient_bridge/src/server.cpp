@@ -28,6 +28,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -121,7 +122,8 @@ public:
           shared_(std::move(shared)),
           endpoint_(std::move(endpoint)),
           token_(std::move(token)),
-          id_(shared_->next_id.fetch_add(1)) {}
+          id_(shared_->next_id.fetch_add(1)),
+          grace_(ws_.get_executor()) {}
 
     void run(http::request<http::string_body> req) {
         req_ = std::move(req);
@@ -203,8 +205,22 @@ private:
             // Dropping the client beats growing memory without bound; it resumes on reconnect.
             shared_->metrics.slow_clients_dropped.fetch_add(1);
             log_event(LogLevel::warn, "ws_slow_client_dropped", {{"conn", id_}, {"queued", queue_.size()}});
-            error_code ignored;
-            beast::get_lowest_layer(ws_).socket().close(ignored);
+            // The client is told why before it goes (it should resubscribe from its cursor rather
+            // than report a network fault): the queued frames are dropped, except one already being
+            // written, and a too_slow error takes their place; the close follows it. A client that
+            // does not read even that is cut off after a grace period. Rejected: closing the socket
+            // at once (what this did before), which left the client guessing.
+            queue_.erase(queue_.begin() + 1, queue_.end());
+            queue_.push_back(make_error_frame("too_slow",
+                                              "you fell too far behind; reconnect and resubscribe from your cursor"));
+            closing_ = true;
+            grace_.expires_after(std::chrono::seconds(5));
+            grace_.async_wait([self = shared_from_this()](error_code ec) {
+                if (ec || self->finished_.load()) return;
+                error_code ignored;
+                beast::get_lowest_layer(self->ws_).socket().close(ignored);
+            });
+            if (queue_.size() == 1) do_write();
             return;
         }
         queue_.push_back(std::move(text));
@@ -264,6 +280,7 @@ private:
     http::request<http::string_body> req_;
     beast::flat_buffer buffer_;
     std::deque<std::string> queue_;
+    net::steady_timer grace_;  // closes a dropped slow client that does not read its too_slow frame
     bool opened_ = false;
     bool closing_ = false;
     bool reading_paused_ = false;

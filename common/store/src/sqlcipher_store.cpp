@@ -1,8 +1,6 @@
 #include "tandem/store/sqlcipher_store.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -209,7 +207,6 @@ struct SqlcipherStore::Impl {
     Result<void> prepare_writer();
     void run();
     void commit_group(std::vector<std::unique_ptr<Request>>& group);
-    void reload_head();
     Result<std::vector<AppendResult>> apply_request(Request& request);
     Result<AppendResult> apply_event(NewEvent& event, const std::string& payload_json);
     Result<std::vector<AppendResult>> submit(std::vector<NewEvent> events);
@@ -234,17 +231,13 @@ Result<void> SqlcipherStore::Impl::prepare_writer() {
     if (auto r = prep(update_head_seq, "UPDATE meta SET value=?1 WHERE key='head_seq'"); !r) return r;
     if (auto r = prep(update_head_hash, "UPDATE meta SET value=?1 WHERE key='head_hash'"); !r) return r;
     projector = std::make_unique<Projector>(writer);
-    reload_head();
-    return {};
-}
-
-void SqlcipherStore::Impl::reload_head() {
     select_by_seq.reset();
     if (select_by_seq.step() == SQLITE_ROW) {
         head_state.seq = select_by_seq.column_int(0);
         head_state.hash = select_by_seq.column_text(1);
     }
     select_by_seq.reset();
+    return {};
 }
 
 Result<AppendResult> SqlcipherStore::Impl::apply_event(NewEvent& ne, const std::string& payload_json) {
@@ -304,18 +297,24 @@ Result<std::vector<AppendResult>> SqlcipherStore::Impl::apply_request(Request& r
 void SqlcipherStore::Impl::commit_group(std::vector<std::unique_ptr<Request>>& group) {
     std::vector<Result<std::vector<AppendResult>>> results;
     results.reserve(group.size());
-    const ChainHead before_group = head_state;
+    ChainHead start = head_state;
     auto fail_all = [&](const Error& error) {
-        head_state = before_group;
+        head_state = start;
         for (auto& request : group) request->done.set_value(std::unexpected(error));
     };
     auto tx = sqlite::Transaction::begin(writer);
     if (!tx) return fail_all(tx.error());
-    // An administration command (`tandem-bridge patient add`, `invite`, ...) may have appended
-    // from another process since our last group; the write lock is ours now, so the head read
-    // here is the true one and the chain continues from it instead of colliding on seq.
-    reload_head();
-    const ChainHead start = head_state;
+    // Another process (an admin command such as `policy set` or `clinician add` beside a live
+    // bridge) may have appended since our last commit; with the write lock held (BEGIN
+    // IMMEDIATE) the newest row is the true head. Trusting the cached head instead would make
+    // every later append of this process collide on seq. One primary-key lookup per group.
+    select_by_seq.reset();
+    if (select_by_seq.step() == SQLITE_ROW) {
+        head_state.seq = select_by_seq.column_int(0);
+        head_state.hash = select_by_seq.column_text(1);
+    }
+    select_by_seq.reset();
+    start = head_state;
     for (auto& request : group) {
         // Each caller's events succeed or fail together without sinking the others in the group.
         const ChainHead before = head_state;
@@ -558,44 +557,6 @@ Result<std::vector<StoredEvent>> SqlcipherStore::read_after(std::int64_t after_s
     }
     if (rc != SQLITE_DONE) return std::unexpected(sqlite::make_error(impl_->reader.get(), rc, "cannot read events"));
     return out;
-}
-
-Result<void> SqlcipherStore::backup_to(const std::filesystem::path& out) {
-    const std::string target = out.string();
-    std::error_code ec;
-    if (std::filesystem::exists(std::filesystem::symlink_status(out, ec))) {
-        return fail(ErrorCode::conflict, "the backup file already exists", target);
-    }
-    {
-        std::lock_guard lock(impl_->reader_mutex);
-        // VACUUM INTO on a keyed connection writes the copy with the same key and cipher settings,
-        // as one read transaction (a snapshot) that never blocks the writer under WAL. The online
-        // backup API was rejected: it needs a second connection keyed by the caller, and it
-        // restarts whenever another connection writes, which a busy bridge does all the time.
-        // The reader is query_only, which SQLite applies to the attached target too; it is lifted
-        // for this one statement only.
-        if (auto r = impl_->reader.exec("PRAGMA query_only = OFF", "cannot prepare the backup"); !r) {
-            return std::unexpected(r.error());
-        }
-        auto vacuum = [&]() -> Result<void> {  // the statement is finalised before the pragma below
-            auto stmt = sqlite::Stmt::prepare(impl_->reader, "VACUUM INTO ?1");
-            if (!stmt) return std::unexpected(stmt.error());
-            stmt->bind(1, std::string_view(target));
-            return stmt->run("cannot write the backup");
-        };
-        const auto ran = vacuum();
-        auto restored = impl_->reader.exec("PRAGMA query_only = ON", "cannot make reader read-only");
-        if (!ran || !restored) {
-            std::filesystem::remove(out, ec);
-            return std::unexpected(wrap(!ran ? ran.error() : restored.error(), impl_->name));
-        }
-    }
-    // SQLite does not fsync what VACUUM INTO writes; a backup that a power cut can empty is no backup.
-    const int fd = ::open(target.c_str(), O_RDONLY | O_CLOEXEC);
-    const bool synced = fd >= 0 && ::fsync(fd) == 0;
-    if (fd >= 0) ::close(fd);
-    if (!synced) return fail(ErrorCode::io, "cannot fsync the backup", target);
-    return {};
 }
 
 Result<ChainHead> SqlcipherStore::head() {

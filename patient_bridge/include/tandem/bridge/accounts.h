@@ -38,6 +38,7 @@ struct ClinicianAccount {
     bool active = true;
     std::string created_at;
     std::string password_hash;
+    std::string totp_secret;  ///< base32 TOTP secret; empty until `clinician totp-enroll`
     bool has_role(std::string_view role) const;
     /// The store Principal for this clinician's reads.
     Principal principal() const;
@@ -70,6 +71,10 @@ public:
     /// Sets a new password (clinician_updated). Errors: not_found, invalid_argument, storage.
     Result<void> reset_password(const std::string& id, std::string_view password, const PasswordPolicy& policy,
                                 const Actor& actor);
+    /// Gives the clinician (id or username) a fresh 160-bit TOTP secret, replacing any earlier
+    /// one (clinician_updated), and returns it in base32: the only time it is shown.
+    /// Errors: not_found, storage. Any thread.
+    Result<std::string> enroll_totp(const std::string& id, const Actor& actor);
 
 private:
     Result<void> write(const ClinicianAccount& account, EventType type, const Actor& actor);

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "tandem/bridge/accounts.h"
+#include "tandem/bridge/clinic_policy.h"
 #include "tandem/bridge/notifying_store.h"
 #include "tandem/bridge/patient_service.h"
 
@@ -27,8 +28,16 @@ struct ClinicianServiceOptions {
     int max_failed_logins = 5;                      ///< consecutive failures before a lockout
     std::chrono::milliseconds lockout_base{30'000}; ///< first lockout; doubles per further failure
     std::chrono::milliseconds lockout_max{15 * 60'000};
+    // Clinic policy until the log holds a clinic_configured event (`tandem-bridge policy set`);
+    // after that the stored policy wins and is re-read at each login and escalation sweep.
+    int urgent_sla_minutes = 5;                     ///< only reported at login: the patient side opens flags
     int second_escalation_minutes = 15;             ///< after the SLA deadline, to escalation level 2
+    int idle_lock_minutes = 10;                     ///< sent at login: the app locks after this idle time
+    bool require_totp = false;                      ///< logins need a one-time code (RFC 6238)
     std::chrono::milliseconds sweep_interval{5'000};///< how often deadlines are checked
+    /// How often accounts and the store's head are re-read: disabled clinicians' feeds stop,
+    /// role changes apply to feeds, and events appended by another process (the admin CLI) are sent.
+    std::chrono::milliseconds refresh_interval{1'000};
     std::size_t page_events = 100;                  ///< events per feed page (below the send queue limit)
     std::size_t max_transcript = 200;               ///< most messages per fetch_transcript
     int worker_threads = 2;
@@ -69,9 +78,9 @@ private:
         bool live = false;  // caught_up was sent
         std::int64_t head_at_subscribe = 0;
     };
-    struct Lockout {
+    struct Lockout {  // wall-clock times: lockouts are rebuilt from the log after a restart
         int failures = 0;
-        std::chrono::steady_clock::time_point until{};
+        std::chrono::system_clock::time_point until{};
     };
     struct Target {  // what an id in an action refers to
         std::string patient_id;
@@ -81,7 +90,11 @@ private:
         std::string sender;
     };
 
-    Result<void> restore_sessions();
+    Result<void> restore();
+    void note_failed_login(const std::string& username, std::chrono::system_clock::time_point at);  // mutex_ held
+    void record_failed_login(const std::string& username, const char* reason);
+    ClinicSettings policy();
+    bool payload_ok(const std::shared_ptr<Connection>& c, const PatientFrame& f);  // refuses when not
     void handle(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void handle_login(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void handle_resume(const std::shared_ptr<Connection>& c, const PatientFrame& f);
@@ -99,6 +112,7 @@ private:
     void pump();  // feed lane only
     bool deliver(std::uint64_t connection_id, Subscriber& s);  // feed lane only; false: more to send
     void ticker();
+    void recheck_subscribers();  // feed lane only
 
     NotifyingStore& store_;
     AccountDirectory& accounts_;
@@ -111,6 +125,9 @@ private:
     std::unordered_map<std::uint64_t, std::string> logged_in_;        // connection id -> clinician id
     std::unordered_map<std::string, Lockout> lockouts_;               // by username
     std::unordered_map<std::string, std::string> action_results_;     // clinician:action_id -> result json
+    std::unordered_map<std::string, std::int64_t> totp_last_step_;    // clinician id -> last TOTP step used
+
+    ClinicPolicySource policy_;
 
     std::mutex index_mutex_;  // guards the target index; held across its store reads
     std::int64_t index_cursor_ = 0;
@@ -120,6 +137,7 @@ private:
     std::map<std::uint64_t, Subscriber> subscribers_;
     std::atomic<bool> pump_queued_{false};
     std::atomic<bool> pump_more_{false};
+    std::atomic<std::int64_t> notified_head_{0};  // newest seq a pump was scheduled for
 
     std::mutex tick_mutex_;
     std::condition_variable tick_wake_;
