@@ -5,12 +5,13 @@ WebSocket client that is not ours (python3-websockets), with the stand-in LLM pr
 Run: TANDEM_BRIDGE_BIN=build/release/patient_bridge/tandem-bridge /usr/bin/python3 -m unittest -v test_patient_protocol
 """
 import datetime
+import json
 import threading
 import unittest
 
 import websockets
 
-from harness import Bridge, Clinician, FakeLlm, Patient
+from harness import Bridge, Clinician, FakeLlm, Patient, schemas
 
 SUPERVISOR = ("sam", "supervisor-password")
 IMMINENT = "I want to kill myself tonight. I have the pills ready."
@@ -128,6 +129,19 @@ class PatientProtocolTest(unittest.TestCase):
         self.assertEqual(self.llm.requests()[-1]["messages"][-1]["content"], "Is anyone there?",
                          "the duplicate was not processed again")
 
+    def test_message_text_never_reaches_the_log(self):
+        """Tried: a distinctive message, a risky one and an unsafe AI reply, at log level info."""
+        self.llm.script([{"kind": "ok", "text": "Zebra-orchid reply. " + UNSAFE_AI}])
+        p = self.new_patient()
+        p.send("My secret word is zebra-orchid")
+        p.ws.expect("reviewing", 10)
+        p.send("I have been thinking about ending my life, zebra-orchid")
+        p.ws.drain(0.5)
+        log = self.bridge.log_text().lower()
+        self.assertIn("invite_redeemed", log, "the log is being written")
+        self.assertNotIn("zebra-orchid", log)
+        self.assertNotIn("stop taking", log)
+
     # -- bad frames ----------------------------------------------------------------------------
     def test_malformed_and_oversized_frames_get_typed_errors_and_the_connection_survives(self):
         """Tried: broken JSON, a JSON array, a missing id, an unknown type, a binary frame,
@@ -218,6 +232,44 @@ class PatientProtocolTest(unittest.TestCase):
                 if e["type"] == "message_appended" and e["payload"]["sender"] == "ai"]
         self.assertEqual([(m["payload"]["state"], m["payload"]["text"]) for m in held], [("held", UNSAFE_AI)])
 
+    # -- streaming -----------------------------------------------------------------------------
+    def ai_messages(self, patient_id):
+        return [e["payload"] for e in self.supervisor_events(patient_id)
+                if e["type"] == "message_appended" and e["payload"]["sender"] == "ai"]
+
+    def test_ai_replies_stream_in_screened_sentences_and_record_plan_and_model(self):
+        """Good path with a provider streaming word by word: whole screened sentences arrive as
+        segments, then the whole reply; the stored reply names its model and plan."""
+        text = "That sounds like a hard week. What helped you last time? Maybe a short walk could help."
+        self.llm.script([{"kind": "ok", "text": text, "delay": 0.02}])
+        p = self.new_patient()
+        p.send("Work has been rough")
+        final = p.ws.expect("message", 10, where=lambda f: f["type"] == "message" and f["payload"]["sender"] == "ai")
+        segments = [f["payload"] for f in p.ws.seen if f["type"] == "segment"]
+        self.assertEqual([s["text"] for s in segments], ["That sounds like a hard week.", " What helped you last time?"])
+        self.assertEqual([s["index"] for s in segments], [0, 1])
+        self.assertTrue(all(s["reply_id"] == final["payload"]["id"] == final["payload"]["reply_id"] for s in segments))
+        self.assertEqual(final["payload"]["text"], text)
+        [stored] = self.ai_messages(p.session["patient_id"])
+        self.assertEqual((stored["model"], stored["plan_id"], stored["plan_version"]),
+                         ("fake-model", "default-clinic-plan", 1))
+        schemas().check("records/message", stored)
+
+    def test_a_later_unsafe_sentence_stops_the_stream_and_holds_the_whole_reply(self):
+        """Tried: a streamed reply whose first sentence is fine and whose second is medication
+        advice."""
+        text = "I hear you. You should stop taking your medication. It will pass."
+        self.llm.script([{"kind": "ok", "text": text, "delay": 0.02}])
+        p = self.new_patient()
+        p.send("My pills make me foggy")
+        reviewing = p.ws.expect("reviewing", 10)
+        frames = p.ws.seen + p.ws.drain(0.4)
+        self.assertEqual([f["payload"]["text"] for f in frames if f["type"] == "segment"], ["I hear you."])
+        for f in frames:
+            self.assertNotIn("stop taking", json.dumps(f))
+        [stored] = self.ai_messages(p.session["patient_id"])
+        self.assertEqual((stored["state"], stored["text"], stored["id"]), ("held", text, reviewing["payload"]["reply_id"]))
+
     def test_llm_failures_give_the_safe_fallback(self):
         """Tried, one per subtest: a provider that stops sending mid-reply (slow past the idle
         timeout), 429 on every attempt, 500 on every attempt, a malformed chunk, and a
@@ -255,9 +307,12 @@ class LiveAdministrationTest(unittest.TestCase):
 class CrashRecoveryTest(unittest.TestCase):
     def test_after_kill_9_every_acknowledged_message_is_there_exactly_once(self):
         """Tried: SIGKILL of the bridge while a patient streams 40 messages without waiting for
-        acks; after the restart the patient resends everything unacknowledged (same ids)."""
+        acks; after the restart the patient resends everything unacknowledged (same ids).
+        Every stored message is there once, and every one was screened (a message acked just
+        before the kill gets its turn when the bridge starts again)."""
         with FakeLlm() as llm, Bridge(llm=llm, config={"rate_limit_per_minute": 1000}) as bridge:
             llm.script([], {"kind": "ok", "text": "Noted."})
+            bridge.add_clinician(SUPERVISOR[0], "supervisor", SUPERVISOR[1])
             code = bridge.invite(bridge.add_patient("Kim"))
             bridge.start()
             p = Patient(bridge)
@@ -280,7 +335,7 @@ class CrashRecoveryTest(unittest.TestCase):
             p.ws.close()
 
             bridge.start()
-            p.ws = bridge.connect("/patient")
+            p.ws = bridge.connect("/patient", check_schemas=True)
             p.hello()
             stored = [f["payload"] for f in p.ws.drain(0.5) if f["type"] == "message"]
             mine = [m["client_msg_id"] for m in stored if m["sender"] == "patient"]
@@ -296,6 +351,16 @@ class CrashRecoveryTest(unittest.TestCase):
             mine = [f["payload"]["client_msg_id"] for f in p.ws.drain(0.5)
                     if f["type"] == "message" and f["payload"]["sender"] == "patient"]
             self.assertEqual(sorted(mine), sorted(ids))
+
+            # Every stored patient message was screened, also those acked just before the kill.
+            c = Clinician(bridge)
+            c.login(*SUPERVISOR)
+            events = c.events(0)
+            stored_ids = {e["payload"]["id"] for e in events
+                          if e["type"] == "message_appended" and e["payload"]["sender"] == "patient"}
+            screened = {e["payload"]["message_id"] for e in events if e["type"] == "risk_assessed"}
+            self.assertEqual(len(stored_ids), len(ids))
+            self.assertEqual(stored_ids - screened, set(), "unscreened patient messages after the restart")
             self.assertEqual(bridge.run("audit", "verify", "--data-dir", str(bridge.data_dir), check=False).returncode, 0)
 
 

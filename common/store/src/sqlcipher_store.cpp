@@ -1,6 +1,8 @@
 #include "tandem/store/sqlcipher_store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -557,6 +559,44 @@ Result<std::vector<StoredEvent>> SqlcipherStore::read_after(std::int64_t after_s
     }
     if (rc != SQLITE_DONE) return std::unexpected(sqlite::make_error(impl_->reader.get(), rc, "cannot read events"));
     return out;
+}
+
+Result<void> SqlcipherStore::backup_to(const std::filesystem::path& out) {
+    const std::string target = out.string();
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::symlink_status(out, ec))) {
+        return fail(ErrorCode::conflict, "the backup file already exists", target);
+    }
+    {
+        std::lock_guard lock(impl_->reader_mutex);
+        // VACUUM INTO on a keyed connection writes the copy with the same key and cipher settings,
+        // as one read transaction (a snapshot) that never blocks the writer under WAL. The online
+        // backup API was rejected: it needs a second connection keyed by the caller, and it
+        // restarts whenever another connection writes, which a busy bridge does all the time.
+        // The reader is query_only, which SQLite applies to the attached target too; it is lifted
+        // for this one statement only.
+        if (auto r = impl_->reader.exec("PRAGMA query_only = OFF", "cannot prepare the backup"); !r) {
+            return std::unexpected(r.error());
+        }
+        auto vacuum = [&]() -> Result<void> {  // the statement is finalised before the pragma below
+            auto stmt = sqlite::Stmt::prepare(impl_->reader, "VACUUM INTO ?1");
+            if (!stmt) return std::unexpected(stmt.error());
+            stmt->bind(1, std::string_view(target));
+            return stmt->run("cannot write the backup");
+        };
+        const auto ran = vacuum();
+        auto restored = impl_->reader.exec("PRAGMA query_only = ON", "cannot make reader read-only");
+        if (!ran || !restored) {
+            std::filesystem::remove(out, ec);
+            return std::unexpected(wrap(!ran ? ran.error() : restored.error(), impl_->name));
+        }
+    }
+    // SQLite does not fsync what VACUUM INTO writes; a backup that a power cut can empty is no backup.
+    const int fd = ::open(target.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool synced = fd >= 0 && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!synced) return fail(ErrorCode::io, "cannot fsync the backup", target);
+    return {};
 }
 
 Result<ChainHead> SqlcipherStore::head() {
