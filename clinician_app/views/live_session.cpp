@@ -64,7 +64,7 @@ LiveSession::LiveSession(Model& model, PasswordVerifier& verifier, LiveOptions o
     events.on_frame = [this](std::string text) { session_->on_frame(text); };
     events.on_closed = [this](const Error& error, bool will_retry, std::chrono::milliseconds retry_in) {
         session_->on_closed();
-        frame_->set_online(false, will_retry ? status_text(SessionState::offline, retry_in) + " (showing the offline cache)"
+        frame_->set_online(false, will_retry ? status_text(SessionState::offline, retry_in) + " \u00b7 cached data"
                                              : "Disconnected: " + error.message);
         if (!will_retry) wxMessageBox(u8(error.message), "Connection refused", wxOK | wxICON_ERROR, frame_);
     };

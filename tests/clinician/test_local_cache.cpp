@@ -157,8 +157,10 @@ TEST_CASE("cache files are owner-only and live under XDG_DATA_HOME per server an
     REQUIRE(cache);
     using std::filesystem::perms;
     CHECK((std::filesystem::status(where).permissions() & (perms::group_all | perms::others_all)) == perms::none);
-    CHECK((std::filesystem::status(where / "cache.key").permissions() & (perms::group_all | perms::others_all)) ==
-          perms::none);
+    for (const char* name : {"cache.key", "cache.db"}) {
+        CHECK((std::filesystem::status(where / name).permissions() & (perms::group_all | perms::others_all)) ==
+              perms::none);
+    }
 }
 
 TEST_CASE("a password file is read only when it is the user's own and private", "[clinician][cache]") {

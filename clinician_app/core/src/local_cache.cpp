@@ -337,6 +337,11 @@ Result<std::unique_ptr<LocalCache::Impl>> create_fresh(const fs::path& dir, std:
     k.salt = random_bytes(16);
     const SecretBuffer key = derive_key(password, k);
     k.check_hex = check_of(key);
+    // Created empty and owner-only first: SQLite would use the umask, and gives its WAL and
+    // shared-memory files the database file's mode.
+    const int fd = ::open((dir / "cache.db").c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return fail(ErrorCode::io, "cannot create " + (dir / "cache.db").string());
+    ::close(fd);
     auto opened = open_db(dir / "cache.db", key);
     if (!opened) return std::unexpected(opened.error());
     if (!opened->damage.empty()) return fail(ErrorCode::storage, "a new cache is unreadable: " + opened->damage);
