@@ -206,12 +206,12 @@ public:
 
     // Restoring a saved model (the local cache): these set state as it was, without counting
     // it as a change and without touching applied_count(). Call on an empty model, then
-    // restore_cursor() last. The fields' ids must be non-empty.
-    void restore_patient(PatientInfo patient);
-    void restore_flag(FlagInfo flag);
-    void restore_message(MessageInfo message);
-    void restore_clinician(ClinicianInfo clinician);
-    void restore_audit(AuditEntry entry);
+    // restore_cursor() last. GUI thread.
+    void restore_patient(PatientInfo patient);        ///< a saved patient row (id non-empty)
+    void restore_flag(FlagInfo flag);                 ///< a saved flag (id non-empty)
+    void restore_message(MessageInfo message);        ///< a saved message, into its patient's transcript
+    void restore_clinician(ClinicianInfo clinician);  ///< a saved clinician (id non-empty)
+    void restore_audit(AuditEntry entry);             ///< a saved audit line, in saved order
     /// Sets self and policy as saved, without counting a change.
     void restore_identity(ClinicianInfo self, ClinicPolicy policy);
     /// Sets the cursor the feed resumes from; forgets pending changes (they are what was loaded).
