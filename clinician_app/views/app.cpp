@@ -1,5 +1,6 @@
 #include "app.h"
 
+#include <cstdio>
 #include <mutex>
 
 #include <wx/button.h>
@@ -10,9 +11,13 @@
 #include <wx/stattext.h>
 #include <wx/textctrl.h>
 
+#include <wx/utils.h>
+
+#include "live_session.h"
 #include "main_frame.h"
 #include "tandem/clinician/connection.h"
 #include "tandem/clinician/demo.h"
+#include "tandem/clinician/password_file.h"
 #include "tandem/clinician/pins.h"
 #include "tandem/clinician/session.h"
 #include "tandem/clinician/ui_post.h"
@@ -30,7 +35,9 @@ bool g_app_alive = false;
 class LoginDialog : public wxDialog {
 public:
     /// `server` pre-fills the address (from --server); empty means the last server used.
-    LoginDialog(PinStore& pins, const std::string& server)
+    /// `username` and `password` (from --user and --password-file) pre-fill and log in at once.
+    LoginDialog(PinStore& pins, const std::string& server, const std::string& username = {},
+                std::string_view password = {})
         : wxDialog(nullptr, wxID_ANY, u8("Tandem Clinician \u2014 log in")), pins_(pins) {
         auto* s = new wxBoxSizer(wxVERTICAL);
         auto* grid = new wxFlexGridSizer(2, FromDIP(wxSize(8, 8)));
@@ -65,9 +72,19 @@ public:
         password_->Bind(wxEVT_TEXT_ENTER, [this](wxCommandEvent&) { start(); });
         totp_->Bind(wxEVT_TEXT_ENTER, [this](wxCommandEvent&) { start(); });
         (pins.last_server().empty() ? server_ : username_)->SetFocus();
+        if (!username.empty() && !password.empty()) {
+            username_->ChangeValue(u8(username));
+            password_->ChangeValue(wxString::FromUTF8(password.data(), password.size()));
+            // Start once shown, so a first contact's fingerprint question has a parent window.
+            Bind(wxEVT_INIT_DIALOG, [this](wxInitDialogEvent& e) {
+                e.Skip();
+                CallAfter([this] { start(); });
+            });
+        }
     }
 
     Endpoint endpoint;
+    bool offline = false;  ///< the server did not answer; its pinned certificate is used
     std::string username() const { return username_->GetValue().utf8_string(); }
     std::string password() const { return password_->GetValue().utf8_string(); }
     std::string totp() const { return totp_->GetValue().utf8_string(); }
@@ -93,11 +110,19 @@ private:
 
     void on_fingerprint(Result<std::string> fp) {
         login_->Enable();
+        const auto key = endpoint.key();
         if (!fp) {
+            if (!pins_.pinned(key).empty() && !username().empty() && !password().empty()) {
+                // Known server, not answering: open the offline cache and keep trying in the
+                // background with the pinned certificate.
+                offline = true;
+                pins_.set_last_server(key);
+                EndModal(wxID_OK);
+                return;
+            }
             say("Cannot reach the server: " + fp.error().message);
             return;
         }
-        const auto key = endpoint.key();
         switch (check_pin(pins_.pinned(key), *fp)) {
             case PinVerdict::trusted: break;
             case PinVerdict::changed:
@@ -133,33 +158,6 @@ private:
 };
 
 }  // namespace
-
-/// Forwards the session's news to the window, and stops the connection on a fatal error.
-class FatalRelay : public SessionListener {
-public:
-    FatalRelay(MainFrame& frame, std::function<void()> stop) : frame_(frame), stop_(std::move(stop)) {}
-    void on_state(SessionState s) override { frame_.on_state(s); }
-    void on_logged_in(const ClinicianInfo& c) override { frame_.on_logged_in(c); }
-    void on_event(const StoredEvent& e, ApplyOutcome o, bool live) override { frame_.on_event(e, o, live); }
-    void on_caught_up(std::uint64_t head) override { frame_.on_caught_up(head); }
-    void on_action_result(const std::string& id, bool ok, const std::string& error) override {
-        frame_.on_action_result(id, ok, error);
-    }
-    void on_transcript(const std::string& patient_id, std::size_t count) override {
-        frame_.on_transcript(patient_id, count);
-    }
-    void on_error(const Error& error, bool fatal) override {
-        if (fatal && stop_) {
-            stop_();
-            frame_.set_online(false, "Logged out: " + error.message + " (restart to log in again)");
-        }
-        frame_.on_error(error, fatal);
-    }
-
-private:
-    MainFrame& frame_;
-    std::function<void()> stop_;
-};
 
 void install_wx_poster() {
     {
@@ -204,6 +202,9 @@ bool ClinicianApp::OnInit() {
     wxCmdLineParser cmd(argc, argv);
     cmd.AddSwitch("", "demo", "open a built-in synthetic clinic (no bridge, password 'demo')");
     cmd.AddOption("", "server", "bridge address host:port (remembered, never the password)");
+    cmd.AddOption("", "user", "username to log in with at start (with --password-file)");
+    cmd.AddOption("", "password-file",
+                  "log in at start with the first line of FILE as the password; FILE must be yours and mode 0600");
     cmd.AddSwitch("h", "help", "show this help", wxCMD_LINE_OPTION_HELP);
     if (cmd.Parse() != 0) return false;
     SetAppName("tandem-clinician");
@@ -215,50 +216,59 @@ bool ClinicianApp::OnInit() {
         return true;
     }
     wxString server;
+    wxString user;
+    wxString password_file;
     cmd.Found("server", &server);
-    return log_in(server.utf8_string());
+    cmd.Found("user", &user);
+    cmd.Found("password-file", &password_file);
+    if (user.empty() != password_file.empty()) {
+        wxMessageBox("--user and --password-file go together.", "Tandem", wxOK | wxICON_ERROR);
+        return false;
+    }
+    SecretBuffer password;
+    if (!password_file.empty()) {
+        auto read = read_password_file(password_file.utf8_string());
+        if (!read) {
+            // Also on stderr: kiosk and demo scripts have no one watching the dialog.
+            std::fprintf(stderr, "tandem-clinician: %s\n", read.error().message.c_str());
+            wxMessageBox(u8(read.error().message), "Tandem", wxOK | wxICON_ERROR);
+            return false;
+        }
+        password = std::move(*read);
+    }
+    return log_in(server.utf8_string(), user.utf8_string(), std::move(password));
 }
 
-bool ClinicianApp::log_in(const std::string& server) {
+bool ClinicianApp::log_in(const std::string& server, const std::string& user, SecretBuffer password) {
     PinStore pins(PinStore::default_path());
     if (auto loaded = pins.load(); !loaded) {
         wxMessageBox(u8("The pinned-server file is damaged: " + loaded.error().describe()), "Tandem", wxOK | wxICON_ERROR);
         return false;
     }
-    LoginDialog dialog(pins, server);
+    LoginDialog dialog(pins, server, user,
+                       std::string_view(reinterpret_cast<const char*>(password.bytes().data()), password.size()));
+    password.wipe();
     if (dialog.ShowModal() != wxID_OK) return false;
-    verifier_.set(dialog.password());
-    frame_ = new MainFrame(model_, verifier_, false);
-    relay_ = std::make_unique<FatalRelay>(*frame_, [this] {
-        // A refused login or an expired session: stop reconnecting; the person logs in again.
-        if (connection_) connection_->stop();
-    });
-    session_ = std::make_unique<FeedSession>(model_, *relay_, [this](std::string frame) {
-        if (connection_) connection_->send(std::move(frame));
-    });
-    session_->set_credentials(dialog.username(), dialog.password(), dialog.totp());
-    frame_->set_action_sink([this](const ActionRequest& a) { return session_->send_action(a); });
-    frame_->set_patient_opener([this](const std::string& patient_id) { session_->fetch_transcript(patient_id); });
-    ConnectionEvents events;
-    events.on_open = [this] { session_->on_open(); };
-    events.on_frame = [this](std::string text) { session_->on_frame(text); };
-    events.on_closed = [this](const Error& error, bool will_retry, std::chrono::milliseconds retry_in) {
-        session_->on_closed();
-        frame_->set_online(false, will_retry ? status_text(SessionState::offline, retry_in) : "Disconnected: " + error.message);
-        if (!will_retry) wxMessageBox(u8(error.message), "Connection refused", wxOK | wxICON_ERROR, frame_);
-    };
-    connection_ = std::make_unique<Connection>(dialog.endpoint, pins.pinned(dialog.endpoint.key()), std::move(events));
-    frame_->set_online(false, status_text(SessionState::connecting));
+    LiveOptions options;
+    options.endpoint = dialog.endpoint;
+    options.pinned_fingerprint = pins.pinned(dialog.endpoint.key());
+    options.username = dialog.username();
+    options.password = SecretBuffer::copy_of(dialog.password());
+    options.totp = dialog.totp();
+    options.cache_dir = default_cache_dir(dialog.endpoint.key(), options.username);
+    wxBusyCursor busy;  // the cache key's Argon2 takes a moment
+    live_ = std::make_unique<LiveSession>(model_, verifier_, std::move(options));
+    frame_ = live_->frame();
     forget_frame_on_close();
     frame_->Show();
-    connection_->start();
+    live_->start();
     return true;
 }
 
 void ClinicianApp::forget_frame_on_close() {
     frame_->Bind(wxEVT_CLOSE_WINDOW, [this](wxCloseEvent& e) {
-        // Stop the network before the window (the session's listener) goes away.
-        if (connection_) connection_->stop();
+        // Stop the network (and write the cache) before the window, the session's listener, goes.
+        if (live_) live_->stop();
         frame_ = nullptr;
         e.Skip();
     });
@@ -266,7 +276,7 @@ void ClinicianApp::forget_frame_on_close() {
 
 int ClinicianApp::OnExit() {
     uninstall_wx_poster();
-    if (connection_) connection_->stop();
+    if (live_) live_->stop();
     return wxApp::OnExit();
 }
 

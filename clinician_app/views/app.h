@@ -9,15 +9,12 @@
 #include "tandem/clinician/auto_lock.h"
 #include "tandem/clinician/model.h"
 
-namespace tandem::clinician {
-class Connection;
-class FeedSession;
-}  // namespace tandem::clinician
+#include "tandem/crypto/secret_buffer.h"
 
 namespace tandem::clinician::views {
 
 class MainFrame;
-class FatalRelay;
+class LiveSession;
 
 /// Installs ui::post on top of CallAfter; after uninstall_wx_poster() posts are dropped. GUI thread.
 void install_wx_poster();
@@ -29,21 +26,20 @@ MainFrame* open_demo_window(Model& model, PasswordVerifier& verifier);
 class ClinicianApp : public wxApp {
 public:
     ClinicianApp();
-    ~ClinicianApp() override;  // out of line: FeedSession and Connection are incomplete here
+    ~ClinicianApp() override;  // out of line: LiveSession is incomplete here
     bool OnInit() override;
     int OnExit() override;
     int FilterEvent(wxEvent& event) override;
 
 private:
-    bool log_in(const std::string& server);
+    /// The login dialog (pre-filled and started at once when `user` and `password` are given).
+    bool log_in(const std::string& server, const std::string& user, SecretBuffer password);
     void forget_frame_on_close();
 
     Model model_;
     PasswordVerifier verifier_;
     MainFrame* frame_ = nullptr;
-    std::unique_ptr<FatalRelay> relay_;
-    std::unique_ptr<FeedSession> session_;
-    std::unique_ptr<Connection> connection_;
+    std::unique_ptr<LiveSession> live_;
 };
 
 }  // namespace tandem::clinician::views

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ class wxChoice;
 class wxBoxSizer;
 class wxSplitterWindow;
 class wxCommandEvent;
+class wxWindow;
 
 namespace tandem::clinician::views {
 
@@ -94,6 +96,25 @@ public:
     bool locked() const { return lock_.locked(); }
     bool transcript_visible() const;
     const std::vector<ActionRequest>& sent_actions() const { return sent_; }
+    /// Actions sent to the bridge and not yet answered (ok, refused, or an envelope error).
+    std::size_t waiting_actions() const { return waiting_.size(); }
+    /// Desktop notifications shown so far (a daemon may or may not have displayed them).
+    int notifications_shown() const { return notifications_shown_; }
+    /// The status bar's first field (tests read what the person would read).
+    std::string status_line() const;
+    /// The held reply's id shown in the conversation pane, empty when none.
+    const std::string& held_reply_id() const { return held_selected_; }
+    /// The idle time after which the window locks (the clinic's, else ten minutes).
+    std::chrono::minutes lock_idle() const { return lock_.idle(); }
+    /// Sends an action as the menus and buttons do (refused offline, shown as waiting until answered).
+    void send_action(const ActionRequest& request) { send(request); }
+    /// Opens a patient's conversation (as selecting their row does).
+    void show_patient(const std::string& patient_id) { open_patient(patient_id); }
+    /// Presses "Release as written" on the held reply (tests; the button does the same).
+    void release_held() {
+        wxCommandEvent e;
+        on_release(e);
+    }
     /// Locks now (the menu's Lock, and tests).
     void lock_now();
     /// Tries to unlock with a password; false when wrong.
@@ -102,6 +123,13 @@ public:
 private:
     void build_menus();
     void build_body();
+    // One builder per pane, each in its own file (flag_pane.cpp, caseload_pane.cpp, ...).
+    void build_flag_page();
+    void build_caseload_page();
+    void build_supervisor_page();
+    wxWindow* build_conversation_pane();
+    void build_lock_panel();
+    void refresh_status();
     void select_flag(std::size_t index);
     void open_patient(const std::string& patient_id);
     void refresh_conversation();
@@ -136,6 +164,9 @@ private:
     ActionSink sink_;
     std::function<void(const std::string&)> opener_;
     std::vector<ActionRequest> sent_;
+    std::set<std::string> waiting_;  // action ids sent to the bridge, not yet answered
+    std::string last_refusal_;
+    int notifications_shown_ = 0;
 
     CaseloadPresenter caseload_;
     FlagQueuePresenter flags_;

@@ -2,14 +2,8 @@
 // connection in the middle of the backlog, and resuming from the cursor without gap or duplicate.
 #include <catch2/catch_test_macros.hpp>
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-
-#include "tandem/clinician/connection.h"
+#include "harness.h"
 #include "tandem/clinician/loopback_feeder.h"
-#include "tandem/clinician/session.h"
-#include "tandem/clinician/ui_post.h"
 #include "test_support.h"
 
 using namespace tandem;
@@ -19,39 +13,6 @@ using std::chrono::milliseconds;
 using std::chrono::minutes;
 
 namespace {
-
-// A fake GUI loop: network threads post into a queue, the test thread runs the tasks, which is
-// what CallAfter does in the app.
-class FakeGuiLoop {
-public:
-    FakeGuiLoop() {
-        ui::set_poster([this](ui::Task t) {
-            const std::lock_guard lock(mutex_);
-            tasks_.push_back(std::move(t));
-            cv_.notify_one();
-        });
-    }
-    ~FakeGuiLoop() { ui::set_poster({}); }
-    /// Runs posted tasks until `done` or the deadline; true when done.
-    template <class Pred>
-    bool pump_until(Pred done, milliseconds limit = milliseconds{8000}) {
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        while (!done()) {
-            std::unique_lock lock(mutex_);
-            if (!cv_.wait_until(lock, deadline, [&] { return !tasks_.empty(); })) return done();
-            auto task = std::move(tasks_.front());
-            tasks_.pop_front();
-            lock.unlock();
-            task();
-        }
-        return true;
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::deque<ui::Task> tasks_;
-};
 
 std::vector<std::string> feed_log() {
     std::vector<std::string> log;
@@ -66,7 +27,6 @@ std::vector<std::string> feed_log() {
 }
 
 struct Counter : SessionListener {
-    int opened = 0;
     int caught_up = 0;
     int duplicates = 0;
     void on_event(const StoredEvent&, ApplyOutcome o, bool) override { duplicates += o == ApplyOutcome::duplicate; }
@@ -81,34 +41,20 @@ TEST_CASE("the client resumes from its cursor after the bridge drops it mid-back
     feeder.drop_after(4);
     Model model;
     Counter counter;
-    std::unique_ptr<Connection> connection;
-    FeedSession session(model, counter, [&](std::string f) { connection->send(std::move(f)); });
-    session.set_credentials("loop", "pw");
-    int closes = 0;
-    ConnectionEvents events;
-    events.on_open = [&] {
-        ++counter.opened;
-        session.on_open();
-    };
-    events.on_frame = [&](std::string text) { session.on_frame(text); };
-    events.on_closed = [&](const Error&, bool, milliseconds) {
-        ++closes;
-        session.on_closed();
-    };
-    connection = std::make_unique<Connection>(Endpoint{"127.0.0.1", std::to_string(feeder.port()), "/clinician"},
-                                              feeder.fingerprint(), events);
-    connection->start();
+    LiveClient client(model, counter, Endpoint{"127.0.0.1", std::to_string(feeder.port()), "/clinician"},
+                      feeder.fingerprint(), "loop", "pw");
+    client.start();
     REQUIRE(loop.pump_until([&] { return counter.caught_up == 1; }));
-    connection->stop();
+    client.stop();
 
-    CHECK(closes == 1);
-    CHECK(counter.opened == 2);
+    CHECK(client.closes == 1);
+    CHECK(client.opens == 2);
     CHECK(feeder.subscriptions() == std::vector<std::uint64_t>{0, 6});  // seq 1, 2, 4, 6 arrived before the drop
     CHECK(model.cursor() == 30);
     CHECK(model.transcript("p1").size() == 8);
     CHECK(model.flag("f1") != nullptr);
     CHECK(counter.duplicates == 0);
-    CHECK(session.session_token() == "loopback-token");
+    CHECK(client.session.session_token() == "loopback-token");
 }
 
 TEST_CASE("a changed server certificate is refused before anything is sent, without retrying", "[clinician][net]") {

@@ -251,3 +251,87 @@ TEST_CASE("unreadable frames are reported and do not change the model", "[clinic
     CHECK(rec.errors.size() == 2);
     CHECK(model.cursor() == 0);
 }
+
+TEST_CASE("an envelope-level error naming an action's frame clears the pending action", "[clinician][session]") {
+    Model model;
+    Recorder rec;
+    std::vector<std::string> sent;
+    FeedSession session(model, rec, [&](std::string f) { sent.push_back(std::move(f)); });
+    session.set_credentials("ames", "pw");
+    session.on_open();
+    session.on_frame(login_ok("tok"));
+    const auto ack = actions::flag_acknowledge("f1");
+    REQUIRE(session.send_action(ack));
+    const std::string envelope = frame_of(sent.back())["id"];
+    // An error about some other frame leaves the action pending.
+    session.on_frame(json{{"type", "error"}, {"id", "e1"}, {"time", format_utc(t0())},
+                          {"payload", {{"code", "rate_limited"}, {"message", "slow down"}, {"request_id", "other"}}}}
+                         .dump());
+    CHECK(session.pending().size() == 1);
+    session.on_frame(json{{"type", "error"}, {"id", "e2"}, {"time", format_utc(t0())},
+                          {"payload", {{"code", "schema"}, {"message", "kind too long"}, {"ref", envelope},
+                                       {"request_id", envelope}}}}
+                         .dump());
+    CHECK(session.pending().size() == 0);
+    CHECK(rec.results == std::vector<std::string>{ack.action_id + ":failed"});
+    // Nothing is resent after a reconnect: the refusal was the answer.
+    session.on_closed();
+    sent.clear();
+    session.on_open();
+    session.on_frame(login_ok("tok"));
+    CHECK(sent.size() == 2);  // resume, subscribe
+}
+
+TEST_CASE("a clinic that requires a one-time code gets a second login carrying it, then forgets both",
+          "[clinician][session]") {
+    Model model;
+    struct TotpRecorder : Recorder {
+        std::vector<std::string> asked;
+        void on_totp_required(const std::string& m) override { asked.push_back(m); }
+    } rec;
+    std::vector<std::string> sent;
+    FeedSession session(model, rec, [&](std::string f) { sent.push_back(std::move(f)); });
+    session.set_credentials("ames", "pw");
+    CHECK_FALSE(session.submit_totp("123456"));  // nothing asked for yet
+    session.on_open();
+    REQUIRE(sent.size() == 1);
+    CHECK_FALSE(frame_of(sent[0])["payload"].contains("totp"));
+    session.on_frame(json{{"type", "error"}, {"id", "e"}, {"time", format_utc(t0())},
+                          {"payload", {{"code", "totp_required"}, {"message", "enter the code from your app"}}}}
+                         .dump());
+    REQUIRE(rec.asked.size() == 1);
+    CHECK(rec.asked[0] == "enter the code from your app");
+    CHECK(rec.errors.empty());  // not a failure: a question
+    CHECK(session.awaiting_totp());
+    REQUIRE(session.submit_totp("123456"));
+    REQUIRE(sent.size() == 2);
+    CHECK(frame_of(sent[1])["type"] == "login");
+    CHECK(frame_of(sent[1])["payload"]["password"] == "pw");
+    CHECK(frame_of(sent[1])["payload"]["totp"] == "123456");
+    session.on_frame(login_ok("tok"));
+    CHECK(session.online());
+    // After a drop the token resumes: neither the password nor the used code is sent again.
+    session.on_closed();
+    sent.clear();
+    session.on_open();
+    CHECK(frame_of(sent[0])["type"] == "resume");
+}
+
+TEST_CASE("the idle lock time comes from the clinic policy at login, else ten minutes", "[clinician][session]") {
+    Model model;
+    Recorder rec;
+    FeedSession session(model, rec, [](std::string) {});
+    CHECK(model.policy().idle_lock_minutes == 10);
+    session.set_credentials("ames", "pw");
+    session.on_open();
+    session.on_frame(login_ok("tok"));  // clinic_policy {idle_lock_minutes: 7}
+    CHECK(model.policy().idle_lock_minutes == 7);
+    Model other;
+    FeedSession plain(other, rec, [](std::string) {});
+    plain.set_credentials("ames", "pw");
+    plain.on_open();
+    plain.on_frame(json{{"type", "login_ok"}, {"id", "s"}, {"time", format_utc(t0())},
+                        {"payload", {{"session_token", "t"}, {"clinic_policy", {{"session_idle_minutes", 30}}}}}}
+                       .dump());
+    CHECK(other.policy().idle_lock_minutes == 10);  // the token's idle time is not the lock's
+}

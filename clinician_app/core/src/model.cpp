@@ -248,6 +248,7 @@ ClinicPolicy parse_policy(const json& p) {
 ApplyOutcome Model::apply(const StoredEvent& event) {
     if (event.seq <= cursor_) return ApplyOutcome::duplicate;
     cursor_ = event.seq;
+    changes_.cursor = true;
     ++applied_count_;
     const json payload = json::parse(event.payload_json, nullptr, /*allow_exceptions=*/false);
     if (payload.is_discarded() || !payload.is_object()) return ApplyOutcome::malformed;
@@ -271,6 +272,7 @@ ApplyOutcome Model::apply(const StoredEvent& event) {
 
 void Model::touch(const std::string& patient_id, std::optional<TimePoint> at) {
     if (patient_id.empty()) return;
+    changes_.patients.insert(patient_id);
     auto& p = patients_[patient_id];
     if (p.id.empty()) {
         // An event about a patient we have not seen registered (e.g. a cache started mid-log):
@@ -282,6 +284,7 @@ void Model::touch(const std::string& patient_id, std::optional<TimePoint> at) {
 }
 
 void Model::upsert_message(MessageInfo message) {
+    changes_.messages.insert(message.id);
     auto [it, inserted] = messages_.try_emplace(message.id, message);
     if (inserted) {
         patient_messages_[message.patient_id].push_back(message.id);
@@ -298,15 +301,23 @@ void Model::apply_payload(const StoredEvent& event, const json& payload) {
     std::string patient_id = event.patient_id.empty() ? str(payload, "patient_id") : event.patient_id;
 
     if (type == "clinic_configured") {
-        if (const auto policy = payload.find("policy"); policy != payload.end()) policy_ = parse_policy(*policy);
+        if (const auto policy = payload.find("policy"); policy != payload.end()) {
+            policy_ = parse_policy(*policy);
+            changes_.self_or_policy = true;
+        }
     } else if (type == "clinician_added" || type == "clinician_updated") {
         if (auto c = parse_clinician(payload)) {
-            if (c->id == self_.id && !c->roles.empty()) self_.roles = c->roles;
+            if (c->id == self_.id && !c->roles.empty()) {
+                self_.roles = c->roles;
+                changes_.self_or_policy = true;
+            }
+            changes_.clinicians.insert(c->id);
             clinicians_[c->id] = std::move(*c);
         }
     } else if (type == "patient_registered" || type == "patient_assigned") {
         if (patient_id.empty()) patient_id = str(payload, "id");
         if (patient_id.empty()) return;
+        changes_.patients.insert(patient_id);
         auto& p = patients_[patient_id];
         p.id = patient_id;
         if (type == "patient_registered" || payload.contains("display_name")) {
@@ -337,6 +348,7 @@ void Model::apply_payload(const StoredEvent& event, const json& payload) {
         if (id.empty()) id = str(payload, "id");
         const auto it = messages_.find(id);
         if (it == messages_.end()) return;
+        changes_.messages.insert(id);
         if (auto state = parse_message_state(str(payload, "state"))) it->second.state = *state;
         // edit-and-send replaces the held text with what the clinician approved.
         if (const auto text = payload.find("text"); text != payload.end() && text->is_string()) {
@@ -347,6 +359,7 @@ void Model::apply_payload(const StoredEvent& event, const json& payload) {
         std::string id = str(payload, "message_id");
         const auto it = messages_.find(id);
         if (it == messages_.end()) return;
+        changes_.messages.insert(id);
         const auto risk = payload.find("risk");
         if (auto parsed = parse_risk(risk != payload.end() ? *risk : payload)) it->second.risk = std::move(*parsed);
     } else if (type == "flag_opened") {
@@ -354,6 +367,7 @@ void Model::apply_payload(const StoredEvent& event, const json& payload) {
         if (!f) return;
         if (f->patient_id.empty()) f->patient_id = patient_id;
         touch(f->patient_id, std::nullopt);
+        changes_.flags.insert(f->id);
         flags_[f->id] = std::move(*f);
     } else if (type == "flag_acknowledged" || type == "flag_annotated" || type == "flag_escalated" ||
                type == "flag_resolved") {
@@ -361,6 +375,7 @@ void Model::apply_payload(const StoredEvent& event, const json& payload) {
         if (payload.contains("status") && payload.contains("id")) {
             if (auto f = parse_flag(payload)) {
                 if (f->patient_id.empty()) f->patient_id = patient_id;
+                changes_.flags.insert(f->id);
                 flags_[f->id] = std::move(*f);
             }
             return;
@@ -369,6 +384,7 @@ void Model::apply_payload(const StoredEvent& event, const json& payload) {
         if (id.empty()) id = str(payload, "id");
         const auto it = flags_.find(id);
         if (it == flags_.end()) return;
+        changes_.flags.insert(id);
         FlagInfo& f = it->second;
         const std::string actor = event.actor_id;
         if (type == "flag_acknowledged") {
@@ -412,6 +428,67 @@ void Model::merge_transcript(const std::vector<MessageInfo>& messages) {
         touch(m.patient_id, m.created_at);
         upsert_message(m);
     }
+}
+
+ModelChanges Model::take_changes() {
+    ModelChanges out = std::move(changes_);
+    changes_ = ModelChanges{};
+    changes_.audit_from = audit_.size();
+    return out;
+}
+
+void Model::requeue_changes(ModelChanges c) {
+    changes_.patients.merge(c.patients);
+    changes_.flags.merge(c.flags);
+    changes_.messages.merge(c.messages);
+    changes_.clinicians.merge(c.clinicians);
+    changes_.audit_from = std::min(changes_.audit_from, c.audit_from);
+    changes_.self_or_policy = changes_.self_or_policy || c.self_or_policy;
+    changes_.cursor = changes_.cursor || c.cursor;
+}
+
+void Model::mark_all_changed() {
+    for (const auto& [id, p] : patients_) changes_.patients.insert(id);
+    for (const auto& [id, f] : flags_) changes_.flags.insert(id);
+    for (const auto& [id, m] : messages_) changes_.messages.insert(id);
+    for (const auto& [id, c] : clinicians_) changes_.clinicians.insert(id);
+    changes_.audit_from = 0;
+    changes_.self_or_policy = true;
+    changes_.cursor = true;
+}
+
+void Model::restore_patient(PatientInfo patient) {
+    const std::string id = patient.id;
+    patients_[id] = std::move(patient);
+}
+
+void Model::restore_flag(FlagInfo flag) {
+    const std::string id = flag.id;
+    flags_[id] = std::move(flag);
+}
+
+void Model::restore_message(MessageInfo message) {
+    auto [it, inserted] = messages_.try_emplace(message.id, message);
+    if (inserted) patient_messages_[message.patient_id].push_back(message.id);
+    else it->second = std::move(message);
+}
+
+void Model::restore_clinician(ClinicianInfo clinician) {
+    const std::string id = clinician.id;
+    clinicians_[id] = std::move(clinician);
+}
+
+void Model::restore_audit(AuditEntry entry) { audit_.push_back(std::move(entry)); }
+
+void Model::restore_identity(ClinicianInfo self, ClinicPolicy policy) {
+    self_ = std::move(self);
+    policy_ = policy;
+}
+
+void Model::restore_cursor(std::uint64_t cursor) {
+    cursor_ = cursor;
+    changes_ = ModelChanges{};
+    changes_.audit_from = audit_.size();
 }
 
 const PatientInfo* Model::patient(const std::string& id) const {

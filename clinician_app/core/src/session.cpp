@@ -67,9 +67,35 @@ void FeedSession::on_open() {
         listener_.on_error(Error{ErrorCode::permission_denied, "log in again", {}}, true);
         return;
     }
+    send_login();
+}
+
+void FeedSession::send_login() {
     json payload{{"username", username_}, {"password", password_}};
     if (!totp_.empty()) payload["totp"] = totp_;
     send("login", std::move(payload));
+}
+
+bool FeedSession::submit_totp(std::string code) {
+    if (!awaiting_totp_ || state_ != SessionState::authenticating || password_.empty()) return false;
+    awaiting_totp_ = false;
+    totp_ = std::move(code);
+    send_login();
+    return true;
+}
+
+void FeedSession::forget_password() {
+    std::fill(password_.begin(), password_.end(), '\0');
+    password_.clear();
+    // A one-time code is single use: never resend it with a later login.
+    totp_.clear();
+}
+
+void FeedSession::send_action_frame(const ActionRequest& request) {
+    if (!send_) return;
+    std::string envelope = new_uuid();
+    action_envelopes_[envelope] = request.action_id;
+    send_(request.to_frame(envelope, now_ms()));
 }
 
 void FeedSession::on_closed() { set_state(SessionState::offline); }
@@ -86,9 +112,9 @@ void FeedSession::on_frame(std::string_view text) {
     try {
         if (type == "login_ok") {
             token_ = payload.value("session_token", std::string{});
+            awaiting_totp_ = false;
             // The password has done its job; do not keep it around in memory.
-            std::fill(password_.begin(), password_.end(), '\0');
-            password_.clear();
+            forget_password();
             if (payload.contains("clinician")) {
                 if (auto self = parse_clinician(payload["clinician"])) model_.set_self(std::move(*self));
             }
@@ -98,9 +124,8 @@ void FeedSession::on_frame(std::string_view text) {
             send("subscribe", {{"after_seq", model_.cursor()}});
             // Actions sent before a drop may or may not have reached the bridge; the same
             // action_id makes the resend safe.
-            for (const auto& a : pending_.unanswered()) {
-                if (send_) send_(a.to_frame(new_uuid(), now_ms()));
-            }
+            action_envelopes_.clear();  // frames of the dropped connection get no answer now
+            for (const auto& a : pending_.unanswered()) send_action_frame(a);
         } else if (type == "event") {
             auto event = parse_stored_event(payload);
             if (!event) {
@@ -115,6 +140,7 @@ void FeedSession::on_frame(std::string_view text) {
             listener_.on_caught_up(head_seq_);
         } else if (type == "action_result") {
             const std::string id = payload.value("action_id", std::string{});
+            action_envelopes_.erase(payload.value("request_id", std::string{}));
             if (!pending_.complete(id)) return;  // a repeated result for a resent action
             const bool ok = payload.value("ok", false);
             listener_.on_action_result(id, ok, payload.contains("error") ? error_text(payload["error"]) : std::string{});
@@ -132,15 +158,34 @@ void FeedSession::on_frame(std::string_view text) {
             model_.merge_transcript(messages);
             listener_.on_transcript(patient_id, messages.size());
         } else if (type == "error") {
-            Error error{code_of(payload.value("code", std::string{})), payload.value("message", std::string{}),
-                        payload.value("field", std::string{})};
+            const std::string code = payload.value("code", std::string{});
+            Error error{code_of(code), payload.value("message", std::string{}), payload.value("field", std::string{})};
+            std::string ref = payload.value("request_id", std::string{});
+            if (ref.empty()) ref = payload.value("ref", std::string{});
+            if (const auto it = action_envelopes_.find(ref); it != action_envelopes_.end()) {
+                // The bridge refused the envelope carrying an action (schema, rate limit...): the
+                // action will get no action_result, so it is answered here, or it would stay
+                // pending and be resent after every reconnect.
+                const std::string action_id = it->second;
+                action_envelopes_.erase(it);
+                if (pending_.complete(action_id)) {
+                    listener_.on_action_result(action_id, false, code.empty() ? error.message : code + ": " + error.message);
+                }
+                return;
+            }
             const bool authenticating = state_ == SessionState::authenticating;
+            if (authenticating && code == "totp_required" && !password_.empty()) {
+                // Keep the password for the second attempt; the person types the code.
+                awaiting_totp_ = true;
+                listener_.on_totp_required(error.message.empty() ? "This clinic requires a one-time code." : error.message);
+                return;
+            }
             if (authenticating) {
                 // A refused login or an expired session: retrying the same thing cannot help,
                 // the person has to log in again.
                 token_.clear();
-                std::fill(password_.begin(), password_.end(), '\0');
-                password_.clear();
+                awaiting_totp_ = false;
+                forget_password();
             }
             listener_.on_error(error, authenticating);
         }
@@ -153,7 +198,7 @@ void FeedSession::on_frame(std::string_view text) {
 bool FeedSession::send_action(const ActionRequest& request) {
     if (!online()) return false;
     pending_.add(request);
-    if (send_) send_(request.to_frame(new_uuid(), now_ms()));
+    send_action_frame(request);
     return true;
 }
 

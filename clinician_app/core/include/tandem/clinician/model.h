@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,23 @@ std::optional<FlagStatus> parse_flag_status(std::string_view name) noexcept;
 /// Parses a RiskAssessment object (ARCHITECTURE.md field names). Any thread.
 Result<RiskAssessment> parse_risk(const nlohmann::json& risk);
 
+/// What changed since the last Model::take_changes(): the rows a local cache must rewrite.
+struct ModelChanges {
+    std::set<std::string> patients;
+    std::set<std::string> flags;
+    std::set<std::string> messages;
+    std::set<std::string> clinicians;
+    std::size_t audit_from = 0;   ///< audit() entries from this index on are new
+    bool self_or_policy = false;  ///< set_self, set_policy or the clinic's policy changed
+    bool cursor = false;          ///< the cursor moved
+
+    /// True when nothing changed. Any thread.
+    bool empty() const {
+        return patients.empty() && flags.empty() && messages.empty() && clinicians.empty() && !self_or_policy &&
+               !cursor;
+    }
+};
+
 /// The whole client-side state. GUI thread only (not synchronised).
 class Model {
 public:
@@ -147,9 +165,15 @@ public:
     std::uint64_t applied_count() const { return applied_count_; }
 
     /// Who is logged in, from `login_ok`; drives permissions.
-    void set_self(ClinicianInfo self) { self_ = std::move(self); }
+    void set_self(ClinicianInfo self) {
+        self_ = std::move(self);
+        changes_.self_or_policy = true;
+    }
     const ClinicianInfo& self() const { return self_; }
-    void set_policy(ClinicPolicy policy) { policy_ = policy; }
+    void set_policy(ClinicPolicy policy) {
+        policy_ = policy;
+        changes_.self_or_policy = true;
+    }
     const ClinicPolicy& policy() const { return policy_; }
 
     /// Adds messages from a `transcript` reply (older history); keeps one copy per message id.
@@ -171,6 +195,28 @@ public:
     /// True when this clinician may act on the patient: supervisors always, therapists when assigned.
     bool may_act_on(const std::string& patient_id) const;
 
+    /// Returns what changed since the previous call and starts counting afresh (the cache's writes).
+    ModelChanges take_changes();
+    /// Puts changes back (a cache write failed), merged with anything changed since.
+    void requeue_changes(ModelChanges changes);
+    /// Counts everything as changed (a new, empty cache must receive the whole model).
+    void mark_all_changed();
+    /// True when take_changes() would return something.
+    bool has_changes() const { return !changes_.empty() || changes_.audit_from < audit_.size(); }
+
+    // Restoring a saved model (the local cache): these set state as it was, without counting
+    // it as a change and without touching applied_count(). Call on an empty model, then
+    // restore_cursor() last. GUI thread.
+    void restore_patient(PatientInfo patient);        ///< a saved patient row (id non-empty)
+    void restore_flag(FlagInfo flag);                 ///< a saved flag (id non-empty)
+    void restore_message(MessageInfo message);        ///< a saved message, into its patient's transcript
+    void restore_clinician(ClinicianInfo clinician);  ///< a saved clinician (id non-empty)
+    void restore_audit(AuditEntry entry);             ///< a saved audit line, in saved order
+    /// Sets self and policy as saved, without counting a change.
+    void restore_identity(ClinicianInfo self, ClinicPolicy policy);
+    /// Sets the cursor the feed resumes from; forgets pending changes (they are what was loaded).
+    void restore_cursor(std::uint64_t cursor);
+
 private:
     void apply_payload(const StoredEvent& event, const nlohmann::json& payload);
     /// Makes sure the patient has a row; `at` (a message or conversation start) moves last activity.
@@ -187,6 +233,7 @@ private:
     std::vector<AuditEntry> audit_;
     std::map<std::string, MessageInfo> messages_;                     // by message id
     std::map<std::string, std::vector<std::string>> patient_messages_;  // patient id -> message ids
+    ModelChanges changes_;
 };
 
 /// Parses a Message record (also used for `transcript` replies). Any thread.

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ public:
     virtual void on_transcript(const std::string& /*patient_id*/, std::size_t /*count*/) {}
     /// A login failure or a protocol error; `fatal` means retrying will not help (bad password).
     virtual void on_error(const Error&, bool /*fatal*/) {}
+    /// The bridge wants a one-time code with this login (`totp_required`): ask for it and call
+    /// FeedSession::submit_totp. `message` is the bridge's explanation.
+    virtual void on_totp_required(const std::string& /*message*/) {}
 };
 
 /// GUI thread only (the network thread posts frames to it through ui::post).
@@ -48,7 +52,12 @@ public:
     void on_frame(std::string_view text);
     /// The transport dropped; the model and cursor stay for the next on_open().
     void on_closed();
-    /// Sends an action now (online) and remembers it until its result; false when offline.
+    /// Logs in again with a one-time code after on_totp_required; false when no code is awaited.
+    bool submit_totp(std::string code);
+    /// True between on_totp_required and the next answer to a login.
+    bool awaiting_totp() const { return awaiting_totp_; }
+    /// Sends an action now (online) and remembers it until its result (an `action_result`, or an
+    /// envelope-level `error` naming the frame that carried it); false when offline.
     bool send_action(const ActionRequest& request);
     /// Asks for a patient's transcript (older history before `before_seq` when given).
     bool fetch_transcript(const std::string& patient_id, std::optional<std::uint64_t> before_seq = {},
@@ -63,6 +72,9 @@ public:
 private:
     void send(const std::string& type, nlohmann::json payload);
     void set_state(SessionState state);
+    void send_login();
+    void send_action_frame(const ActionRequest& request);
+    void forget_password();
 
     Model& model_;
     SessionListener& listener_;
@@ -73,7 +85,10 @@ private:
     std::string totp_;
     std::string token_;
     std::uint64_t head_seq_ = 0;
+    bool awaiting_totp_ = false;
     PendingActions pending_;
+    // Envelope id -> action id: the bridge's envelope-level `error` names only the envelope.
+    std::map<std::string, std::string> action_envelopes_;
 };
 
 /// Exponential backoff with jitter for reconnecting: 0.5 s doubling to 30 s. GUI or network thread.

@@ -1,0 +1,703 @@
+#include "tandem/clinician/local_cache.h"
+
+#include <argon2.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tandem/crypto/hash.h"
+#include "tandem/crypto/random.h"
+#include "tandem/crypto/secret_buffer.h"
+
+// Why not a tandem::SqlcipherStore: the store is the clinic's event log, which assigns its own
+// gapless seqs and chains hashes; the cache mirrors a *projection* of the bridge's log (gapped
+// seqs, rows rewritten in place as flags and messages change). Replaying raw events at launch
+// was rejected too: 75,000 events cost most of the one-second launch budget in JSON parsing,
+// while typed rows load in a fraction of it.
+
+namespace tandem::clinician {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int kFormat = 1;
+constexpr std::string_view kCheckLabel = "tandem clinician cache key check v1";
+
+std::string safe_part(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                        c == '-' || c == '_';
+        out.push_back(ok ? c : '_');
+    }
+    if (out.empty() || out == "." || out == "..") out = "_" + out;
+    return out;
+}
+
+Error sql_error(sqlite3* db, std::string_view what) {
+    return Error{ErrorCode::storage,
+                 std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory") + " (extended code " +
+                     std::to_string(db != nullptr ? sqlite3_extended_errcode(db) : SQLITE_NOMEM) + ")",
+                 {}};
+}
+
+struct DbCloser {
+    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+
+struct StmtFinalizer {
+    void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+};
+
+// A prepared statement with the few bind and column helpers the cache needs.
+class Stmt {
+public:
+    static Result<Stmt> prepare(sqlite3* db, std::string_view sql) {
+        sqlite3_stmt* s = nullptr;
+        if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &s, nullptr) != SQLITE_OK) {
+            sqlite3_finalize(s);
+            return std::unexpected(sql_error(db, "cannot prepare a cache statement"));
+        }
+        return Stmt(s);
+    }
+    void text(int i, std::string_view v) {
+        sqlite3_bind_text(s_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    }
+    void integer(int i, std::int64_t v) { sqlite3_bind_int64(s_.get(), i, v); }
+    void null(int i) { sqlite3_bind_null(s_.get(), i); }
+    void time(int i, const std::optional<TimePoint>& t) {
+        if (t) integer(i, t->time_since_epoch().count());
+        else null(i);
+    }
+    int step() { return sqlite3_step(s_.get()); }
+    Result<void> run(std::string_view what) {
+        const int rc = step();
+        sqlite3_reset(s_.get());
+        sqlite3_clear_bindings(s_.get());
+        if (rc != SQLITE_DONE) return std::unexpected(sql_error(sqlite3_db_handle(s_.get()), what));
+        return {};
+    }
+    std::string col_text(int i) const {
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_.get(), i));
+        return p == nullptr ? std::string{} : std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_.get(), i)));
+    }
+    std::int64_t col_int(int i) const { return sqlite3_column_int64(s_.get(), i); }
+    bool col_null(int i) const { return sqlite3_column_type(s_.get(), i) == SQLITE_NULL; }
+    std::optional<TimePoint> col_time(int i) const {
+        if (col_null(i)) return std::nullopt;
+        return TimePoint{std::chrono::milliseconds{col_int(i)}};
+    }
+
+private:
+    explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+    std::unique_ptr<sqlite3_stmt, StmtFinalizer> s_;
+};
+
+Result<void> exec(sqlite3* db, const char* sql, std::string_view what) {
+    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return std::unexpected(sql_error(db, what));
+    return {};
+}
+
+// ---- the key file -------------------------------------------------------------------------
+
+struct KeyFile {
+    CacheKdf kdf;
+    std::vector<std::uint8_t> salt;
+    std::string check_hex;
+};
+
+SecretBuffer derive_key(std::string_view password, const KeyFile& k) {
+    SecretBuffer key(32);
+    const int rc = argon2id_hash_raw(k.kdf.t_cost, k.kdf.m_cost_kib, k.kdf.parallelism, password.data(), password.size(),
+                                     k.salt.data(), k.salt.size(), key.mutable_bytes().data(), key.size());
+    if (rc != ARGON2_OK) throw std::runtime_error(std::string("argon2: ") + argon2_error_message(rc));
+    return key;
+}
+
+std::string check_of(const SecretBuffer& key) {
+    Sha256 h;
+    h.update(kCheckLabel);
+    h.update(key.bytes());
+    return to_hex(h.finish());
+}
+
+// Not secret (a salt and a check of a 256-bit key), but owner-only like everything of the app's.
+Result<void> write_key_file(const fs::path& path, const KeyFile& k) {
+    const json j{{"format", kFormat}, {"kdf", "argon2id"}, {"t_cost", k.kdf.t_cost}, {"m_cost_kib", k.kdf.m_cost_kib},
+                 {"parallelism", k.kdf.parallelism}, {"salt", to_hex(std::span<const std::uint8_t>(k.salt))},
+                 {"check", k.check_hex}};
+    const std::string text = j.dump() + "\n";
+    const fs::path tmp = path.string() + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return fail(ErrorCode::io, "cannot write " + tmp.string());
+    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    std::error_code ec;
+    if (!ok) {
+        fs::remove(tmp, ec);
+        return fail(ErrorCode::io, "cannot write " + tmp.string());
+    }
+    fs::rename(tmp, path, ec);
+    if (ec) return fail(ErrorCode::io, "cannot rename " + tmp.string() + ": " + ec.message());
+    return {};
+}
+
+std::optional<KeyFile> read_key_file(const fs::path& path) {
+    std::ifstream in(path);
+    if (!in) return std::nullopt;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const json j = json::parse(ss.str(), nullptr, false);
+    if (!j.is_object() || j.value("format", 0) != kFormat || j.value("kdf", std::string{}) != "argon2id") {
+        return std::nullopt;
+    }
+    KeyFile k;
+    try {
+        k.kdf.t_cost = j.at("t_cost").get<std::uint32_t>();
+        k.kdf.m_cost_kib = j.at("m_cost_kib").get<std::uint32_t>();
+        k.kdf.parallelism = j.at("parallelism").get<std::uint32_t>();
+        auto salt = from_hex(j.at("salt").get<std::string>());
+        if (!salt || salt->size() < 16) return std::nullopt;
+        k.salt = std::move(*salt);
+        k.check_hex = j.at("check").get<std::string>();
+    } catch (const json::exception&) {
+        return std::nullopt;
+    }
+    if (k.check_hex.size() != 64 || k.kdf.t_cost == 0 || k.kdf.m_cost_kib < 8 || k.kdf.parallelism == 0) {
+        return std::nullopt;
+    }
+    return k;
+}
+
+// ---- the database -------------------------------------------------------------------------
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS clinicians(id TEXT PRIMARY KEY, username TEXT, display_name TEXT, roles TEXT, active INTEGER);
+CREATE TABLE IF NOT EXISTS patients(id TEXT PRIMARY KEY, display_name TEXT, therapist TEXT, conditions TEXT,
+  in_crisis INTEGER, ai_paused INTEGER, last_activity INTEGER);
+CREATE TABLE IF NOT EXISTS flags(id TEXT PRIMARY KEY, patient_id TEXT, conversation_id TEXT, message_id TEXT,
+  severity TEXT, categories TEXT, status TEXT, opened_at INTEGER, sla_deadline INTEGER, escalation_level INTEGER,
+  notes TEXT, acknowledged_by TEXT, acknowledged_at INTEGER, resolved_by TEXT, resolved_at INTEGER, risk_real INTEGER);
+CREATE TABLE IF NOT EXISTS messages(id TEXT PRIMARY KEY, conversation_id TEXT, patient_id TEXT, sender TEXT,
+  sender_id TEXT, text TEXT, state TEXT, created_at INTEGER, seq INTEGER, risk TEXT);
+CREATE TABLE IF NOT EXISTS audit(seq INTEGER, at INTEGER, clinician_id TEXT, type TEXT, patient_id TEXT);
+)sql";
+
+// Opens and keys the database; proves the key by reading the schema and checks every page's
+// HMAC. nullopt-with-reason means damaged (the key is known to be right, so a failure here is
+// the file's fault, not the password's).
+struct Opened {
+    DbPtr db;
+    std::string damage;  // non-empty: the file is damaged
+};
+
+Result<Opened> open_db(const fs::path& path, const SecretBuffer& key) {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+    DbPtr db(raw);
+    if (rc != SQLITE_OK) return std::unexpected(sql_error(raw, "cannot open " + path.string()));
+    // SQLCipher's raw-key form x'<64 hex>' skips its own PBKDF2 (Argon2 already stretched the
+    // password); built in a self-wiping buffer so the hex key never sits in a std::string.
+    SecretBuffer text(3 + 2 * key.size());
+    auto out = text.mutable_bytes();
+    static constexpr char kHex[] = "0123456789abcdef";
+    out[0] = std::byte{'x'};
+    out[1] = std::byte{'\''};
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        const auto b = static_cast<unsigned>(key.bytes()[i]);
+        out[2 + 2 * i] = static_cast<std::byte>(kHex[b >> 4]);
+        out[3 + 2 * i] = static_cast<std::byte>(kHex[b & 15]);
+    }
+    out[text.size() - 1] = std::byte{'\''};
+    if (sqlite3_key(db.get(), text.bytes().data(), static_cast<int>(text.size())) != SQLITE_OK) {
+        return std::unexpected(sql_error(db.get(), "cannot key the cache"));
+    }
+    Opened o;
+    if (sqlite3_exec(db.get(), "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        o.damage = std::string("unreadable with the right key (") + sqlite3_errmsg(db.get()) + ")";
+        o.db = std::move(db);
+        return o;
+    }
+    // Every page's HMAC, so a flipped byte deep in a transcript is found now, not mid-session.
+    sqlite3_stmt* check = nullptr;
+    if (sqlite3_prepare_v2(db.get(), "PRAGMA cipher_integrity_check", -1, &check, nullptr) == SQLITE_OK) {
+        if (sqlite3_step(check) == SQLITE_ROW) {
+            const auto* m = reinterpret_cast<const char*>(sqlite3_column_text(check, 0));
+            o.damage = std::string("page check failed: ") + (m != nullptr ? m : "?");
+        }
+    }
+    sqlite3_finalize(check);
+    o.db = std::move(db);
+    return o;
+}
+
+std::string now_suffix() {
+    std::string t = format_utc(now_ms());
+    for (char& c : t) {
+        if (c == ':') c = '-';
+    }
+    return t;
+}
+
+// Moves cache.db (with its WAL and shared-memory files) and cache.key aside; returns the new name.
+Result<fs::path> set_aside(const fs::path& dir, std::string_view why) {
+    const fs::path base = dir / "cache.db";
+    const fs::path aside = dir / ("cache.db." + std::string(why) + "-" + now_suffix());
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        const fs::path from = base.string() + suffix;
+        if (fs::exists(from, ec)) {
+            fs::rename(from, aside.string() + suffix, ec);
+            if (ec) return fail(ErrorCode::io, "cannot set aside " + from.string() + ": " + ec.message());
+        }
+    }
+    const fs::path key = dir / "cache.key";
+    if (fs::exists(key, ec)) fs::rename(key, aside.string() + ".key", ec);
+    if (ec) return fail(ErrorCode::io, "cannot set aside " + key.string() + ": " + ec.message());
+    return aside;
+}
+
+json risk_json(const RiskAssessment& r) {
+    json spans = json::array();
+    for (const auto& s : r.spans) {
+        spans.push_back({{"begin", s.begin}, {"end", s.end}, {"rule_id", s.rule_id}, {"rationale", s.rationale}});
+    }
+    json cats = json::array();
+    for (auto c : r.categories) cats.push_back(std::string(to_string(c)));
+    json out{{"severity", std::string(to_string(r.severity))}, {"categories", std::move(cats)}, {"spans", std::move(spans)},
+             {"rationale", r.rationale}, {"engine_version", r.engine_version}, {"ruleset_version", r.ruleset_version}};
+    if (r.cssrs_level) out["cssrs_level"] = *r.cssrs_level;
+    return out;
+}
+
+json roles_json(const std::vector<Role>& roles) {
+    json out = json::array();
+    for (auto r : roles) out.push_back(std::string(to_string(r)));
+    return out;
+}
+
+std::vector<Role> roles_of(const std::string& text) {
+    std::vector<Role> out;
+    const json j = json::parse(text, nullptr, false);
+    if (!j.is_array()) return out;
+    for (const auto& r : j) {
+        if (r.is_string()) {
+            if (auto role = parse_role(r.get_ref<const std::string&>())) out.push_back(*role);
+        }
+    }
+    return out;
+}
+
+json clinician_json(const ClinicianInfo& c) {
+    return {{"id", c.id}, {"username", c.username}, {"display_name", c.display_name}, {"roles", roles_json(c.roles)},
+            {"active", c.active}};
+}
+
+}  // namespace
+
+fs::path default_cache_dir(std::string_view server_key, std::string_view username) {
+    fs::path base;
+    if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
+        base = xdg;
+    } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+        base = fs::path(home) / ".local" / "share";
+    } else {
+        base = fs::temp_directory_path();
+    }
+    return base / "tandem" / safe_part(server_key) / safe_part(username);
+}
+
+struct LocalCache::Impl {
+    DbPtr db;
+};
+
+LocalCache::LocalCache(std::unique_ptr<Impl> impl, fs::path path, CacheOpenReport report)
+    : impl_(std::move(impl)), path_(std::move(path)), report_(std::move(report)) {}
+
+LocalCache::~LocalCache() = default;
+
+namespace {
+
+Result<std::unique_ptr<LocalCache::Impl>> create_fresh(const fs::path& dir, std::string_view password,
+                                                      const CacheKdf& kdf) {
+    KeyFile k;
+    k.kdf = kdf;
+    k.salt = random_bytes(16);
+    const SecretBuffer key = derive_key(password, k);
+    k.check_hex = check_of(key);
+    // Created empty and owner-only first: SQLite would use the umask, and gives its WAL and
+    // shared-memory files the database file's mode.
+    const int fd = ::open((dir / "cache.db").c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return fail(ErrorCode::io, "cannot create " + (dir / "cache.db").string());
+    ::close(fd);
+    auto opened = open_db(dir / "cache.db", key);
+    if (!opened) return std::unexpected(opened.error());
+    if (!opened->damage.empty()) return fail(ErrorCode::storage, "a new cache is unreadable: " + opened->damage);
+    // The key file goes last: a crash before it leaves a database without one, which the next
+    // open treats as damaged and replaces (it held nothing yet).
+    if (auto w = write_key_file(dir / "cache.key", k); !w) return std::unexpected(w.error());
+    auto impl = std::make_unique<LocalCache::Impl>();
+    impl->db = std::move(opened->db);
+    return impl;
+}
+
+Result<void> prepare_schema(sqlite3* db) {
+    if (auto r = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "cannot set the cache journal"); !r) {
+        return r;
+    }
+    if (auto r = exec(db, kSchema, "cannot create the cache tables"); !r) return r;
+    return exec(db, "INSERT OR IGNORE INTO meta(key, value) VALUES('format', '1'), ('cursor', '0')",
+                "cannot initialise the cache");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalCache>> LocalCache::open(const fs::path& dir, std::string_view password,
+                                                     const CacheKdf& kdf) {
+    if (password.empty()) return fail(ErrorCode::invalid_argument, "the cache needs the password", "password");
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return fail(ErrorCode::io, "cannot create " + dir.string() + ": " + ec.message());
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+
+    const fs::path db_path = dir / "cache.db";
+    CacheOpenReport report;
+    std::unique_ptr<Impl> impl;
+    const bool db_exists = fs::exists(db_path, ec);
+    const auto key_file = read_key_file(dir / "cache.key");
+    if (db_exists && key_file) {
+        const SecretBuffer key = derive_key(password, *key_file);
+        if (check_of(key) != key_file->check_hex) {
+            return fail(ErrorCode::wrong_key, "the password does not open this computer's offline cache (" +
+                                                  db_path.string() + "); nothing was changed");
+        }
+        auto opened = open_db(db_path, key);
+        if (!opened) return std::unexpected(opened.error());
+        if (opened->damage.empty()) {
+            impl = std::make_unique<Impl>();
+            impl->db = std::move(opened->db);
+            if (auto s = prepare_schema(impl->db.get()); !s) {
+                // Readable pages but not our tables: damaged in a way the page check missed.
+                report.reason = s.error().message;
+                impl.reset();
+            }
+        } else {
+            report.reason = opened->damage;
+        }
+    } else if (db_exists) {
+        report.reason = "its key file is missing or unreadable";
+    }
+    if (!impl) {
+        if (db_exists) {
+            auto aside = set_aside(dir, "damaged");
+            if (!aside) return std::unexpected(aside.error());
+            report.set_aside = *aside;
+        }
+        auto fresh = create_fresh(dir, password, kdf);
+        if (!fresh) return std::unexpected(fresh.error());
+        impl = std::move(*fresh);
+        if (auto s = prepare_schema(impl->db.get()); !s) return std::unexpected(s.error());
+        report.created = true;
+    }
+    std::unique_ptr<LocalCache> cache(new LocalCache(std::move(impl), db_path, std::move(report)));
+    auto cursor = Stmt::prepare(cache->impl_->db.get(), "SELECT value FROM meta WHERE key='cursor'");
+    if (!cursor) return std::unexpected(cursor.error());
+    if (cursor->step() == SQLITE_ROW) cache->saved_cursor_ = std::strtoull(cursor->col_text(0).c_str(), nullptr, 10);
+    return cache;
+}
+
+Result<std::unique_ptr<LocalCache>> LocalCache::recreate(const fs::path& dir, std::string_view password,
+                                                         std::string_view reason, const CacheKdf& kdf) {
+    std::error_code ec;
+    std::optional<fs::path> aside;
+    if (fs::exists(dir / "cache.db", ec) || fs::exists(dir / "cache.key", ec)) {
+        auto moved = set_aside(dir, "superseded");
+        if (!moved) return std::unexpected(moved.error());
+        aside = *moved;
+    }
+    auto cache = open(dir, password, kdf);
+    if (!cache) return cache;
+    (*cache)->report_.set_aside = aside;
+    (*cache)->report_.reason = std::string(reason);
+    return cache;
+}
+
+Result<void> LocalCache::load(Model& model) {
+    sqlite3* db = impl_->db.get();
+    ClinicianInfo self;
+    ClinicPolicy policy;
+    {
+        auto s = Stmt::prepare(db, "SELECT key, value FROM meta WHERE key IN ('self', 'policy')");
+        if (!s) return std::unexpected(s.error());
+        while (s->step() == SQLITE_ROW) {
+            const json j = json::parse(s->col_text(1), nullptr, false);
+            if (s->col_text(0) == "self") {
+                if (auto c = parse_clinician(j)) self = std::move(*c);
+            } else {
+                policy = parse_policy(j);
+            }
+        }
+    }
+    model.restore_identity(std::move(self), policy);
+    {
+        auto s = Stmt::prepare(db, "SELECT id, username, display_name, roles, active FROM clinicians");
+        if (!s) return std::unexpected(s.error());
+        while (s->step() == SQLITE_ROW) {
+            model.restore_clinician(
+                ClinicianInfo{s->col_text(0), s->col_text(1), s->col_text(2), roles_of(s->col_text(3)), s->col_int(4) != 0});
+        }
+    }
+    {
+        auto s = Stmt::prepare(db, "SELECT id, display_name, therapist, conditions, in_crisis, ai_paused, last_activity "
+                                   "FROM patients");
+        if (!s) return std::unexpected(s.error());
+        while (s->step() == SQLITE_ROW) {
+            PatientInfo p;
+            p.id = s->col_text(0);
+            p.display_name = s->col_text(1);
+            p.assigned_therapist_id = s->col_text(2);
+            const json conditions = json::parse(s->col_text(3), nullptr, false);
+            if (conditions.is_array()) {
+                for (const auto& c : conditions) {
+                    if (c.is_string()) p.conditions.push_back(c.get<std::string>());
+                }
+            }
+            p.in_crisis = s->col_int(4) != 0;
+            p.ai_paused = s->col_int(5) != 0;
+            p.last_activity = s->col_time(6);
+            model.restore_patient(std::move(p));
+        }
+    }
+    {
+        auto s = Stmt::prepare(db, "SELECT id, patient_id, conversation_id, message_id, severity, categories, status, "
+                                   "opened_at, sla_deadline, escalation_level, notes, acknowledged_by, acknowledged_at, "
+                                   "resolved_by, resolved_at, risk_real FROM flags");
+        if (!s) return std::unexpected(s.error());
+        while (s->step() == SQLITE_ROW) {
+            FlagInfo f;
+            f.id = s->col_text(0);
+            f.patient_id = s->col_text(1);
+            f.conversation_id = s->col_text(2);
+            f.message_id = s->col_text(3);
+            f.severity = parse_severity(s->col_text(4)).value_or(Severity::moderate);
+            // Categories are a space-separated list of wire names: no JSON parse for 50,000 rows.
+            std::string cats = s->col_text(5);
+            std::size_t start = 0;
+            while (start < cats.size()) {
+                auto end = cats.find(' ', start);
+                if (end == std::string::npos) end = cats.size();
+                if (auto c = parse_risk_category(std::string_view(cats).substr(start, end - start))) {
+                    f.categories.push_back(*c);
+                }
+                start = end + 1;
+            }
+            f.status = parse_flag_status(s->col_text(6)).value_or(FlagStatus::open);
+            f.opened_at = s->col_time(7).value_or(TimePoint{});
+            f.sla_deadline = s->col_time(8).value_or(f.opened_at);
+            f.escalation_level = static_cast<int>(s->col_int(9));
+            if (!s->col_null(10)) {
+                const json notes = json::parse(s->col_text(10), nullptr, false);
+                if (notes.is_array()) {
+                    for (const auto& n : notes) {
+                        if (!n.is_object()) continue;
+                        f.notes.push_back(FlagNote{n.value("clinician_id", std::string{}),
+                                                   TimePoint{std::chrono::milliseconds{n.value("at", std::int64_t{0})}},
+                                                   n.value("text", std::string{})});
+                    }
+                }
+            }
+            f.acknowledged_by = s->col_text(11);
+            f.acknowledged_at = s->col_time(12);
+            f.resolved_by = s->col_text(13);
+            f.resolved_at = s->col_time(14);
+            if (!s->col_null(15)) f.risk_real = s->col_int(15) != 0;
+            model.restore_flag(std::move(f));
+        }
+    }
+    {
+        auto s = Stmt::prepare(db, "SELECT id, conversation_id, patient_id, sender, sender_id, text, state, created_at, "
+                                   "seq, risk FROM messages ORDER BY seq");
+        if (!s) return std::unexpected(s.error());
+        while (s->step() == SQLITE_ROW) {
+            MessageInfo m;
+            m.id = s->col_text(0);
+            m.conversation_id = s->col_text(1);
+            m.patient_id = s->col_text(2);
+            m.sender = parse_sender(s->col_text(3)).value_or(Sender::system);
+            m.sender_id = s->col_text(4);
+            m.text = s->col_text(5);
+            m.state = parse_message_state(s->col_text(6)).value_or(MessageState::delivered);
+            m.created_at = s->col_time(7).value_or(TimePoint{});
+            m.seq = static_cast<std::uint64_t>(s->col_int(8));
+            if (!s->col_null(9)) {
+                if (auto r = parse_risk(json::parse(s->col_text(9), nullptr, false))) m.risk = std::move(*r);
+            }
+            model.restore_message(std::move(m));
+        }
+    }
+    {
+        auto s = Stmt::prepare(db, "SELECT seq, at, clinician_id, type, patient_id FROM audit ORDER BY rowid");
+        if (!s) return std::unexpected(s.error());
+        while (s->step() == SQLITE_ROW) {
+            model.restore_audit(AuditEntry{static_cast<std::uint64_t>(s->col_int(0)),
+                                           s->col_time(1).value_or(TimePoint{}), s->col_text(2), s->col_text(3),
+                                           s->col_text(4)});
+        }
+    }
+    model.restore_cursor(saved_cursor_);
+    return {};
+}
+
+Result<void> LocalCache::save(Model& model) {
+    if (!model.has_changes()) return {};
+    sqlite3* db = impl_->db.get();
+    ModelChanges changes = model.take_changes();
+    auto write = [&]() -> Result<void> {
+        if (auto r = exec(db, "BEGIN IMMEDIATE", "cannot start a cache write"); !r) return r;
+        if (changes.self_or_policy) {
+            auto s = Stmt::prepare(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+            if (!s) return std::unexpected(s.error());
+            s->text(1, "self");
+            s->text(2, clinician_json(model.self()).dump());
+            if (auto r = s->run("cannot save the clinician"); !r) return r;
+            const auto& p = model.policy();
+            s->text(1, "policy");
+            s->text(2, json{{"urgent_sla_minutes", p.urgent_sla_minutes},
+                            {"second_escalation_minutes", p.second_escalation_minutes},
+                            {"idle_lock_minutes", p.idle_lock_minutes}}
+                           .dump());
+            if (auto r = s->run("cannot save the clinic policy"); !r) return r;
+        }
+        if (!changes.clinicians.empty()) {
+            auto s = Stmt::prepare(db, "INSERT OR REPLACE INTO clinicians VALUES(?1, ?2, ?3, ?4, ?5)");
+            if (!s) return std::unexpected(s.error());
+            for (const auto& id : changes.clinicians) {
+                const auto it = model.clinicians().find(id);
+                if (it == model.clinicians().end()) continue;
+                const auto& c = it->second;
+                s->text(1, c.id);
+                s->text(2, c.username);
+                s->text(3, c.display_name);
+                s->text(4, roles_json(c.roles).dump());
+                s->integer(5, c.active ? 1 : 0);
+                if (auto r = s->run("cannot save a clinician"); !r) return r;
+            }
+        }
+        if (!changes.patients.empty()) {
+            auto s = Stmt::prepare(db, "INSERT OR REPLACE INTO patients VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+            if (!s) return std::unexpected(s.error());
+            for (const auto& id : changes.patients) {
+                const auto* p = model.patient(id);
+                if (p == nullptr) continue;
+                s->text(1, p->id);
+                s->text(2, p->display_name);
+                s->text(3, p->assigned_therapist_id);
+                s->text(4, json(p->conditions).dump());
+                s->integer(5, p->in_crisis ? 1 : 0);
+                s->integer(6, p->ai_paused ? 1 : 0);
+                s->time(7, p->last_activity);
+                if (auto r = s->run("cannot save a patient"); !r) return r;
+            }
+        }
+        if (!changes.flags.empty()) {
+            auto s = Stmt::prepare(db, "INSERT OR REPLACE INTO flags VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                                       "?11, ?12, ?13, ?14, ?15, ?16)");
+            if (!s) return std::unexpected(s.error());
+            for (const auto& id : changes.flags) {
+                const auto* f = model.flag(id);
+                if (f == nullptr) continue;
+                s->text(1, f->id);
+                s->text(2, f->patient_id);
+                s->text(3, f->conversation_id);
+                s->text(4, f->message_id);
+                s->text(5, to_string(f->severity));
+                std::string cats;
+                for (auto c : f->categories) {
+                    if (!cats.empty()) cats += ' ';
+                    cats += to_string(c);
+                }
+                s->text(6, cats);
+                s->text(7, to_string(f->status));
+                s->time(8, f->opened_at);
+                s->time(9, f->sla_deadline);
+                s->integer(10, f->escalation_level);
+                if (f->notes.empty()) {
+                    s->null(11);
+                } else {
+                    json notes = json::array();
+                    for (const auto& n : f->notes) {
+                        notes.push_back({{"clinician_id", n.clinician_id}, {"at", n.at.time_since_epoch().count()},
+                                         {"text", n.text}});
+                    }
+                    s->text(11, notes.dump());
+                }
+                s->text(12, f->acknowledged_by);
+                s->time(13, f->acknowledged_at);
+                s->text(14, f->resolved_by);
+                s->time(15, f->resolved_at);
+                if (f->risk_real) s->integer(16, *f->risk_real ? 1 : 0);
+                else s->null(16);
+                if (auto r = s->run("cannot save a flag"); !r) return r;
+            }
+        }
+        if (!changes.messages.empty()) {
+            auto s = Stmt::prepare(db, "INSERT OR REPLACE INTO messages VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+            if (!s) return std::unexpected(s.error());
+            for (const auto& id : changes.messages) {
+                const auto* m = model.message(id);
+                if (m == nullptr) continue;
+                s->text(1, m->id);
+                s->text(2, m->conversation_id);
+                s->text(3, m->patient_id);
+                s->text(4, to_string(m->sender));
+                s->text(5, m->sender_id);
+                s->text(6, m->text);
+                s->text(7, to_string(m->state));
+                s->time(8, m->created_at);
+                s->integer(9, static_cast<std::int64_t>(m->seq));
+                if (m->risk) s->text(10, risk_json(*m->risk).dump());
+                else s->null(10);
+                if (auto r = s->run("cannot save a message"); !r) return r;
+            }
+        }
+        if (changes.audit_from < model.audit().size()) {
+            auto s = Stmt::prepare(db, "INSERT INTO audit VALUES(?1, ?2, ?3, ?4, ?5)");
+            if (!s) return std::unexpected(s.error());
+            for (std::size_t i = changes.audit_from; i < model.audit().size(); ++i) {
+                const auto& a = model.audit()[i];
+                s->integer(1, static_cast<std::int64_t>(a.seq));
+                s->time(2, a.at);
+                s->text(3, a.clinician_id);
+                s->text(4, a.type);
+                s->text(5, a.patient_id);
+                if (auto r = s->run("cannot save an audit line"); !r) return r;
+            }
+        }
+        auto s = Stmt::prepare(db, "UPDATE meta SET value=?1 WHERE key='cursor'");
+        if (!s) return std::unexpected(s.error());
+        s->text(1, std::to_string(model.cursor()));
+        if (auto r = s->run("cannot save the cursor"); !r) return r;
+        return exec(db, "COMMIT", "cannot commit a cache write");
+    };
+    if (auto r = write(); !r) {
+        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        model.requeue_changes(std::move(changes));
+        return r;
+    }
+    saved_cursor_ = model.cursor();
+    return {};
+}
+
+}  // namespace tandem::clinician

@@ -1,0 +1,86 @@
+// The supervisor pane: per-therapist load and time to acknowledge, the audit trail, reassigning.
+#include <wx/button.h>
+#include <wx/choicdlg.h>
+#include <wx/listctrl.h>
+#include <wx/notebook.h>
+#include <wx/panel.h>
+#include <wx/sizer.h>
+#include <wx/stattext.h>
+
+#include "main_frame.h"
+#include "tandem/clinician/supervisor.h"
+#include "view_util.h"
+
+namespace tandem::clinician::views {
+
+void MainFrame::build_supervisor_page() {
+    auto* sup_page = new wxPanel(tabs_);
+    auto* sup_sizer = new wxBoxSizer(wxVERTICAL);
+    sup_sizer->Add(new wxStaticText(sup_page, wxID_ANY, "Open and overdue flags per therapist; time from flag to acknowledgement"),
+                   0, wxALL, FromDIP(4));
+    stats_list_ = new wxListCtrl(sup_page, wxID_ANY, wxDefaultPosition, wxDefaultSize, wxLC_REPORT | wxLC_SINGLE_SEL);
+    for (const auto& [label, width] : std::initializer_list<std::pair<const char*, int>>{
+             {"Therapist", 140}, {"Patients", 70}, {"Open", 50}, {"Overdue", 70}, {"Median to ack", 100}, {"p90 to ack", 90}}) {
+        stats_list_->AppendColumn(label, wxLIST_FORMAT_LEFT, FromDIP(width));
+    }
+    sup_sizer->Add(stats_list_, 1, wxEXPAND | wxLEFT | wxRIGHT, FromDIP(4));
+    sup_sizer->Add(new wxStaticText(sup_page, wxID_ANY, "Audit trail (newest first; the open patient only when one is open)"),
+                   0, wxALL, FromDIP(4));
+    audit_list_ = new wxListCtrl(sup_page, wxID_ANY, wxDefaultPosition, wxDefaultSize, wxLC_REPORT | wxLC_SINGLE_SEL);
+    for (const auto& [label, width] : std::initializer_list<std::pair<const char*, int>>{
+             {"Time", 60}, {"Clinician", 130}, {"What", 150}, {"Patient", 140}}) {
+        audit_list_->AppendColumn(label, wxLIST_FORMAT_LEFT, FromDIP(width));
+    }
+    sup_sizer->Add(audit_list_, 1, wxEXPAND | wxLEFT | wxRIGHT | wxBOTTOM, FromDIP(4));
+    auto* reassign = new wxButton(sup_page, id_reassign, u8("Reassign open patient…"));
+    sup_sizer->Add(reassign, 0, wxALL, FromDIP(4));
+    sup_page->SetSizer(sup_sizer);
+    supervisor_page_ = sup_page;
+    if (model_.self().has_role(Role::supervisor)) tabs_->AddPage(sup_page, "Supervisor");
+    else sup_page->Hide();
+}
+
+void MainFrame::refresh_supervisor() {
+    if (!model_.self().has_role(Role::supervisor)) return;
+    const auto stats = therapist_stats(model_, now_ms());
+    stats_list_->DeleteAllItems();
+    auto ms = [](const std::optional<std::chrono::milliseconds>& d) {
+        return d ? u8(format_duration(*d)) : u8("\u2014");
+    };
+    for (const auto& s : stats) {
+        const long i = stats_list_->InsertItem(stats_list_->GetItemCount(), u8(s.name));
+        stats_list_->SetItem(i, 1, wxString::Format("%zu", s.patients));
+        stats_list_->SetItem(i, 2, wxString::Format("%zu", s.open_flags));
+        stats_list_->SetItem(i, 3, s.overdue_flags ? u8(std::to_string(s.overdue_flags) + " \u26a0") : wxString("0"));
+        stats_list_->SetItem(i, 4, ms(s.median_to_ack));
+        stats_list_->SetItem(i, 5, ms(s.p90_to_ack));
+    }
+    AuditFilter filter;
+    filter.patient_id = conversation_.patient_id();
+    audit_list_->DeleteAllItems();
+    for (const auto& a : audit_trail(model_, filter, 200)) {
+        const long i = audit_list_->InsertItem(audit_list_->GetItemCount(), u8(format_clock(a.at)));
+        audit_list_->SetItem(i, 1, u8(model_.clinician_name(a.clinician_id)));
+        audit_list_->SetItem(i, 2, u8(a.type));
+        const auto* p = model_.patient(a.patient_id);
+        audit_list_->SetItem(i, 3, u8(p != nullptr ? p->display_name : a.patient_id));
+    }
+}
+
+void MainFrame::on_reassign(wxCommandEvent&) {
+    const auto* p = model_.patient(conversation_.patient_id());
+    if (p == nullptr || !model_.self().has_role(Role::supervisor)) return;
+    wxArrayString names;
+    std::vector<std::string> ids;
+    for (const auto& [id, c] : model_.clinicians()) {
+        if (!c.has_role(Role::therapist)) continue;
+        names.Add(u8(c.display_name));
+        ids.push_back(id);
+    }
+    if (ids.empty()) return;
+    wxSingleChoiceDialog dialog(this, u8("Reassign " + p->display_name + " to:"), "Reassign patient", names);
+    if (dialog.ShowModal() == wxID_OK) {
+        send(actions::patient_reassign(p->id, ids[static_cast<std::size_t>(dialog.GetSelection())]));
+    }
+}
+}  // namespace tandem::clinician::views
