@@ -117,8 +117,6 @@ const HeaderSchema& header_schema() {
 
 double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
-constexpr std::size_t kFirstBits = 1 << 16;
-
 // Hash of a word sequence, extended one word at a time (the same for terms and for text).
 std::uint64_t extend_words(std::uint64_t h, std::string_view word) {
     for (unsigned char c : word) {
@@ -130,8 +128,6 @@ std::uint64_t extend_words(std::uint64_t h, std::string_view word) {
     return h;
 }
 
-std::size_t first_bit(std::uint64_t h) { return static_cast<std::size_t>((h ^ (h >> 31)) & (kFirstBits - 1)); }
-
 }  // namespace
 
 Result<RiskLexicon> RiskLexicon::load(std::string_view json_text) {
@@ -141,16 +137,17 @@ Result<RiskLexicon> RiskLexicon::load(std::string_view json_text) {
     } catch (const std::exception& e) {
         return fail(ErrorCode::parse, std::string("risk lexicon is not JSON: ") + e.what());
     }
-    if (!doc.is_object() || !doc.contains("format") || doc["format"] != 1 || !doc.contains("constructs") || !doc["constructs"].is_array() ||
-        !doc.contains("name") || !doc["name"].is_string() || !doc.contains("version") || !doc["version"].is_string()) {
+    if (!doc.is_object() || !doc.contains("format") || doc["format"] != 1 || !doc.contains("constructs") ||
+        !doc["constructs"].is_array() || !doc.contains("name") || !doc["name"].is_string() || !doc.contains("version") ||
+        !doc["version"].is_string()) {
         return fail(ErrorCode::parse, "risk lexicon: expected {format: 1, name, version, constructs: [...]}");
     }
     RiskLexicon lex;
     lex.version_ = doc["name"].get<std::string>() + "@" + doc["version"].get<std::string>();
-    lex.first_.assign(kFirstBits / 64, 0);
     // Terms are normalised like messages (apostrophes dropped, letters squeezed), without the
     // rule files' substitutions: a term is already written out in full.
     const Normalizer normalizer;
+    std::vector<std::uint64_t> prefixes;
     for (const auto& c : doc["constructs"]) {
         if (!c.contains("name") || !c["name"].is_string() || !c.contains("terms") || !c["terms"].is_array()) {
             return fail(ErrorCode::parse, "risk lexicon: a construct needs a name and terms");
@@ -162,8 +159,9 @@ Result<RiskLexicon> RiskLexicon::load(std::string_view json_text) {
             std::uint64_t h = kFnvOffset;
             std::size_t words = 0;
             for_each_token(norm, [&](Token tok) {
+                if (words > 0) prefixes.push_back(h);
                 h = extend_words(h, std::string_view(norm).substr(tok.begin, tok.end - tok.begin));
-                if (words++ == 0) lex.first_[first_bit(h) / 64] |= std::uint64_t{1} << (first_bit(h) % 64);
+                ++words;
             });
             if (words == 0) continue;
             lex.max_words_ = std::max(lex.max_words_, words);
@@ -176,7 +174,41 @@ Result<RiskLexicon> RiskLexicon::load(std::string_view json_text) {
     lex.terms_.erase(std::unique(lex.terms_.begin(), lex.terms_.end(),
                                  [](const Term& a, const Term& b) { return a.hash == b.hash && a.bucket == b.bucket; }),
                      lex.terms_.end());
+    std::size_t size = 16;
+    while (size < 2 * (lex.terms_.size() + prefixes.size())) size *= 2;
+    lex.table_.assign(size, Slot{});
+    for (std::size_t i = 0; i < lex.terms_.size();) {
+        std::size_t j = i;
+        while (j < lex.terms_.size() && lex.terms_[j].hash == lex.terms_[i].hash) ++j;
+        Slot& slot = lex.insert(lex.terms_[i].hash);
+        slot.first = static_cast<std::uint32_t>(i);
+        slot.count = static_cast<std::uint16_t>(j - i);
+        i = j;
+    }
+    for (std::uint64_t p : prefixes) lex.insert(p).prefix = true;
     return lex;
+}
+
+RiskLexicon::Slot& RiskLexicon::insert(std::uint64_t hash) {
+    const std::size_t mask = table_.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(hash ^ (hash >> 29)) & mask;; i = (i + 1) & mask) {
+        Slot& s = table_[i];
+        if (!s.used) {
+            s.used = true;
+            s.hash = hash;
+            return s;
+        }
+        if (s.hash == hash) return s;
+    }
+}
+
+const RiskLexicon::Slot* RiskLexicon::find(std::uint64_t hash) const {
+    const std::size_t mask = table_.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(hash ^ (hash >> 29)) & mask;; i = (i + 1) & mask) {
+        const Slot& s = table_[i];
+        if (!s.used) return nullptr;
+        if (s.hash == hash) return &s;
+    }
 }
 
 const RiskLexicon& RiskLexicon::builtin() {
@@ -189,22 +221,21 @@ const RiskLexicon& RiskLexicon::builtin() {
 }
 
 void RiskLexicon::add_features(std::string_view s, std::vector<ModelFeatureHit>& out) const {
-    if (terms_.empty()) return;
-    // Tokens once; then every start word whose hash may begin a term is extended word by word.
+    if (table_.empty()) return;
     thread_local std::vector<Token> tokens;
     tokens.clear();
     for_each_token(s, [&](Token t) { tokens.push_back(t); });
     for (std::size_t i = 0; i < tokens.size(); ++i) {
-        std::uint64_t h = extend_words(kFnvOffset, s.substr(tokens[i].begin, tokens[i].end - tokens[i].begin));
-        const std::size_t fb = first_bit(h);
-        if ((first_[fb / 64] >> (fb % 64) & 1) == 0) continue;
+        std::uint64_t h = kFnvOffset;
         for (std::size_t n = 1; n <= max_words_ && i + n <= tokens.size(); ++n) {
-            if (n > 1) h = extend_words(h, s.substr(tokens[i + n - 1].begin, tokens[i + n - 1].end - tokens[i + n - 1].begin));
-            auto it = std::lower_bound(terms_.begin(), terms_.end(), h,
-                                       [](const Term& t, std::uint64_t v) { return t.hash < v; });
-            for (; it != terms_.end() && it->hash == h; ++it) {
-                out.push_back({it->bucket, tokens[i].begin, tokens[i + n - 1].end, true});
+            const Token& t = tokens[i + n - 1];
+            h = extend_words(h, s.substr(t.begin, t.end - t.begin));
+            const Slot* slot = find(h);
+            if (!slot) break;  // neither a term nor the start of one
+            for (std::uint32_t k = 0; k < slot->count; ++k) {
+                out.push_back({terms_[slot->first + k].bucket, tokens[i].begin, t.end, true});
             }
+            if (!slot->prefix) break;
         }
     }
 }

@@ -84,10 +84,22 @@ private:
         std::uint64_t hash;
         std::uint32_t bucket;  // the construct's feature bucket
     };
+    // Open-addressing table over word-sequence hashes: each slot says whether the sequence is
+    // a term (and where its constructs are in terms_) and whether longer terms start with it,
+    // so matching stops extending as soon as no term can follow.
+    struct Slot {
+        std::uint64_t hash = 0;
+        std::uint32_t first = 0;  // index into terms_ of its first construct
+        std::uint16_t count = 0;  // constructs of this term (0: only a prefix)
+        bool prefix = false;      // some longer term starts with this sequence
+        bool used = false;
+    };
     RiskLexicon() = default;
+    const Slot* find(std::uint64_t hash) const;
+    Slot& insert(std::uint64_t hash);
     std::string version_;
-    std::vector<Term> terms_;          // sorted by hash; a term in two constructs appears twice
-    std::vector<std::uint64_t> first_; // bitmap of first-word hashes: most words start no term
+    std::vector<Term> terms_;  // sorted by hash; a term in two constructs appears twice
+    std::vector<Slot> table_;  // power-of-two size, at most half full
     std::size_t max_words_ = 0;
 };
 
