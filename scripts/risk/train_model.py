@@ -201,10 +201,13 @@ def main():
     rules_rank = np.array([RANK[f["rules"]] for f in feats])
     # The engine never lets the model act where a modifier discounted the only risk words, nor
     # on messages under MIN_WORDS words (short answers are read through their context by rules).
-    blocked = np.array([bool(f["discounted"]) or f["words"] < MIN_WORDS for f in feats])
+    # It acts on patient text only (on AI replies it did no better than the base rate on
+    # DiaSafety's validation split), so AI cases neither use nor spend the false-alarm budget.
+    blocked = np.array([bool(f["discounted"]) or f["words"] < MIN_WORDS or c["role"] != "patient"
+                        for f, c in zip(feats, cases)])
     y_flag = (expected >= RANK["moderate"]).astype(int)
     y_urgent = (expected >= RANK["high"]).astype(int)
-    benign = y_flag == 0
+    benign = (y_flag == 0) & np.array([c["role"] == "patient" for c in cases])
     strat = expected
 
     best = None

@@ -343,7 +343,10 @@ RiskAssessment RiskEngine::screen(std::string_view text, SpeakerRole role, std::
     // Nor on a message too short to read without its context ("tonight", "yes"): the rules'
     // context requirements decide those. The most it can raise to is high, so an urgent verdict
     // skips it (and its cost).
-    if (model_ && out.severity < Severity::high && !(out.severity == Severity::none && !a.discounted_by.empty()) &&
+    // Patient text only: on AI replies (DiaSafety's validation split, open-domain replies) it
+    // raised 31% of safe replies for 42% recall, no better than the base rate; the AI-reply
+    // rules (means, validation, ignorance...) stand alone there.
+    if (model_ && role == SpeakerRole::patient && out.severity < Severity::high && !(out.severity == Severity::none && !a.discounted_by.empty()) &&
         count_words(a.norm.text) >= risk_model_min_words) {
         thread_local ModelFeatures features;
         collect_model_features(analyser, a, role, context, features);

@@ -22,6 +22,7 @@ inline constexpr std::string_view risk_engine_version = "tandem-risk/1.1";
 class RiskEngine {
 public:
     /// Takes ownership of a loaded rule set and uses the learned model built into the binary
+    /// (on patient text only; it may raise the rules' verdict to moderate or high, never lower it)
     /// (none if the build has none). Throws std::runtime_error if the built-in model is corrupt
     /// (a build fault, not an expected failure). Any thread.
     explicit RiskEngine(RuleSet rules);
