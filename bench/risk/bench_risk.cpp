@@ -2,7 +2,8 @@
 //   rule-set load time (cached database, and a cold compile with --cold),
 //   messages per second on one core for ~200-character messages with a 6-turn context,
 //   p50/p99 latency per message.
-// Usage: bench_risk [--messages N] [--cold]
+//   With the learned model (default) or the rules alone (--no-model).
+// Usage: bench_risk [--messages N] [--cold] [--no-model]
 
 #include <time.h>
 
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,10 +49,12 @@ std::string pad200(std::string s) {
 int main(int argc, char** argv) {
     std::size_t n = 50000;
     bool cold = false;
+    bool no_model = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--messages" && i + 1 < argc) n = std::strtoul(argv[++i], nullptr, 10);
         if (a == "--cold") cold = true;
+        if (a == "--no-model") no_model = true;
     }
 
     if (cold) {
@@ -67,7 +71,18 @@ int main(int argc, char** argv) {
     const double load_ms = ms_since(t0);
     if (!rules) return std::fprintf(stderr, "%s\n", rules.error().describe().c_str()), 1;
     std::printf("rule-set load, cached database: %.1f ms (from cache: %s)\n", load_ms, rules->from_cache() ? "yes" : "no");
-    const tandem::RiskEngine engine(std::move(*rules));
+    const auto m0 = Clock::now();
+    std::optional<tandem::LearnedModel> model;
+    if (!no_model) {
+        auto m = tandem::LearnedModel::load_builtin();
+        if (!m) return std::fprintf(stderr, "%s\n", m.error().describe().c_str()), 1;
+        model = std::move(*m);
+        (void)tandem::RiskLexicon::builtin();
+        std::printf("learned model and lexicon load: %.1f ms (%s)\n", ms_since(m0), model->version().c_str());
+    } else {
+        std::printf("learned model: off (--no-model)\n");
+    }
+    const tandem::RiskEngine engine(std::move(*rules), std::move(model));
 
     const std::vector<std::string> messages = {
         pad200("Good morning! I actually slept seven hours last night and went for a run before breakfast."),
@@ -88,8 +103,24 @@ int main(int argc, char** argv) {
         {tandem::SpeakerRole::ai, pad200("Thank you for telling me. Let's look at your safety plan together.")},
     };
 
-    // Warm-up, then timed single-thread run.
+    // Warm-up, then a throughput run without per-message clocks (reading the thread's CPU
+    // clock is a system call that would otherwise be part of every message's cost), then a
+    // latency run that times each message.
     for (std::size_t i = 0; i < 1000; ++i) (void)engine.screen(messages[i % messages.size()], tandem::SpeakerRole::patient, context);
+    {
+        std::size_t flagged_t = 0;
+        const auto t_start = Clock::now();
+        const double c_start = thread_cpu_us();
+        for (std::size_t i = 0; i < n; ++i) {
+            const bool ai = i % 4 == 3;
+            const auto a = engine.screen(messages[i % messages.size()], ai ? tandem::SpeakerRole::ai : tandem::SpeakerRole::patient, context);
+            flagged_t += a.severity >= tandem::Severity::moderate ? 1 : 0;
+        }
+        const double cpu = (thread_cpu_us() - c_start) / 1e6;
+        const double wall = std::chrono::duration<double>(Clock::now() - t_start).count();
+        std::printf("throughput run (no per-message clocks): %.0f messages/s of CPU time (%.0f/s wall clock), flagged %zu\n",
+                    static_cast<double>(n) / cpu, static_cast<double>(n) / wall, flagged_t);
+    }
     std::vector<double> latency_us;
     std::vector<double> cpu_us;
     latency_us.reserve(n);
@@ -112,7 +143,7 @@ int main(int argc, char** argv) {
     std::sort(cpu_us.begin(), cpu_us.end());
     auto pct = [](const std::vector<double>& v, double p) { return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))]; };
     std::printf("messages: %zu (200 chars, 6-turn context, 1 in 4 an AI reply), flagged: %zu\n", n, flagged);
-    std::printf("throughput, one thread: %.0f messages/s of CPU time (%.0f messages/s wall clock)\n",
+    std::printf("latency run, one thread: %.0f messages/s of CPU time (%.0f messages/s wall clock)\n",
                 static_cast<double>(n) / cpu_s, static_cast<double>(n) / total_s);
     std::printf("latency per message, CPU time: p50 %.1f us, p99 %.1f us\n", pct(cpu_us, 0.50), pct(cpu_us, 0.99));
     std::printf("latency per message, wall clock: p50 %.1f us, p99 %.1f us, max %.1f us\n", pct(latency_us, 0.50),

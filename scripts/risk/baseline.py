@@ -142,21 +142,27 @@ def convert_public(target):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dev", default=os.path.join(ROOT, "tests", "data", "risk", "dev.jsonl"))
-    parser.add_argument("--heldout", default=os.path.join(ROOT, "tests", "data", "risk", "heldout.jsonl"))
+    parser.add_argument("--dev", action="append",
+                        help="training set (repeat to train on several; default tests/data/risk/dev.jsonl)")
+    parser.add_argument("--heldout", action="append",
+                        help="held-out set to score (repeat for several; default tests/data/risk/heldout*.jsonl)")
     parser.add_argument("--public-dir", help="folder with the converters' output")
     parser.add_argument("--no-public", action="store_true", help="skip gaur500 and DiaSafety")
     args = parser.parse_args()
 
-    dev = ls.read_cases(args.dev)
+    dev_files = args.dev or [os.path.join(ROOT, "tests", "data", "risk", "dev.jsonl")]
+    dev = [c for f in dev_files for c in ls.read_cases(f)]
     print(f"baseline: TF-IDF (word 1-2, char_wb 2-5, context word 1-2) + logistic regression "
-          f"(C=10, balanced), seed {SEED}, trained on {args.dev} ({len(dev)} cases)\n")
+          f"(C=10, balanced), seed {SEED}, trained on {', '.join(dev_files)} ({len(dev)} cases)\n")
     report("dev (5-fold cross-validation)", dev, cross_validate(dev))
 
     model = Baseline().fit(dev)
-    if os.path.exists(args.heldout):
-        heldout = ls.read_cases(args.heldout)
-        report("heldout (trained on all dev)", heldout, model.predict(heldout))
+    heldout_files = args.heldout or [os.path.join(ROOT, "tests", "data", "risk", n)
+                                     for n in ("heldout.jsonl", "heldout2.jsonl")]
+    for path in heldout_files:
+        if os.path.exists(path):
+            heldout = ls.read_cases(path)
+            report(f"{os.path.basename(path)} (trained on all training sets)", heldout, model.predict(heldout))
 
     if args.no_public:
         return 0

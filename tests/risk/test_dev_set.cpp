@@ -37,3 +37,19 @@ TEST_CASE("the second development set stays above its regression floors", "[risk
     CHECK(report.benign_high_rate() <= 0.02);
     CHECK(report.benign_moderate_rate() <= 0.10);
 }
+
+// dev3.jsonl was written for the learned model (docs/RISK_DATA.md) and is part of its training
+// data, so, like dev2, it is guarded by regression floors, not held up as evidence.
+TEST_CASE("the third development set stays above its regression floors", "[risk][dev_set]") {
+    const std::filesystem::path dev3 = std::filesystem::path(TANDEM_TEST_DATA_DIR) / "risk" / "dev3.jsonl";
+    if (!std::filesystem::exists(dev3)) SKIP("no third development set at " << dev3.string());
+    auto cases = tandem::load_labelled_set(dev3);
+    REQUIRE(cases.has_value());
+    REQUIRE(cases->size() >= 150);
+    const auto report = tandem::evaluate(tandem::test::builtin_engine(), *cases);
+    INFO(tandem::format_report(report, true));
+    CHECK(report.urgent_recall() >= 0.90);
+    CHECK(report.flag_recall() >= 0.90);
+    CHECK(report.benign_high_rate() <= 0.02);
+    CHECK(report.benign_moderate_rate() <= 0.10);
+}

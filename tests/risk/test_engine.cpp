@@ -180,7 +180,9 @@ TEST_CASE("evidence spans point at the original bytes, also after multibyte text
 TEST_CASE("assessments carry versions, sorted categories and a C-SSRS level only for suicide", "[risk][engine]") {
     const auto& engine = tandem::test::builtin_engine();
     const auto a = engine.screen("I'm going to kill myself tonight, I have the rope.", SpeakerRole::patient);
-    CHECK(a.engine_version == tandem::risk_engine_version);
+    // The learned model is part of the engine: its name@version follows the engine's.
+    REQUIRE(engine.model().has_value());
+    CHECK(a.engine_version == std::string(tandem::risk_engine_version) + "+" + engine.model()->version());
     CHECK(a.ruleset_version == engine.rules().version());
     CHECK(std::is_sorted(a.categories.begin(), a.categories.end()));
     REQUIRE(a.cssrs_level.has_value());

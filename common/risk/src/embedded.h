@@ -16,5 +16,11 @@ struct File {
 std::span<const File> risk_rule_files();
 /// schemas/risk_rules.schema.json.
 std::string_view risk_rules_schema();
+/// The learned model file (common/risk/model/risk_model.bin); empty when the build has none.
+std::string_view risk_model();
+/// schemas/risk_model.schema.json.
+std::string_view risk_model_schema();
+/// The risk lexicon (common/risk/model/srl_lexicon.json).
+std::string_view risk_lexicon();
 
 }  // namespace tandem::embedded

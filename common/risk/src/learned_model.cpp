@@ -1,0 +1,468 @@
+#include "tandem/risk/learned_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include "embedded.h"
+#include "tandem/risk/normalizer.h"
+
+namespace tandem {
+namespace {
+
+constexpr std::uint64_t kFnvOffset = 1469598103934665603ULL;
+constexpr std::uint64_t kFnvPrime = 1099511628211ULL;
+constexpr std::uint32_t kBucketMask = (1U << risk_model_hash_bits) - 1;
+constexpr std::string_view kMagic = "TANDEMRM";
+// Character n-grams of very long "words" (URLs, keyboard mashing) add cost and no signal.
+constexpr std::size_t kMaxCharGramWord = 24;
+
+// FNV-1a over a tag byte and the feature's bytes, then a murmur-style finaliser so the low
+// bits used as the bucket depend on every input byte (plain FNV's low bits mix poorly).
+struct FeatureHash {
+    std::uint64_t h;
+    explicit FeatureHash(char tag) : h((kFnvOffset ^ static_cast<unsigned char>(tag)) * kFnvPrime) {}
+    FeatureHash& add(std::string_view s) {
+        for (unsigned char c : s) {
+            h ^= c;
+            h *= kFnvPrime;
+        }
+        return *this;
+    }
+    FeatureHash& sep() {
+        h ^= 0x1F;
+        h *= kFnvPrime;
+        return *this;
+    }
+    std::uint32_t bucket() const {
+        std::uint64_t x = h;
+        x ^= x >> 33;
+        x *= 0xff51afd7ed558ccdULL;
+        x ^= x >> 33;
+        return static_cast<std::uint32_t>(x) & kBucketMask;
+    }
+};
+
+bool word_byte(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80; }
+
+struct Token {
+    std::uint32_t begin, end;
+};
+
+// Words of normalised text (already lowercase): runs of letters, digits and non-ASCII bytes.
+template <class F>
+void for_each_token(std::string_view s, F&& f) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && !word_byte(static_cast<unsigned char>(s[i]))) ++i;
+        const std::size_t b = i;
+        while (i < s.size() && word_byte(static_cast<unsigned char>(s[i]))) ++i;
+        if (i > b) f(Token{static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(i)});
+    }
+}
+
+char role_tag(SpeakerRole role) {
+    switch (role) {
+        case SpeakerRole::patient: return 'p';
+        case SpeakerRole::ai: return 'a';
+        case SpeakerRole::clinician: return 'c';
+    }
+    return 'p';
+}
+
+std::uint64_t fnv64(std::string_view bytes) {
+    std::uint64_t h = kFnvOffset;
+    for (unsigned char c : bytes) {
+        h ^= c;
+        h *= kFnvPrime;
+    }
+    return h;
+}
+
+struct HeaderSchema {
+    valijson::Schema schema;
+    bool ok = false;
+    std::string error;
+};
+
+const HeaderSchema& header_schema() {
+    // Parsed once and shared: a valijson schema is immutable after population.
+    static const std::unique_ptr<HeaderSchema> schema = [] {
+        auto s = std::make_unique<HeaderSchema>();
+        try {
+            const auto doc = nlohmann::json::parse(embedded::risk_model_schema());
+            valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+            valijson::adapters::NlohmannJsonAdapter adapter(doc);
+            parser.populateSchema(adapter, s->schema);
+            s->ok = true;
+        } catch (const std::exception& e) {
+            s->error = e.what();
+        }
+        return s;
+    }();
+    return *schema;
+}
+
+double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+
+// Hash of a word sequence, extended one word at a time (the same for terms and for text).
+std::uint64_t extend_words(std::uint64_t h, std::string_view word) {
+    for (unsigned char c : word) {
+        h ^= c;
+        h *= kFnvPrime;
+    }
+    h ^= 0x1F;
+    h *= kFnvPrime;
+    return h;
+}
+
+}  // namespace
+
+Result<RiskLexicon> RiskLexicon::load(std::string_view json_text) {
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::parse(json_text);
+    } catch (const std::exception& e) {
+        return fail(ErrorCode::parse, std::string("risk lexicon is not JSON: ") + e.what());
+    }
+    if (!doc.is_object() || !doc.contains("format") || doc["format"] != 1 || !doc.contains("constructs") ||
+        !doc["constructs"].is_array() || !doc.contains("name") || !doc["name"].is_string() || !doc.contains("version") ||
+        !doc["version"].is_string()) {
+        return fail(ErrorCode::parse, "risk lexicon: expected {format: 1, name, version, constructs: [...]}");
+    }
+    RiskLexicon lex;
+    lex.version_ = doc["name"].get<std::string>() + "@" + doc["version"].get<std::string>();
+    // Terms are normalised like messages (apostrophes dropped, letters squeezed), without the
+    // rule files' substitutions: a term is already written out in full.
+    const Normalizer normalizer;
+    std::vector<std::uint64_t> prefixes;
+    for (const auto& c : doc["constructs"]) {
+        if (!c.contains("name") || !c["name"].is_string() || !c.contains("terms") || !c["terms"].is_array()) {
+            return fail(ErrorCode::parse, "risk lexicon: a construct needs a name and terms");
+        }
+        const std::uint32_t bucket = FeatureHash('K').add(c["name"].get<std::string>()).bucket();
+        for (const auto& t : c["terms"]) {
+            if (!t.is_string()) return fail(ErrorCode::parse, "risk lexicon: terms are strings");
+            const std::string norm = normalizer.canonical(t.get<std::string>());
+            std::uint64_t h = kFnvOffset;
+            std::size_t words = 0;
+            for_each_token(norm, [&](Token tok) {
+                if (words > 0) prefixes.push_back(h);
+                h = extend_words(h, std::string_view(norm).substr(tok.begin, tok.end - tok.begin));
+                ++words;
+            });
+            if (words == 0) continue;
+            lex.max_words_ = std::max(lex.max_words_, words);
+            lex.terms_.push_back(Term{h, bucket});
+        }
+    }
+    std::sort(lex.terms_.begin(), lex.terms_.end(), [](const Term& a, const Term& b) {
+        return a.hash != b.hash ? a.hash < b.hash : a.bucket < b.bucket;
+    });
+    lex.terms_.erase(std::unique(lex.terms_.begin(), lex.terms_.end(),
+                                 [](const Term& a, const Term& b) { return a.hash == b.hash && a.bucket == b.bucket; }),
+                     lex.terms_.end());
+    std::size_t size = 16;
+    while (size < 2 * (lex.terms_.size() + prefixes.size())) size *= 2;
+    lex.table_.assign(size, Slot{});
+    for (std::size_t i = 0; i < lex.terms_.size();) {
+        std::size_t j = i;
+        while (j < lex.terms_.size() && lex.terms_[j].hash == lex.terms_[i].hash) ++j;
+        Slot& slot = lex.insert(lex.terms_[i].hash);
+        slot.first = static_cast<std::uint32_t>(i);
+        slot.count = static_cast<std::uint16_t>(j - i);
+        i = j;
+    }
+    for (std::uint64_t p : prefixes) lex.insert(p).prefix = true;
+    return lex;
+}
+
+RiskLexicon::Slot& RiskLexicon::insert(std::uint64_t hash) {
+    const std::size_t mask = table_.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(hash ^ (hash >> 29)) & mask;; i = (i + 1) & mask) {
+        Slot& s = table_[i];
+        if (!s.used) {
+            s.used = true;
+            s.hash = hash;
+            return s;
+        }
+        if (s.hash == hash) return s;
+    }
+}
+
+const RiskLexicon::Slot* RiskLexicon::find(std::uint64_t hash) const {
+    const std::size_t mask = table_.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(hash ^ (hash >> 29)) & mask;; i = (i + 1) & mask) {
+        const Slot& s = table_[i];
+        if (!s.used) return nullptr;
+        if (s.hash == hash) return &s;
+    }
+}
+
+const RiskLexicon& RiskLexicon::builtin() {
+    static const RiskLexicon lexicon = [] {
+        auto l = load(embedded::risk_lexicon());
+        if (!l) throw std::runtime_error("built-in risk lexicon does not load: " + l.error().describe());
+        return std::move(*l);
+    }();
+    return lexicon;
+}
+
+void RiskLexicon::add_features(std::string_view s, std::vector<ModelFeatureHit>& out) const {
+    if (table_.empty()) return;
+    thread_local std::vector<Token> tokens;
+    tokens.clear();
+    for_each_token(s, [&](Token t) { tokens.push_back(t); });
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        std::uint64_t h = kFnvOffset;
+        for (std::size_t n = 1; n <= max_words_ && i + n <= tokens.size(); ++n) {
+            const Token& t = tokens[i + n - 1];
+            h = extend_words(h, s.substr(t.begin, t.end - t.begin));
+            const Slot* slot = find(h);
+            if (!slot) break;  // neither a term nor the start of one
+            for (std::uint32_t k = 0; k < slot->count; ++k) {
+                out.push_back({terms_[slot->first + k].bucket, tokens[i].begin, t.end, true});
+            }
+            if (!slot->prefix) break;
+        }
+    }
+}
+
+void add_message_features(std::string_view s, SpeakerRole role, std::vector<ModelFeatureHit>& out) {
+    const char rt = role_tag(role);
+    const char role_name[2] = {rt, 0};
+    out.push_back({FeatureHash('r').add(std::string_view(role_name, 1)).bucket(), 0, 0, false});
+    std::optional<Token> prev;
+    for_each_token(s, [&](Token t) {
+        const std::string_view w = s.substr(t.begin, t.end - t.begin);
+        out.push_back({FeatureHash('w').add(w).bucket(), t.begin, t.end, true});
+        // The same word means something else from the AI ("overdose" in a reply may be means
+        // information) than from the patient.
+        out.push_back({FeatureHash('x').add(std::string_view(role_name, 1)).sep().add(w).bucket(), t.begin, t.end, false});
+        if (prev) {
+            const std::string_view pw = s.substr(prev->begin, prev->end - prev->begin);
+            out.push_back({FeatureHash('b').add(pw).sep().add(w).bucket(), prev->begin, t.end, true});
+        }
+        prev = t;
+        // Character n-grams of the word padded with spaces: they carry misspellings, plurals
+        // and word pieces ("overdos", "pils") that no whole-word feature has seen.
+        if (w.size() > kMaxCharGramWord) return;
+        char padded[kMaxCharGramWord + 2];
+        padded[0] = ' ';
+        std::memcpy(padded + 1, w.data(), w.size());
+        padded[w.size() + 1] = ' ';
+        const std::string_view p(padded, w.size() + 2);
+        for (std::size_t n = 3; n <= 5; ++n) {
+            for (std::size_t i = 0; i + n <= p.size(); ++i) {
+                out.push_back({FeatureHash(static_cast<char>('0' + n)).add(p.substr(i, n)).bucket(), t.begin, t.end, false});
+            }
+        }
+    });
+}
+
+std::size_t count_words(std::string_view s) {
+    std::size_t n = 0;
+    for_each_token(s, [&](Token) { ++n; });
+    return n;
+}
+
+void add_context_features(std::string_view s, SpeakerRole role, int distance, std::vector<std::uint32_t>& out) {
+    const char tag[2] = {role_tag(role), static_cast<char>('0' + distance)};
+    const std::string_view t2(tag, 2);
+    std::optional<Token> prev;
+    for_each_token(s, [&](Token t) {
+        const std::string_view w = s.substr(t.begin, t.end - t.begin);
+        out.push_back(FeatureHash('u').add(t2).sep().add(w).bucket());
+        if (prev) {
+            const std::string_view pw = s.substr(prev->begin, prev->end - prev->begin);
+            out.push_back(FeatureHash('v').add(t2).sep().add(pw).sep().add(w).bucket());
+        }
+        prev = t;
+    });
+}
+
+Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
+    if (bytes.size() < kMagic.size() + 4 || bytes.substr(0, kMagic.size()) != kMagic) {
+        return fail(ErrorCode::parse, "not a Tandem risk model file (bad magic)");
+    }
+    std::uint32_t header_len = 0;
+    for (int i = 3; i >= 0; --i) {
+        header_len = (header_len << 8) | static_cast<unsigned char>(bytes[kMagic.size() + static_cast<std::size_t>(i)]);
+    }
+    const std::size_t header_at = kMagic.size() + 4;
+    if (bytes.size() - header_at < header_len) return fail(ErrorCode::parse, "risk model file truncated in its header");
+    nlohmann::json header;
+    try {
+        header = nlohmann::json::parse(bytes.substr(header_at, header_len));
+    } catch (const std::exception& e) {
+        return fail(ErrorCode::parse, std::string("risk model header is not JSON: ") + e.what());
+    }
+    const HeaderSchema& hs = header_schema();
+    if (!hs.ok) return fail(ErrorCode::internal, "risk model schema does not load: " + hs.error);
+    {
+        valijson::Validator validator;
+        valijson::ValidationResults results;
+        valijson::adapters::NlohmannJsonAdapter adapter(header);
+        if (!validator.validate(hs.schema, adapter, &results)) {
+            valijson::ValidationResults::Error err, best;
+            while (results.popError(err)) {
+                if (err.context.size() >= best.context.size()) best = err;
+            }
+            std::string pointer;
+            for (std::size_t i = 1; i < best.context.size(); ++i) pointer += "/" + best.context[i];
+            return fail(ErrorCode::schema, "risk model header: " + best.description, pointer.empty() ? "/" : pointer);
+        }
+    }
+    if (header["hash_bits"].get<std::uint32_t>() != risk_model_hash_bits) {
+        return fail(ErrorCode::invalid_argument, "risk model hashes into 2^" + std::to_string(header["hash_bits"].get<std::uint32_t>()) +
+                                                     " buckets; this build computes 2^" + std::to_string(risk_model_hash_bits));
+    }
+    const std::string features = std::string(risk_model_feature_set) + "+" + RiskLexicon::builtin().version();
+    if (header["feature_set"].get<std::string>() != features) {
+        return fail(ErrorCode::invalid_argument, "risk model needs feature set " + header["feature_set"].get<std::string>() +
+                                                     "; this build computes " + features);
+    }
+    LearnedModel m;
+    m.version_ = header["name"].get<std::string>() + "@" + header["version"].get<std::string>();
+    const auto& heads = header["heads"];
+    m.columns_ = static_cast<std::uint32_t>(heads.size());
+    const std::size_t buckets = std::size_t{1} << risk_model_hash_bits;
+    const std::size_t table = buckets * m.columns_;
+    const std::string_view body = bytes.substr(header_at + header_len);
+    if (body.size() != table) {
+        return fail(ErrorCode::parse, "risk model weight table has " + std::to_string(body.size()) + " bytes, expected " +
+                                          std::to_string(table));
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv64(body)));
+    if (header["weights_fnv1a64"].get<std::string>() != hex) {
+        return fail(ErrorCode::parse, "risk model weight table does not match its checksum (corrupt file)");
+    }
+    m.weights_.resize(table);
+    std::memcpy(m.weights_.data(), body.data(), table);
+
+    std::optional<std::size_t> flag_col, urgent_col;
+    double flag_scale = 0, urgent_scale = 0;
+    for (std::size_t c = 0; c < heads.size(); ++c) {
+        const auto& h = heads[c];
+        const std::string name = h["name"].get<std::string>();
+        const double intercept = h["intercept"].get<double>();
+        const double scale = h["scale"].get<double>();
+        if (name == "flag") {
+            flag_col = c;
+            m.flag_intercept_ = intercept;
+            flag_scale = scale;
+        } else if (name == "urgent") {
+            urgent_col = c;
+            m.urgent_intercept_ = intercept;
+            urgent_scale = scale;
+        } else {
+            const auto cat = parse_risk_category(name);
+            if (!cat) return fail(ErrorCode::schema, "risk model head " + name + " is not a risk category", "/heads/" + std::to_string(c));
+            m.categories_.push_back(CategoryHead{*cat, intercept, scale, c});
+        }
+    }
+    if (!flag_col || !urgent_col) return fail(ErrorCode::schema, "risk model needs a flag and an urgent head", "/heads");
+    m.flag_threshold_ = header["thresholds"]["flag"].get<double>();
+    m.urgent_threshold_ = header["thresholds"]["urgent"].get<double>();
+    // The two severity heads run on every message: keep them dequantised side by side, so a
+    // feature costs one cache line instead of a row of the full table.
+    m.severity_.resize(buckets * 2);
+    for (std::size_t b = 0; b < buckets; ++b) {
+        m.severity_[2 * b] = static_cast<float>(m.weights_[b * m.columns_ + *flag_col] * flag_scale);
+        m.severity_[2 * b + 1] = static_cast<float>(m.weights_[b * m.columns_ + *urgent_col] * urgent_scale);
+    }
+    return m;
+}
+
+Result<LearnedModel> LearnedModel::load_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) return fail(ErrorCode::io, "cannot read risk model file " + path.string());
+    const auto size = in.tellg();
+    if (size < 0) return fail(ErrorCode::io, "cannot read risk model file " + path.string());
+    std::string bytes(static_cast<std::size_t>(size), '\0');
+    in.seekg(0);
+    if (!in.read(bytes.data(), size)) return fail(ErrorCode::io, "cannot read risk model file " + path.string());
+    auto m = load(bytes);
+    if (!m) return std::unexpected(Error{m.error().code, path.filename().string() + ": " + m.error().message, m.error().field});
+    return m;
+}
+
+Result<LearnedModel> LearnedModel::load_builtin() { return load(embedded::risk_model()); }
+
+ModelScore LearnedModel::score(const ModelFeatures& f) const {
+    // Each block is scaled by 1/sqrt(its number of hits), the training script's normalisation:
+    // a long message must not look riskier just for having more n-grams.
+    double flag_m = 0, urgent_m = 0, flag_c = 0, urgent_c = 0;
+    for (const auto& h : f.message) {
+        flag_m += severity_[2 * h.bucket];
+        urgent_m += severity_[2 * h.bucket + 1];
+    }
+    for (std::uint32_t b : f.context) {
+        flag_c += severity_[2 * b];
+        urgent_c += severity_[2 * b + 1];
+    }
+    const double nm = f.message.empty() ? 1.0 : std::sqrt(static_cast<double>(f.message.size()));
+    const double nc = f.context.empty() ? 1.0 : std::sqrt(static_cast<double>(f.context.size()));
+    return ModelScore{sigmoid(flag_intercept_ + flag_m / nm + flag_c / nc),
+                      sigmoid(urgent_intercept_ + urgent_m / nm + urgent_c / nc)};
+}
+
+double LearnedModel::head_logit(const ModelFeatures& f, std::size_t column, double intercept, double scale) const {
+    double m = 0, c = 0;
+    for (const auto& h : f.message) m += weights_[h.bucket * columns_ + column];
+    for (std::uint32_t b : f.context) c += weights_[b * columns_ + column];
+    const double nm = f.message.empty() ? 1.0 : std::sqrt(static_cast<double>(f.message.size()));
+    const double nc = f.context.empty() ? 1.0 : std::sqrt(static_cast<double>(f.context.size()));
+    return intercept + scale * (m / nm + c / nc);
+}
+
+std::optional<std::pair<RiskCategory, double>> LearnedModel::best_category(const ModelFeatures& f, SpeakerRole role) const {
+    std::optional<std::pair<RiskCategory, double>> best;
+    for (const auto& h : categories_) {
+        const bool ai_category = h.category >= RiskCategory::ai_means_information;
+        if (ai_category != (role == SpeakerRole::ai)) continue;
+        const double p = sigmoid(head_logit(f, h.column, h.intercept, h.scale));
+        if (!best || p > best->second) best = std::pair{h.category, p};
+    }
+    return best;
+}
+
+std::vector<std::size_t> LearnedModel::top_contributions(const ModelFeatures& f, bool urgent, std::size_t max) const {
+    std::vector<std::pair<float, std::size_t>> scored;
+    for (std::size_t i = 0; i < f.message.size(); ++i) {
+        const auto& h = f.message[i];
+        // Short words ("i", "my", "if") weigh in every first-person disclosure but tell a
+        // clinician nothing as evidence.
+        if (!h.word_level || h.end - h.begin < 4) continue;
+        const float w = severity_[2 * h.bucket + (urgent ? 1 : 0)];
+        if (w > 0) scored.emplace_back(w, i);
+    }
+    std::sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    std::vector<std::size_t> out;
+    for (const auto& [w, i] : scored) {
+        if (out.size() == max) break;
+        const auto& h = f.message[i];
+        const bool overlaps = std::any_of(out.begin(), out.end(), [&](std::size_t j) {
+            return f.message[j].begin < h.end && h.begin < f.message[j].end;
+        });
+        if (!overlaps) out.push_back(i);
+    }
+    return out;
+}
+
+std::string_view risk_model_schema_text() { return embedded::risk_model_schema(); }
+
+}  // namespace tandem

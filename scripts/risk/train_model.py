@@ -1,0 +1,292 @@
+#!/usr/bin/python3
+"""Trains the learned half of Tandem's risk engine and writes common/risk/model/risk_model.bin.
+
+Usage:
+  /usr/bin/python3 scripts/risk/train_model.py --tandem-risk build/release/common/risk/tandem-risk
+      [--train tests/data/risk/dev.jsonl --train tests/data/risk/dev2.jsonl ...]
+      [--diasafety-dir DIR]  (converter output holding diasafety-train.jsonl / -val.jsonl)
+      [--out common/risk/model/risk_model.bin] [--version 2026.11.26-1] [--report-only]
+
+What it does:
+  1. Asks `tandem-risk features` for every case's hashed n-gram features (the C++ engine
+     computes them, so training and screening can never disagree on a feature) and the rules'
+     own verdict.
+     Features: word 1-2-grams, role-tagged words, character 3-5-grams within words, the last
+     two turns' words, and one feature per Suicide Risk Lexicon construct a term of which the
+     message contains (scripts/risk/build_lexicon.py).
+  2. Fits L2 logistic regressions (scikit-learn, liblinear, balanced class weights): "flag"
+     (moderate or above), "urgent" (high or above), and one head per risk category.
+  3. Chooses C and the two probability thresholds by 5-fold stratified cross-validation on
+     the training cases (seed 13): each case is scored by a model that never saw it, and a
+     threshold is the lowest probability at which the model, where it would RAISE the rules'
+     verdict, raises at most FLAG_BUDGET (moderate+) / URGENT_BUDGET (high+) of benign cases.
+  4. Quantises each head to int8 (weight = q * scale) and writes the model file: "TANDEMRM",
+     the header length (4 bytes, little endian), the JSON header (schemas/risk_model.schema.json),
+     the weight table (2^hash_bits rows by heads, row-major).
+
+Never trains on held-out sets (tests/data/risk/heldout*.jsonl are refused) or on any test
+split. Deterministic: fixed seeds, liblinear. Prints figures, never text.
+"""
+import argparse
+import datetime
+import json
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+import labelled_set as ls  # noqa: E402
+
+SEED = 13
+HASH_BITS = 16
+FEATURE_SET = "tandem-ngram-2"  # + "+" + the lexicon's name@version (common/risk/model/srl_lexicon.json)
+SEVERITIES = ["none", "low", "moderate", "high", "imminent"]
+RANK = {s: i for i, s in enumerate(SEVERITIES)}
+CATEGORIES = [
+    "suicidal_ideation", "suicidal_behaviour", "self_harm", "harm_to_others", "abuse_disclosed",
+    "eating_disorder", "substance_misuse", "psychosis", "ai_means_information",
+    "ai_validates_self_harm", "ai_harmful_diet_advice", "ai_medication_advice",
+    "ai_discourages_care", "ai_boundary_crossing", "ai_risk_ignorance",
+]
+# Share of benign (none/low) training cases the model alone may raise, out of fold. The rules'
+# own false alarms come on top, and the issue's limits are 10% (moderate+) and 2% (high+).
+FLAG_BUDGET = 0.04
+URGENT_BUDGET = 0.01
+MIN_WORDS = 4  # risk_model_min_words in learned_model.h
+C_GRID = [3.0, 10.0, 30.0, 100.0]
+
+
+def lexicon_version():
+    with open(os.path.join(ROOT, "common", "risk", "model", "srl_lexicon.json"), encoding="utf-8") as handle:
+        doc = json.load(handle)
+    return f"{doc['name']}@{doc['version']}"
+
+
+def read_jsonl(path):
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def features(binary, cases):
+    """The engine's features and the rules' verdict per case (in order)."""
+    lines = []
+    for c in cases:
+        line = {"id": c["id"], "role": c["role"], "text": c["text"]}
+        if c.get("context"):
+            line["context"] = c["context"]
+        lines.append(json.dumps(line))
+    env = dict(os.environ)
+    proc = subprocess.run([binary, "features"], input="\n".join(lines) + "\n", capture_output=True,
+                          text=True, env=env, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"tandem-risk features failed: {proc.stderr.strip()[:500]}")
+    out = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    if len(out) != len(cases):
+        sys.exit("tandem-risk features returned a different number of lines")
+    return out
+
+
+def matrix(feats):
+    """Rows as the engine scores them: each block's hits scaled by 1/sqrt(its hit count)."""
+    rows, cols, vals = [], [], []
+    for i, f in enumerate(feats):
+        for block in ("message", "context"):
+            hits = f[block]
+            if not hits:
+                continue
+            v = 1.0 / np.sqrt(len(hits))
+            for b in hits:
+                rows.append(i)
+                cols.append(b)
+                vals.append(v)
+    return csr_matrix((vals, (rows, cols)), shape=(len(feats), 1 << HASH_BITS), dtype=np.float64)
+
+
+def fit(x, y, c):
+    model = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=2000,
+                               random_state=SEED)
+    model.fit(x, y)
+    return model
+
+
+def oof(x, y, strat, c):
+    """Out-of-fold probabilities of a binary head."""
+    p = np.zeros(len(y))
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=SEED).split(x, strat):
+        if len(set(y[train])) < 2:
+            continue
+        p[test] = fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
+    return p
+
+
+def log_loss(y, p):
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def pick_threshold(p, benign, rules_rank, level, blocked, budget):
+    """Lowest threshold at which the model raises at most `budget` of benign cases to `level`+.
+
+    Only raises count: a benign case the rules already put at `level` or above is not the
+    model's doing, and the model does not act where a modifier discounted the only risk words.
+    """
+    can_raise = benign & (rules_rank < level) & ~blocked
+    n_benign = int(benign.sum())
+    allowed = int(np.floor(budget * n_benign))
+    candidates = np.sort(p[can_raise])[::-1]
+    if len(candidates) <= allowed:
+        return 0.5
+    # Strictly above the (allowed+1)-th highest benign probability.
+    return float(min(0.99, np.nextafter(candidates[allowed], 1.0)))
+
+
+def band_report(name, expected, final):
+    urgent = expected >= RANK["high"]
+    flag = expected >= RANK["moderate"]
+    benign = ~flag
+    def share(mask, cond):
+        n = int(mask.sum())
+        return f"{(cond & mask).sum() / n:.3f} ({int((cond & mask).sum())}/{n})" if n else "n/a"
+    print(f"  {name}: urgent recall {share(urgent, final >= RANK['high'])}, flag recall "
+          f"{share(flag, final >= RANK['moderate'])}, benign->high+ {share(benign, final >= RANK['high'])}, "
+          f"benign->moderate+ {share(benign, final >= RANK['moderate'])}")
+
+
+def combine(rules_rank, blocked, pf, pu, tf, tu):
+    raised = np.where(pu >= tu, RANK["high"], np.where(pf >= tf, RANK["moderate"], 0))
+    raised = np.where(blocked, 0, raised)
+    return np.maximum(rules_rank, raised)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tandem-risk", required=True)
+    ap.add_argument("--train", action="append")
+    ap.add_argument("--diasafety-dir", help="converter output with diasafety-train.jsonl (adds its in-scope pairs)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "common", "risk", "model", "risk_model.bin"))
+    ap.add_argument("--version", default=datetime.date.today().strftime("%Y.%m.%d") + "-1")
+    ap.add_argument("--report-only", action="store_true", help="cross-validate and print, write nothing")
+    args = ap.parse_args()
+
+    train_files = args.train or [os.path.join(ROOT, "tests", "data", "risk", n)
+                                 for n in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl")]
+    train_files = [f for f in train_files if os.path.exists(f)]
+    for f in train_files:
+        if os.path.basename(f).startswith("heldout") or "-test" in os.path.basename(f):
+            sys.exit(f"refusing to train on {f}: held-out and test data are for evaluation only")
+    cases, source = [], []
+    for f in train_files:
+        rows = read_jsonl(f)
+        cases += rows
+        source += [os.path.basename(f)] * len(rows)
+    if args.diasafety_dir:
+        path = os.path.join(args.diasafety_dir, "diasafety-train.jsonl")
+        rows = read_jsonl(path)
+        cases += rows
+        source += ["diasafety-train"] * len(rows)
+        train_files.append(path)
+    print(f"training cases: {len(cases)} from {', '.join(os.path.basename(f) for f in train_files)}")
+
+    feats = features(args.tandem_risk, cases)
+    x = matrix(feats)
+    expected = np.array([RANK[c["expected"]["severity"]] for c in cases])
+    rules_rank = np.array([RANK[f["rules"]] for f in feats])
+    # The engine never lets the model act where a modifier discounted the only risk words, nor
+    # on messages under MIN_WORDS words (short answers are read through their context by rules).
+    # It acts on patient text only (on AI replies it did no better than the base rate on
+    # DiaSafety's validation split), so AI cases neither use nor spend the false-alarm budget.
+    blocked = np.array([bool(f["discounted"]) or f["words"] < MIN_WORDS or c["role"] != "patient"
+                        for f, c in zip(feats, cases)])
+    y_flag = (expected >= RANK["moderate"]).astype(int)
+    y_urgent = (expected >= RANK["high"]).astype(int)
+    benign = (y_flag == 0) & np.array([c["role"] == "patient" for c in cases])
+    strat = expected
+
+    best = None
+    for c in C_GRID:
+        pf = oof(x, y_flag, strat, c)
+        pu = oof(x, y_urgent, strat, c)
+        loss = log_loss(y_flag, pf) + log_loss(y_urgent, pu)
+        print(f"C={c:g}: out-of-fold log loss flag {log_loss(y_flag, pf):.4f}, urgent {log_loss(y_urgent, pu):.4f}")
+        if best is None or loss < best[0]:
+            best = (loss, c, pf, pu)
+    _, c, pf, pu = best
+    tf = pick_threshold(pf, benign, rules_rank, RANK["moderate"], blocked, FLAG_BUDGET)
+    tu = pick_threshold(pu, benign, rules_rank, RANK["high"], blocked, URGENT_BUDGET)
+    print(f"chosen C={c:g}; thresholds flag {tf:.4f}, urgent {tu:.4f}")
+
+    final = combine(rules_rank, blocked, pf, pu, tf, tu)
+    model_only = combine(np.zeros_like(rules_rank), blocked, pf, pu, tf, tu)
+    print("out-of-fold figures (the rules were tuned on these sets, so 'rules' and 'combined' "
+          "overstate unseen text; 'model alone' is the honest out-of-fold figure):")
+    for name in sorted(set(source)):
+        m = np.array([s == name for s in source])
+        print(f" {name} ({int(m.sum())} cases)")
+        band_report("rules      ", expected[m], rules_rank[m])
+        band_report("model alone", expected[m], model_only[m])
+        band_report("combined   ", expected[m], final[m])
+    if args.report_only:
+        return 0
+
+    heads = [("flag", y_flag), ("urgent", y_urgent)]
+    for cat in CATEGORIES:
+        y = np.array([int(cat in c["expected"].get("categories", [])) for c in cases])
+        if y.sum() >= 5:
+            heads.append((cat, y))
+    table = np.zeros((1 << HASH_BITS, len(heads)), dtype=np.int8)
+    header_heads = []
+    for col, (name, y) in enumerate(heads):
+        model = fit(x, y, c)
+        w = model.coef_[0]
+        scale = float(np.max(np.abs(w)) / 127.0) or 1e-9
+        table[:, col] = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+        header_heads.append({"name": name, "intercept": float(model.intercept_[0]), "scale": scale})
+    body = table.tobytes(order="C")
+    h = 1469598103934665603
+    for byte in body:
+        h ^= byte
+        h = (h * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    header = {
+        "format": 1,
+        "name": "tandem-risk-lr",
+        "version": args.version,
+        "description": "Logistic regressions over hashed word 1-2-grams, role-tagged words, character "
+                       "3-5-grams and the last two turns' words; raises the rules' verdict only.",
+        "feature_set": FEATURE_SET + "+" + lexicon_version(),
+        "hash_bits": HASH_BITS,
+        "heads": header_heads,
+        "thresholds": {"flag": round(tf, 6), "urgent": round(tu, 6)},
+        "training": {
+            "files": [os.path.basename(f) for f in train_files],
+            "cases": len(cases),
+            "C": c,
+            "cross_validation": "5-fold stratified by severity, seed 13",
+            "benign_budget": {"flag": FLAG_BUDGET, "urgent": URGENT_BUDGET},
+            "script": "scripts/risk/train_model.py",
+            "sklearn": __import__("sklearn").__version__,
+            "licences": "tests/data/risk: Tandem project; DiaSafety (if listed): Apache-2.0, see "
+                        "common/risk/model/LICENSES.md",
+        },
+        "weights_fnv1a64": f"{h:016x}",
+    }
+    hdr = json.dumps(header, sort_keys=True).encode("utf-8")
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "wb") as out:
+        out.write(b"TANDEMRM")
+        out.write(struct.pack("<I", len(hdr)))
+        out.write(hdr)
+        out.write(body)
+    print(f"wrote {args.out}: {len(heads)} heads, {len(body) + len(hdr) + 12} bytes, version {args.version}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
