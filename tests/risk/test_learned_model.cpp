@@ -170,6 +170,15 @@ TEST_CASE("the model stays out of short answers, negations and idioms", "[risk][
     }
 }
 
+TEST_CASE("the model alone does not open the crisis protocol on an everyday complaint", "[risk][model]") {
+    // Tried: a side-effect complaint the model scores above its own urgent threshold. An urgent
+    // verdict would send the patient a crisis message and hold the AI; review is enough here.
+    const auto& engine = tandem::test::builtin_engine();
+    const auto a = engine.screen("my pills make me foggy", P, {});
+    INFO("got " << tandem::to_string(a.severity) << " (" << a.rationale << ")");
+    CHECK(a.severity < Severity::high);
+}
+
 TEST_CASE("a verdict the model raised explains itself with its probability and evidence", "[risk][model]") {
     // Passive ideation phrased without any rule's words (the rules alone say none): the model
     // raises it, names a category, and points at words of the message.
