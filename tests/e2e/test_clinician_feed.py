@@ -132,10 +132,11 @@ class ClinicianFeed(unittest.TestCase):
 
 
 class SlowClinician(unittest.TestCase):
-    """A send queue of 4 frames: a backlog page of dozens of events overflows it at once."""
+    """A send queue of 12 frames: a backlog page of dozens of events overflows it at once, while a
+    patient's burst for one turn (ack, typing, the reply's screened segments, the message) fits."""
 
     def test_a_client_that_falls_behind_is_told_too_slow_before_it_is_dropped_and_resumes(self):
-        with Bridge(config={"send_queue_limit": 4}) as b:
+        with Bridge(config={"send_queue_limit": 12}) as b:
             b.add_clinician("sam", "supervisor", PASSWORD)
             alex = b.add_patient("Alex")
             code = b.invite(alex)
