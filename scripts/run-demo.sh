@@ -45,7 +45,7 @@ for exe in "$bridge" "$loadgen"; do
 done
 
 mkdir -p "$demo"
-pwfile="$demo/clinician-password"
+pwfile="$demo/admin-password"  # every demo clinician's password (the README names this file)
 if [ ! -f "$data/config.json" ]; then
   (umask 077; printf '%s\n' "$password" > "$pwfile")
   # The certificate names this machine too, so an app on another machine can connect by name

@@ -16,6 +16,7 @@
 #include <utility>  // before Asio: Boost 1.74 with g++ 12 needs it (docs/DEPENDENCIES.md)
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -94,7 +95,7 @@ struct ThreadStats {
     std::int64_t window_end_us = INT64_MAX;
     std::uint64_t sent_window = 0, acked_window = 0, acked_total = 0, sent_total = 0;
     std::uint64_t errors = 0, rate_limited = 0, clinician_events = 0, connect_failures = 0;
-    std::uint64_t screened_window = 0, ai_replies_window = 0;
+    std::uint64_t screened_window = 0, ai_replies_window = 0, clinician_reconnects = 0;
     std::vector<double> ack_ms, feed_ms;
 
     bool in_window(std::int64_t t) const { return t >= window_begin_us && t < window_end_us; }
@@ -344,6 +345,9 @@ protected:
         if (text.ends_with(R"("type":"event"})")) {
             auto& s = stats();
             ++s.clinician_events;
+            // The envelope's seq is the last "seq" key (sorted keys: payload comes before it).
+            if (const auto at = text.rfind(R"("seq":)"); at != std::string_view::npos)
+                cursor_ = std::max<std::int64_t>(cursor_, std::strtoll(text.data() + at + 6, nullptr, 10));
             const auto cid = string_after(text, R"("client_msg_id":")");
             const auto t0 = sent_at(cid);
             const auto now = now_us();
@@ -367,11 +371,26 @@ protected:
         }
     }
 
+    // A dropped subscriber (the bridge drops one whose send queue fills) does what the app
+    // does: reconnects, logs in and resubscribes from its cursor, missing nothing.
     void on_closed(bool was_open) override {
-        if (was_open) std::fprintf(stderr, "tandem-loadgen: clinician %s disconnected\n", username_.c_str());
+        if (stopping) return;
+        if (was_open) {
+            ++stats().clinician_reconnects;
+            std::fprintf(stderr, "tandem-loadgen: clinician %s disconnected; resuming after seq %lld\n",
+                         username_.c_str(), static_cast<long long>(cursor_));
+        }
+        retry_.expires_after(std::chrono::milliseconds(500));
+        retry_.async_wait([self = std::static_pointer_cast<ClinicianPeer>(shared_from_this())](error_code ec) {
+            if (!ec && !self->stopping) self->connect();
+        });
     }
 
+public:
+    bool stopping = false;
+
 private:
+    net::steady_timer retry_{ioc()};
     std::string username_;
     std::string password_;
     std::int64_t cursor_;
@@ -533,7 +552,6 @@ Result<RunReport> run_load(const RunOptions& o, Roster& roster) {
         clinicians.push_back(std::make_shared<ClinicianPeer>(pool.ioc(i), ctx, *endpoint, o.host, pool.stats(i), user,
                                                              roster.password, o.head_seq));
         clinicians.back()->counts_screens = sup && i == 0;
-        net::post(pool.ioc(i), [c = clinicians.back()] { c->connect(); });
     }
 
     const auto connect_start = Clock::now();
@@ -560,6 +578,10 @@ Result<RunReport> run_load(const RunOptions& o, Roster& roster) {
             n += pool.on(i, [&, i] { return clinicians[i]->live() ? 1 : 0; });
         return n;
     };
+    // Clinicians once the patients are in: thousands of TLS handshakes would otherwise keep
+    // this process from reading the clinicians' feeds, and the bridge drops a reader that slow.
+    for (int waited = 0; waited < 600 && count_ready() < o.patients; ++waited) sleep_s(0.1);
+    for (std::size_t i = 0; i < clinicians.size(); ++i) net::post(pool.ioc(i), [c = clinicians[i]] { c->connect(); });
     // Everyone connected, or no progress for 20 s.
     int ready = 0, last = -1;
     auto progress_at = Clock::now();
@@ -609,8 +631,19 @@ Result<RunReport> run_load(const RunOptions& o, Roster& roster) {
             });
         return std::tuple{sent, acked, events};
     };
+    // CPU seconds of the bridge and of this process over exactly the measured window: the
+    // figures that still mean something when other work shares the cores.
+    Cpu bridge_cpu_begin, self_cpu_begin;
+    bool cpu_begun = false;
     while (now_us() < window_end) {
-        sleep_s(1.0);
+        const auto now = now_us();
+        const auto next = now < window_begin ? std::min(window_begin, now + 1'000'000) : std::min(window_end, now + 1'000'000);
+        sleep_s(static_cast<double>(next - now) / 1e6);
+        if (!cpu_begun && now_us() >= window_begin) {
+            bridge_cpu_begin = read_cpu(o.bridge_pid);
+            self_cpu_begin = read_cpu(::getpid());
+            cpu_begun = true;
+        }
         sample();
         const auto [sent, acked, events] = totals();
         std::fprintf(stderr, "tandem-loadgen: t=%5.1fs sent %llu acked %llu clinician events %llu rss %ld MB\n",
@@ -628,6 +661,8 @@ Result<RunReport> run_load(const RunOptions& o, Roster& roster) {
     for (std::size_t i = 0; i < clinicians.size(); ++i)
         report.clinicians_held += pool.on(i, [&, i] { return clinicians[i]->is_open() ? 1 : 0; });
     const auto end_mem = read_memory(o.bridge_pid);
+    report.bridge_cpu_s = read_cpu(o.bridge_pid).seconds - bridge_cpu_begin.seconds;
+    report.loadgen_cpu_s = read_cpu(::getpid()).seconds - self_cpu_begin.seconds;
     for (double waited = 0; waited < o.drain_s; waited += 0.5) {
         sleep_s(0.5);
         sample();
@@ -645,6 +680,7 @@ Result<RunReport> run_load(const RunOptions& o, Roster& roster) {
             report.screened_window += s.screened_window;
             report.ai_replies_window += s.ai_replies_window;
             report.connect_failures += s.connect_failures;
+            report.clinician_reconnects += s.clinician_reconnects;
             report.ack_ms.insert(report.ack_ms.end(), s.ack_ms.begin(), s.ack_ms.end());
             report.feed_ms.insert(report.feed_ms.end(), s.feed_ms.begin(), s.feed_ms.end());
         });
@@ -652,7 +688,10 @@ Result<RunReport> run_load(const RunOptions& o, Roster& roster) {
     for (std::size_t t = 0; t < pool.size(); ++t)
         pool.on(t, [&, t] {
             for (std::size_t i = t; i < patients.size(); i += pool.size()) patients[i]->close();
-            for (std::size_t i = t; i < clinicians.size(); i += pool.size()) clinicians[i]->close();
+            for (std::size_t i = t; i < clinicians.size(); i += pool.size()) {
+                clinicians[i]->stopping = true;
+                clinicians[i]->close();
+            }
         });
     sleep_s(0.5);
     pool.stop();

@@ -99,6 +99,7 @@ struct RunReport {
     std::uint64_t screened_window = 0;   ///< risk_assessed events seen by the first supervisor in the window
     std::uint64_t ai_replies_window = 0; ///< delivered AI replies patients received in the window
     std::uint64_t connect_failures = 0;
+    std::uint64_t clinician_reconnects = 0; ///< subscribers the bridge dropped (they resumed)
     std::vector<double> ack_ms;       ///< send -> ack, messages sent in the window
     std::vector<double> feed_ms;      ///< send -> clinician event, per receiving clinician
     double measured_s = 0;
@@ -106,6 +107,8 @@ struct RunReport {
     long rss_peak_kb = 0;
     long rss_end_kb = 0;
     long hwm_kb = 0;
+    double bridge_cpu_s = 0;          ///< the bridge's user + system CPU over the window
+    double loadgen_cpu_s = 0;         ///< this process's, same window
 };
 
 /// Connects, drives the rate, measures. Blocking. Errors: network (nothing connected).
@@ -123,5 +126,11 @@ struct Memory {
     long hwm_kb = 0;
 };
 Memory read_memory(int pid);
+
+/// User + system CPU time of a process so far (0 when unreadable).
+struct Cpu {
+    double seconds = 0;
+};
+Cpu read_cpu(int pid);
 
 }  // namespace tandem::loadgen

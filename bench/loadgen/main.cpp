@@ -198,9 +198,18 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(x.clinician_events),
                     static_cast<double>(x.clinician_events) / std::max(1, o.clinicians) /
                         (o.warmup_s + o.duration_s + o.drain_s));
-        std::printf("  errors:                  %llu error frames (%llu rate_limited), %llu failed connects\n",
+        std::printf("  errors:                  %llu error frames (%llu rate_limited), %llu failed connects, %llu "
+                    "clinician reconnects\n",
                     static_cast<unsigned long long>(x.errors), static_cast<unsigned long long>(x.rate_limited),
-                    static_cast<unsigned long long>(x.connect_failures));
+                    static_cast<unsigned long long>(x.connect_failures),
+                    static_cast<unsigned long long>(x.clinician_reconnects));
+        if (o.bridge_pid > 0) {
+            const double acked = std::max<double>(1, static_cast<double>(x.acked_window));
+            std::printf("  bridge CPU in window:    %.1f s (%.0f%% of one core), %.2f ms per acknowledged message; "
+                        "tandem-loadgen %.1f s\n",
+                        x.bridge_cpu_s, 100 * x.bridge_cpu_s / x.measured_s, 1000 * x.bridge_cpu_s / acked,
+                        x.loadgen_cpu_s);
+        }
         if (o.bridge_pid > 0)
             std::printf("  bridge memory:           RSS %.0f MB at end of window, peak sampled %.0f MB, VmHWM %.0f MB\n",
                         static_cast<double>(x.rss_end_kb) / 1024, static_cast<double>(x.rss_peak_kb) / 1024,

@@ -4,11 +4,13 @@
 // the store's group commit batches them.
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <mutex>
 #include <thread>
 
@@ -256,6 +258,26 @@ Memory read_memory(int pid) {
         if (line.rfind("VmHWM:", 0) == 0) m.hwm_kb = std::strtol(line.c_str() + 6, nullptr, 10);
     }
     return m;
+}
+
+Cpu read_cpu(int pid) {
+    Cpu c;
+    if (pid <= 0) return c;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text;
+    std::getline(in, text);  // one line
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) return c;
+    std::istringstream fields(text.substr(close + 2));
+    std::string f;
+    long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && (fields >> f); ++i) {
+        if (i == 14) utime = std::strtol(f.c_str(), nullptr, 10);
+        if (i == 15) stime = std::strtol(f.c_str(), nullptr, 10);
+    }
+    c.seconds = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    return c;
 }
 
 }  // namespace tandem::loadgen
