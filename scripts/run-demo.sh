@@ -1,63 +1,146 @@
 #!/usr/bin/env bash
-# The main job: the bridge with demo patients, and the clinician app connected to it.
-# Creates a demo data dir on first run (encrypted store, self-signed certificate, an admin, a
-# therapist and a supervisor, three fictional patients assigned to the therapist, invite
-# codes), serves on 127.0.0.1, and opens the clinician app.
-# Without a display the app runs under Xvfb and a screenshot is saved beside the data dir.
+# The main job: the bridge with a demo clinic, simulated patients talking to it, and the
+# clinician app connected to it.
+#   run-demo.sh BUILD_DIR [--listen HOST:PORT] [--speed X] [--no-app]
+# First run (a few seconds after the risk rules are compiled once): a data dir with an encrypted
+# store and a self-signed certificate, three therapists and a supervisor, 36 fictional patients
+# spread over the therapists, and three spare invite codes for you to try the patient chat page.
+# Then it serves, and `tandem-loadgen play` plays the scripted conversations of
+# scripts/demo/conversations.json at a human pace: mostly ordinary CBT conversation with the
+# offline companion, some moderate risk, and a few urgent disclosures that trigger the crisis
+# protocol within the first minute. Without a display the bridge and the patients keep running
+# and the script says how to connect an app from another machine.
+# Environment: TANDEM_DEMO_DIR (data dir), TANDEM_DEMO_LISTEN (HOST:PORT, default
+# 127.0.0.1:8443; 0.0.0.0:8443 to let other machines in), TANDEM_DEMO_PASSWORD, TANDEM_DEMO_SPEED.
 set -euo pipefail
-build=${1:?usage: run-demo.sh BUILD_DIR}
+build=${1:?usage: run-demo.sh BUILD_DIR [--listen HOST:PORT] [--speed X] [--no-app]}
+shift
 build=$(cd "$build" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+listen=${TANDEM_DEMO_LISTEN:-127.0.0.1:8443}
+speed=${TANDEM_DEMO_SPEED:-1}
+open_app=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --listen) listen=${2:?--listen needs HOST:PORT}; shift 2 ;;
+    --speed) speed=${2:?--speed needs a number}; shift 2 ;;
+    --no-app) open_app=0; shift ;;
+    *) echo "run-demo: unknown option '$1'" >&2; exit 2 ;;
+  esac
+done
+
 bridge="$build/patient_bridge/tandem-bridge"
 app="$build/clinician_app/tandem-clinician"
+loadgen="$build/bench/loadgen/tandem-loadgen"
+scenario="$here/demo/conversations.json"
 data=${TANDEM_DEMO_DIR:-$build/demo/data}
-port=${TANDEM_DEMO_PORT:-8443}
-admin_password=${TANDEM_DEMO_PASSWORD:-demo-password}
+demo=$(dirname "$data")
+password=${TANDEM_DEMO_PASSWORD:-demo-password}
+port=${listen##*:}
+host=${listen%:*}
+local_host=$host
+case "$host" in 0.0.0.0|"::"|"[::]") local_host=127.0.0.1 ;; esac
+for exe in "$bridge" "$loadgen"; do
+  [ -x "$exe" ] || { echo "run-demo: $exe is missing; build first (./scripts/tandem.sh run does)" >&2; exit 1; }
+done
 
-mkdir -p "$(dirname "$data")"
+mkdir -p "$demo"
+pwfile="$demo/admin-password"  # every demo clinician's password (the README names this file)
 if [ ! -f "$data/config.json" ]; then
-  pwfile="$(dirname "$data")/admin-password"
-  (umask 077; printf '%s\n' "$admin_password" > "$pwfile")
-  "$bridge" init --data-dir "$data" --password-file "$pwfile"
-  "$bridge" clinician add --data-dir "$data" --username therapist --role therapist \
-    --name "Dr Demo Therapist" --password-file "$pwfile" >/dev/null
-  "$bridge" clinician add --data-dir "$data" --username supervisor --role supervisor \
-    --name "Dr Demo Supervisor" --password-file "$pwfile" >/dev/null
-  : > "$(dirname "$data")/invites.txt"
-  for name in "Alex Rivera" "Sam Okafor" "Jordan Haddad"; do
-    id=$("$bridge" patient add --data-dir "$data" --name "$name")
-    "$bridge" patient assign --data-dir "$data" --patient "$id" --therapist therapist >/dev/null
-    code=$("$bridge" invite --data-dir "$data" --patient "$id")
-    printf '%s\t%s\n' "$name" "$code" >> "$(dirname "$data")/invites.txt"
+  (umask 077; printf '%s\n' "$password" > "$pwfile")
+  # The certificate names this machine too, so an app on another machine can connect by name
+  # or address (it pins the fingerprint printed below either way).
+  # (init names localhost and 127.0.0.1 already.)
+  hosts=(--host "$(hostname)")
+  for ip in $(hostname -I 2>/dev/null || true); do
+    case "$ip" in *.*) hosts+=(--host "$ip") ;; esac
   done
+  "$bridge" init --data-dir "$data" --password-file "$pwfile" "${hosts[@]}" >/dev/null
+  # One process makes every account, patient, assignment and invite (group-committed), instead
+  # of a tandem-bridge process per patient.
+  "$loadgen" prepare --data-dir "$data" --scenario "$scenario" --password-file "$pwfile"
+  /usr/bin/python3 - "$data/loadgen/roster.json" > "$demo/invites.txt" <<'PY'
+import json, sys
+roster = json.load(open(sys.argv[1]))
+for p in roster["spare_invites"]:
+    print(f'{p["display_name"]}\t{p["invite_code"]}')
+PY
 fi
+[ -f "$pwfile" ] || { echo "run-demo: $pwfile is missing; remove $data to start over" >&2; exit 1; }
 
-"$bridge" serve --data-dir "$data" --listen "127.0.0.1:$port" &
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$bridge" serve --data-dir "$data" --listen "$listen" > "$demo/bridge.out" 2> "$demo/bridge.log" &
 bridge_pid=$!
-cleanup() { kill "$bridge_pid" 2>/dev/null || true; wait "$bridge_pid" 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
-# The first start compiles the risk rules (tens of seconds) before listening; later starts
-# read the compiled rules from the cache.
-for _ in $(seq 1 900); do
-  curl -ksf "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  kill -0 "$bridge_pid" 2>/dev/null || { echo "run-demo: the bridge exited; see its log above" >&2; exit 1; }
+pids+=("$bridge_pid")
+echo "Starting the bridge (the first start compiles the risk rules: up to a minute)..."
+for _ in $(seq 1 1500); do
+  curl -ksf "https://$local_host:$port/healthz" >/dev/null 2>&1 && break
+  if ! kill -0 "$bridge_pid" 2>/dev/null; then
+    echo "run-demo: the bridge exited; the end of its log ($demo/bridge.log):" >&2
+    tail -n 20 "$demo/bridge.log" >&2
+    exit 1
+  fi
   sleep 0.2
 done
 
+"$loadgen" play --data-dir "$data" --scenario "$scenario" --server "$local_host:$port" --speed "$speed" \
+  > "$demo/patients.log" 2>&1 &
+pids+=("$!")
+
+fingerprint=$(openssl x509 -in "$data/tls/cert.pem" -noout -fingerprint -sha256 2>/dev/null | sed 's/^.*=//')
 cat <<MSG
 
-Tandem demo is running.
-  Patient chat page: https://127.0.0.1:$port/  (self-signed certificate; invite codes below)
-$(sed 's/^/    /' "$(dirname "$data")/invites.txt")
-  Clinician app:     server 127.0.0.1:$port, users therapist and supervisor (admin: accounts only),
-                     password in $(dirname "$data")/admin-password
-  Stop with Ctrl+C.
+Tandem demo is running: 36 simulated patients are talking to the offline companion; the first
+urgent disclosures (crisis protocol, urgent flags) arrive within a minute.
+  Patient chat page:  https://$local_host:$port/   (self-signed certificate; try it with a spare invite code:)
+$(sed 's/^/      /' "$demo/invites.txt")
+  Clinician app:      server $local_host:$port; therapists tara, omar, lena; supervisor sam; admin admin
+                      (accounts only); password in $pwfile
+  Certificate SHA-256 fingerprint (the app shows it on first contact; it must match):
+                      $fingerprint
+  Logs:               bridge $demo/bridge.log, simulated patients $demo/patients.log
 MSG
-
-if [ -n "${DISPLAY:-}" ]; then
-  "$app" --server "127.0.0.1:$port"
+if [ "$host" = 127.0.0.1 ] || [ "$host" = localhost ]; then
+  cat <<MSG
+  From another machine: restart with TANDEM_DEMO_LISTEN=0.0.0.0:$port (or run-demo.sh BUILD --listen
+  0.0.0.0:$port), then run tandem-clinician --server $(hostname):$port there and check the fingerprint.
+MSG
 else
-  shot="$(dirname "$data")/clinician.png"
-  echo "No display: running the clinician app under Xvfb; a screenshot goes to $shot"
-  xvfb-run -a -s "-screen 0 1366x768x24" bash -c \
-    "\"$app\" --server 127.0.0.1:$port & sleep 6; import -window root \"$shot\"; wait" 
+  cat <<MSG
+  From another machine: tandem-clinician --server $(hostname):$port (or this machine's address:
+  $(hostname -I 2>/dev/null | awk '{print $1}'):$port) and check the fingerprint above.
+MSG
 fi
+echo "  Stop with Ctrl+C."
+echo
+
+# Log the app in as a therapist when it can take credentials (--user/--password-file);
+# otherwise it opens its login dialog with the server filled in.
+app_args=(--server "$local_host:$port")
+if [ -x "$app" ] && "$app" --help 2>&1 | grep -q -- '--password-file'; then
+  app_args+=(--user tara --password-file "$pwfile")
+fi
+if [ "$open_app" = 1 ] && [ -x "$app" ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  echo "Opening the clinician app as tara (close it to stop the demo)."
+  "$app" "${app_args[@]}" || true
+  exit 0
+fi
+if [ "$open_app" = 1 ]; then
+  echo "No display here, so no clinician app window: the bridge and the simulated patients keep running."
+  if [ -x "$app" ] && command -v xvfb-run >/dev/null && command -v import >/dev/null; then
+    # A look at what the app would show, once the first flags are in.
+    shot="$demo/clinician.png"
+    ( timeout 120 xvfb-run -a -s "-screen 0 1366x768x24" bash -c \
+        "\"$app\" $(printf '%q ' "${app_args[@]}") & sleep 45; import -window root \"$shot\"; kill %1" \
+        >/dev/null 2>&1 && echo "A screenshot of the clinician app under Xvfb: $shot" ) &
+    pids+=("$!")
+  fi
+fi
+wait "$bridge_pid"

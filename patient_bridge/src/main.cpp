@@ -284,6 +284,10 @@ int cmd_serve(const std::vector<std::string>& args) {
     po.crisis_resources = clinic.resources_for("en-US");
     po.urgent_sla_minutes = clinic.urgent_sla_minutes;
     po.messages_per_minute = config->rate_limit_per_minute;
+    // Turns block on durable appends (an fsync each) and on the LLM: with 4 threads the bridge
+    // topped out near 80 turns/s (docs/PERFORMANCE.md, "Bridge under load"); more threads let the
+    // store group-commit many turns per fsync and let slow LLM replies wait side by side.
+    po.worker_threads = 64;
     // Everything appends through the notifying wrapper, so the clinician feed hears of each event.
     NotifyingStore notifying(**store);
     auto service = PatientService::create(notifying, **screener, *model, metrics, po);

@@ -10,6 +10,8 @@
 
 #include <utility>  // before Asio: Boost 1.74 with g++ 12 needs it (docs/DEPENDENCIES.md)
 
+#include <sys/resource.h>
+
 #include "tandem/bridge/server.h"
 
 #include <atomic>
@@ -540,6 +542,16 @@ void Server::set_health_check(std::function<bool()> check) { impl_->shared->heal
 Result<std::uint16_t> Server::start() {
     auto& im = *impl_;
     if (im.started) return fail(ErrorCode::conflict, "server already started");
+    // Each connection is a file descriptor and many systems start processes with a soft limit
+    // of 1,024; the hard limit (often 65,536 or more) is ours to take without privileges.
+    // Rejected: documenting `ulimit -n` for the operator, which systemd units and shells forget.
+    if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        const auto before = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            log_event(LogLevel::debug, "fd_limit_raised",
+                      {{"from", static_cast<std::uint64_t>(before)}, {"to", static_cast<std::uint64_t>(rl.rlim_max)}});
+    }
     if (auto r = im.configure_tls(); !r) return std::unexpected(r.error());
     const auto& o = im.shared->options;
     error_code ec;

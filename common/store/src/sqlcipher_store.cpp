@@ -178,10 +178,41 @@ struct SqlcipherStore::Impl {
     sqlite::Stmt update_head_hash;
     ChainHead head_state;
 
-    // Readers share one connection, one at a time. A pool was rejected for now: reads are short
-    // and WAL keeps them from ever waiting on the writer.
+    // Readers: a few connections that WAL lets read side by side, each lent to one call at a
+    // time. One shared connection was the first design ("reads are short"), but under the load
+    // benchmark 47 of the bridge's 64 pipeline threads were found queued on its mutex behind the
+    // long reads (a conversation's messages, a feed page, the escalation sweep's open flags).
+    // More connections than cores buys little CPU; it stops a tiny read waiting on a long one.
+    static constexpr std::size_t reader_count = 4;
     std::mutex reader_mutex;
-    sqlite::Db reader;
+    std::condition_variable reader_free;
+    std::vector<sqlite::Db> readers;
+    std::vector<sqlite::Db*> idle_readers;
+
+    // A reader connection for the lifetime of this object; any thread.
+    class ReaderLease {
+    public:
+        explicit ReaderLease(Impl& impl) : impl_(impl) {
+            std::unique_lock lock(impl_.reader_mutex);
+            impl_.reader_free.wait(lock, [&] { return !impl_.idle_readers.empty(); });
+            db_ = impl_.idle_readers.back();
+            impl_.idle_readers.pop_back();
+        }
+        ~ReaderLease() {
+            {
+                const std::lock_guard lock(impl_.reader_mutex);
+                impl_.idle_readers.push_back(db_);
+            }
+            impl_.reader_free.notify_one();
+        }
+        ReaderLease(const ReaderLease&) = delete;
+        ReaderLease& operator=(const ReaderLease&) = delete;
+        sqlite::Db& operator*() const { return *db_; }
+
+    private:
+        Impl& impl_;
+        sqlite::Db* db_ = nullptr;
+    };
 
     std::mutex queue_mutex;
     std::condition_variable queue_cv;
@@ -468,11 +499,15 @@ Result<std::unique_ptr<SqlcipherStore>> SqlcipherStore::open(const std::filesyst
     impl->schema_version = *version;
     if (auto r = impl->prepare_writer(); !r) return std::unexpected(wrap(r.error(), name));
 
-    auto reader = open_connection(name, key, options.key_kind, false);
-    if (!reader) return std::unexpected(wrap(reader.error(), name));
-    impl->reader = std::move(*reader);
-    if (auto r = impl->reader.exec("PRAGMA query_only = ON", "cannot make reader read-only"); !r) {
-        return std::unexpected(wrap(r.error(), name));
+    impl->readers.reserve(Impl::reader_count);  // never reallocated: idle_readers points into it
+    for (std::size_t i = 0; i < Impl::reader_count; ++i) {
+        auto reader = open_connection(name, key, options.key_kind, false);
+        if (!reader) return std::unexpected(wrap(reader.error(), name));
+        if (auto r = reader->exec("PRAGMA query_only = ON", "cannot make reader read-only"); !r) {
+            return std::unexpected(wrap(r.error(), name));
+        }
+        impl->readers.push_back(std::move(*reader));
+        impl->idle_readers.push_back(&impl->readers.back());
     }
 
     auto checkpointer = open_connection(name, key, options.key_kind, false);
@@ -540,8 +575,9 @@ Result<std::vector<StoredEvent>> SqlcipherStore::read_after(std::int64_t after_s
                                    " OR (?4 = 1 AND patient_id IS NULL)"
                                    " OR (actor_kind = 'clinician' AND actor_id = ?5))"
                                    " ORDER BY seq LIMIT ?6";
-    std::lock_guard lock(impl_->reader_mutex);
-    auto stmt = sqlite::Stmt::prepare(impl_->reader, sql);
+    const Impl::ReaderLease lease(*impl_);
+    sqlite::Db& reader = *lease;
+    auto stmt = sqlite::Stmt::prepare(reader, sql);
     if (!stmt) return std::unexpected(stmt.error());
     stmt->bind(1, after_seq);
     stmt->bind(2, std::int64_t{principal.supervisor ? 1 : 0});
@@ -557,7 +593,7 @@ Result<std::vector<StoredEvent>> SqlcipherStore::read_after(std::int64_t after_s
                                                     " is unreadable: " + e.error().describe());
         out.push_back(std::move(*e));
     }
-    if (rc != SQLITE_DONE) return std::unexpected(sqlite::make_error(impl_->reader.get(), rc, "cannot read events"));
+    if (rc != SQLITE_DONE) return std::unexpected(sqlite::make_error(reader.get(), rc, "cannot read events"));
     return out;
 }
 
@@ -600,24 +636,26 @@ Result<void> SqlcipherStore::backup_to(const std::filesystem::path& out) {
 }
 
 Result<ChainHead> SqlcipherStore::head() {
-    std::lock_guard lock(impl_->reader_mutex);
-    auto stmt = sqlite::Stmt::prepare(impl_->reader, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
+    const Impl::ReaderLease lease(*impl_);
+    sqlite::Db& reader = *lease;
+    auto stmt = sqlite::Stmt::prepare(reader, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
     if (!stmt) return std::unexpected(stmt.error());
     const int rc = stmt->step();
     if (rc == SQLITE_DONE) return ChainHead{};
-    if (rc != SQLITE_ROW) return std::unexpected(sqlite::make_error(impl_->reader.get(), rc, "cannot read head"));
+    if (rc != SQLITE_ROW) return std::unexpected(sqlite::make_error(reader.get(), rc, "cannot read head"));
     return ChainHead{stmt->column_int(0), stmt->column_text(1)};
 }
 
 Result<ChainReport> SqlcipherStore::verify_chain(const std::optional<ChainHead>& anchor) {
-    std::lock_guard lock(impl_->reader_mutex);
+    const Impl::ReaderLease lease(*impl_);
+    sqlite::Db& reader = *lease;
     // One read transaction for the scan and the checkpoint, so a concurrent append cannot make
     // them disagree.
-    if (auto r = impl_->reader.exec("BEGIN", "cannot begin read"); !r) return std::unexpected(r.error());
+    if (auto r = reader.exec("BEGIN", "cannot begin read"); !r) return std::unexpected(r.error());
     struct EndRead {
         sqlite::Db& db;
         ~EndRead() { sqlite3_exec(db.get(), "COMMIT", nullptr, nullptr, nullptr); }
-    } end_read{impl_->reader};
+    } end_read{reader};
 
     ChainReport report;
     auto broken = [&](std::int64_t seq, std::string reason) {
@@ -626,7 +664,7 @@ Result<ChainReport> SqlcipherStore::verify_chain(const std::optional<ChainHead>&
         report.reason = std::move(reason);
         return report;
     };
-    auto stmt = sqlite::Stmt::prepare(impl_->reader, std::string("SELECT ") + event_columns + " FROM events ORDER BY seq");
+    auto stmt = sqlite::Stmt::prepare(reader, std::string("SELECT ") + event_columns + " FROM events ORDER BY seq");
     if (!stmt) return std::unexpected(stmt.error());
     std::int64_t expected = 1;
     std::string prev(genesis_hash);
@@ -644,11 +682,11 @@ Result<ChainReport> SqlcipherStore::verify_chain(const std::optional<ChainHead>&
         ++report.checked;
         ++expected;
     }
-    if (rc != SQLITE_DONE) return std::unexpected(sqlite::make_error(impl_->reader.get(), rc, "cannot read events"));
+    if (rc != SQLITE_DONE) return std::unexpected(sqlite::make_error(reader.get(), rc, "cannot read events"));
     const std::int64_t last = expected - 1;
 
-    auto head_seq = impl_->reader.query_text("SELECT value FROM meta WHERE key='head_seq'", "cannot read head");
-    auto head_hash = impl_->reader.query_text("SELECT value FROM meta WHERE key='head_hash'", "cannot read head");
+    auto head_seq = reader.query_text("SELECT value FROM meta WHERE key='head_seq'", "cannot read head");
+    auto head_hash = reader.query_text("SELECT value FROM meta WHERE key='head_hash'", "cannot read head");
     if (!head_seq) return std::unexpected(head_seq.error());
     if (!head_hash) return std::unexpected(head_hash.error());
     if (!*head_seq || !*head_hash) return broken(last + 1, "head checkpoint missing");
@@ -693,8 +731,9 @@ Result<std::vector<T>> collect(sqlite::Stmt& stmt, Read read) {
 }  // namespace
 
 Result<std::optional<PatientView>> SqlcipherStore::find_patient(std::string_view patient_id) {
-    std::lock_guard lock(impl_->reader_mutex);
-    auto stmt = sqlite::Stmt::prepare(impl_->reader, std::string("SELECT ") + patient_columns + " FROM patients WHERE id=?1");
+    const Impl::ReaderLease lease(*impl_);
+    sqlite::Db& reader = *lease;
+    auto stmt = sqlite::Stmt::prepare(reader, std::string("SELECT ") + patient_columns + " FROM patients WHERE id=?1");
     if (!stmt) return std::unexpected(stmt.error());
     stmt->bind(1, patient_id);
     auto rows = collect<PatientView>(*stmt, read_patient);
@@ -704,8 +743,9 @@ Result<std::optional<PatientView>> SqlcipherStore::find_patient(std::string_view
 }
 
 Result<std::vector<PatientView>> SqlcipherStore::patients(const Principal& principal) {
-    std::lock_guard lock(impl_->reader_mutex);
-    auto stmt = sqlite::Stmt::prepare(impl_->reader, std::string("SELECT ") + patient_columns +
+    const Impl::ReaderLease lease(*impl_);
+    sqlite::Db& reader = *lease;
+    auto stmt = sqlite::Stmt::prepare(reader, std::string("SELECT ") + patient_columns +
                                                          " FROM patients WHERE ?1 = 1 OR (?2 = 1 AND "
                                                          "assigned_therapist_id = ?3) ORDER BY id");
     if (!stmt) return std::unexpected(stmt.error());
@@ -716,8 +756,9 @@ Result<std::vector<PatientView>> SqlcipherStore::patients(const Principal& princ
 }
 
 Result<std::vector<ConversationView>> SqlcipherStore::conversations(std::string_view patient_id) {
-    std::lock_guard lock(impl_->reader_mutex);
-    auto stmt = sqlite::Stmt::prepare(impl_->reader,
+    const Impl::ReaderLease lease(*impl_);
+    sqlite::Db& reader = *lease;
+    auto stmt = sqlite::Stmt::prepare(reader,
                                       "SELECT id, patient_id, started_at, ended_at, record FROM conversations "
                                       "WHERE patient_id=?1 ORDER BY started_at, id");
     if (!stmt) return std::unexpected(stmt.error());
@@ -729,8 +770,9 @@ Result<std::vector<ConversationView>> SqlcipherStore::conversations(std::string_
 }
 
 Result<std::vector<MessageView>> SqlcipherStore::messages(std::string_view conversation_id) {
-    std::lock_guard lock(impl_->reader_mutex);
-    auto stmt = sqlite::Stmt::prepare(impl_->reader,
+    const Impl::ReaderLease lease(*impl_);
+    sqlite::Db& reader = *lease;
+    auto stmt = sqlite::Stmt::prepare(reader,
                                       "SELECT m.id, m.conversation_id, m.patient_id, m.sender, m.state, m.seq, "
                                       "m.edited_text, e.payload FROM messages m JOIN events e ON e.seq = m.seq "
                                       "WHERE m.conversation_id=?1 ORDER BY m.seq");
@@ -748,9 +790,10 @@ Result<std::vector<MessageView>> SqlcipherStore::messages(std::string_view conve
 }
 
 Result<std::vector<FlagView>> SqlcipherStore::open_flags(const Principal& principal) {
-    std::lock_guard lock(impl_->reader_mutex);
+    const Impl::ReaderLease lease(*impl_);
+    sqlite::Db& reader = *lease;
     auto stmt = sqlite::Stmt::prepare(
-        impl_->reader,
+        reader,
         "SELECT id, patient_id, status, severity, escalation_level, sla_deadline, last_seq, record FROM flags "
         "WHERE status <> 'resolved' AND (?1 = 1 OR (?2 = 1 AND patient_id IN "
         "(SELECT id FROM patients WHERE assigned_therapist_id = ?3))) ORDER BY opened_seq");
@@ -771,9 +814,10 @@ Result<std::vector<FlagView>> SqlcipherStore::open_flags(const Principal& princi
 }
 
 Result<std::vector<PlanView>> SqlcipherStore::plans(std::string_view patient_id) {
-    std::lock_guard lock(impl_->reader_mutex);
+    const Impl::ReaderLease lease(*impl_);
+    sqlite::Db& reader = *lease;
     auto stmt = sqlite::Stmt::prepare(
-        impl_->reader, "SELECT id, patient_id, version, status, record FROM plans WHERE patient_id=?1 ORDER BY version, id");
+        reader, "SELECT id, patient_id, version, status, record FROM plans WHERE patient_id=?1 ORDER BY version, id");
     if (!stmt) return std::unexpected(stmt.error());
     stmt->bind(1, patient_id);
     return collect<PlanView>(*stmt, [](const sqlite::Stmt& s) {

@@ -173,6 +173,7 @@ private:
     std::unordered_map<std::string, std::string> invites_;       // sha256(code) -> patient id (unused)
     std::unordered_map<std::string, std::string> devices_;       // sha256(token) -> patient id
     std::unordered_map<std::uint64_t, Session> sessions_;        // by connection id
+    std::unordered_multimap<std::string, std::uint64_t> connections_by_patient_;  // index of sessions_
     struct Bucket {
         double tokens;
         std::chrono::steady_clock::time_point last;
