@@ -604,24 +604,25 @@ Result<void> SqlcipherStore::backup_to(const std::filesystem::path& out) {
         return fail(ErrorCode::conflict, "the backup file already exists", target);
     }
     {
-        std::lock_guard lock(impl_->reader_mutex);
+        const Impl::ReaderLease lease(*impl_);
+        sqlite::Db& reader = *lease;
         // VACUUM INTO on a keyed connection writes the copy with the same key and cipher settings,
         // as one read transaction (a snapshot) that never blocks the writer under WAL. The online
         // backup API was rejected: it needs a second connection keyed by the caller, and it
         // restarts whenever another connection writes, which a busy bridge does all the time.
         // The reader is query_only, which SQLite applies to the attached target too; it is lifted
         // for this one statement only.
-        if (auto r = impl_->reader.exec("PRAGMA query_only = OFF", "cannot prepare the backup"); !r) {
+        if (auto r = reader.exec("PRAGMA query_only = OFF", "cannot prepare the backup"); !r) {
             return std::unexpected(r.error());
         }
-        auto vacuum = [&]() -> Result<void> {  // the statement is finalised before the pragma below
-            auto stmt = sqlite::Stmt::prepare(impl_->reader, "VACUUM INTO ?1");
+        auto vacuum = [&reader, &target]() -> Result<void> {  // the statement is finalised before the pragma below
+            auto stmt = sqlite::Stmt::prepare(reader, "VACUUM INTO ?1");
             if (!stmt) return std::unexpected(stmt.error());
             stmt->bind(1, std::string_view(target));
             return stmt->run("cannot write the backup");
         };
         const auto ran = vacuum();
-        auto restored = impl_->reader.exec("PRAGMA query_only = ON", "cannot make reader read-only");
+        auto restored = reader.exec("PRAGMA query_only = ON", "cannot make reader read-only");
         if (!ran || !restored) {
             std::filesystem::remove(out, ec);
             return std::unexpected(wrap(!ran ? ran.error() : restored.error(), impl_->name));
