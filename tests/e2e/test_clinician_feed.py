@@ -132,19 +132,23 @@ class ClinicianFeed(unittest.TestCase):
 
 
 class SlowClinician(unittest.TestCase):
-    """A send queue of 12 frames: a backlog page of dozens of events overflows it at once, while a
-    patient's burst for one turn (ack, typing, the reply's screened segments, the message) fits."""
+    """A send queue of 4 frames: a backlog page of dozens of events overflows it at once. The
+    patient talks first under the default limit (one streamed turn is a burst of more than 4
+    frames), then the bridge restarts with the small queue."""
 
     def test_a_client_that_falls_behind_is_told_too_slow_before_it_is_dropped_and_resumes(self):
-        with Bridge(config={"send_queue_limit": 12}) as b:
+        with Bridge() as b:
             b.add_clinician("sam", "supervisor", PASSWORD)
             alex = b.add_patient("Alex")
             code = b.invite(alex)
             b.start()
             p = Patient(b)
             p.redeem(code)
-            for i in range(6):
+            for i in range(10):
                 p.send(f"ordinary message number {i}")
+            p.ws.drain(0.5)
+            b.config["send_queue_limit"] = 4
+            b.restart()
             sam = Clinician(b)
             sam.must_login("sam", PASSWORD)
             sam.ws.send("subscribe", {"after_seq": 0})
