@@ -121,12 +121,10 @@ fi
 echo "  Stop with Ctrl+C."
 echo
 
-# Log the app in as a therapist when it can take credentials (--user/--password-file);
-# otherwise it opens its login dialog with the server filled in.
-app_args=(--server "$local_host:$port")
-if [ -x "$app" ] && "$app" --help 2>&1 | grep -q -- '--password-file'; then
-  app_args+=(--user tara --password-file "$pwfile")
-fi
+# The app logs in as a therapist at start (the password file is owner-only, as it requires).
+# The fingerprint read above from the demo's own certificate answers the first-contact question.
+app_args=(--server "$local_host:$port" --user tara --password-file "$pwfile")
+[ -n "$fingerprint" ] && app_args+=(--fingerprint "$fingerprint")
 if [ "$open_app" = 1 ] && [ -x "$app" ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   echo "Opening the clinician app as tara (close it to stop the demo)."
   "$app" "${app_args[@]}" || true

@@ -205,6 +205,9 @@ bool ClinicianApp::OnInit() {
     cmd.AddOption("", "user", "username to log in with at start (with --password-file)");
     cmd.AddOption("", "password-file",
                   "log in at start with the first line of FILE as the password; FILE must be yours and mode 0600");
+    cmd.AddOption("", "fingerprint",
+                  "the server certificate's SHA-256 fingerprint as your administrator gave it: trusted on "
+                  "first contact without asking (a server already pinned keeps its pin)");
     cmd.AddSwitch("h", "help", "show this help", wxCMD_LINE_OPTION_HELP);
     if (cmd.Parse() != 0) return false;
     SetAppName("tandem-clinician");
@@ -221,6 +224,17 @@ bool ClinicianApp::OnInit() {
     cmd.Found("server", &server);
     cmd.Found("user", &user);
     cmd.Found("password-file", &password_file);
+    wxString fingerprint_text;
+    std::string fingerprint;
+    if (cmd.Found("fingerprint", &fingerprint_text)) {
+        fingerprint = normalise_fingerprint(fingerprint_text.utf8_string());
+        if (fingerprint.empty()) {
+            std::fprintf(stderr, "tandem-clinician: --fingerprint needs a SHA-256 fingerprint (64 hex digits)\n");
+            wxMessageBox("--fingerprint needs a SHA-256 fingerprint (64 hex digits, colons allowed).", "Tandem",
+                         wxOK | wxICON_ERROR);
+            return false;
+        }
+    }
     if (user.empty() != password_file.empty()) {
         wxMessageBox("--user and --password-file go together.", "Tandem", wxOK | wxICON_ERROR);
         return false;
@@ -236,14 +250,22 @@ bool ClinicianApp::OnInit() {
         }
         password = std::move(*read);
     }
-    return log_in(server.utf8_string(), user.utf8_string(), std::move(password));
+    return log_in(server.utf8_string(), user.utf8_string(), std::move(password), fingerprint);
 }
 
-bool ClinicianApp::log_in(const std::string& server, const std::string& user, SecretBuffer password) {
+bool ClinicianApp::log_in(const std::string& server, const std::string& user, SecretBuffer password,
+                          const std::string& trusted_fingerprint) {
     PinStore pins(PinStore::default_path());
     if (auto loaded = pins.load(); !loaded) {
         wxMessageBox(u8("The pinned-server file is damaged: " + loaded.error().describe()), "Tandem", wxOK | wxICON_ERROR);
         return false;
+    }
+    // A fingerprint given out of band answers the first-contact question in advance; it never
+    // replaces an existing pin, so a changed certificate is still refused.
+    if (!trusted_fingerprint.empty()) {
+        if (auto endpoint = parse_endpoint(server); endpoint && pins.pinned(endpoint->key()).empty()) {
+            pins.pin(endpoint->key(), trusted_fingerprint);
+        }
     }
     LoginDialog dialog(pins, server, user,
                        std::string_view(reinterpret_cast<const char*>(password.bytes().data()), password.size()));

@@ -33,7 +33,8 @@ public:
 
 private:
     /// The login dialog (pre-filled and started at once when `user` and `password` are given).
-    bool log_in(const std::string& server, const std::string& user, SecretBuffer password);
+    bool log_in(const std::string& server, const std::string& user, SecretBuffer password,
+                const std::string& trusted_fingerprint);
     void forget_frame_on_close();
 
     Model model_;

@@ -448,6 +448,11 @@ TEST_CASE("certificate pins: trust on first use, refuse a changed certificate, s
     CHECK(check_pin(a, std::string(64, 'A')) == PinVerdict::trusted);
     CHECK(check_pin(a, b) == PinVerdict::changed);
     CHECK(format_fingerprint("0a1b2c") == "0A:1B:2C");
+    // As an administrator hands it over (openssl's colon form), plain, or mistyped.
+    CHECK(normalise_fingerprint(format_fingerprint(a)) == a);
+    CHECK(normalise_fingerprint(std::string(64, 'A')) == std::string(64, 'a'));
+    CHECK(normalise_fingerprint("AB:CD").empty());
+    CHECK(normalise_fingerprint(std::string(63, 'a') + "g").empty());
 
     const auto dir = std::filesystem::temp_directory_path() / ("tandem-pins-" + new_uuid());
     const auto file = dir / "servers";

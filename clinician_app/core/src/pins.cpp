@@ -20,6 +20,16 @@ PinVerdict check_pin(const std::string& pinned, const std::string& presented) {
     return PinVerdict::trusted;
 }
 
+std::string normalise_fingerprint(std::string_view text) {
+    std::string hex;
+    for (const char c : text) {
+        if (c == ':' || c == ' ') continue;
+        if (!std::isxdigit(static_cast<unsigned char>(c))) return {};
+        hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return hex.size() == 64 ? hex : std::string{};
+}
+
 std::string format_fingerprint(const std::string& hex) {
     std::string out;
     for (std::size_t i = 0; i < hex.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "tandem/domain/error.h"
 
@@ -16,6 +17,9 @@ enum class PinVerdict { trusted, first_contact, changed };
 PinVerdict check_pin(const std::string& pinned, const std::string& presented);
 /// "AB:CD:..." grouping of a hex fingerprint, for showing to a person. Any thread.
 std::string format_fingerprint(const std::string& hex);
+/// A SHA-256 fingerprint as a person copies it ("AB:CD:..." or plain hex, any case) in the
+/// stored form (64 lowercase hex digits); empty when it is not one. Any thread.
+std::string normalise_fingerprint(std::string_view text);
 
 /// GUI thread (or one thread at a time).
 class PinStore {
