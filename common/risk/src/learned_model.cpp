@@ -17,6 +17,7 @@
 #include <valijson/validator.hpp>
 
 #include "embedded.h"
+#include "embedded_schema.h"
 #include "tandem/risk/normalizer.h"
 
 namespace tandem {
@@ -91,27 +92,8 @@ std::uint64_t fnv64(std::string_view bytes) {
     return h;
 }
 
-struct HeaderSchema {
-    valijson::Schema schema;
-    bool ok = false;
-    std::string error;
-};
-
-const HeaderSchema& header_schema() {
-    // Parsed once and shared: a valijson schema is immutable after population.
-    static const std::unique_ptr<HeaderSchema> schema = [] {
-        auto s = std::make_unique<HeaderSchema>();
-        try {
-            const auto doc = nlohmann::json::parse(embedded::risk_model_schema());
-            valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-            valijson::adapters::NlohmannJsonAdapter adapter(doc);
-            parser.populateSchema(adapter, s->schema);
-            s->ok = true;
-        } catch (const std::exception& e) {
-            s->error = e.what();
-        }
-        return s;
-    }();
+const embedded::ParsedSchema& header_schema() {
+    static const std::unique_ptr<embedded::ParsedSchema> schema = embedded::parse_schema(embedded::risk_model_schema());
     return *schema;
 }
 
@@ -309,7 +291,7 @@ Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
     } catch (const std::exception& e) {
         return fail(ErrorCode::parse, std::string("risk model header is not JSON: ") + e.what());
     }
-    const HeaderSchema& hs = header_schema();
+    const embedded::ParsedSchema& hs = header_schema();
     if (!hs.ok) return fail(ErrorCode::internal, "risk model schema does not load: " + hs.error);
     {
         valijson::Validator validator;

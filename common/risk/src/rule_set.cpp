@@ -22,6 +22,7 @@
 #include <valijson/validator.hpp>
 
 #include "embedded.h"
+#include "embedded_schema.h"
 
 namespace tandem {
 namespace {
@@ -110,33 +111,13 @@ std::string where(const RuleSource& src, std::size_t line) {
     return src.name + ":" + std::to_string(line);
 }
 
-struct Schema {
-    valijson::Schema schema;
-    bool ok = false;
-    std::string error;
-};
-
-const Schema& rule_schema() {
-    // Parsed once: valijson schemas are immutable after population and safe to share. Built
-    // in place because valijson::Schema can be neither copied nor moved.
-    static const std::unique_ptr<Schema> schema = [] {
-        auto s = std::make_unique<Schema>();
-        try {
-            const auto doc = nlohmann::json::parse(embedded::risk_rules_schema());
-            valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-            valijson::adapters::NlohmannJsonAdapter adapter(doc);
-            parser.populateSchema(adapter, s->schema);
-            s->ok = true;
-        } catch (const std::exception& e) {
-            s->error = e.what();
-        }
-        return s;
-    }();
+const embedded::ParsedSchema& rule_schema() {
+    static const std::unique_ptr<embedded::ParsedSchema> schema = embedded::parse_schema(embedded::risk_rules_schema());
     return *schema;
 }
 
 Result<void> validate_against_schema(const RuleSource& src, const nlohmann::json& doc) {
-    const Schema& s = rule_schema();
+    const embedded::ParsedSchema& s = rule_schema();
     if (!s.ok) return fail(ErrorCode::internal, "risk rule schema does not load: " + s.error);
     valijson::Validator validator;
     valijson::ValidationResults results;
