@@ -7,6 +7,7 @@
 #include <argon2.h>
 #include <openssl/crypto.h>
 
+#include "tandem/bridge/log_tail.h"
 #include "tandem/bridge/wire.h"
 #include "tandem/crypto/random.h"
 #include "tandem/crypto/totp.h"
@@ -73,32 +74,22 @@ AccountDirectory::AccountDirectory(Store& store) : store_(store) {}
 
 Result<void> AccountDirectory::refresh() {
     const std::lock_guard lock(mutex_);
-    Principal all;
-    all.supervisor = true;
-    while (true) {
-        // Accounts are events without a patient, so an admin principal would do; a supervisor
-        // principal is used because this index is the bridge's own, not a clinician's read.
-        auto page = store_.read_after(cursor_, all, 1000);
-        if (!page) return std::unexpected(page.error());
-        if (page->empty()) return {};
-        for (const auto& e : *page) {
-            cursor_ = e.seq;
-            if (e.type != EventType::clinician_added && e.type != EventType::clinician_updated) continue;
-            ClinicianAccount a;
-            a.id = e.payload.value("id", "");
-            if (a.id.empty()) continue;
-            a.username = e.payload.value("username", "");
-            a.display_name = e.payload.value("display_name", "");
-            a.roles = e.payload.value("roles", std::vector<std::string>{});
-            a.active = e.payload.value("active", true);
-            a.created_at = e.payload.value("created_at", e.time);
-            a.password_hash = e.payload.value("password_hash", "");
-            a.totp_secret = e.payload.value("totp_secret", "");
-            if (const auto old = by_id_.find(a.id); old != by_id_.end()) id_by_username_.erase(old->second.username);
-            id_by_username_[a.username] = a.id;
-            by_id_[a.id] = std::move(a);
-        }
-    }
+    return read_log_after(store_, cursor_, [this](const StoredEvent& e) {
+        if (e.type != EventType::clinician_added && e.type != EventType::clinician_updated) return;
+        ClinicianAccount a;
+        a.id = e.payload.value("id", "");
+        if (a.id.empty()) return;
+        a.username = e.payload.value("username", "");
+        a.display_name = e.payload.value("display_name", "");
+        a.roles = e.payload.value("roles", std::vector<std::string>{});
+        a.active = e.payload.value("active", true);
+        a.created_at = e.payload.value("created_at", e.time);
+        a.password_hash = e.payload.value("password_hash", "");
+        a.totp_secret = e.payload.value("totp_secret", "");
+        if (const auto old = by_id_.find(a.id); old != by_id_.end()) id_by_username_.erase(old->second.username);
+        id_by_username_[a.username] = a.id;
+        by_id_[a.id] = std::move(a);
+    });
 }
 
 std::optional<ClinicianAccount> AccountDirectory::by_username(std::string_view username) {

@@ -1,5 +1,6 @@
 #include "tandem/bridge/clinic_policy.h"
 
+#include "tandem/bridge/log_tail.h"
 #include "tandem/schema/schema_registry.h"
 
 namespace tandem::bridge {
@@ -75,22 +76,14 @@ ClinicPolicySource::ClinicPolicySource(Store& store, ClinicSettings defaults)
 
 Result<void> ClinicPolicySource::refresh() {
     const std::lock_guard lock(mutex_);
-    Principal all;
-    all.supervisor = true;
-    while (true) {
-        auto page = store_.read_after(cursor_, all, 1000);
-        if (!page) return std::unexpected(page.error());
-        if (page->empty()) return {};
-        for (const auto& e : *page) {
-            cursor_ = e.seq;
-            if (e.type != EventType::clinic_configured) continue;
-            // An unreadable record is skipped, not fatal: the previous policy stays in force.
-            if (auto s = settings_from_record(e.payload)) {
-                settings_ = std::move(*s);
-                configured_ = true;
-            }
+    return read_log_after(store_, cursor_, [this](const StoredEvent& e) {
+        if (e.type != EventType::clinic_configured) return;
+        // An unreadable record is skipped, not fatal: the previous policy stays in force.
+        if (auto s = settings_from_record(e.payload)) {
+            settings_ = std::move(*s);
+            configured_ = true;
         }
-    }
+    });
 }
 
 ClinicSettings ClinicPolicySource::current() {
