@@ -135,6 +135,7 @@ private:
     void refresh_conversation();
     void refresh_detail();
     void refresh_supervisor();
+    void refresh_audit_trail();
     void refresh_actions();
     void send(const Result<ActionRequest>& request);
     std::string ask_note(const wxString& title, const wxString& prompt, bool required);
@@ -192,6 +193,8 @@ private:
     wxPanel* supervisor_page_ = nullptr;
     wxListCtrl* stats_list_ = nullptr;
     wxListCtrl* audit_list_ = nullptr;
+    std::string audit_clinician_;  ///< the therapist row selected: the audit trail shows only them
+    bool rebuilding_stats_ = false;
     wxStaticText* header_ = nullptr;
     wxButton* pause_button_ = nullptr;
     wxButton* crisis_button_ = nullptr;

@@ -24,7 +24,21 @@ void MainFrame::build_supervisor_page() {
         stats_list_->AppendColumn(label, wxLIST_FORMAT_LEFT, FromDIP(width));
     }
     sup_sizer->Add(stats_list_, 1, wxEXPAND | wxLEFT | wxRIGHT, FromDIP(4));
-    sup_sizer->Add(new wxStaticText(sup_page, wxID_ANY, "Audit trail (newest first; the open patient only when one is open)"),
+    // Selecting a therapist narrows the audit trail to what they viewed and did.
+    stats_list_->Bind(wxEVT_LIST_ITEM_SELECTED, [this](wxListEvent& e) {
+        if (rebuilding_stats_) return;
+        const auto stats = therapist_stats(model_, now_ms());
+        const auto row = static_cast<std::size_t>(e.GetIndex());
+        audit_clinician_ = row < stats.size() ? stats[row].therapist_id : std::string{};
+        refresh_audit_trail();
+    });
+    stats_list_->Bind(wxEVT_LIST_ITEM_DESELECTED, [this](wxListEvent&) {
+        if (rebuilding_stats_) return;
+        audit_clinician_.clear();
+        refresh_audit_trail();
+    });
+    sup_sizer->Add(new wxStaticText(sup_page, wxID_ANY,
+                                    "Audit trail, newest first (only the open patient's and the selected therapist's)"),
                    0, wxALL, FromDIP(4));
     audit_list_ = new wxListCtrl(sup_page, wxID_ANY, wxDefaultPosition, wxDefaultSize, wxLC_REPORT | wxLC_SINGLE_SEL);
     for (const auto& [label, width] : std::initializer_list<std::pair<const char*, int>>{
@@ -47,16 +61,26 @@ void MainFrame::refresh_supervisor() {
     auto ms = [](const std::optional<std::chrono::milliseconds>& d) {
         return d ? u8(format_duration(*d)) : u8("\u2014");
     };
+    rebuilding_stats_ = true;
     for (const auto& s : stats) {
         const long i = stats_list_->InsertItem(stats_list_->GetItemCount(), u8(s.name));
+        if (!audit_clinician_.empty() && s.therapist_id == audit_clinician_) {
+            stats_list_->SetItemState(i, wxLIST_STATE_SELECTED, wxLIST_STATE_SELECTED);
+        }
         stats_list_->SetItem(i, 1, wxString::Format("%zu", s.patients));
         stats_list_->SetItem(i, 2, wxString::Format("%zu", s.open_flags));
         stats_list_->SetItem(i, 3, s.overdue_flags ? u8(std::to_string(s.overdue_flags) + " \u26a0") : wxString("0"));
         stats_list_->SetItem(i, 4, ms(s.median_to_ack));
         stats_list_->SetItem(i, 5, ms(s.p90_to_ack));
     }
+    rebuilding_stats_ = false;
+    refresh_audit_trail();
+}
+
+void MainFrame::refresh_audit_trail() {
     AuditFilter filter;
     filter.patient_id = conversation_.patient_id();
+    filter.clinician_id = audit_clinician_;
     audit_list_->DeleteAllItems();
     for (const auto& a : audit_trail(model_, filter, 200)) {
         const long i = audit_list_->InsertItem(audit_list_->GetItemCount(), u8(format_clock(a.at)));
