@@ -64,6 +64,16 @@ double image_peak_rss_mb() {
 }
 
 // The app's launch, from the cache alone: what a clinician waits for before the caseload answers.
+// What the window needs before it is interactive: the caseload and the flag queue built, and
+// the first screenful of caseload cells formatted.
+void show_first_screen(const Model& model, CaseloadPresenter& caseload, FlagQueuePresenter& queue, TimePoint now) {
+    caseload.refresh(model);
+    queue.refresh(model);
+    for (std::size_t i = 0; i < std::min<std::size_t>(40, caseload.size()); ++i) {
+        for (int c = 0; c < 6; ++c) (void)caseload.cell(i, c, now);
+    }
+}
+
 int launch(const std::filesystem::path& dir) {
     const auto t0 = std::chrono::steady_clock::now();
     auto start = t0;
@@ -83,12 +93,8 @@ int launch(const std::filesystem::path& dir) {
     start = std::chrono::steady_clock::now();
     const TimePoint now = now_ms();
     CaseloadPresenter caseload;
-    caseload.refresh(model);
     FlagQueuePresenter queue;
-    queue.refresh(model);
-    for (std::size_t i = 0; i < std::min<std::size_t>(40, caseload.size()); ++i) {
-        for (int c = 0; c < 6; ++c) (void)caseload.cell(i, c, now);
-    }
+    show_first_screen(model, caseload, queue, now);
     const double present_ms = ms_since(start);
     const double launch_ms = ms_since(t0);
 
@@ -161,12 +167,8 @@ int main(int argc, char** argv) {
     Model model;
     for (const auto& e : log) model.apply(e);
     CaseloadPresenter caseload;
-    caseload.refresh(model);
     FlagQueuePresenter queue;
-    queue.refresh(model);
-    for (std::size_t i = 0; i < std::min<std::size_t>(40, caseload.size()); ++i) {
-        for (int c = 0; c < 6; ++c) (void)caseload.cell(i, c, now);
-    }
+    show_first_screen(model, caseload, queue, now);
     const double load_ms = ms_since(start);
 
     start = std::chrono::steady_clock::now();

@@ -116,7 +116,10 @@ Input read_input(const std::string& line, std::string& id) {
     return out;
 }
 
-int screen(const tandem::RiskEngine& engine) {
+// Reads JSON lines from stdin and writes one JSON line per input: `answer` turns an input into
+// its output; a line it cannot read gets {"id", "error"} and the exit status 1, and the rest go on.
+template <typename Answer>
+int answer_lines(Answer answer) {
     std::string line;
     int status = 0;
     std::ios::sync_with_stdio(false);
@@ -125,8 +128,7 @@ int screen(const tandem::RiskEngine& engine) {
         std::string id;
         try {
             const Input in = read_input(line, id);
-            const auto a = engine.screen(in.text, in.role, in.context);
-            std::cout << to_json(id, a).dump() << "\n";
+            std::cout << answer(id, in).dump() << "\n";
         } catch (const std::exception& e) {
             status = 1;
             std::cout << nlohmann::json{{"id", id}, {"error", e.what()}}.dump() << "\n";
@@ -136,32 +138,27 @@ int screen(const tandem::RiskEngine& engine) {
     return status;
 }
 
+int screen(const tandem::RiskEngine& engine) {
+    return answer_lines([&](const std::string& id, const Input& in) {
+        return to_json(id, engine.screen(in.text, in.role, in.context));
+    });
+}
+
 int features(const tandem::RiskEngine& rules_only) {
-    std::string line;
-    int status = 0;
-    std::ios::sync_with_stdio(false);
-    while (std::getline(std::cin, line)) {
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        std::string id;
-        try {
-            const Input in = read_input(line, id);
-            const auto verdict = rules_only.screen(in.text, in.role, in.context);
-            const auto f = rules_only.model_features(in.text, in.role, in.context);
-            nlohmann::json m = nlohmann::json::array();
-            for (const auto& h : f.message) m.push_back(h.bucket);
-            const bool discounted = verdict.severity == tandem::Severity::none &&
-                                    verdict.rationale.find("discounted") != std::string::npos;
-            std::cout << nlohmann::json{{"id", id}, {"message", m}, {"context", f.context}, {"words", f.words},
-                                        {"rules", std::string(tandem::to_string(verdict.severity))},
-                                        {"discounted", discounted}}.dump()
-                      << "\n";
-        } catch (const std::exception& e) {
-            status = 1;
-            std::cout << nlohmann::json{{"id", id}, {"error", e.what()}}.dump() << "\n";
-        }
-    }
-    std::cout.flush();
-    return status;
+    return answer_lines([&](const std::string& id, const Input& in) {
+        const auto verdict = rules_only.screen(in.text, in.role, in.context);
+        const auto f = rules_only.model_features(in.text, in.role, in.context);
+        nlohmann::json m = nlohmann::json::array();
+        for (const auto& h : f.message) m.push_back(h.bucket);
+        const bool discounted =
+            verdict.severity == tandem::Severity::none && verdict.rationale.find("discounted") != std::string::npos;
+        return nlohmann::json{{"id", id},
+                              {"message", m},
+                              {"context", f.context},
+                              {"words", f.words},
+                              {"rules", std::string(tandem::to_string(verdict.severity))},
+                              {"discounted", discounted}};
+    });
 }
 
 int eval(const tandem::RiskEngine& engine, const std::vector<std::string>& files, bool misses) {
