@@ -33,6 +33,10 @@ TEST_CASE("instrument scores and bands follow the published cut points", "[domai
         {"C-SSRS method is moderate", Instrument::cssrs_screener, {1, 1, 1, 0, 0, 0}, 3, "moderate"},
         {"C-SSRS intent is high", Instrument::cssrs_screener, {1, 1, 1, 1, 0, 0}, 4, "high"},
         {"C-SSRS past behaviour alone is high", Instrument::cssrs_screener, {0, 0, std::nullopt, std::nullopt, std::nullopt, 1}, 1, "high"},
+        {"C-SSRS behaviour more than 3 months ago is moderate", Instrument::cssrs_screener, {0, 0, std::nullopt, std::nullopt, std::nullopt, 2}, 1, "moderate"},
+        {"PHQ-9 difficulty question is not counted", Instrument::phq9, {1, 1, 1, 1, 1, 0, 0, 0, 0, 3}, 5, "mild"},
+        {"PHQ-9 missing item has no exact score", Instrument::phq9, {1, 1, 1, 1, 1, 0, 0, 0, std::nullopt}, std::nullopt, std::nullopt},
+        {"clinic-added instrument has no domain score", *Instrument::from_id("scoff"), {1, 1, 0, 0, 0}, std::nullopt, std::nullopt},
         {"WAI-SR totals without a band", Instrument::wai_sr, {5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5}, 60, std::nullopt},
         {"PHQ-9 short of items has no score", Instrument::phq9, {1, 1}, std::nullopt, std::nullopt},
         {"WAI-SR item of 0 has no score", Instrument::wai_sr, {0, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5}, std::nullopt, std::nullopt},
@@ -42,6 +46,20 @@ TEST_CASE("instrument scores and bands follow the published cut points", "[domai
         CHECK(assessment_score(c.instrument, c.items) == c.score);
         CHECK(assessment_band(c.instrument, c.items) == c.band);
     }
+}
+
+TEST_CASE("instrument ids compare, order and hash by their text", "[domain][assessment]") {
+    const auto scoff = Instrument::from_id("scoff");
+    REQUIRE(scoff.has_value());
+    CHECK(*scoff == *Instrument::from_id("scoff"));
+    CHECK(*scoff != Instrument::phq9);
+    CHECK(Instrument::gad7 < Instrument::phq9);
+    CHECK(Instrument::phq9 < *scoff);
+    CHECK(Instrument() == Instrument::phq9);
+    CHECK(std::hash<Instrument>{}(Instrument::wai_sr) == std::hash<std::string_view>{}("wai_sr"));
+    CHECK(Instrument::cssrs_screener.is_builtin());
+    CHECK_FALSE(scoff->is_builtin());
+    CHECK(item_count(*scoff) == 0);
 }
 
 TEST_CASE("enum wire names round-trip", "[domain][enum]") {

@@ -100,6 +100,13 @@ TEST_CASE("the built-in registry holds the four instruments with their LOINC cod
     for (const auto& item : phq.items) codes.push_back(item.loinc.value_or(""));
     CHECK(codes == std::vector<std::string>{"44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2",
                                             "44252-5", "44253-3", "44260-8", "69722-7"});
+    // LOINC answer codes, for FHIR QuestionnaireResponse answers.
+    std::vector<std::string> answers;
+    for (const auto& o : phq.items[0].options) answers.push_back(o.loinc.value_or(""));
+    CHECK(answers == std::vector<std::string>{"LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"});
+    answers.clear();
+    for (const auto& o : phq.items[9].options) answers.push_back(o.loinc.value_or(""));
+    CHECK(answers == std::vector<std::string>{"LA6572-7", "LA6573-5", "LA6574-3", "LA6575-0"});
     CHECK(phq.scoring.total_min == 0);
     CHECK(phq.scoring.total_max == 27);
     const auto& gad = *registry.find("gad7");

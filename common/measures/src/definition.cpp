@@ -61,7 +61,9 @@ InstrumentDefinition read_definition(const json& doc) {
         item.id = j.at("id").get<std::string>();
         item.text = j.at("text").get<std::string>();
         for (const auto& o : j.at("options")) {
-            item.options.push_back({o.at("value").get<int>(), o.at("label").get<std::string>()});
+            AnswerOption option{o.at("value").get<int>(), o.at("label").get<std::string>(), std::nullopt};
+            if (o.contains("loinc")) option.loinc = o.at("loinc").get<std::string>();
+            item.options.push_back(std::move(option));
         }
         if (j.contains("loinc")) item.loinc = j.at("loinc").get<std::string>();
         if (j.contains("show_if")) item.show_if = read_condition(j.at("show_if"));

@@ -33,6 +33,8 @@ InstrumentRegistry load_builtins() {
         if (!doc) throw std::logic_error("built-in instrument " + doc.error().describe());
         auto definition = parse_instrument(*doc, source);
         if (!definition) throw std::logic_error("built-in instrument " + definition.error().describe());
+        // The file name is the id, so a renamed copy cannot shadow a built-in unnoticed.
+        if (definition->id + ".json" != source) throw std::logic_error("built-in instrument " + source + " has id " + definition->id);
         if (auto added = registry.add(std::move(*definition)); !added) {
             throw std::logic_error("built-in instrument " + added.error().describe());
         }

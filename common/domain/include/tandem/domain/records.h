@@ -6,6 +6,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -76,6 +77,18 @@ inline constexpr Instrument Instrument::phq9{std::string_view("phq9")};
 inline constexpr Instrument Instrument::gad7{std::string_view("gad7")};
 inline constexpr Instrument Instrument::cssrs_screener{std::string_view("cssrs_screener")};
 inline constexpr Instrument Instrument::wai_sr{std::string_view("wai_sr")};
+
+}  // namespace tandem
+
+/// Hashes by id, so an Instrument keys an unordered_map as the enum it replaced did.
+template <>
+struct std::hash<tandem::Instrument> {
+    std::size_t operator()(const tandem::Instrument& instrument) const noexcept {
+        return std::hash<std::string_view>{}(instrument.id());
+    }
+};
+
+namespace tandem {
 
 /// snake_case wire names ("cssrs_screener", "withheld"). Any thread.
 std::string_view to_string(ResourceKind value) noexcept;

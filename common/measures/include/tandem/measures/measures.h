@@ -28,14 +28,16 @@ namespace tandem {
 // ---------------------------------------------------------------------------------------------
 // Definitions
 
-/// One answer per item of the definition, in order; nullopt = unanswered or skipped. A form may
-/// stop before trailing optional items (PHQ-9's unscored difficulty question).
+/// One answer per item of the definition, in order; nullopt = unanswered or skipped. Answers may
+/// stop early: items past the end count as unanswered (so a PHQ-9 of 9 answers simply leaves
+/// the optional difficulty question out).
 using Answers = std::vector<std::optional<int>>;
 
 /// One choice of an item: the stored value and the words the patient sees.
 struct AnswerOption {
     int value = 0;
     std::string label;
+    std::optional<std::string> loinc;  ///< LOINC answer code ("LA6569-3"), for FHIR export
 
     bool operator==(const AnswerOption&) const = default;
 };
@@ -183,8 +185,9 @@ public:
     /// The built-ins plus every *.json file of `dir` (not recursive, sorted by name). Errors:
     /// ErrorCode::io when dir is unreadable; ErrorCode::parse for a file that is not JSON and
     /// ErrorCode::schema for a bad definition, both naming the file (message) and JSON pointer
-    /// (field); ErrorCode::conflict when a file reuses an id already loaded. One bad file
-    /// refuses the whole directory, so a typo never silently drops a clinic's measure.
+    /// (field); ErrorCode::conflict (field "/id") when a file reuses an id already loaded;
+    /// ErrorCode::too_large for a file over 1 MiB. One bad file refuses the whole directory, so
+    /// a typo never silently drops a clinic's measure. Any thread (it reads files: not a GUI one).
     static Result<InstrumentRegistry> with_directory(const std::filesystem::path& dir);
 
     /// Adds one definition (already parsed). ErrorCode::conflict if its id is taken.
