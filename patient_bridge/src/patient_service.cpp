@@ -638,12 +638,7 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
                                    bool risk_disclosed) {
     // Read now, not cached: an approval lands on the very next turn.
     const PromptPlan plan = plans_->active_plan(s.patient_id);
-    PromptContext prompt_context;
-    prompt_context.risk_disclosed = risk_disclosed;
-    if (auto p = store_.find_patient(s.patient_id); p && *p)
-        if (const auto c = (*p)->record.find("conditions"); c != (*p)->record.end() && c->is_array())
-            for (const auto& v : *c)
-                if (v.is_string()) prompt_context.conditions.push_back(v.get<std::string>());
+    const PromptContext prompt_context = plans_->prompt_context(s.patient_id, risk_disclosed);
     ChatRequest request;
     request.homework = plan_homework(plan);
     request.risk_disclosed = risk_disclosed;

@@ -59,6 +59,16 @@ PromptPlan PlanService::active_plan(const std::string& patient_id) {
     return out;
 }
 
+PromptContext PlanService::prompt_context(const std::string& patient_id, bool risk_disclosed) {
+    PromptContext out;
+    out.risk_disclosed = risk_disclosed;
+    if (auto p = store_.find_patient(patient_id); p && *p)
+        if (const auto c = (*p)->record.find("conditions"); c != (*p)->record.end() && c->is_array())
+            for (const auto& v : *c)
+                if (v.is_string()) out.conditions.push_back(v.get<std::string>());
+    return out;
+}
+
 json PlanService::patient_payload(const std::string& patient_id) {
     const PromptPlan plan = active_plan(patient_id);
     const Timestamp now = now_utc();

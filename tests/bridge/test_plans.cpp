@@ -600,3 +600,37 @@ TEST_CASE("the OpenAI client asks fake_llm.py for a JSON object and a reply wrap
     REQUIRE(plans.size() == 1);
     CHECK(plans[0].record["homework"] == tandem::test::sample_plan_content()["homework"]);
 }
+
+TEST_CASE("a plan action resent after a restart of the clinician service returns its first seq and appends nothing",
+          "[bridge][plans]") {
+    PlanClinic k(make_offline_companion(), 1);
+    k.say("I feel low and flat");
+    const auto proposal = proposed_plan(k);
+    auto tara = k.login("tara");
+    json edited = plan_content(k.plans()[0].record);
+    edited["homework"] = json::array({"one walk a day"});
+    const json with_changes = {{"action_id", "changes-1"}, {"kind", "plan_decide"}, {"plan_id", proposal},
+                               {"decision", "approve_with_changes"}, {"plan", edited}};
+    const json draft = {{"action_id", "draft-1"}, {"kind", "plan_write"}, {"patient_id", k.alex},
+                        {"plan", edited}, {"approve", false}};
+    auto first_changes = k.act(tara, with_changes);
+    auto first_draft = k.act(tara, draft);
+    REQUIRE(first_changes["ok"] == true);
+    REQUIRE(first_draft["ok"] == true);
+    const auto versions = k.plans().size();
+    k.clinicians.reset();  // the results are rebuilt from the log by the next one
+    ClinicianServiceOptions co;
+    co.password_policy = PasswordPolicy{1, 1024, 1, 10};
+    co.sweep_interval = 1h;
+    auto cs = ClinicianService::create(*k.store, *k.accounts, *k.patients, k.metrics, co);
+    REQUIRE(cs);
+    k.clinicians = *cs;
+    tara = k.login("tara");
+    auto again_changes = k.act(tara, with_changes);
+    auto again_draft = k.act(tara, draft);
+    for (json* j : {&first_changes, &first_draft, &again_changes, &again_draft}) j->erase("request_id");
+    CHECK(again_changes == first_changes);
+    CHECK(again_draft == first_draft);
+    CHECK(k.plans().size() == versions);
+    CHECK(k.events_of(EventType::plan_approved).size() == 1);
+}

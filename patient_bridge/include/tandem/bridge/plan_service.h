@@ -62,6 +62,10 @@ public:
     /// default. A store error gives the default. Any thread; blocking.
     PromptPlan active_plan(const std::string& patient_id);
 
+    /// What the prompt may know about the patient besides the plan (registered conditions).
+    /// Any thread; blocking.
+    PromptContext prompt_context(const std::string& patient_id, bool risk_disclosed);
+
     /// The wire/plan payload for the patient (never from a proposal). Any thread; blocking.
     nlohmann::json patient_payload(const std::string& patient_id);
 
