@@ -1,10 +1,11 @@
-"""Treatment plans end to end against the real tandem-bridge binary (offline companion):
+"""Treatment plans end to end against the real tandem-bridge binary: with the offline companion,
 intake turns -> the AI's proposal (plan_proposed) -> the therapist approves it with changes ->
-the patient gets the `plan` frame and the next AI message carries the new plan_version."""
-import time
+the patient gets the `plan` frame and the next AI message carries the new plan_version; with
+the stand-in LLM (fake_llm.py), a clinician's plan_request whose first reply is cut off."""
+import json
 import unittest
 
-from harness import Bridge, Patient, schemas
+from harness import Bridge, FakeLlm, Patient, schemas
 from clinician import Clinician
 
 PASSWORD = "clinician-password-1"
@@ -93,6 +94,47 @@ class Plans(unittest.TestCase):
         alex.reconnect()
         again = alex.ws.expect("plan")
         self.assertEqual(again["payload"]["homework"], ["book one climbing session this week"])
+
+
+
+PLAN = {
+    "presenting_problems": ["worry about work"], "conditions": ["generalised anxiety"],
+    "goals": [{"description": "Keep worries for a daily worry time", "measure": "worry log",
+               "target_date": "2027-01-15"}],
+    "interventions": [{"name": "worry postponement", "how_ai_uses_it": "note the worry, save it for later"}],
+    "homework": ["a daily 15-minute worry time"], "checkin_cadence": "twice a week",
+    "assessment_schedule": [{"instrument": "gad7", "week": 0}],
+    "safety_plan": {"warning_signs": [], "internal_coping": [], "distraction_people_places": [],
+                    "people_to_ask": [], "professionals_and_crisis_lines": ["988"], "environment_safety": []},
+    "ai_guidance": {"tone": "calm", "avoid_topics": [], "escalate_when": ["panic"]},
+}
+
+
+class PlansWithAnLlm(unittest.TestCase):
+    def test_a_requested_proposal_is_retried_after_a_truncated_reply_then_stored(self):
+        with FakeLlm() as llm, Bridge(llm=llm, config={"plan_proposal_after_turns": 0}) as b:
+            b.add_clinician("tara", "therapist", PASSWORD)
+            alex = b.add_patient("Alex")
+            b.assign(alex, "tara")
+            text = json.dumps(PLAN)
+            llm.script([{"kind": "ok", "text": text[:80]},
+                        {"kind": "ok", "text": "Here you go:\n```json\n" + text + "\n```"}])
+            b.start()
+            tara = Clinician(b)
+            tara.must_login("tara", PASSWORD)
+            tara.subscribe(0)
+            result = tara.action("plan_request", patient_id=alex)
+            self.assertTrue(result["ok"], result)
+            proposed = tara.find_or_wait(lambda e: e["type"] == "plan_proposed", 15)
+            self.assertEqual(proposed["actor"]["kind"], "ai")
+            self.assertEqual(proposed["payload"]["goals"], PLAN["goals"])
+            schemas().check("records/treatment_plan", proposed["payload"])
+            plan_requests = [r for r in llm.requests() if r.get("response_format")]
+            self.assertEqual(len(plan_requests), 2)
+            self.assertEqual(plan_requests[0]["response_format"], {"type": "json_object"})
+            self.assertIn("truncated", plan_requests[1]["messages"][-1]["content"])
+            tara.drain_events(0.3)
+            self.assertEqual([e for e in tara.events if e["type"] == "llm_failed"], [])
 
 
 if __name__ == "__main__":
