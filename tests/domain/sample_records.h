@@ -110,6 +110,7 @@ inline TreatmentPlan sample_plan() {
     p.id = PlanId("plan-3");
     p.patient_id = PatientId("pat-7");
     p.version = 3;
+    p.based_on_version = 2;
     p.status = PlanStatus::approved;
     p.proposer = {ProposerKind::clinician, ClinicianId("dr-okafor")};
     p.approver_id = ClinicianId("dr-lee");

@@ -169,6 +169,7 @@ TEST_CASE("bad records are refused with the path of the offending field", "[doma
         {"resolution without verdict", "flag", [](json& j) { j["resolution"].erase("risk_real"); }, "resolution.risk_real"},
         // treatment plans
         {"plan version 0", "treatment_plan", [](json& j) { j["version"] = 0; }, "version"},
+        {"based on its own version", "treatment_plan", [](json& j) { j["based_on_version"] = 3; }, "based_on_version"},
         {"impossible goal date", "treatment_plan", [](json& j) { j["goals"][1]["target_date"] = "2027-02-30"; }, "goals[1].target_date"},
         {"goal date as a timestamp", "treatment_plan", [](json& j) { j["goals"][0]["target_date"] = "2026-12-31T00:00:00.000Z"; }, "goals[0].target_date"},
         {"empty goal measure", "treatment_plan", [](json& j) { j["goals"][1]["measure"] = ""; }, "goals[1].measure"},

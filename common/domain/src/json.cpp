@@ -347,6 +347,7 @@ void to_json(json& j, const TreatmentPlan& value) {
              {"ai_guidance", json{{"tone", value.ai_guidance.tone},
                                   {"avoid_topics", value.ai_guidance.avoid_topics},
                                   {"escalate_when", value.ai_guidance.escalate_when}}}};
+    if (value.based_on_version) j["based_on_version"] = *value.based_on_version;
     put_optional(j, "approver_id", value.approver_id, IdJson{});
     put_optional(j, "reason", value.reason, text_json);
     put_optional(j, "decided_at", value.decided_at, time_json);
@@ -528,7 +529,7 @@ Result<Flag> from_json_checked<Flag>(const json& j) {
 template <>
 Result<TreatmentPlan> from_json_checked<TreatmentPlan>(const json& j) {
     return checked<TreatmentPlan>(j, [](const json& v) {
-        const Object o(v, "", {"id", "patient_id", "version", "status", "proposer", "approver_id",
+        const Object o(v, "", {"id", "patient_id", "version", "based_on_version", "status", "proposer", "approver_id",
                                "reason", "created_at", "decided_at", "presenting_problems",
                                "conditions", "goals", "interventions", "homework",
                                "checkin_cadence", "assessment_schedule", "safety_plan",
@@ -537,6 +538,7 @@ Result<TreatmentPlan> from_json_checked<TreatmentPlan>(const json& j) {
         p.id = read_id<PlanId>(o.need("id"), o.at("id"));
         p.patient_id = read_id<PatientId>(o.need("patient_id"), o.at("patient_id"));
         p.version = read_int(o.need("version"), o.at("version"));
+        p.based_on_version = read_optional(o, "based_on_version", read_int);
         p.status = read_enum<PlanStatus>(o.need("status"), o.at("status"));
         const Object pr(o.need("proposer"), o.at("proposer"), {"kind", "clinician_id"});
         p.proposer.kind = read_enum<ProposerKind>(pr.need("kind"), pr.at("kind"));

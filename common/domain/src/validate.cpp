@@ -237,6 +237,9 @@ Result<void> validate(const TreatmentPlan& value) {
         check_id(value.id, "id");
         check_id(value.patient_id, "patient_id");
         require(value.version >= 1, "version", "must be at least 1");
+        if (value.based_on_version)
+            require(*value.based_on_version >= 1 && *value.based_on_version < value.version, "based_on_version",
+                    "must name an earlier version");
         if (value.proposer.kind == ProposerKind::clinician) {
             require(value.proposer.clinician_id.has_value(), "proposer.clinician_id",
                     "is required when a clinician proposes");

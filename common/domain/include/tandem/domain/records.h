@@ -314,6 +314,7 @@ struct TreatmentPlan {
     PlanId id;
     PatientId patient_id;
     int version = 1;  ///< >= 1, one more than the previous plan of the patient
+    std::optional<int> based_on_version;  ///< the earlier version this one was edited or restored from
     PlanStatus status = PlanStatus::proposed;
     PlanProposer proposer;
     std::optional<ClinicianId> approver_id;  ///< required once approved or rejected
