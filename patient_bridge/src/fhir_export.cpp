@@ -205,7 +205,21 @@ Result<json> build_patient_bundle(std::string_view patient_id, const std::vector
     for (const auto& e : entries) urls.insert(e["fullUrl"].get<std::string>());
     const auto missing = unresolved_references({{"entry", entries}});
     std::set<std::string> wanted(missing.begin(), missing.end());
-    for (const auto& c : clinicians)
+    // A clinician the events name but the accounts do not (a log cut for a test, an account
+    // from before accounts were logged) still gets a Practitioner: its id, no name.
+    std::vector<FhirClinician> named = clinicians;
+    auto note_clinician = [&](const std::string& id) {
+        if (!id.empty() && std::none_of(named.begin(), named.end(), [&](const auto& c) { return c.id == id; }))
+            named.push_back({id, "", true});
+    };
+    for (const auto& e : events) {
+        if (e.patient_id.value_or("") != patient_id) continue;
+        if (e.actor.kind == ActorKind::clinician && e.actor.id) note_clinician(*e.actor.id);
+        for (const char* k : {"assigned_therapist_id", "approver_id", "sender_id", "clinician_id"})
+            note_clinician(str(e.payload, k));
+        note_clinician(str(e.payload.value("proposer", json::object()), "clinician_id"));
+    }
+    for (const auto& c : named)
         if (wanted.contains(full_url("Practitioner", c.id)) && urls.insert(full_url("Practitioner", c.id)).second)
             entries.push_back({{"fullUrl", full_url("Practitioner", c.id)}, {"resource", practitioner_resource(c)}});
     for (const char* device : {"bridge", "ai"})

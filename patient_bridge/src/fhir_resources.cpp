@@ -95,6 +95,26 @@ json reference(std::string_view kind, std::string_view tandem_id) {
     return json{{"reference", full_url(kind, tandem_id)}};
 }
 
+FhirInstrument instrument_from_definition(const json& d) {
+    FhirInstrument out;
+    out.id = str(d, "id");
+    out.title = str(d, "title");
+    if (const auto v = d.find("version"); v != d.end())
+        out.version = v->is_string() ? v->get<std::string>() : v->is_number_integer() ? std::to_string(v->get<int>()) : "";
+    const auto loinc = d.value("loinc", json::object());
+    out.panel_loinc = str(loinc, "panel");
+    out.total_loinc = str(loinc, "total");
+    for (const auto& i : d.value("items", json::array())) {
+        FhirInstrument::Item item{str(i, "id"), str(i, "text"), str(i, "loinc"), {}};
+        for (const auto& o : i.value("options", json::array()))
+            if (o.contains("value") && o["value"].is_number_integer()) item.options.push_back({o["value"].get<int>(), str(o, "label")});
+        out.items.push_back(std::move(item));
+    }
+    for (const auto& b : d.value("scoring", json::object()).value("bands", json::array()))
+        out.bands.push_back({b.value("min", 0), b.value("max", 0), str(b, "label"), str(b, "title")});
+    return out;
+}
+
 json patient_resource(const json& patient) {
     const auto id = str(patient, "id");
     json r = {{"resourceType", "Patient"},
@@ -202,8 +222,13 @@ json assessment_observation_resource(const json& assessment, const FhirInstrumen
             {"coding", {{{"system", "http://terminology.hl7.org/CodeSystem/data-absent-reason"}, {"code", "unknown"}}}},
             {"text", "not scored"}};
     }
-    if (const auto band = str(assessment, "band"); !band.empty())
-        r["interpretation"] = json::array({{{"text", words(band)}}});
+    if (const auto band = str(assessment, "band"); !band.empty()) {
+        std::string text = words(band);
+        if (def)
+            for (const auto& b : def->bands)
+                if (b.label == band && !b.title.empty()) text = b.title;
+        r["interpretation"] = json::array({{{"text", text}}});
+    }
     if (def && !def->panel_loinc.empty())
         r["note"] = json::array({{{"text", "LOINC panel " + def->panel_loinc + " (" + title + ")"}}});
     json components = json::array();

@@ -37,6 +37,7 @@ struct FhirInstrument {
         int min = 0;
         int max = 0;
         std::string label;             ///< "moderately_severe"
+        std::string title;             ///< "Moderately severe"
     };
     std::string id;                    ///< "phq9"
     std::string title;                 ///< "Patient Health Questionnaire-9"
@@ -81,6 +82,11 @@ std::string resource_uuid(std::string_view kind, std::string_view tandem_id);
 std::string full_url(std::string_view kind, std::string_view tandem_id);
 /// {"reference": full_url(kind, tandem_id)}. Any thread.
 nlohmann::json reference(std::string_view kind, std::string_view tandem_id);
+
+/// The mapping's view of an instrument definition document (common/measures/instruments/*.json,
+/// schemas/instrument.schema.json: id, title, version, items [{id, text, options, loinc?}],
+/// loinc {panel, total}?, scoring.bands?). Fields it lacks stay empty. Any thread.
+FhirInstrument instrument_from_definition(const nlohmann::json& definition);
 
 /// Patient from a Patient record (with assigned_therapist_id as generalPractitioner). Any thread.
 nlohmann::json patient_resource(const nlohmann::json& patient);
