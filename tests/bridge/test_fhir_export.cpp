@@ -389,3 +389,35 @@ TEST_CASE("export writes 0600 bundles after auditing, and an unknown patient wri
         exported_audit = exported_audit || r["subtype"][0]["code"] == "fhir_export";
     CHECK(exported_audit);
 }
+
+TEST_CASE("the instrument lookup takes codes and titles from the measures registry, clinic directory included", "[bridge][fhir]") {
+    auto builtin = fhir_instrument_lookup({});
+    REQUIRE(builtin);
+    const auto* phq9 = (*builtin)("phq9");
+    REQUIRE(phq9);
+    CHECK(phq9->panel_loinc == "44249-1");
+    CHECK(phq9->total_loinc == "44261-6");
+    CHECK(phq9->items.at(8).loinc == "44260-8");
+    const auto* gad7 = (*builtin)("gad7");
+    REQUIRE(gad7);
+    CHECK(gad7->total_loinc == "70274-6");
+    CHECK((*builtin)("clinic_eating") == nullptr);
+
+    TempDir tmp;
+    auto def = read_json(kInstruments / "gad7.json");
+    def["id"] = "clinic_eating";
+    def["title"] = "Clinic eating check";
+    def.erase("loinc");
+    for (auto& item : def["items"]) item.erase("loinc");
+    std::ofstream(tmp.path() / "clinic_eating.json") << def.dump();
+    auto clinic = fhir_instrument_lookup(tmp.path());
+    REQUIRE(clinic);
+    const auto* added = (*clinic)("clinic_eating");
+    REQUIRE(added);
+    CHECK(added->title == "Clinic eating check");
+    CHECK(added->total_loinc.empty());
+    CHECK((*clinic)("phq9") != nullptr);
+
+    std::ofstream(tmp.path() / "broken.json") << "{";
+    CHECK_FALSE(fhir_instrument_lookup(tmp.path()));
+}
