@@ -1,23 +1,13 @@
-// FHIR export: folds one patient's events into records, maps them (fhir_resources.cpp) into a
-// Bundle, and writes the files. Reading the log rather than the store's views keeps the export
-// complete: the views keep only open flags and current states, the log keeps everything.
+// FHIR export: folds one patient's events into records and maps them (fhir_resources.cpp) into a
+// Bundle. Reading the log rather than the store's views keeps the export complete: the views keep
+// only open flags and current states, the log keeps everything. Files: fhir_export_command.cpp.
 
 #include "tandem/bridge/fhir_export.h"
 
-#include <fcntl.h>
-#include <pwd.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <iostream>
+#include <functional>
 #include <map>
 #include <set>
-
-#include "tandem/bridge/log_tail.h"
-#include "tandem/crypto/key_file.h"
-#include "tandem/domain/time.h"
-#include "tandem/store/sqlcipher_store.h"
 
 namespace tandem::bridge {
 namespace fhir {
@@ -48,6 +38,7 @@ struct Ordered {
 struct RiskEvent {
     json payload;
     std::string time;
+    std::string key;  // the screened message's id, else the assessment's, else the event's
 };
 
 // Everything of one patient's log that the bundle shows, folded event by event like the store's
@@ -57,7 +48,7 @@ struct PatientFold {
     Ordered<json> messages, flags, plans, assessments;
     std::vector<std::string> approved_order;   // plan ids in order of approval
     std::map<std::string, std::string> replaced;  // plan id -> the approved plan it replaced
-    std::vector<RiskEvent> risks;
+    Ordered<RiskEvent> risks;  // by screened message or assessment: a re-screen replaces the verdict
     std::vector<const StoredEvent*> audits;
 
     void add(const StoredEvent& e) {
@@ -79,7 +70,13 @@ struct PatientFold {
                     if (p.contains("text") && p["text"].is_string()) (*m)["text"] = p["text"];
                 }
                 break;
-            case EventType::risk_assessed: risks.push_back({p, e.time}); break;
+            case EventType::risk_assessed: {
+                std::string key = str(p, "message_id");
+                if (key.empty()) key = str(p, "assessment_id");
+                if (key.empty()) key = e.id;
+                risks.at(key) = {p, e.time, key};
+                break;
+            }
             case EventType::flag_opened:
                 if (!str(p, "id").empty()) {
                     auto& f = flags.at(str(p, "id"));
@@ -164,12 +161,20 @@ Result<json> build_patient_bundle(std::string_view patient_id, const std::vector
         entries.push_back({{"fullUrl", full_url("Observation", id)}, {"resource", assessment_observation_resource(a, def)}});
     }
     for (const auto& id : fold.flags.order) add("Flag", id, flag_resource(fold.flags.by_id[id]));
-    for (const auto& r : fold.risks) {
+    for (const auto& k : fold.risks.order) {
+        const auto& r = fold.risks.by_id[k];
         // "none" verdicts are every ordinary message: exporting them would only say "we screened".
-        if (str(r.payload, "severity") == "none" || str(r.payload, "message_id").empty()) continue;
-        const bool message_exported = options.include_transcripts && fold.messages.find(str(r.payload, "message_id"));
-        entries.push_back({{"fullUrl", full_url("RiskAssessment", str(r.payload, "message_id"))},
-                           {"resource", risk_assessment_resource(r.payload, patient_id, r.time, message_exported)}});
+        if (str(r.payload, "severity") == "none") continue;
+        const auto message_id = str(r.payload, "message_id");
+        const auto assessment_id = str(r.payload, "assessment_id");
+        const std::string& key = r.key;
+        json basis = json::array();
+        if (!message_id.empty() && options.include_transcripts && fold.messages.find(message_id))
+            basis.push_back(reference("Communication", message_id));
+        if (!assessment_id.empty() && fold.assessments.find(assessment_id))
+            basis.push_back(reference("QuestionnaireResponse", assessment_id));
+        entries.push_back({{"fullUrl", full_url("RiskAssessment", key)},
+                           {"resource", risk_assessment_resource(r.payload, key, patient_id, r.time, basis)}});
     }
     for (const auto& id : fold.plans.order) {
         const auto& plan = fold.plans.by_id[id];

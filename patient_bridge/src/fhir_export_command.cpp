@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -108,6 +109,9 @@ Result<std::vector<FhirExportedFile>> export_fhir(Store& store, const FhirExport
         ids.clear();
         for (const auto& p : *patients) ids.push_back(p.id);
     }
+    // The same --patient twice is one export (one audit event, one file).
+    std::set<std::string> seen;
+    std::erase_if(ids, [&](const std::string& id) { return !seen.insert(id).second; });
     for (const auto& id : ids) {
         if (!usable_file_name(id))
             return fail(ErrorCode::invalid_argument, "not a Tandem patient id: " + id, "--patient");

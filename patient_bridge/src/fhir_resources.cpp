@@ -281,14 +281,13 @@ json flag_resource(const json& flag) {
     return r;
 }
 
-json risk_assessment_resource(const json& risk, std::string_view patient_id, std::string_view time,
-                              bool message_exported) {
-    const auto message_id = str(risk, "message_id");
+json risk_assessment_resource(const json& risk, std::string_view key, std::string_view patient_id,
+                              std::string_view time, const json& basis) {
     const auto severity = str(risk, "severity");
-    // One risk verdict per screened message: the message id names it.
+    // One risk verdict per screened message or questionnaire: its id names the verdict.
     json r = {{"resourceType", "RiskAssessment"},
-              {"id", resource_uuid("RiskAssessment", message_id)},
-              {"identifier", json::array({identifier("risk-assessment", message_id)})},
+              {"id", resource_uuid("RiskAssessment", key)},
+              {"identifier", json::array({identifier("risk-assessment", key)})},
               {"status", "final"},
               {"subject", reference("Patient", patient_id)},
               {"occurrenceDateTime", std::string(time)},
@@ -325,8 +324,7 @@ json risk_assessment_resource(const json& risk, std::string_view patient_id, std
         if (s.is_object() && !str(s, "rule_id").empty())
             notes.push_back({{"text", "rule " + str(s, "rule_id") + ": " + str(s, "rationale")}});
     if (!notes.empty()) r["note"] = std::move(notes);
-    if (message_exported && !message_id.empty())
-        r["basis"] = json::array({reference("Communication", message_id)});
+    if (basis.is_array() && !basis.empty()) r["basis"] = basis;
     return r;
 }
 

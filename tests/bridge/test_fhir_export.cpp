@@ -144,6 +144,10 @@ std::vector<StoredEvent> sample_events() {
                        {"items", {2, 2, 2, 2, 2, 2, 2, 1, 1}}, {"score", 16}, {"band", "moderately_severe"},
                        {"administered_at", "2026-11-20T10:00:15.000Z"}, {"completed_at", "2026-11-20T10:00:16.000Z"}},
                       {ActorKind::patient, std::string(kPatient)}));
+    v.push_back(event(++s, EventType::risk_assessed,
+                      {{"severity", "high"}, {"categories", {"suicidal_ideation"}}, {"spans", json::array()},
+                       {"rationale", "PHQ-9 item 9 above 0"}, {"engine_version", "measures"},
+                       {"ruleset_version", "phq9@1:phq9_item9"}, {"assessment_id", "as-1"}, {"patient_id", kPatient}}));
     v.push_back(event(++s, EventType::assessment_scored,
                       {{"id", "as-2"}, {"patient_id", kPatient}, {"instrument", "cssrs_screener"},
                        {"items", {1, 0, nullptr, nullptr, nullptr, 0}}, {"score", 1}, {"band", "low"},
@@ -219,7 +223,7 @@ TEST_CASE("risk severities map to FHIR risk-probability codes and keep the Tande
         INFO(c.severity);
         const json risk = {{"severity", c.severity}, {"categories", {"suicidal_ideation"}}, {"message_id", "m"},
                            {"rationale", "rule text"}, {"spans", json::array()}};
-        const auto r = fhir::risk_assessment_resource(risk, "p", "2026-11-20T10:00:00.000Z", false);
+        const auto r = fhir::risk_assessment_resource(risk, "m", "p", "2026-11-20T10:00:00.000Z", json::array());
         CHECK(r["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == c.code);
         CHECK(r["prediction"][0]["qualitativeRisk"]["text"] == c.severity);
         CHECK_FALSE(r.contains("basis"));
@@ -282,7 +286,7 @@ TEST_CASE("the bundle holds every resource kind and each reference resolves insi
         CHECK(resources_of(b, "QuestionnaireResponse").size() == 2);
         CHECK(resources_of(b, "Observation").size() == 2);
         CHECK(resources_of(b, "Flag").size() == 1);
-        CHECK(resources_of(b, "RiskAssessment").size() == 1);
+        CHECK(resources_of(b, "RiskAssessment").size() == 2);  // the crisis message and PHQ-9 item 9
         CHECK(resources_of(b, "CarePlan").size() == 2);
         CHECK(resources_of(b, "Communication").size() == (transcripts ? 2u : 0u));
         // flag_acknowledge action, transcript read, plan-1's decision (no action record),
@@ -304,6 +308,8 @@ TEST_CASE("message text is in the bundle only with include_transcripts", "[bridg
     CHECK(comms[0]["sender"] == fhir::reference("Patient", kPatient));
     CHECK(comms[1]["status"] == "on-hold");  // a held AI reply the patient has not seen
     CHECK(resources_of(with, "RiskAssessment")[0]["basis"][0] == fhir::reference("Communication", "msg-1"));
+    CHECK_FALSE(resources_of(bundle_of(false), "RiskAssessment")[0].contains("basis"));
+    CHECK(resources_of(with, "RiskAssessment")[1]["basis"][0] == fhir::reference("QuestionnaireResponse", "as-1"));
 }
 
 TEST_CASE("plan versions export as CarePlans: the superseded one revoked, the newer one active and replacing it", "[bridge][fhir]") {

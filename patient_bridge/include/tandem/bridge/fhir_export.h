@@ -105,11 +105,12 @@ nlohmann::json assessment_observation_resource(const nlohmann::json& assessment,
 /// Flag from a Flag record as folded from flag_* events: open/acknowledged/escalated -> active,
 /// resolved -> inactive; period from opened_at to resolved_at. Notes are left out. Any thread.
 nlohmann::json flag_resource(const nlohmann::json& flag);
-/// RiskAssessment from a risk_assessed payload (a RiskAssessment record plus message_id,
-/// patient_id) at `time`. Rule rationales only; the message is referenced as `basis` only when
-/// `message_exported` (its Communication is in the bundle). Any thread.
-nlohmann::json risk_assessment_resource(const nlohmann::json& risk, std::string_view patient_id,
-                                        std::string_view time, bool message_exported);
+/// RiskAssessment from a risk_assessed payload (a RiskAssessment record plus message_id or
+/// assessment_id, patient_id) at `time`; `key` (the screened message's or assessment's id, else
+/// the event's) names the resource. Rule rationales only, never message text; `basis` (an array
+/// of references, may be empty) says what was assessed, when that is in the bundle. Any thread.
+nlohmann::json risk_assessment_resource(const nlohmann::json& risk, std::string_view key, std::string_view patient_id,
+                                        std::string_view time, const nlohmann::json& basis);
 
 /// CarePlan from an approved or superseded TreatmentPlan record: approved -> active,
 /// superseded -> revoked; goals as contained Goals; `replaces` names the version it replaced
