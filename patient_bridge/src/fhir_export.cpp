@@ -3,6 +3,7 @@
 // only open flags and current states, the log keeps everything. Files: fhir_export_command.cpp.
 
 #include "tandem/bridge/fhir_export.h"
+#include "tandem/bridge/fhir_support.h"
 
 #include <algorithm>
 #include <functional>
@@ -15,10 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string str(const json& j, const char* key) {
-    const auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
+using support::str;
 
 // A record kept in first-seen order, so the bundle lists resources as they happened.
 template <typename T>

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -50,7 +51,8 @@ constexpr const char* kHelp =
     "  --all                   every registered patient\n"
     "  --out DIR               where the bundles go; an existing <patient-id>.json is replaced\n"
     "  --include-transcripts   also export every message with its text (Communication)\n"
-    "  --instruments-dir DIR   clinic-added questionnaire definitions (as the bridge's instruments_dir)\n";
+    "  --instruments-dir DIR   clinic-added questionnaire definitions (default: the config file's\n"
+    "                          instruments_dir, relative to the data dir)\n";
 
 // "." and ".." match the id alphabet but would not name a file inside OUT.
 bool usable_file_name(const std::string& id) {
@@ -88,6 +90,18 @@ Result<void> write_file_atomically(const fs::path& file, const std::string& text
         ::close(dir);
     }
     return {};
+}
+
+// The bridge's config key `instruments_dir` (relative paths are under the data dir, as the
+// bridge's other paths): the export must know the clinic's instruments the bridge scored with.
+fs::path configured_instruments_dir(const fs::path& data_dir) {
+    std::ifstream in(data_dir / "config.json");
+    if (!in) return {};
+    const auto config = json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (!config.is_object() || !config.contains("instruments_dir") || !config["instruments_dir"].is_string()) return {};
+    const fs::path dir = config["instruments_dir"].get<std::string>();
+    if (dir.empty()) return {};
+    return dir.is_absolute() ? dir : data_dir / dir;
 }
 
 std::string os_user() {
@@ -218,6 +232,7 @@ int export_command(const std::vector<std::string>& args) {
         std::cerr << "tandem-bridge: " << to_string(e.code) << ": " << e.describe() << "\n";
         return 1;
     };
+    if (instruments_dir.empty()) instruments_dir = configured_instruments_dir(data_dir);
     auto lookup = fhir_instrument_lookup(instruments_dir);
     if (!lookup) return fail_exit(lookup.error());
     auto key = load_key_file(data_dir / "store.key");
