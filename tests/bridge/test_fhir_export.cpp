@@ -427,3 +427,61 @@ TEST_CASE("the instrument lookup takes codes and titles from the measures regist
     std::ofstream(tmp.path() / "broken.json") << "{";
     CHECK_FALSE(fhir_instrument_lookup(tmp.path()));
 }
+
+TEST_CASE("audit-relevant events map to AuditEvents with read or update actions; others map to nothing", "[bridge][fhir]") {
+    struct Case {
+        const char* name;
+        EventType type;
+        json payload;
+        Actor actor;
+        bool patient;
+        const char* action;  // nullptr: no AuditEvent
+        const char* type_code;
+        const char* subtype;
+    };
+    const Actor tara{ActorKind::clinician, std::string(kTherapist)};
+    const Actor cli{ActorKind::system, std::string("cli")};
+    const Case cases[] = {
+        {"a transcript read is a read of the patient record", EventType::transcript_viewed,
+         {{"conversation_id", "conv-1"}}, tara, true, "R", "110110", "transcript_viewed"},
+        {"a flag decision is an update", EventType::clinician_action, {{"action", "flag_resolve"}, {"target_id", "flag-1"}},
+         tara, true, "U", "110110", "flag_resolve"},
+        {"a fetch is a read", EventType::clinician_action, {{"action", "fetch_plans"}}, tara, true, "R", "110110",
+         "fetch_plans"},
+        {"an export is DICOM Export, read", EventType::clinician_action, {{"action", "fhir_export"}}, cli, true, "R",
+         "110106", "fhir_export"},
+        {"a plan decision is an update", EventType::plan_rejected, {{"plan_id", "plan-9"}}, tara, true, "U", "110110",
+         "plan_rejected"},
+        {"a login belongs to no patient", EventType::clinician_action, {{"action", "session_opened"}}, tara, false,
+         nullptr, "", ""},
+        {"a message is not an audit event", EventType::message_appended, {{"id", "m"}}, tara, true, nullptr, "", ""},
+    };
+    const auto known = [](std::string_view id) -> std::optional<std::string> {
+        if (id == "flag-1") return std::string("Flag");
+        return std::nullopt;
+    };
+    for (const auto& c : cases) {
+        INFO(c.name);
+        StoredEvent e;
+        e.id = "ev-x";
+        e.type = c.type;
+        e.time = "2026-11-20T10:00:00.000Z";
+        if (c.patient) e.patient_id = kPatient;
+        e.actor = c.actor;
+        e.payload = c.payload;
+        const auto r = fhir::audit_event_resource(e, known);
+        REQUIRE(r.has_value() == (c.action != nullptr));
+        if (!r) continue;
+        CHECK((*r)["action"] == c.action);
+        CHECK((*r)["type"]["code"] == c.type_code);
+        CHECK((*r)["subtype"][0]["code"] == c.subtype);
+        CHECK((*r)["recorded"] == e.time);
+        CHECK((*r)["entity"][0]["what"] == fhir::reference("Patient", kPatient));
+        CHECK((*r)["agent"][0]["who"] == (c.actor.kind == ActorKind::clinician ? fhir::reference("Practitioner", kTherapist)
+                                                                                : fhir::reference("Device", "bridge")));
+        if (c.payload.contains("target_id"))
+            CHECK((*r)["entity"][1]["what"] == fhir::reference("Flag", "flag-1"));
+        if (c.payload.contains("plan_id"))  // not in the bundle: named, not referenced
+            CHECK((*r)["entity"][1]["what"]["identifier"]["value"] == "plan-9");
+    }
+}
