@@ -158,7 +158,22 @@ Result<json> build_patient_bundle(std::string_view patient_id, const std::vector
         add("QuestionnaireResponse", id, questionnaire_response_resource(a, def));
         entries.push_back({{"fullUrl", full_url("Observation", id)}, {"resource", assessment_observation_resource(a, def)}});
     }
-    for (const auto& id : fold.flags.order) add("Flag", id, flag_resource(fold.flags.by_id[id]));
+    for (const auto& id : fold.flags.order) {
+        const auto& flag = fold.flags.by_id[id];
+        add("Flag", id, flag_resource(flag));
+        // A flag raised without a risk_assessed event (a questionnaire's answers go straight to
+        // the safety protocol) is still a risk finding: its evidence becomes the verdict.
+        std::string key = str(flag, "message_id");
+        if (key.empty()) key = str(flag, "assessment_id");
+        if (key.empty()) key = id;
+        if (fold.risks.find(key)) continue;
+        json evidence = {{"severity", flag.value("severity", json("moderate"))},
+                         {"categories", flag.value("categories", json::array())},
+                         {"rationale", "risk flag opened" + std::string(flag.contains("assessment_id") ? " from questionnaire answers" : "")}};
+        for (const char* k : {"message_id", "assessment_id"})
+            if (!str(flag, k).empty()) evidence[k] = flag[k];
+        fold.risks.at(key) = {std::move(evidence), str(flag, "opened_at"), key};
+    }
     for (const auto& k : fold.risks.order) {
         const auto& r = fold.risks.by_id[k];
         // "none" verdicts are every ordinary message: exporting them would only say "we screened".

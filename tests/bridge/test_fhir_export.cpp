@@ -485,3 +485,27 @@ TEST_CASE("audit-relevant events map to AuditEvents with read or update actions;
             CHECK((*r)["entity"][1]["what"]["identifier"]["value"] == "plan-9");
     }
 }
+
+TEST_CASE("a flag raised by questionnaire answers without a risk verdict still exports a RiskAssessment", "[bridge][fhir]") {
+    auto events = sample_events();
+    events.resize(2);  // registration and assignment
+    events.push_back(event(3, EventType::assessment_scored,
+                           {{"id", "as-9"}, {"patient_id", kPatient}, {"instrument", "phq9"},
+                            {"items", {0, 0, 0, 0, 0, 0, 0, 0, 2}}, {"score", 2}, {"band", "minimal"},
+                            {"administered_at", "2026-11-20T10:00:03.000Z"}, {"completed_at", "2026-11-20T10:00:03.000Z"}}));
+    events.push_back(event(4, EventType::flag_opened,
+                           {{"id", "flag-9"}, {"patient_id", kPatient}, {"assessment_id", "as-9"}, {"severity", "high"},
+                            {"categories", {"suicidal_ideation"}}, {"status", "open"},
+                            {"opened_at", "2026-11-20T10:00:04.000Z"}, {"sla_deadline", "2026-11-20T10:05:04.000Z"},
+                            {"escalation_level", 0}, {"notes", json::array()}}));
+    FhirExportOptions o;
+    o.exported_at = "2026-11-21T09:00:00.000Z";
+    auto b = fhir::build_patient_bundle(kPatient, events, sample_clinicians(), instrument, o);
+    REQUIRE(b);
+    const auto risks = resources_of(*b, "RiskAssessment");
+    REQUIRE(risks.size() == 1);
+    CHECK(risks[0]["occurrenceDateTime"] == "2026-11-20T10:00:04.000Z");
+    CHECK(risks[0]["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "high");
+    CHECK(risks[0]["basis"][0] == fhir::reference("QuestionnaireResponse", "as-9"));
+    CHECK(fhir::unresolved_references(*b).empty());
+}
