@@ -53,7 +53,7 @@ constexpr const char* kUsage =
     "  invite   issue a one-time invite code: invite --data-dir DIR --patient ID\n"
     "  backup   copy the encrypted store, also while serving: backup --data-dir DIR --out FILE\n"
     "  restore  replace the store with a backup (bridge stopped): restore --data-dir DIR --from FILE\n"
-    "  export   FHIR R4 bundles of patients' records (contain PHI): export fhir --data-dir DIR --patient ID|--all --out DIR\n"
+    "  export   FHIR R4 bundles (contain PHI): export fhir --data-dir DIR --patient ID|--all --out DIR\n"
     "\n"
     "Run 'tandem-bridge <command> --help' for a command's options.\n";
 
