@@ -21,6 +21,7 @@
 #include "tandem/bridge/clinic_policy.h"
 #include "tandem/bridge/clinician_service.h"
 #include "tandem/bridge/config.h"
+#include "tandem/bridge/fhir_export.h"
 #include "tandem/bridge/init.h"
 #include "tandem/bridge/llm.h"
 #include "tandem/bridge/log.h"
@@ -52,6 +53,7 @@ constexpr const char* kUsage =
     "  invite   issue a one-time invite code: invite --data-dir DIR --patient ID\n"
     "  backup   copy the encrypted store, also while serving: backup --data-dir DIR --out FILE\n"
     "  restore  replace the store with a backup (bridge stopped): restore --data-dir DIR --from FILE\n"
+    "  export   FHIR R4 bundles (contain PHI): export fhir --data-dir DIR --patient ID|--all --out DIR\n"
     "\n"
     "Run 'tandem-bridge <command> --help' for a command's options.\n";
 
@@ -601,6 +603,7 @@ int main(int argc, char** argv) {
         if (cmd == "--version") return std::cout << "tandem-bridge " << TANDEM_VERSION << "\n", 0;
         if (cmd == "backup") return backup_command(args);
         if (cmd == "restore") return restore_command(args);
+        if (cmd == "export") return export_command(args);
         if (cmd == "init") {
             if (help) return std::cout << kInitHelp, 0;
             return cmd_init(args);
