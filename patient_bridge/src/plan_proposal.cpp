@@ -233,8 +233,16 @@ json plan_content(const json& record) {
     return out;
 }
 
-Result<void> validate_plan_record(const json& record) {
-    return SchemaRegistry::builtin().validate("records/treatment_plan", record);
+Result<void> validate_plan_record(const json& record, const InstrumentRegistry& instruments) {
+    if (auto r = SchemaRegistry::builtin().validate("records/treatment_plan", record); !r) return r;
+    const json& schedule = record["assessment_schedule"];
+    for (std::size_t i = 0; i < schedule.size(); ++i) {
+        const auto id = schedule[i]["instrument"].get<std::string>();
+        if (instruments.find(id) == nullptr)
+            return std::unexpected(Error{ErrorCode::schema, "no questionnaire named '" + id + "' is installed",
+                                         "/assessment_schedule/" + std::to_string(i) + "/instrument"});
+    }
+    return {};
 }
 
 std::vector<std::string> inferred_templates(const ProposalInput& input) {

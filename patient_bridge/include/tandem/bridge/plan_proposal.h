@@ -15,6 +15,7 @@
 #include "tandem/bridge/llm.h"
 #include "tandem/domain/error.h"
 #include "tandem/domain/time.h"
+#include "tandem/measures/measures.h"
 
 namespace tandem::bridge {
 
@@ -73,9 +74,11 @@ nlohmann::json make_plan_record(const nlohmann::json& content, const PlanMeta& m
 /// Only the content fields of a record (for copying a version or comparing). Any thread.
 nlohmann::json plan_content(const nlohmann::json& record);
 
-/// Checks a record against schemas/records/treatment_plan. Errors: schema, with the JSON
-/// pointer in field and the reason in message. Any thread.
-Result<void> validate_plan_record(const nlohmann::json& record);
+/// Checks a record against schemas/records/treatment_plan and that every scheduled instrument is
+/// one `instruments` knows (the schema accepts any well-formed id, so a clinic can add its own).
+/// Errors: schema, with the JSON pointer in field and the reason in message. Any thread.
+Result<void> validate_plan_record(const nlohmann::json& record,
+                                  const InstrumentRegistry& instruments = InstrumentRegistry::builtin());
 
 /// The offline companion's proposal: condition templates (depression, generalised anxiety,
 /// eating-disorder risk, or the default) chosen from the registered conditions and keyword
