@@ -566,7 +566,11 @@ void PatientService::handle_send(const std::shared_ptr<Connection>& c, const Pat
     // crash window needed a replay at start to close.
     auto patient = store_.find_patient(session->patient_id);
     const std::optional<PatientView> patient_view = patient && *patient ? **patient : std::optional<PatientView>{};
-    const auto context = recent_turns(session->conversation_id, {});
+    // One read of the conversation's tail serves the screen's context now and, with this message
+    // added once stored, the LLM window: two reads per turn were 9% of the bridge's CPU.
+    auto recent = store_.recent_messages(session->conversation_id, window_size());
+    std::vector<MessageView> window = recent ? std::move(*recent) : std::vector<MessageView>{};
+    const auto context = turns_of(window, {});
     const RiskAssessment risk = screener_.screen(text, ScreenRole::patient, context);
     std::vector<NewEvent> batch;
     batch.push_back(std::move(e));
@@ -583,7 +587,9 @@ void PatientService::handle_send(const std::shared_ptr<Connection>& c, const Pat
                        static_cast<std::uint64_t>(ev.seq)));
     if (stored->front().duplicate) return;  // the first copy was (or is being) processed
     metrics_.patient_messages.fetch_add(1);
-    finish_turn(*session, stored_id, risk, plan, *stored);
+    window.push_back(MessageView{stored_id, session->conversation_id, session->patient_id, "patient", "delivered",
+                                 ev.seq, ev.payload});
+    finish_turn(*session, stored_id, risk, plan, *stored, recent ? &window : nullptr);
 }
 
 // The turn of a message stored without its screen (a crash between the two, under the code
@@ -662,7 +668,8 @@ PatientService::TurnPlan PatientService::add_screened_events(std::vector<NewEven
 
 // After the turn's batch is durable: the crisis frame, then the AI reply.
 void PatientService::finish_turn(const Session& s, const std::string& message_id, const RiskAssessment& risk,
-                                 const TurnPlan& plan, const std::vector<AppendResult>& stored) {
+                                 const TurnPlan& plan, const std::vector<AppendResult>& stored,
+                                 const std::vector<MessageView>* window) {
     if (plan.flag && *plan.flag < stored.size() && !stored[*plan.flag].duplicate)
         metrics_.flags_by_severity[static_cast<std::size_t>(risk.severity)].fetch_add(1);
     if (plan.crisis_message && *plan.crisis_message < stored.size()) {
@@ -670,7 +677,7 @@ void PatientService::finish_turn(const Session& s, const std::string& message_id
         send_to_patient(s.patient_id, make_frame("crisis", crisis_payload(plan.locale), static_cast<std::uint64_t>(seq)));
         log_event(LogLevel::warn, "safety_protocol", {{"patient", s.patient_id}, {"severity", to_string(risk.severity)}});
     }
-    reply_with_ai(s, message_id, plan.hold, risk.severity >= Severity::moderate);
+    reply_with_ai(s, message_id, plan.hold, risk.severity >= Severity::moderate, window);
 }
 
 void PatientService::resume_unscreened_turns() {
@@ -743,17 +750,26 @@ Result<std::int64_t> PatientService::deliver_system_message(const Session& s, co
     return r->event.seq;
 }
 
-std::vector<ScreenTurn> PatientService::recent_turns(const std::string& conversation_id, const std::string& exclude_id) {
+// The tail of a conversation that the screen and the LLM window need: held drafts and system
+// notices in it are skipped, so a few more than the larger window are read. Never the whole
+// conversation: re-reading it every turn was 13% of the bridge's CPU and grew with its length.
+std::size_t PatientService::window_size() const {
+    return std::max(options_.history_window, options_.screen_context) * 2 + 8;
+}
+
+std::vector<ScreenTurn> PatientService::turns_of(const std::vector<MessageView>& window, const std::string& exclude_id) const {
     std::vector<ScreenTurn> out;
-    // Only the window is read (held drafts and system notices in it are skipped, so a few
-    // more than the context are asked for), never the whole conversation.
-    auto msgs = store_.recent_messages(conversation_id, options_.screen_context * 2 + 8);
-    if (!msgs) return out;  // a screen without context is still a screen
-    for (const auto& m : *msgs)
+    for (const auto& m : window)
         if (m.id != exclude_id && conversational(m)) out.push_back({screen_role(m.sender), m.record.value("text", "")});
     if (out.size() > options_.screen_context)
         out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(options_.screen_context));
     return out;
+}
+
+std::vector<ScreenTurn> PatientService::recent_turns(const std::string& conversation_id, const std::string& exclude_id) {
+    auto msgs = store_.recent_messages(conversation_id, window_size());
+    if (!msgs) return {};  // a screen without context is still a screen
+    return turns_of(*msgs, exclude_id);
 }
 
 PatientService::PlanPrompt PatientService::plan_for(const std::string& patient_id) {
@@ -797,7 +813,7 @@ PatientService::PlanPrompt PatientService::plan_for(const std::string& patient_i
 }
 
 void PatientService::reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review,
-                                   bool risk_disclosed) {
+                                   bool risk_disclosed, const std::vector<MessageView>* window_read) {
     const PlanPrompt plan = plan_for(s.patient_id);
     ChatRequest request;
     request.homework = plan.homework;
@@ -805,10 +821,11 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
     request.messages.push_back({"system", std::string(kSafetyRules) + "\n" + plan.text +
                                               (risk_disclosed ? std::string("\n") + std::string(kRiskNote) : "")});
     std::vector<ScreenTurn> context;  // what the AI reply answers, for its screen
-    // The window only (a few more than history_window: held drafts and system notices are
-    // skipped): re-reading the whole conversation every turn was 13% of the bridge's CPU and grew
-    // with the conversation.
-    if (auto msgs = store_.recent_messages(s.conversation_id, options_.history_window * 2 + 8)) {
+    // The turn's own read when it made one (see handle_send), else the conversation's tail now.
+    Result<std::vector<MessageView>> read_now;
+    if (window_read == nullptr) read_now = store_.recent_messages(s.conversation_id, window_size());
+    const std::vector<MessageView>* msgs = window_read != nullptr ? window_read : read_now ? &*read_now : nullptr;
+    if (msgs != nullptr) {
         std::vector<const MessageView*> window;
         for (const auto& m : *msgs)
             if (conversational(m)) window.push_back(&m);

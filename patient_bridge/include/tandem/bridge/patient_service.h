@@ -168,7 +168,8 @@ private:
                                  const RiskAssessment& risk, const std::optional<PatientView>& patient,
                                  const TurnKeys& keys);
     void finish_turn(const Session& s, const std::string& message_id, const RiskAssessment& risk,
-                     const TurnPlan& plan, const std::vector<AppendResult>& stored);
+                     const TurnPlan& plan, const std::vector<AppendResult>& stored,
+                     const std::vector<MessageView>* window = nullptr);
     NewEvent flag_event(const Session& s, const std::string& message_id, const RiskAssessment& risk, int sla_minutes,
                         std::optional<std::string> dedupe_key);
     NewEvent system_message_event(const Session& s, const std::string& text);
@@ -181,8 +182,12 @@ private:
         std::vector<std::string> homework;
     };
     PlanPrompt plan_for(const std::string& patient_id);
+    std::size_t window_size() const;
+    std::vector<ScreenTurn> turns_of(const std::vector<MessageView>& window, const std::string& exclude_id) const;
     std::vector<ScreenTurn> recent_turns(const std::string& conversation_id, const std::string& exclude_id);
-    void reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review, bool risk_disclosed);
+    // window: the conversation's tail read by this turn, or null to read it now.
+    void reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review, bool risk_disclosed,
+                       const std::vector<MessageView>* window = nullptr);
     Result<std::int64_t> deliver_system_message(const Session& s, const std::string& text);
     std::optional<Session> session_of(std::uint64_t connection_id);
     bool take_patient_token(const std::string& patient_id);
