@@ -443,9 +443,10 @@ void ClinicianService::pump() {
             ++it;
         }
     }
-    // A full batch means more is waiting: the next pass follows after feed_coalesce, which also
-    // paces a burst so no client's send queue gets more than one batch at a time.
-    if (batch->size() >= options_.page_events) on_appended(0);
+    // A full batch means the feed is behind: the ticker schedules the next pass (every 20 ms),
+    // which paces a catch-up at one batch per tick so a client's send queue is not flooded. Rejected:
+    // the next pass at once (after feed_coalesce), which under load dropped many more slow clients.
+    if (batch->size() >= options_.page_events) pump_more_.store(true);
 }
 
 void ClinicianService::send_shared(Subscriber& s, const std::vector<FeedEvent>& batch,
