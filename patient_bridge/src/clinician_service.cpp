@@ -84,6 +84,11 @@ Result<std::shared_ptr<ClinicianService>> ClinicianService::create(NotifyingStor
     if (auto r = accounts.refresh(); !r) return std::unexpected(r.error());
     if (auto r = s->policy_.refresh(); !r) return std::unexpected(r.error());
     if (auto r = s->restore(); !r) return std::unexpected(r.error());
+    // The shared feed read starts at the head before the listener is installed, so no append
+    // after this point is missed (subscribers with older cursors page from the store).
+    auto head = store.head();
+    if (!head) return std::unexpected(head.error());
+    s->feed_cursor_ = head->seq;
     // A raw pointer is safe: the destructor removes the listener before anything it uses goes.
     ClinicianService* self = s.get();
     store.set_listener([self](std::int64_t seq) { self->on_appended(seq); });
@@ -397,28 +402,76 @@ bool ClinicianService::may_see_patient(const ClinicianAccount& a, const std::str
 void ClinicianService::on_appended(std::int64_t seq) {
     for (auto seen = notified_head_.load(); seq > seen && !notified_head_.compare_exchange_weak(seen, seq);) {
     }
-    // Coalesced: many appends while a pump is queued cost one pump.
+    // Coalesced: many appends while a pass is queued (or waiting out feed_coalesce) cost one pass.
     if (!pump_queued_.exchange(true)) workers_.post("feed", [this] { pump(); });
 }
 
+// One pass: one read of the new events shared by every live subscriber, each event serialised
+// once, filtered per subscriber with the store's own visibility rule (may_read); subscribers
+// still paging through a backlog get one page of their own from read_after. Passes start at
+// most once per feed_coalesce. Measured before this (docs/PERFORMANCE.md): every append (about
+// 4 per patient message) woke a pass that ran one read_after per subscriber and parsed and
+// serialised every event once per subscriber, a fixed cost that dominated at low rates.
+// Rejected: forwarding appended events from NotifyingStore straight to subscribers, which
+// loses seq order across concurrent appenders and misses other processes' appends.
 void ClinicianService::pump() {
+    const auto due = last_pass_ + options_.feed_coalesce;
+    if (Clock::now() < due) std::this_thread::sleep_until(due);
     pump_queued_.store(false);
+    last_pass_ = Clock::now();
+
+    const std::int64_t batch_from = feed_cursor_;
+    auto batch = store_.read_feed_after(feed_cursor_, options_.page_events);
+    if (!batch) {
+        log_event(LogLevel::error, "feed_read_failed", {{"error", batch.error().describe()}});
+        batch = std::vector<FeedEvent>{};
+        pump_more_.store(true);
+    }
+    if (!batch->empty()) feed_cursor_ = batch->back().event.seq;
+    for (const auto& fe : *batch)
+        if (fe.event.type == EventType::clinic_configured) patients_.on_clinic_configured(fe.event);
+
+    std::vector<std::string> frames(batch->size());  // serialised on first use, then shared
     for (auto it = subscribers_.begin(); it != subscribers_.end();) {
-        if (it->second.connection.expired()) {
-            it = subscribers_.erase(it);
-            continue;
+        Subscriber& s = it->second;
+        if (s.live && s.cursor >= batch_from) {
+            send_shared(s, *batch, frames);
+        } else if (!deliver(it->first, s)) {
+            pump_more_.store(true);
         }
-        if (!deliver(it->first, it->second)) pump_more_.store(true);
-        if (it->second.connection.expired()) {
+        if (s.connection.expired()) {
             it = subscribers_.erase(it);
         } else {
             ++it;
         }
     }
+    // A full batch means the feed is behind: the ticker schedules the next pass (every 20 ms),
+    // which paces a catch-up at one batch per tick so a client's send queue is not flooded. Rejected:
+    // the next pass at once (after feed_coalesce), which under load dropped many more slow clients.
+    if (batch->size() >= options_.page_events) pump_more_.store(true);
 }
 
-// One page per subscriber per pass keeps each clinician's queue under the server's send limit
-// and lets the other subscribers have their turn; the ticker schedules the next pass.
+void ClinicianService::send_shared(Subscriber& s, const std::vector<FeedEvent>& batch,
+                                   std::vector<std::string>& frames) {
+    auto c = s.connection.lock();
+    if (!c) return;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const auto& fe = batch[i];
+        if (fe.event.seq <= s.cursor || !may_read(s.principal, fe.event, fe.assigned_therapist_id)) continue;
+        if (frames[i].empty())
+            frames[i] = make_frame("event", redacted(fe.event), static_cast<std::uint64_t>(fe.event.seq));
+        if (!c->send(frames[i])) {
+            // The server dropped a client that fell too far behind; it resumes from its cursor.
+            s.connection.reset();
+            return;
+        }
+        s.cursor = fe.event.seq;
+    }
+    s.cursor = std::max(s.cursor, feed_cursor_);
+}
+
+// A subscriber behind the shared read pages through the store, one page per pass, which keeps
+// each clinician's queue under the server's send limit and lets the others have their turn.
 bool ClinicianService::deliver(std::uint64_t, Subscriber& s) {
     auto c = s.connection.lock();
     if (!c) return true;
@@ -429,13 +482,15 @@ bool ClinicianService::deliver(std::uint64_t, Subscriber& s) {
     }
     for (const auto& e : *page) {
         if (!c->send(make_frame("event", redacted(e), static_cast<std::uint64_t>(e.seq)))) {
-            // The server dropped a client that fell too far behind; it resumes from its cursor.
             s.connection.reset();
             return true;
         }
         s.cursor = e.seq;
     }
     if (page->size() >= options_.page_events) return false;
+    // A short page read after this pass's shared read saw everything committed before it, so
+    // the subscriber has every event it may see up to the shared cursor and joins the live group.
+    s.cursor = std::max(s.cursor, feed_cursor_);
     if (!s.live) {
         s.live = true;
         c->send(make_frame("caught_up", {{"head_seq", std::max(s.cursor, s.head_at_subscribe)}}));

@@ -39,6 +39,9 @@ Result<std::vector<StoredEvent>> NotifyingStore::read_after(std::int64_t after_s
                                                             std::size_t limit) {
     return inner_.read_after(after_seq, principal, limit);
 }
+Result<std::vector<FeedEvent>> NotifyingStore::read_feed_after(std::int64_t after_seq, std::size_t limit) {
+    return inner_.read_feed_after(after_seq, limit);
+}
 Result<ChainHead> NotifyingStore::head() { return inner_.head(); }
 Result<ChainReport> NotifyingStore::verify_chain(const std::optional<ChainHead>& anchor) {
     return inner_.verify_chain(anchor);
@@ -54,6 +57,10 @@ Result<std::vector<ConversationView>> NotifyingStore::conversations(std::string_
 }
 Result<std::vector<MessageView>> NotifyingStore::messages(std::string_view conversation_id) {
     return inner_.messages(conversation_id);
+}
+Result<std::vector<MessageView>> NotifyingStore::recent_messages(std::string_view conversation_id,
+                                                                 std::size_t limit) {
+    return inner_.recent_messages(conversation_id, limit);
 }
 Result<std::vector<FlagView>> NotifyingStore::open_flags(const Principal& principal) {
     return inner_.open_flags(principal);

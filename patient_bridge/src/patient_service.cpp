@@ -166,6 +166,13 @@ PatientService::PatientService(Store& store, RiskScreener& screener, ChatModel& 
       model_(model),
       metrics_(metrics),
       options_(std::move(options)),
+      policy_([this] {
+          // Until the log holds a clinic_configured event: the options' values, as en-US's list.
+          ClinicSettings d;
+          d.urgent_sla_minutes = options_.urgent_sla_minutes;
+          d.crisis_resources["en-US"] = options_.crisis_resources;
+          return std::make_shared<const ClinicSettings>(std::move(d));
+      }()),
       workers_(options_.worker_threads) {
     PlanServiceOptions po = options_.plans;
     po.default_plan_id = options_.default_plan_id;
@@ -204,6 +211,7 @@ Result<void> PatientService::replay() {
         for (const auto& e : *page) {
             replayed_seq_ = e.seq;
             if (tracking_unscreened_) track_screening(e);
+            if (e.type == EventType::clinic_configured) on_clinic_configured(e);
             if (e.type != EventType::clinician_action || !e.patient_id) continue;
             const auto action = e.payload.value("action", "");
             if (action == "invite_issued") invites_[e.payload.value("code_sha256", "")] = *e.patient_id;
@@ -243,6 +251,14 @@ std::string PatientService::lookup(const std::unordered_map<std::string, std::st
 Result<AppendResult> PatientService::append(NewEvent e) {
     const auto start = Clock::now();
     auto r = store_.append(std::move(e));
+    metrics_.store_latency.observe(Clock::now() - start);
+    if (!r) log_event(LogLevel::error, "store_append_failed", {{"error", r.error().describe()}});
+    return r;
+}
+
+Result<std::vector<AppendResult>> PatientService::append_batch(std::vector<NewEvent> events) {
+    const auto start = Clock::now();
+    auto r = store_.append_batch(std::move(events));
     metrics_.store_latency.observe(Clock::now() - start);
     if (!r) log_event(LogLevel::error, "store_append_failed", {{"error", r.error().describe()}});
     return r;
@@ -389,11 +405,37 @@ Result<std::string> PatientService::current_conversation(const std::string& pati
     return r->event.payload.value("id", id);
 }
 
-nlohmann::json PatientService::crisis_payload() const {
+nlohmann::json PatientService::crisis_payload(const std::string& locale) const {
     json resources = json::array();
-    for (const auto& r : options_.crisis_resources)
+    for (const auto& r : clinic_policy()->resources_for(locale))
         resources.push_back({{"name", r.name}, {"contact", r.contact}, {"kind", r.kind}});
     return {{"text", kCrisisText}, {"resources", resources}};
+}
+
+ClinicSettings PatientService::clinic_settings() const { return *clinic_policy(); }
+
+std::shared_ptr<const ClinicSettings> PatientService::clinic_policy() const {
+    const std::lock_guard lock(policy_mutex_);
+    return policy_;
+}
+
+// A clinic_configured event reaches a running pipeline from two sides: replay() at start and on
+// cache misses, and the clinician feed's shared read of every new event (ClinicianService::pump),
+// which also sees `tandem-bridge policy set` run in another process. Either may come first, so
+// only a newer event than the one in force applies. Rejected: re-reading the log for policy on
+// every turn, which costs a read per message for a change made a few times a year.
+void PatientService::on_clinic_configured(const StoredEvent& event) {
+    if (event.type != EventType::clinic_configured) return;
+    auto settings = settings_from_record(event.payload);
+    if (!settings) {
+        log_event(LogLevel::error, "clinic_policy_unreadable", {{"seq", event.seq}, {"error", settings.error().describe()}});
+        return;
+    }
+    const std::lock_guard lock(policy_mutex_);
+    if (event.seq <= policy_seq_) return;
+    policy_seq_ = event.seq;
+    policy_ = std::make_shared<const ClinicSettings>(std::move(*settings));
+    log_event(LogLevel::info, "clinic_policy_applied", {{"seq", event.seq}, {"urgent_sla_minutes", policy_->urgent_sla_minutes}});
 }
 
 Result<void> PatientService::start_session(const std::shared_ptr<Connection>& c, const std::string& patient_id,
@@ -419,7 +461,7 @@ Result<void> PatientService::start_session(const std::shared_ptr<Connection>& c,
     json payload = {{"patient_id", patient_id}, {"conversation_id", *conversation}};
     if (!device_token.empty()) payload["device_token"] = device_token;
     const bool in_crisis = *patient && (*patient)->in_crisis;
-    if (in_crisis) payload["crisis"] = crisis_payload();
+    if (in_crisis) payload["crisis"] = crisis_payload((*patient)->record.value("locale", "en-US"));
     c->send(make_frame("session", payload));
     c->send(make_frame("plan", plans_->patient_payload(patient_id)));  // the approved plan's homework, never a proposal
     // Resume: everything the patient may see after their cursor (their own messages included,
@@ -497,44 +539,127 @@ void PatientService::handle_send(const std::shared_ptr<Connection>& c, const Pat
         metrics_.frames_rejected.fetch_add(1);
         return (void)c->send(make_error_frame("rate_limited", "too many messages; wait a moment", f.id));
     }
-    auto stored = append(std::move(e));
+    // The screen runs before the message is stored, so the message and everything its screen
+    // decides (assessment, flag, crisis message, crisis state) are one atomic append: one durable
+    // commit per turn instead of up to five in a row, and no crash can leave a risky message
+    // stored without its flag. The screen costs tens of microseconds against a commit's
+    // milliseconds. Rejected: storing first and screening after (what this did before), whose
+    // crash window needed a replay at start to close.
+    auto patient = store_.find_patient(session->patient_id);
+    const std::optional<PatientView> patient_view = patient && *patient ? **patient : std::optional<PatientView>{};
+    // One read of the conversation's tail serves the screen's context now and, with this message
+    // added once stored, the LLM window: two reads per turn were 9% of the bridge's CPU.
+    auto recent = store_.recent_messages(session->conversation_id, window_size());
+    std::vector<MessageView> window = recent ? std::move(*recent) : std::vector<MessageView>{};
+    const auto context = turns_of(window, {});
+    const RiskAssessment risk = screener_.screen(text, ScreenRole::patient, context);
+    std::vector<NewEvent> batch;
+    batch.push_back(std::move(e));
+    const std::string& key = *batch.front().dedupe_key;
+    // Keys that sort right after the message's own: a resend appends none of them again, and
+    // their index entries land on the leaf page the message's key already dirtied.
+    const TurnKeys keys{key + "/risk", key + "/flag", key + "/crisis", key + "/crisis_message"};
+    const TurnPlan plan = add_screened_events(batch, *session, message_id, risk, patient_view, keys);
+    auto stored = append_batch(std::move(batch));
     if (!stored) return (void)c->send(make_error_frame("unavailable", "could not save; please resend", f.id));
-    const auto& ev = stored->event;
+    const auto& ev = stored->front().event;
     const std::string stored_id = ev.payload.value("id", message_id);
     c->send(make_frame("ack", {{"client_msg_id", client_msg_id}, {"message_id", stored_id}, {"seq", ev.seq}},
                        static_cast<std::uint64_t>(ev.seq)));
-    if (stored->duplicate) return;  // the first copy was (or is being) processed
+    if (stored->front().duplicate) return;  // the first copy was (or is being) processed
     metrics_.patient_messages.fetch_add(1);
-    process_turn(*session, stored_id, text);
+    window.push_back(MessageView{stored_id, session->conversation_id, session->patient_id, "patient", "delivered",
+                                 ev.seq, ev.payload});
+    finish_turn(*session, stored_id, risk, plan, *stored, recent ? &window : nullptr);
 }
 
+// The turn of a message stored without its screen (a crash between the two, under the code
+// before the screen moved ahead of the store): the same events as a new turn, in one batch after
+// the message. Keys as the earlier code wrote them, so a turn it half finished is not doubled.
 void PatientService::process_turn(const Session& session, const std::string& stored_id, const std::string& text) {
-    // Screen the patient's text in its context (the engine reads a bare "yes" after an AI's
-    // risk question), then the safety protocol, before and independent of the LLM.
     const auto context = recent_turns(session.conversation_id, stored_id);
     const RiskAssessment risk = screener_.screen(text, ScreenRole::patient, context);
+    auto patient = store_.find_patient(session.patient_id);
+    const std::optional<PatientView> patient_view = patient && *patient ? **patient : std::optional<PatientView>{};
+    std::vector<NewEvent> batch;
+    const TurnKeys keys{std::nullopt, "flag:" + stored_id, "crisis:" + stored_id, std::nullopt};
+    TurnPlan plan = add_screened_events(batch, session, stored_id, risk, patient_view, keys);
+    auto stored = append_batch(std::move(batch));
+    if (!stored) {
+        log_event(LogLevel::error, "safety_protocol_store_failed", {{"patient", session.patient_id}});
+        plan.hold = plan.hold || risk.severity >= Severity::high;
+        reply_with_ai(session, stored_id, plan.hold, risk.severity >= Severity::moderate);
+        return;
+    }
+    finish_turn(session, stored_id, risk, plan, *stored);
+}
+
+// Appends to `batch` (after the message, when the batch holds it) what the screen decides, in the
+// safety protocol's order: the assessment; at moderate a review flag; at high/imminent the crisis
+// message (a system message naming the resources for the patient's locale), the urgent flag and
+// crisis_entered (unless already in crisis). The plan's indexes are positions in `batch`.
+PatientService::TurnPlan PatientService::add_screened_events(std::vector<NewEvent>& batch, const Session& s,
+                                                             const std::string& message_id,
+                                                             const RiskAssessment& risk,
+                                                             const std::optional<PatientView>& patient,
+                                                             const TurnKeys& keys) {
+    const auto policy = clinic_policy();
+    TurnPlan plan;
+    plan.locale = patient ? patient->record.value("locale", "en-US") : "en-US";
+    const bool was_in_crisis = patient && patient->in_crisis;
+    plan.hold = was_in_crisis || (patient && patient->ai_paused);
+
     NewEvent assessed;
     assessed.type = EventType::risk_assessed;
-    assessed.patient_id = session.patient_id;
+    assessed.patient_id = s.patient_id;
     assessed.actor = Actor{ActorKind::system, std::nullopt};
     assessed.payload = risk_json(risk);
-    assessed.payload["message_id"] = stored_id;
-    assessed.payload["patient_id"] = session.patient_id;
-    (void)append(std::move(assessed));
+    assessed.payload["message_id"] = message_id;
+    assessed.payload["patient_id"] = s.patient_id;
+    assessed.dedupe_key = keys.risk;
+    batch.push_back(std::move(assessed));
 
-    auto patient = store_.find_patient(session.patient_id);
-    const bool was_in_crisis = patient && *patient && (*patient)->in_crisis;
-    const bool ai_paused = patient && *patient && (*patient)->ai_paused;
-    bool hold = was_in_crisis || ai_paused;
     if (risk.severity >= Severity::high) {
-        if (auto r = run_safety_protocol(session, stored_id, risk, was_in_crisis); !r)
-            log_event(LogLevel::error, "safety_protocol_store_failed", {{"patient", session.patient_id}});
-        hold = true;
+        // The crisis message comes first in the batch: the transcript a clinician reads later,
+        // and a page that missed the crisis frame, show what the patient was told to call.
+        plan.hold = true;
+        std::string crisis_text(kCrisisText);
+        for (const auto& r : policy->resources_for(plan.locale)) crisis_text += "\n- " + r.name + ": " + r.contact;
+        NewEvent m = system_message_event(s, crisis_text);
+        m.dedupe_key = keys.crisis_message;
+        plan.crisis_message = batch.size();
+        batch.push_back(std::move(m));
+        plan.flag = batch.size();
+        batch.push_back(flag_event(s, message_id, risk, policy->urgent_sla_minutes, keys.flag));
+        if (!was_in_crisis) {
+            NewEvent e;
+            e.type = EventType::crisis_entered;
+            e.patient_id = s.patient_id;
+            e.actor = Actor{ActorKind::system, std::nullopt};
+            e.payload = {{"patient_id", s.patient_id}, {"message_id", message_id}, {"at", utc_now_text()}};
+            e.dedupe_key = keys.crisis;
+            batch.push_back(std::move(e));
+        }
     } else if (risk.severity >= Severity::moderate) {
-        (void)open_flag(session, stored_id, risk, options_.moderate_sla_minutes);
+        plan.flag = batch.size();
+        batch.push_back(flag_event(s, message_id, risk, options_.moderate_sla_minutes, keys.flag));
     }
-    reply_with_ai(session, stored_id, hold, risk.severity >= Severity::moderate);
-    plans_->after_patient_turn(session.patient_id);  // queues the intake proposal; never waits for it
+    return plan;
+}
+
+// After the turn's batch is durable: the crisis frame, then the AI reply.
+void PatientService::finish_turn(const Session& s, const std::string& message_id, const RiskAssessment& risk,
+                                 const TurnPlan& plan, const std::vector<AppendResult>& stored,
+                                 const std::vector<MessageView>* window) {
+    if (plan.flag && *plan.flag < stored.size() && !stored[*plan.flag].duplicate)
+        metrics_.flags_by_severity[static_cast<std::size_t>(risk.severity)].fetch_add(1);
+    if (plan.crisis_message && *plan.crisis_message < stored.size()) {
+        const auto seq = stored[*plan.crisis_message].event.seq;
+        send_to_patient(s.patient_id, make_frame("crisis", crisis_payload(plan.locale), static_cast<std::uint64_t>(seq)));
+        log_event(LogLevel::warn, "safety_protocol", {{"patient", s.patient_id}, {"severity", to_string(risk.severity)}});
+    }
+    reply_with_ai(s, message_id, plan.hold, risk.severity >= Severity::moderate, window);
+    plans_->after_patient_turn(s.patient_id);  // queues the intake proposal; never waits for it
 }
 
 void PatientService::resume_unscreened_turns() {
@@ -560,8 +685,8 @@ void PatientService::resume_unscreened_turns() {
     }
 }
 
-Result<std::int64_t> PatientService::open_flag(const Session& s, const std::string& message_id,
-                                               const RiskAssessment& risk, int sla_minutes) {
+NewEvent PatientService::flag_event(const Session& s, const std::string& message_id, const RiskAssessment& risk,
+                                    int sla_minutes, std::optional<std::string> dedupe_key) {
     NewEvent e;
     e.type = EventType::flag_opened;
     e.patient_id = s.patient_id;
@@ -577,65 +702,60 @@ Result<std::int64_t> PatientService::open_flag(const Session& s, const std::stri
                  {"sla_deadline", format_timestamp(now_utc() + std::chrono::minutes(sla_minutes))},
                  {"escalation_level", 0},
                  {"notes", json::array()}};
-    e.dedupe_key = "flag:" + message_id;
-    auto r = append(std::move(e));
+    e.dedupe_key = std::move(dedupe_key);
+    return e;
+}
+
+Result<std::int64_t> PatientService::open_flag(const Session& s, const std::string& message_id,
+                                               const RiskAssessment& risk, int sla_minutes) {
+    auto r = append(flag_event(s, message_id, risk, sla_minutes, "flag:" + message_id));
     if (!r) return std::unexpected(r.error());
     if (!r->duplicate) metrics_.flags_by_severity[static_cast<std::size_t>(risk.severity)].fetch_add(1);
     return r->event.seq;
 }
 
-Result<void> PatientService::run_safety_protocol(const Session& s, const std::string& message_id,
-                                                 const RiskAssessment& risk, bool already_in_crisis) {
-    // The crisis message goes out first: it must not wait on anything that can fail slowly.
-    // The stored message names the resources too: the transcript a clinician reads later, and a
-    // patient page that missed the crisis frame, must show what the patient was told to call.
-    std::string crisis_text(kCrisisText);
-    for (const auto& r : options_.crisis_resources) crisis_text += "\n- " + r.name + ": " + r.contact;
-    auto shown = deliver_system_message(s, crisis_text);
-    send_to_patient(s.patient_id, make_frame("crisis", crisis_payload(), shown ? static_cast<std::uint64_t>(*shown) : 0));
-    auto flag = open_flag(s, message_id, risk, options_.urgent_sla_minutes);
-    if (!flag) return std::unexpected(flag.error());
-    if (!already_in_crisis) {
-        NewEvent e;
-        e.type = EventType::crisis_entered;
-        e.patient_id = s.patient_id;
-        e.actor = Actor{ActorKind::system, std::nullopt};
-        e.payload = {{"patient_id", s.patient_id}, {"message_id", message_id}, {"at", utc_now_text()}};
-        e.dedupe_key = "crisis:" + message_id;
-        if (auto r = append(std::move(e)); !r) return std::unexpected(r.error());
-    }
-    log_event(LogLevel::warn, "safety_protocol", {{"patient", s.patient_id}, {"severity", to_string(risk.severity)}});
-    return {};
-}
-
-Result<std::int64_t> PatientService::deliver_system_message(const Session& s, const std::string& text) {
-    const std::string id = new_id();
+NewEvent PatientService::system_message_event(const Session& s, const std::string& text) {
     NewEvent e;
     e.type = EventType::message_appended;
     e.patient_id = s.patient_id;
     e.actor = Actor{ActorKind::system, std::nullopt};
-    e.payload = {{"id", id},         {"conversation_id", s.conversation_id},
+    e.payload = {{"id", new_id()},         {"conversation_id", s.conversation_id},
                  {"patient_id", s.patient_id}, {"sender", "system"},
                  {"text", text},     {"state", "delivered"},
                  {"created_at", utc_now_text()}};
-    auto r = append(std::move(e));
+    return e;
+}
+
+Result<std::int64_t> PatientService::deliver_system_message(const Session& s, const std::string& text) {
+    auto r = append(system_message_event(s, text));
     if (!r) return std::unexpected(r.error());
     return r->event.seq;
 }
 
-std::vector<ScreenTurn> PatientService::recent_turns(const std::string& conversation_id, const std::string& exclude_id) {
+// The tail of a conversation that the screen and the LLM window need: held drafts and system
+// notices in it are skipped, so a few more than the larger window are read. Never the whole
+// conversation: re-reading it every turn was 13% of the bridge's CPU and grew with its length.
+std::size_t PatientService::window_size() const {
+    return std::max(options_.history_window, options_.screen_context) * 2 + 8;
+}
+
+std::vector<ScreenTurn> PatientService::turns_of(const std::vector<MessageView>& window, const std::string& exclude_id) const {
     std::vector<ScreenTurn> out;
-    auto msgs = store_.messages(conversation_id);
-    if (!msgs) return out;  // a screen without context is still a screen
-    for (const auto& m : *msgs)
+    for (const auto& m : window)
         if (m.id != exclude_id && conversational(m)) out.push_back({screen_role(m.sender), m.record.value("text", "")});
     if (out.size() > options_.screen_context)
         out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(options_.screen_context));
     return out;
 }
 
+std::vector<ScreenTurn> PatientService::recent_turns(const std::string& conversation_id, const std::string& exclude_id) {
+    auto msgs = store_.recent_messages(conversation_id, window_size());
+    if (!msgs) return {};  // a screen without context is still a screen
+    return turns_of(*msgs, exclude_id);
+}
+
 void PatientService::reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review,
-                                   bool risk_disclosed) {
+                                   bool risk_disclosed, const std::vector<MessageView>* window_read) {
     // Read now, not cached: an approval lands on the very next turn.
     const PromptPlan plan = plans_->active_plan(s.patient_id);
     const PromptContext prompt_context = plans_->prompt_context(s.patient_id, risk_disclosed);
@@ -645,7 +765,11 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
     request.plan = companion_guidance(plan);
     request.messages.push_back({"system", build_system_prompt(default_safety_rules(), plan, prompt_context)});
     std::vector<ScreenTurn> context;  // what the AI reply answers, for its screen
-    if (auto msgs = store_.messages(s.conversation_id)) {
+    // The turn's own read when it made one (see handle_send), else the conversation's tail now.
+    Result<std::vector<MessageView>> read_now;
+    if (window_read == nullptr) read_now = store_.recent_messages(s.conversation_id, window_size());
+    const std::vector<MessageView>* msgs = window_read != nullptr ? window_read : read_now ? &*read_now : nullptr;
+    if (msgs != nullptr) {
         std::vector<const MessageView*> window;
         for (const auto& m : *msgs)
             if (conversational(m)) window.push_back(&m);
@@ -740,15 +864,21 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
                  {"model", model},
                  {"created_at", utc_now_text()},
                  {"risk", risk_json(risk)}};
-    auto stored = append(std::move(e));
-    if (!stored) {
+    // An unsafe reply and its flag in one commit: the flag cannot be lost between the two.
+    std::vector<NewEvent> batch;
+    batch.push_back(std::move(e));
+    if (unsafe) batch.push_back(flag_event(s, ai_id, risk, options_.moderate_sla_minutes, "flag:" + ai_id));
+    auto appended = append_batch(std::move(batch));
+    if (!appended) {
         // Not saved, so not shown (no clinician could find it later): the fallback, unsaved
         // too, and reply_id drops any segments already on the page.
         send_to_patient(s.patient_id, make_frame("message", {{"sender", "system"}, {"text", kFallbackText},
                                                              {"state", "delivered"}, {"reply_id", ai_id}}));
         return;
     }
-    if (unsafe) (void)open_flag(s, ai_id, risk, options_.moderate_sla_minutes);
+    const AppendResult* stored = &appended->front();
+    if (unsafe && appended->size() > 1 && !(*appended)[1].duplicate)
+        metrics_.flags_by_severity[static_cast<std::size_t>(risk.severity)].fetch_add(1);
     if (held) {
         metrics_.ai_messages_held.fetch_add(1);
         send_to_patient(s.patient_id, make_frame("reviewing", {{"reply_to", message_id}, {"reply_id", ai_id}}));

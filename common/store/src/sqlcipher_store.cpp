@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -15,6 +16,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "migrations.h"
 #include "projections.h"
@@ -184,10 +186,16 @@ struct SqlcipherStore::Impl {
     // long reads (a conversation's messages, a feed page, the escalation sweep's open flags).
     // More connections than cores buys little CPU; it stops a tiny read waiting on a long one.
     static constexpr std::size_t reader_count = 4;
+    struct Reader {
+        sqlite::Db db;
+        // Prepared statements by SQL text, kept for the connection's life: preparing each read
+        // anew was 8% of the bridge's CPU under load (docs/PERFORMANCE.md, "Bridge under load").
+        std::unordered_map<std::string, sqlite::Stmt> statements;
+    };
     std::mutex reader_mutex;
     std::condition_variable reader_free;
-    std::vector<sqlite::Db> readers;
-    std::vector<sqlite::Db*> idle_readers;
+    std::vector<Reader> readers;
+    std::vector<Reader*> idle_readers;
 
     // A reader connection for the lifetime of this object; any thread.
     class ReaderLease {
@@ -195,23 +203,38 @@ struct SqlcipherStore::Impl {
         explicit ReaderLease(Impl& impl) : impl_(impl) {
             std::unique_lock lock(impl_.reader_mutex);
             impl_.reader_free.wait(lock, [&] { return !impl_.idle_readers.empty(); });
-            db_ = impl_.idle_readers.back();
+            reader_ = impl_.idle_readers.back();
             impl_.idle_readers.pop_back();
         }
         ~ReaderLease() {
+            // A statement left mid-result holds its read transaction (and WAL snapshot) open.
+            for (auto* s : used_) s->reset();
             {
                 const std::lock_guard lock(impl_.reader_mutex);
-                impl_.idle_readers.push_back(db_);
+                impl_.idle_readers.push_back(reader_);
             }
             impl_.reader_free.notify_one();
         }
         ReaderLease(const ReaderLease&) = delete;
         ReaderLease& operator=(const ReaderLease&) = delete;
-        sqlite::Db& operator*() const { return *db_; }
+        sqlite::Db& operator*() const { return reader_->db; }
+        /// The connection's prepared statement for `sql` (prepared on first use), reset and unbound.
+        Result<sqlite::Stmt*> statement(const std::string& sql) {
+            auto it = reader_->statements.find(sql);
+            if (it == reader_->statements.end()) {
+                auto prepared = sqlite::Stmt::prepare(reader_->db, sql);
+                if (!prepared) return std::unexpected(prepared.error());
+                it = reader_->statements.emplace(sql, std::move(*prepared)).first;
+            }
+            it->second.reset();
+            used_.push_back(&it->second);
+            return &it->second;
+        }
 
     private:
         Impl& impl_;
-        sqlite::Db* db_ = nullptr;
+        Reader* reader_ = nullptr;
+        std::vector<sqlite::Stmt*> used_;
     };
 
     std::mutex queue_mutex;
@@ -506,7 +529,7 @@ Result<std::unique_ptr<SqlcipherStore>> SqlcipherStore::open(const std::filesyst
         if (auto r = reader->exec("PRAGMA query_only = ON", "cannot make reader read-only"); !r) {
             return std::unexpected(wrap(r.error(), name));
         }
-        impl->readers.push_back(std::move(*reader));
+        impl->readers.push_back(Impl::Reader{std::move(*reader), {}});
         impl->idle_readers.push_back(&impl->readers.back());
     }
 
@@ -563,37 +586,70 @@ Result<std::vector<AppendResult>> SqlcipherStore::append_batch(std::vector<NewEv
     return impl_->submit(std::move(events));
 }
 
+namespace {
+
+// Every event after ?1 with its patient's assignment now: read_after filters these rows with
+// may_read (the one visibility rule, tandem/store/store.h) before it parses a payload, and
+// read_feed_after returns them all for the feed to filter per subscriber. The LEFT JOIN keeps
+// events as the outer loop (by seq, the rowid) with one primary-key lookup per patient event.
+const std::string kFeedSql =
+    "SELECT e.seq, e.id, e.type, e.time, e.patient_id, e.actor_kind, e.actor_id, e.payload, e.prev_hash, e.hash, "
+    "p.assigned_therapist_id FROM events e LEFT JOIN patients p ON p.id = e.patient_id WHERE e.seq > ?1 "
+    "ORDER BY e.seq";
+constexpr int kFeedAssignedColumn = 10;
+
+// The columns visibility looks at, without parsing the payload.
+StoredEvent visibility_probe(const sqlite::Stmt& row) {
+    StoredEvent e;
+    e.patient_id = row.column_optional_text(4);
+    const auto kind = parse_actor_kind(row.column_view(5));
+    e.actor.kind = kind.value_or(ActorKind::system);
+    e.actor.id = row.column_optional_text(6);
+    return e;
+}
+
+}  // namespace
+
 Result<std::vector<StoredEvent>> SqlcipherStore::read_after(std::int64_t after_seq, const Principal& principal,
                                                             std::size_t limit) {
-    // Visibility lives in the WHERE clause, so an event a principal may not see never leaves
-    // SQLite; the therapist's patient set is read from the patients view at query time, which is
-    // what "as of the current assignment" means.
-    static const std::string sql = std::string("SELECT ") + event_columns +
-                                   " FROM events WHERE seq > ?1 AND ("
-                                   " ?2 = 1"
-                                   " OR (?3 = 1 AND patient_id IN (SELECT id FROM patients WHERE assigned_therapist_id = ?5))"
-                                   " OR (?4 = 1 AND patient_id IS NULL)"
-                                   " OR (actor_kind = 'clinician' AND actor_id = ?5))"
-                                   " ORDER BY seq LIMIT ?6";
-    const Impl::ReaderLease lease(*impl_);
-    sqlite::Db& reader = *lease;
-    auto stmt = sqlite::Stmt::prepare(reader, sql);
+    // Visibility is decided before a payload is parsed, so an event a principal may not see costs
+    // a row step, never JSON work; the therapist's patient set is read from the patients view at
+    // query time, which is what "as of the current assignment" means.
+    Impl::ReaderLease lease(*impl_);
+    auto stmt = lease.statement(kFeedSql);
     if (!stmt) return std::unexpected(stmt.error());
-    stmt->bind(1, after_seq);
-    stmt->bind(2, std::int64_t{principal.supervisor ? 1 : 0});
-    stmt->bind(3, std::int64_t{principal.therapist ? 1 : 0});
-    stmt->bind(4, std::int64_t{principal.admin ? 1 : 0});
-    stmt->bind(5, std::string_view(principal.clinician_id));
-    stmt->bind(6, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    (*stmt)->bind(1, after_seq);
     std::vector<StoredEvent> out;
     int rc = SQLITE_ROW;
-    while ((rc = stmt->step()) == SQLITE_ROW) {
-        auto e = read_event_row(*stmt);
-        if (!e) return fail(ErrorCode::storage, "event " + std::to_string(stmt->column_int(0)) + " in " + impl_->name +
-                                                    " is unreadable: " + e.error().describe());
+    while (out.size() < limit && (rc = (*stmt)->step()) == SQLITE_ROW) {
+        if (!principal.supervisor &&
+            !may_read(principal, visibility_probe(**stmt), (*stmt)->column_optional_text(kFeedAssignedColumn)))
+            continue;
+        auto e = read_event_row(**stmt);
+        if (!e) return fail(ErrorCode::storage, "event " + std::to_string((*stmt)->column_int(0)) + " in " +
+                                                    impl_->name + " is unreadable: " + e.error().describe());
         out.push_back(std::move(*e));
     }
-    if (rc != SQLITE_DONE) return std::unexpected(sqlite::make_error(reader.get(), rc, "cannot read events"));
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return std::unexpected(sqlite::make_error((*lease).get(), rc, "cannot read events"));
+    return out;
+}
+
+Result<std::vector<FeedEvent>> SqlcipherStore::read_feed_after(std::int64_t after_seq, std::size_t limit) {
+    Impl::ReaderLease lease(*impl_);
+    auto stmt = lease.statement(kFeedSql);
+    if (!stmt) return std::unexpected(stmt.error());
+    (*stmt)->bind(1, after_seq);
+    std::vector<FeedEvent> out;
+    int rc = SQLITE_ROW;
+    while (out.size() < limit && (rc = (*stmt)->step()) == SQLITE_ROW) {
+        auto e = read_event_row(**stmt);
+        if (!e) return fail(ErrorCode::storage, "event " + std::to_string((*stmt)->column_int(0)) + " in " +
+                                                    impl_->name + " is unreadable: " + e.error().describe());
+        out.push_back(FeedEvent{std::move(*e), (*stmt)->column_optional_text(kFeedAssignedColumn)});
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return std::unexpected(sqlite::make_error((*lease).get(), rc, "cannot read events"));
     return out;
 }
 
@@ -637,14 +693,14 @@ Result<void> SqlcipherStore::backup_to(const std::filesystem::path& out) {
 }
 
 Result<ChainHead> SqlcipherStore::head() {
-    const Impl::ReaderLease lease(*impl_);
-    sqlite::Db& reader = *lease;
-    auto stmt = sqlite::Stmt::prepare(reader, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
+    Impl::ReaderLease lease(*impl_);
+    static const std::string sql = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
+    auto stmt = lease.statement(sql);
     if (!stmt) return std::unexpected(stmt.error());
-    const int rc = stmt->step();
+    const int rc = (*stmt)->step();
     if (rc == SQLITE_DONE) return ChainHead{};
-    if (rc != SQLITE_ROW) return std::unexpected(sqlite::make_error(reader.get(), rc, "cannot read head"));
-    return ChainHead{stmt->column_int(0), stmt->column_text(1)};
+    if (rc != SQLITE_ROW) return std::unexpected(sqlite::make_error((*lease).get(), rc, "cannot read head"));
+    return ChainHead{(*stmt)->column_int(0), (*stmt)->column_text(1)};
 }
 
 Result<ChainReport> SqlcipherStore::verify_chain(const std::optional<ChainHead>& anchor) {
@@ -718,6 +774,19 @@ PatientView read_patient(const sqlite::Stmt& s) {
     return p;
 }
 
+constexpr const char* message_columns =
+    "m.id, m.conversation_id, m.patient_id, m.sender, m.state, m.seq, m.edited_text, e.payload";
+
+MessageView read_message(const sqlite::Stmt& s) {
+    MessageView m{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
+                  s.column_int(5), json::parse(s.column_view(7), nullptr, false)};
+    if (m.record.is_object()) {
+        m.record["state"] = m.state;
+        if (auto edited = s.column_optional_text(6)) m.record["text"] = *edited;
+    }
+    return m;
+}
+
 constexpr const char* patient_columns = "id, display_name, assigned_therapist_id, in_crisis, ai_paused, last_seq, record";
 
 template <class T, class Read>
@@ -732,10 +801,11 @@ Result<std::vector<T>> collect(sqlite::Stmt& stmt, Read read) {
 }  // namespace
 
 Result<std::optional<PatientView>> SqlcipherStore::find_patient(std::string_view patient_id) {
-    const Impl::ReaderLease lease(*impl_);
-    sqlite::Db& reader = *lease;
-    auto stmt = sqlite::Stmt::prepare(reader, std::string("SELECT ") + patient_columns + " FROM patients WHERE id=?1");
-    if (!stmt) return std::unexpected(stmt.error());
+    Impl::ReaderLease lease(*impl_);
+    static const std::string sql = std::string("SELECT ") + patient_columns + " FROM patients WHERE id=?1";
+    auto prepared = lease.statement(sql);
+    if (!prepared) return std::unexpected(prepared.error());
+    sqlite::Stmt* stmt = *prepared;
     stmt->bind(1, patient_id);
     auto rows = collect<PatientView>(*stmt, read_patient);
     if (!rows) return std::unexpected(rows.error());
@@ -744,12 +814,12 @@ Result<std::optional<PatientView>> SqlcipherStore::find_patient(std::string_view
 }
 
 Result<std::vector<PatientView>> SqlcipherStore::patients(const Principal& principal) {
-    const Impl::ReaderLease lease(*impl_);
-    sqlite::Db& reader = *lease;
-    auto stmt = sqlite::Stmt::prepare(reader, std::string("SELECT ") + patient_columns +
-                                                         " FROM patients WHERE ?1 = 1 OR (?2 = 1 AND "
-                                                         "assigned_therapist_id = ?3) ORDER BY id");
-    if (!stmt) return std::unexpected(stmt.error());
+    Impl::ReaderLease lease(*impl_);
+    static const std::string sql = std::string("SELECT ") + patient_columns +
+                                   " FROM patients WHERE ?1 = 1 OR (?2 = 1 AND assigned_therapist_id = ?3) ORDER BY id";
+    auto prepared = lease.statement(sql);
+    if (!prepared) return std::unexpected(prepared.error());
+    sqlite::Stmt* stmt = *prepared;
     stmt->bind(1, std::int64_t{principal.supervisor ? 1 : 0});
     stmt->bind(2, std::int64_t{principal.therapist ? 1 : 0});
     stmt->bind(3, std::string_view(principal.clinician_id));
@@ -757,12 +827,12 @@ Result<std::vector<PatientView>> SqlcipherStore::patients(const Principal& princ
 }
 
 Result<std::vector<ConversationView>> SqlcipherStore::conversations(std::string_view patient_id) {
-    const Impl::ReaderLease lease(*impl_);
-    sqlite::Db& reader = *lease;
-    auto stmt = sqlite::Stmt::prepare(reader,
-                                      "SELECT id, patient_id, started_at, ended_at, record FROM conversations "
-                                      "WHERE patient_id=?1 ORDER BY started_at, id");
-    if (!stmt) return std::unexpected(stmt.error());
+    Impl::ReaderLease lease(*impl_);
+    static const std::string sql =
+        "SELECT id, patient_id, started_at, ended_at, record FROM conversations WHERE patient_id=?1 ORDER BY started_at, id";
+    auto prepared = lease.statement(sql);
+    if (!prepared) return std::unexpected(prepared.error());
+    sqlite::Stmt* stmt = *prepared;
     stmt->bind(1, patient_id);
     return collect<ConversationView>(*stmt, [](const sqlite::Stmt& s) {
         return ConversationView{s.column_text(0), s.column_text(1), s.column_text(2), s.column_optional_text(3),
@@ -771,34 +841,43 @@ Result<std::vector<ConversationView>> SqlcipherStore::conversations(std::string_
 }
 
 Result<std::vector<MessageView>> SqlcipherStore::messages(std::string_view conversation_id) {
-    const Impl::ReaderLease lease(*impl_);
-    sqlite::Db& reader = *lease;
-    auto stmt = sqlite::Stmt::prepare(reader,
-                                      "SELECT m.id, m.conversation_id, m.patient_id, m.sender, m.state, m.seq, "
-                                      "m.edited_text, e.payload FROM messages m JOIN events e ON e.seq = m.seq "
-                                      "WHERE m.conversation_id=?1 ORDER BY m.seq");
-    if (!stmt) return std::unexpected(stmt.error());
+    Impl::ReaderLease lease(*impl_);
+    static const std::string sql = std::string("SELECT ") + message_columns +
+                                   " FROM messages m JOIN events e ON e.seq = m.seq WHERE m.conversation_id=?1 "
+                                   "ORDER BY m.seq";
+    auto prepared = lease.statement(sql);
+    if (!prepared) return std::unexpected(prepared.error());
+    sqlite::Stmt* stmt = *prepared;
     stmt->bind(1, conversation_id);
-    return collect<MessageView>(*stmt, [](const sqlite::Stmt& s) {
-        MessageView m{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
-                      s.column_int(5), json::parse(s.column_view(7), nullptr, false)};
-        if (m.record.is_object()) {
-            m.record["state"] = m.state;
-            if (auto edited = s.column_optional_text(6)) m.record["text"] = *edited;
-        }
-        return m;
-    });
+    return collect<MessageView>(*stmt, read_message);
+}
+
+Result<std::vector<MessageView>> SqlcipherStore::recent_messages(std::string_view conversation_id, std::size_t limit) {
+    // Newest first through the (conversation_id, seq) index, so a long conversation costs only
+    // its window: the turn pipeline re-read whole conversations on every turn before (13% of the
+    // bridge's CPU, growing with the conversation).
+    Impl::ReaderLease lease(*impl_);
+    static const std::string sql = std::string("SELECT ") + message_columns +
+                                   " FROM messages m JOIN events e ON e.seq = m.seq WHERE m.conversation_id=?1 "
+                                   "ORDER BY m.seq DESC LIMIT ?2";
+    auto prepared = lease.statement(sql);
+    if (!prepared) return std::unexpected(prepared.error());
+    sqlite::Stmt* stmt = *prepared;
+    stmt->bind(1, conversation_id);
+    stmt->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    auto rows = collect<MessageView>(*stmt, read_message);
+    if (rows) std::reverse(rows->begin(), rows->end());
+    return rows;
 }
 
 Result<std::vector<FlagView>> SqlcipherStore::open_flags(const Principal& principal) {
-    const Impl::ReaderLease lease(*impl_);
-    sqlite::Db& reader = *lease;
-    auto stmt = sqlite::Stmt::prepare(
-        reader,
-        "SELECT id, patient_id, status, severity, escalation_level, sla_deadline, last_seq, record FROM flags "
+    Impl::ReaderLease lease(*impl_);
+    static const std::string sql = "SELECT id, patient_id, status, severity, escalation_level, sla_deadline, last_seq, record FROM flags "
         "WHERE status <> 'resolved' AND (?1 = 1 OR (?2 = 1 AND patient_id IN "
-        "(SELECT id FROM patients WHERE assigned_therapist_id = ?3))) ORDER BY opened_seq");
-    if (!stmt) return std::unexpected(stmt.error());
+        "(SELECT id FROM patients WHERE assigned_therapist_id = ?3))) ORDER BY opened_seq";
+    auto prepared = lease.statement(sql);
+    if (!prepared) return std::unexpected(prepared.error());
+    sqlite::Stmt* stmt = *prepared;
     stmt->bind(1, std::int64_t{principal.supervisor ? 1 : 0});
     stmt->bind(2, std::int64_t{principal.therapist ? 1 : 0});
     stmt->bind(3, std::string_view(principal.clinician_id));
@@ -815,11 +894,11 @@ Result<std::vector<FlagView>> SqlcipherStore::open_flags(const Principal& princi
 }
 
 Result<std::vector<PlanView>> SqlcipherStore::plans(std::string_view patient_id) {
-    const Impl::ReaderLease lease(*impl_);
-    sqlite::Db& reader = *lease;
-    auto stmt = sqlite::Stmt::prepare(
-        reader, "SELECT id, patient_id, version, status, record FROM plans WHERE patient_id=?1 ORDER BY version, id");
-    if (!stmt) return std::unexpected(stmt.error());
+    Impl::ReaderLease lease(*impl_);
+    static const std::string sql = "SELECT id, patient_id, version, status, record FROM plans WHERE patient_id=?1 ORDER BY version, id";
+    auto prepared = lease.statement(sql);
+    if (!prepared) return std::unexpected(prepared.error());
+    sqlite::Stmt* stmt = *prepared;
     stmt->bind(1, patient_id);
     return collect<PlanView>(*stmt, [](const sqlite::Stmt& s) {
         return PlanView{s.column_text(0), s.column_text(1), s.column_int(2), s.column_text(3),

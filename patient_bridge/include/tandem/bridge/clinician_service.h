@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "tandem/bridge/accounts.h"
 #include "tandem/bridge/clinic_policy.h"
@@ -38,7 +39,10 @@ struct ClinicianServiceOptions {
     /// How often accounts and the store's head are re-read: disabled clinicians' feeds stop,
     /// role changes apply to feeds, and events appended by another process (the admin CLI) are sent.
     std::chrono::milliseconds refresh_interval{1'000};
-    std::size_t page_events = 100;                  ///< events per feed page (below the send queue limit)
+    std::size_t page_events = 100;                  ///< events per feed page and per shared read (below the send queue limit)
+    /// Feed passes start at most this often: appends in between share one pass (one store read,
+    /// one serialisation per event); the wait is all the latency it adds.
+    std::chrono::milliseconds feed_coalesce{5};
     std::size_t max_transcript = 200;               ///< most messages per fetch_transcript
     int worker_threads = 2;
 };
@@ -116,6 +120,7 @@ private:
     void on_appended(std::int64_t seq);
     void pump();  // feed lane only
     bool deliver(std::uint64_t connection_id, Subscriber& s);  // feed lane only; false: more to send
+    void send_shared(Subscriber& s, const std::vector<FeedEvent>& batch, std::vector<std::string>& frames);  // feed lane
     void ticker();
     void recheck_subscribers();  // feed lane only
 
@@ -143,6 +148,8 @@ private:
     std::atomic<bool> pump_queued_{false};
     std::atomic<bool> pump_more_{false};
     std::atomic<std::int64_t> notified_head_{0};  // newest seq a pump was scheduled for
+    std::int64_t feed_cursor_ = 0;                // last seq of the shared reads (the head at create)
+    std::chrono::steady_clock::time_point last_pass_{};
 
     std::mutex tick_mutex_;
     std::condition_variable tick_wake_;

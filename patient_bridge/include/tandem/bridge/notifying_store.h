@@ -25,12 +25,14 @@ public:
     Result<std::vector<AppendResult>> append_batch(std::vector<NewEvent> events) override;
     Result<std::vector<StoredEvent>> read_after(std::int64_t after_seq, const Principal& principal,
                                                 std::size_t limit) override;
+    Result<std::vector<FeedEvent>> read_feed_after(std::int64_t after_seq, std::size_t limit) override;
     Result<ChainHead> head() override;
     Result<ChainReport> verify_chain(const std::optional<ChainHead>& anchor) override;
     Result<std::optional<PatientView>> find_patient(std::string_view patient_id) override;
     Result<std::vector<PatientView>> patients(const Principal& principal) override;
     Result<std::vector<ConversationView>> conversations(std::string_view patient_id) override;
     Result<std::vector<MessageView>> messages(std::string_view conversation_id) override;
+    Result<std::vector<MessageView>> recent_messages(std::string_view conversation_id, std::size_t limit) override;
     Result<std::vector<FlagView>> open_flags(const Principal& principal) override;
     Result<std::vector<PlanView>> plans(std::string_view patient_id) override;
 

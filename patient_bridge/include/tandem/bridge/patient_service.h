@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tandem/bridge/clinic_policy.h"
 #include "tandem/bridge/config.h"
 #include "tandem/bridge/llm.h"
 #include "tandem/bridge/metrics.h"
@@ -77,6 +78,8 @@ private:
 };
 
 struct PatientServiceOptions {
+    /// Until the log holds a clinic_configured event (then its policy applies, at once):
+    /// the crisis resources for every locale, and the urgent flags' deadline.
     std::vector<CrisisResource> crisis_resources = BridgeConfig{}.crisis_resources;
     int urgent_sla_minutes = 5;
     int moderate_sla_minutes = 60;     ///< review deadline for moderate flags and held AI replies
@@ -121,6 +124,12 @@ public:
     Result<std::string> issue_invite(const std::string& patient_id);
     /// Blocks until every queued turn has finished (tests, shutdown). Not from a worker.
     void drain();
+    /// Applies a clinic_configured event's policy (urgent SLA, crisis resources per locale) to turns
+    /// from now on; an event older than the one in force, or unreadable, changes nothing. The
+    /// clinician feed calls it for each new event, replay() at start. Any thread.
+    void on_clinic_configured(const StoredEvent& event);
+    /// The clinic policy turns apply now (urgent SLA, crisis resources). Any thread.
+    ClinicSettings clinic_settings() const;
     /// Sends one frame to every live connection of the patient (clinician releases and
     /// messages reach the patient this way). Any thread; never blocks.
     void send_to_patient(const std::string& patient_id, const std::string& frame);
@@ -150,22 +159,50 @@ private:
                                const std::string& device_token, std::int64_t last_seq);
     Result<std::string> current_conversation(const std::string& patient_id);
     Result<AppendResult> append(NewEvent e);
+    Result<std::vector<AppendResult>> append_batch(std::vector<NewEvent> events);
+    // Dedupe keys of the events a screen adds (none: the event has no key).
+    struct TurnKeys {
+        std::optional<std::string> risk, flag, crisis, crisis_message;
+    };
+    // What add_screened_events put in a turn's batch; indexes are positions in that batch.
+    struct TurnPlan {
+        bool hold = false;  // AI replies held for review (crisis or AI paused)
+        std::string locale = "en-US";
+        std::optional<std::size_t> flag;
+        std::optional<std::size_t> crisis_message;
+    };
+    TurnPlan add_screened_events(std::vector<NewEvent>& batch, const Session& s, const std::string& message_id,
+                                 const RiskAssessment& risk, const std::optional<PatientView>& patient,
+                                 const TurnKeys& keys);
+    void finish_turn(const Session& s, const std::string& message_id, const RiskAssessment& risk,
+                     const TurnPlan& plan, const std::vector<AppendResult>& stored,
+                     const std::vector<MessageView>* window = nullptr);
+    NewEvent flag_event(const Session& s, const std::string& message_id, const RiskAssessment& risk, int sla_minutes,
+                        std::optional<std::string> dedupe_key);
+    NewEvent system_message_event(const Session& s, const std::string& text);
     Result<std::int64_t> open_flag(const Session& s, const std::string& message_id, const RiskAssessment& risk,
                                    int sla_minutes);
-    Result<void> run_safety_protocol(const Session& s, const std::string& message_id, const RiskAssessment& risk,
-                                     bool already_in_crisis);
+    std::size_t window_size() const;
+    std::vector<ScreenTurn> turns_of(const std::vector<MessageView>& window, const std::string& exclude_id) const;
     std::vector<ScreenTurn> recent_turns(const std::string& conversation_id, const std::string& exclude_id);
-    void reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review, bool risk_disclosed);
+    // window: the conversation's tail read by this turn, or null to read it now.
+    void reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review, bool risk_disclosed,
+                       const std::vector<MessageView>* window = nullptr);
     Result<std::int64_t> deliver_system_message(const Session& s, const std::string& text);
     std::optional<Session> session_of(std::uint64_t connection_id);
     bool take_patient_token(const std::string& patient_id);
-    nlohmann::json crisis_payload() const;
+    nlohmann::json crisis_payload(const std::string& locale) const;
+    std::shared_ptr<const ClinicSettings> clinic_policy() const;
 
     Store& store_;
     RiskScreener& screener_;
     ChatModel& model_;
     Metrics& metrics_;
     const PatientServiceOptions options_;
+
+    mutable std::mutex policy_mutex_;  // guards the two below; taken after mutex_, never before
+    std::int64_t policy_seq_ = 0;      // the clinic_configured event in force (0: the options')
+    std::shared_ptr<const ClinicSettings> policy_;
 
     std::mutex replay_mutex_;  // one replay at a time; taken before mutex_
     std::int64_t replayed_seq_ = 0;

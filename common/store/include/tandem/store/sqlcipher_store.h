@@ -1,7 +1,7 @@
 #pragma once
 // The embedded Store: one SQLCipher 4 file (4 KiB cipher pages, WAL, synchronous=FULL), one
-// writer thread that batches concurrent appends into one transaction (group commit), one reader
-// connection. <sqlite3.h> stays in src/.
+// writer thread that batches concurrent appends into one transaction (group commit), a few reader
+// connections with their prepared statements cached. <sqlite3.h> stays in src/.
 
 #include <cstddef>
 #include <cstdint>
@@ -58,12 +58,14 @@ public:
     Result<std::vector<AppendResult>> append_batch(std::vector<NewEvent> events) override;
     Result<std::vector<StoredEvent>> read_after(std::int64_t after_seq, const Principal& principal,
                                                 std::size_t limit) override;
+    Result<std::vector<FeedEvent>> read_feed_after(std::int64_t after_seq, std::size_t limit) override;
     Result<ChainHead> head() override;
     Result<ChainReport> verify_chain(const std::optional<ChainHead>& anchor) override;
     Result<std::optional<PatientView>> find_patient(std::string_view patient_id) override;
     Result<std::vector<PatientView>> patients(const Principal& principal) override;
     Result<std::vector<ConversationView>> conversations(std::string_view patient_id) override;
     Result<std::vector<MessageView>> messages(std::string_view conversation_id) override;
+    Result<std::vector<MessageView>> recent_messages(std::string_view conversation_id, std::size_t limit) override;
     Result<std::vector<FlagView>> open_flags(const Principal& principal) override;
     Result<std::vector<PlanView>> plans(std::string_view patient_id) override;
 

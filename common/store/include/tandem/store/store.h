@@ -90,6 +90,20 @@ struct FlagView {
     nlohmann::json record;    ///< the Flag record with status, notes and decisions merged in
 };
 
+/// One event of a feed read (Store::read_feed_after) with what visibility needs besides the event:
+/// the current assignment of the event's patient.
+struct FeedEvent {
+    StoredEvent event;
+    std::optional<std::string> assigned_therapist_id;  ///< the patient's therapist as of the read; none if unassigned
+};
+
+/// Whether `principal` may read `event` whose patient is assigned to `assigned_therapist_id` now:
+/// supervisor every event; therapist events of patients assigned to them; admin events without a
+/// patient; everyone their own events (actor clinician with their id). The one rule behind
+/// Store::read_after, for callers that filter one read_feed_after for many principals. Any thread.
+bool may_read(const Principal& principal, const StoredEvent& event,
+              const std::optional<std::string>& assigned_therapist_id) noexcept;
+
 /// The plan versions view.
 struct PlanView {
     std::string id;
@@ -120,6 +134,12 @@ public:
     virtual Result<std::vector<StoredEvent>> read_after(std::int64_t after_seq, const Principal& principal,
                                                         std::size_t limit) = 0;
 
+    /// Up to `limit` events with seq > after_seq, every one whatever its patient, in seq order, each
+    /// with its patient's assignment as of the read. For a caller that serves many principals from
+    /// one read (the clinician feed) by filtering with may_read: never send the result unfiltered.
+    /// The default pages read_after as a supervisor and looks patients up. Errors: storage. Any thread.
+    virtual Result<std::vector<FeedEvent>> read_feed_after(std::int64_t after_seq, std::size_t limit);
+
     /// The newest event's seq and hash. Errors: storage. Any thread.
     virtual Result<ChainHead> head() = 0;
 
@@ -136,6 +156,10 @@ public:
     virtual Result<std::vector<ConversationView>> conversations(std::string_view patient_id) = 0;
     /// A conversation's messages in seq order. Errors: storage. Any thread.
     virtual Result<std::vector<MessageView>> messages(std::string_view conversation_id) = 0;
+    /// The newest `limit` messages of a conversation, in seq order: the tail of messages(), for a
+    /// caller that needs a window of a long conversation. The default reads messages() whole.
+    /// Errors: storage. Any thread.
+    virtual Result<std::vector<MessageView>> recent_messages(std::string_view conversation_id, std::size_t limit);
     /// Flags not yet resolved that `principal` may see, oldest first. Errors: storage. Any thread.
     virtual Result<std::vector<FlagView>> open_flags(const Principal& principal) = 0;
     /// Every plan version of a patient, by version. Errors: storage. Any thread.
