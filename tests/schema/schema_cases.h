@@ -188,7 +188,8 @@ inline std::vector<BadDocument> bad_documents() {
         {"approved plan without approver", "records/treatment_plan", [](json& j) { j.erase("approver_id"); }, "/approver_id"},
         {"safety plan list missing", "records/treatment_plan", [](json& j) { j["safety_plan"].erase("people_to_ask"); }, "/safety_plan/people_to_ask"},
         {"PHQ-9 item of 4", "records/assessment", [](json& j) { j["items"][4] = 4; }, "/items/4"},
-        {"PHQ-9 item skipped", "records/assessment", [](json& j) { j["items"][3] = nullptr; }, "/items/3"},
+        {"PHQ-9 item of -1", "records/assessment", [](json& j) { j["items"][3] = -1; }, "/items/3"},
+        {"malformed instrument id", "records/assessment", [](json& j) { j["instrument"] = "PHQ-9"; }, "/instrument"},
         {"PHQ-9 with 8 items", "records/assessment", [](json& j) { j["items"].erase(8); }, "/items"},
         {"WAI-SR item of 0", "records/assessment", [](json& j) {
              j["instrument"] = "wai_sr"; j["items"] = json{3, 3, 3, 3, 3, 0, 3, 3, 3, 3, 3, 3};

@@ -363,6 +363,8 @@ void to_json(json& j, const Assessment& value) {
     put_optional(j, "score", value.score, [](int v) { return json(v); });
     put_optional(j, "band", value.band, text_json);
     put_optional(j, "completed_at", value.completed_at, time_json);
+    put_optional(j, "conversation_id", value.conversation_id, IdJson{});
+    put_optional(j, "requested_by", value.requested_by, text_json);
 }
 
 void to_json(json& j, const AuditEvent& value) {
@@ -587,7 +589,7 @@ template <>
 Result<Assessment> from_json_checked<Assessment>(const json& j) {
     return checked<Assessment>(j, [](const json& v) {
         const Object o(v, "", {"id", "patient_id", "instrument", "items", "score", "band",
-                               "administered_at", "completed_at"});
+                               "administered_at", "completed_at", "conversation_id", "requested_by"});
         Assessment a;
         a.id = read_id<AssessmentId>(o.need("id"), o.at("id"));
         a.patient_id = read_id<PatientId>(o.need("patient_id"), o.at("patient_id"));
@@ -599,6 +601,8 @@ Result<Assessment> from_json_checked<Assessment>(const json& j) {
         a.band = read_optional(o, "band", read_string);
         a.administered_at = read_time(o.need("administered_at"), o.at("administered_at"));
         a.completed_at = read_optional(o, "completed_at", read_time);
+        a.conversation_id = read_optional(o, "conversation_id", read_id<ConversationId>);
+        a.requested_by = read_optional(o, "requested_by", read_string);
         return a;
     });
 }

@@ -294,31 +294,63 @@ Result<void> validate(const Assessment& value) {
         check_id(value.id, "id");
         check_id(value.patient_id, "patient_id");
         const std::size_t count = item_count(value.instrument);
-        require(value.items.size() == count, "items",
-                "must hold " + std::to_string(count) + " answers for " +
-                    std::string(to_string(value.instrument)));
-        const bool yes_no = value.instrument == Instrument::cssrs_screener;
+        const std::string name(to_string(value.instrument));
+        // Null items are allowed everywhere: a skipped screener question, a missing item of a
+        // prorated form or a paused one. Whether a gap may be scored is the definition's rule
+        // (tandem::check_assessment); here only what holds for every form is checked.
+        if (value.instrument.is_builtin()) {
+            const bool with_difficulty = value.instrument == Instrument::phq9;
+            require(value.items.size() == count || (with_difficulty && value.items.size() == count + 1),
+                    "items", "must hold " + std::to_string(count) + " answers for " + name);
+        } else {
+            require(!value.items.empty() && value.items.size() <= 200, "items",
+                    "must hold 1 to 200 answers for " + name);
+        }
         const int lo = value.instrument == Instrument::wai_sr ? 1 : 0;
-        const int hi = yes_no ? 1 : value.instrument == Instrument::wai_sr ? 5 : 3;
         for (std::size_t i = 0; i < value.items.size(); ++i) {
             const auto& item = value.items[i];
-            if (!item) {
-                require(yes_no, join("items", i), "must be answered");
-                continue;
-            }
+            if (!item) continue;
+            int hi = 100;
+            if (value.instrument == Instrument::phq9 || value.instrument == Instrument::gad7) hi = 3;
+            if (value.instrument == Instrument::wai_sr) hi = 5;
+            if (value.instrument == Instrument::cssrs_screener) hi = i == 5 ? 2 : 1;
             require(*item >= lo && *item <= hi, join("items", i),
                     "must be " + std::to_string(lo) + " to " + std::to_string(hi));
         }
+        const auto exact = assessment_score(value.instrument, value.items);
         if (value.score) {
-            require(value.score == assessment_score(value.instrument, value.items), "score",
-                    "does not match the items");
+            require(*value.score >= 0, "score", "must not be negative");
+            if (exact) {
+                require(value.score == exact, "score", "does not match the items");
+            } else if (value.instrument.is_builtin()) {
+                // A prorated total: it can be no more than the instrument's maximum.
+                const int most = value.instrument == Instrument::cssrs_screener
+                                     ? 6
+                                     : static_cast<int>(count) * (value.instrument == Instrument::wai_sr ? 5 : 3);
+                require(*value.score <= most, "score", "is above the instrument's maximum");
+            }
         }
         if (value.band) {
-            require(value.band == assessment_band(value.instrument, value.items), "band",
-                    "does not match the items");
+            require(value.score.has_value(), "band", "needs a score");
+            if (exact) {
+                require(value.band == assessment_band(value.instrument, value.items), "band",
+                        "does not match the items");
+            } else if (value.instrument == Instrument::phq9 || value.instrument == Instrument::gad7) {
+                require(value.band == assessment_band_of_total(value.instrument, *value.score), "band",
+                        "does not match the score");
+            } else {
+                require(!value.band->empty() && value.band->size() <= 64 && chars_in(*value.band, "_"),
+                        "band", "must be a snake_case label");
+            }
         }
         if (value.completed_at) {
             check_order(value.administered_at, *value.completed_at, "completed_at", "administered_at");
+        }
+        if (value.conversation_id) check_id(*value.conversation_id, "conversation_id");
+        if (value.requested_by) {
+            require(!value.requested_by->empty() && value.requested_by->size() <= 64 &&
+                        chars_in(*value.requested_by, "_.-"),
+                    "requested_by", "must be \"schedule\" or a clinician id");
         }
     });
 }

@@ -3,6 +3,9 @@
 // docs/ARCHITECTURE.md and schemas/records/; JSON lives in tandem/domain/json.h and the rules
 // a record must keep in validate() below.
 
+#include <array>
+#include <compare>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,8 +33,49 @@ enum class FlagStatus { open, acknowledged, escalated, resolved };
 enum class PlanStatus { proposed, approved, rejected, superseded };
 /// Who drafted a plan version.
 enum class ProposerKind { ai, clinician };
-/// Standard questionnaires: PHQ-9, GAD-7, C-SSRS screener, WAI-SR.
-enum class Instrument { phq9, gad7, cssrs_screener, wai_sr };
+/// A questionnaire's id: a built-in (phq9, gad7, cssrs_screener, wai_sr) or one a clinic added
+/// as a definition file (docs/MEASURES.md), matching ^[a-z][a-z0-9_]{1,31}$. A small trivially
+/// copyable value used like the enum it replaced (`Instrument::phq9`, ==, to_string,
+/// from_string<Instrument>); its definition (items, scoring) lives in tandem_measures.
+class Instrument {
+public:
+    static const Instrument phq9;
+    static const Instrument gad7;
+    static const Instrument cssrs_screener;
+    static const Instrument wai_sr;
+
+    /// PHQ-9, as the enum's first value was. Any thread.
+    constexpr Instrument() noexcept : Instrument(std::string_view("phq9")) {}
+
+    /// The instrument of that id, or nullopt unless it matches ^[a-z][a-z0-9_]{1,31}$ (whether a
+    /// definition exists is the measures registry's question). Any thread.
+    static std::optional<Instrument> from_id(std::string_view id) noexcept;
+
+    /// The id ("cssrs_screener"); views this object. Any thread.
+    constexpr std::string_view id() const noexcept { return {chars_.data(), size_}; }
+
+    /// True for the four instruments built into every Tandem. Any thread.
+    bool is_builtin() const noexcept;
+
+    friend constexpr bool operator==(const Instrument&, const Instrument&) noexcept = default;
+    /// Orders as the ids do (zero padding sorts first). Any thread.
+    friend constexpr auto operator<=>(const Instrument&, const Instrument&) noexcept = default;
+
+private:
+    // Callers outside pass through from_id(), which checks the pattern; this one trusts.
+    constexpr explicit Instrument(std::string_view id) noexcept
+        : size_(static_cast<std::uint8_t>(id.size() < kMaxId ? id.size() : kMaxId)) {
+        for (std::size_t i = 0; i < size_; ++i) chars_[i] = id[i];
+    }
+    static constexpr std::size_t kMaxId = 32;
+    std::array<char, kMaxId> chars_{};
+    std::uint8_t size_ = 0;
+};
+
+inline constexpr Instrument Instrument::phq9{std::string_view("phq9")};
+inline constexpr Instrument Instrument::gad7{std::string_view("gad7")};
+inline constexpr Instrument Instrument::cssrs_screener{std::string_view("cssrs_screener")};
+inline constexpr Instrument Instrument::wai_sr{std::string_view("wai_sr")};
 
 /// snake_case wire names ("cssrs_screener", "withheld"). Any thread.
 std::string_view to_string(ResourceKind value) noexcept;
@@ -41,7 +85,8 @@ std::string_view to_string(MessageState value) noexcept;
 std::string_view to_string(FlagStatus value) noexcept;
 std::string_view to_string(PlanStatus value) noexcept;
 std::string_view to_string(ProposerKind value) noexcept;
-std::string_view to_string(Instrument value) noexcept;
+/// The instrument's id; the view lives as long as `value`.
+std::string_view to_string(const Instrument& value) noexcept;
 
 /// Parses a wire name of enum E (every enum above, Severity and RiskCategory); nullopt for
 /// anything else. Any thread.
@@ -278,34 +323,47 @@ struct TreatmentPlan {
 // ---------------------------------------------------------------------------------------------
 // Assessments
 
-/// PHQ-9: 9 items 0..3; GAD-7: 7 items 0..3; C-SSRS screener: 6 items 0 (no) or 1 (yes),
-/// null for a question skipped by the screener's logic; WAI-SR: 12 items 1..5.
+/// One questionnaire's answers, in the order of the instrument's definition; null = unanswered
+/// or skipped by the instrument's logic. Built-ins: PHQ-9 9 items 0..3 (a 10th, the unscored
+/// difficulty question, may follow); GAD-7 7 items 0..3; C-SSRS screener 6 items, 0 no / 1 yes,
+/// question 6: 1 yes within 3 months, 2 yes longer ago; WAI-SR 12 items 1..5. A clinic-added
+/// instrument: 1..200 items 0..100. The full check against a definition (skip logic, options,
+/// exact score and band, proration) is tandem::check_assessment in tandem_measures.
 struct Assessment {
     AssessmentId id;
     PatientId patient_id;
     Instrument instrument = Instrument::phq9;
     std::vector<std::optional<int>> items;
-    std::optional<int> score;         ///< when present, equals assessment_score()
-    std::optional<std::string> band;  ///< when present, equals assessment_band()
+    std::optional<int> score;         ///< total (prorated when items are missing); >= 0
+    std::optional<std::string> band;  ///< band label of the score, when the instrument has bands
     Timestamp administered_at{};
     std::optional<Timestamp> completed_at;  ///< not before administered_at
+    std::optional<ConversationId> conversation_id;  ///< the chat the form was offered in
+    std::optional<std::string> requested_by;  ///< "schedule" or the requesting clinician's id
 
     bool operator==(const Assessment&) const = default;
 };
 
-/// The number of items the instrument has (9, 7, 6, 12). Any thread.
-std::size_t item_count(Instrument instrument) noexcept;
+/// The number of scored items of a built-in (9, 7, 6, 12); 0 for a clinic-added instrument.
+/// Any thread.
+std::size_t item_count(const Instrument& instrument) noexcept;
 
-/// The instrument's total: sum of items for PHQ-9, GAD-7 and WAI-SR, the number of "yes"
-/// answers for the C-SSRS screener. nullopt when items are missing or out of range.
-std::optional<int> assessment_score(Instrument instrument,
+/// A built-in's total of a COMPLETE form: sum for PHQ-9, GAD-7 and WAI-SR, the number of "yes"
+/// answers for the C-SSRS screener. nullopt when a scored item is missing or out of range, and
+/// for clinic-added instruments. Kept equal to tandem::score() on complete forms
+/// (tests/measures checks it); new code should use tandem_measures, which also prorates.
+std::optional<int> assessment_score(const Instrument& instrument,
                                     const std::vector<std::optional<int>>& items);
 
-/// The severity band: PHQ-9 minimal|mild|moderate|moderately_severe|severe, GAD-7
-/// minimal|mild|moderate|severe, C-SSRS screener none|low|moderate|high (triage by the highest
-/// "yes"), WAI-SR none (nullopt). nullopt too when items are incomplete or out of range.
-std::optional<std::string> assessment_band(Instrument instrument,
+/// The band of a complete built-in form: PHQ-9 minimal|mild|moderate|moderately_severe|severe,
+/// GAD-7 minimal|mild|moderate|severe, C-SSRS screener none|low|moderate|high (the screener's
+/// triage), WAI-SR none (nullopt). nullopt when incomplete and for clinic-added instruments.
+std::optional<std::string> assessment_band(const Instrument& instrument,
                                            const std::vector<std::optional<int>>& items);
+
+/// The band of a PHQ-9 or GAD-7 total (also a prorated one); nullopt for other instruments or
+/// a total out of range. Any thread.
+std::optional<std::string> assessment_band_of_total(const Instrument& instrument, int total);
 
 // ---------------------------------------------------------------------------------------------
 // Audit
