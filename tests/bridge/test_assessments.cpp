@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -43,13 +44,36 @@ void require_schema(const json& f) {
     REQUIRE(ok);
 }
 
+// The offline companion, recording each request's system prompt.
+class RecordingModel final : public ChatModel {
+public:
+    Result<ChatReply> complete(const ChatRequest& request, const DeltaSink& on_delta,
+                               const std::atomic<bool>* cancel) override {
+        {
+            const std::lock_guard lock(mutex_);
+            prompts_.push_back(request.messages.empty() ? std::string() : request.messages.front().content);
+        }
+        return inner_->complete(request, on_delta, cancel);
+    }
+    std::string model_name() const override { return inner_->model_name(); }
+    std::vector<std::string> prompts() {
+        const std::lock_guard lock(mutex_);
+        return prompts_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::vector<std::string> prompts_;
+    std::unique_ptr<ChatModel> inner_ = make_offline_companion();
+};
+
 struct Clinic {
     TempDir dir;
     Metrics metrics;
     std::unique_ptr<SqlcipherStore> raw_store;
     std::unique_ptr<NotifyingStore> store;
     std::unique_ptr<RiskScreener> screener;
-    std::unique_ptr<ChatModel> model = make_offline_companion();
+    std::unique_ptr<ChatModel> model = std::make_unique<RecordingModel>();
     std::shared_ptr<PatientService> patients;
     std::unique_ptr<AccountDirectory> accounts;
     std::shared_ptr<ClinicianService> clinicians;
@@ -472,4 +496,21 @@ TEST_CASE("with share_trends_with_patients on, a result carries the patient's ow
         REQUIRE(result["payload"]["trend"].size() == static_cast<std::size_t>(round + 1));
         CHECK(result["payload"]["trend"].back()["score"] == (round == 0 ? 21 : 7));
     }
+}
+
+TEST_CASE("the AI turn after an offer is asked to mention the questionnaire, once", "[bridge][assessments]") {
+    Clinic k;
+    auto p = k.patient_client();
+    auto tara = k.clinician("tara");
+    REQUIRE(request(*tara, "r1", k.alex, "gad7")["ok"] == true);
+    read_until(*p, of_type("questionnaire"));
+    for (const char* text : {"I had a long day at work", "I slept badly again"}) {
+        REQUIRE(p->send_text(frame("send", {{"client_msg_id", std::string("m-") + text[2]}, {"text", text}})));
+        read_until(*p, of_type("ack"));
+        k.patients->drain();
+    }
+    const auto prompts = static_cast<RecordingModel&>(*k.model).prompts();
+    REQUIRE(prompts.size() == 2);
+    CHECK(prompts[0].find("questionnaire (GAD-7)") != std::string::npos);
+    CHECK(prompts[1].find("questionnaire") == std::string::npos);
 }
