@@ -95,6 +95,12 @@ std::vector<DueAssessment> due_assessments(const std::vector<ScheduledInstrument
     return out;
 }
 
+Result<std::shared_ptr<const InstrumentRegistry>> load_instruments(const std::filesystem::path& dir) {
+    auto r = InstrumentRegistry::with_directory(dir);
+    if (!r) return std::unexpected(r.error());
+    return std::make_shared<const InstrumentRegistry>(std::move(*r));
+}
+
 Result<json> assessments_payload(Store& store, const std::string& patient_id) {
     auto rows = store.assessments(patient_id);
     if (!rows) return std::unexpected(rows.error());

@@ -287,6 +287,15 @@ int cmd_serve(const std::vector<std::string>& args) {
     po.urgent_sla_minutes = clinic.urgent_sla_minutes;
     po.messages_per_minute = config->rate_limit_per_minute;
     po.offer_scheduled_assessments = true;  // questionnaires at intake, week 4, week 8 (issue 8)
+    // A clinic's own questionnaires: a bad definition stops the start rather than silently
+    // dropping a measure the clinic relies on.
+    std::shared_ptr<const InstrumentRegistry> instruments;
+    if (!config->instruments_dir.empty()) {
+        auto r = load_instruments(under_data(config->instruments_dir));
+        if (!r) return error_exit(r.error());
+        instruments = std::move(*r);
+        po.instruments = instruments.get();
+    }
     // Turns block on durable appends (an fsync each) and on the LLM: with 4 threads the bridge
     // topped out near 80 turns/s (docs/PERFORMANCE.md, "Bridge under load"); more threads let the
     // store group-commit many turns per fsync and let slow LLM replies wait side by side.

@@ -3,6 +3,9 @@ default schedule's intake forms, a therapist's assessment_request, the form answ
 sittings (saved, reconnected, submitted), the score back to the patient, assessment_scored on the
 therapist's feed, and PHQ-9 item 9 opening an urgent flag with the crisis frame. Every frame the
 patient receives is checked against schemas/wire with python3-jsonschema."""
+import json
+import os
+import tempfile
 import unittest
 
 from harness import Bridge, Patient
@@ -114,6 +117,36 @@ class Assessments(unittest.TestCase):
         flag = tara.find_or_wait(lambda e: e["type"] == "flag_opened" and e["payload"].get("assessment_id") == aid)
         self.assertEqual(flag["payload"]["severity"], "high")
         self.assertEqual(flag["patient_id"], pid)
+
+
+class ClinicInstrument(unittest.TestCase):
+    def test_a_clinic_added_instrument_from_instruments_dir_can_be_requested_and_scored(self):
+        """A definition file in the config's instruments_dir (here a copy of GAD-7 under a new
+        id) is offered and scored like a built-in, without code."""
+        here = os.path.dirname(os.path.abspath(__file__))
+        with open(os.path.join(here, "..", "..", "common", "measures", "instruments", "gad7.json")) as f:
+            definition = json.load(f)
+        definition.update({"id": "clinic_worry", "title": "Clinic worry check", "short_title": "Worry"})
+        with tempfile.TemporaryDirectory(prefix="tandem-instruments-") as d:
+            with open(os.path.join(d, "clinic_worry.json"), "w") as f:
+                json.dump(definition, f)
+            with Bridge(config={"instruments_dir": d}) as b:
+                b.add_clinician("tara", "therapist", PASSWORD)
+                pid = b.add_patient("Dana")
+                b.assign(pid, "tara")
+                b.start()
+                dana = Patient(b)
+                dana.redeem(b.invite(pid))
+                tara = Clinician(b)
+                tara.must_login("tara", PASSWORD)
+                self.assertTrue(tara.action("assessment_request", patient_id=pid, instrument="clinic_worry")["ok"])
+                form = dana.ws.expect("questionnaire", where=lambda f: f["type"] == "questionnaire" and
+                                      f["payload"]["instrument"]["id"] == "clinic_worry")["payload"]
+                res = dana.ws.request("questionnaire_answers", {"assessment_id": form["assessment_id"],
+                                                                "items": [2] * 7, "final": True},
+                                      "questionnaire_result")
+                self.assertEqual(res["payload"]["score"], 14)
+                self.assertEqual(res["payload"]["band"], "moderate")
 
 
 if __name__ == "__main__":

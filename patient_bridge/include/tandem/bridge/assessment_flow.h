@@ -6,6 +6,7 @@
 // patient service calls it on its worker threads with the patient's identity.
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -131,6 +132,10 @@ private:
     std::mutex mutex_;  // guards mention_; never held across store calls
     std::set<std::pair<std::string, std::string>> mention_;  // (patient, instrument title) to mention
 };
+
+/// The built-in instruments plus every definition in `dir` (InstrumentRegistry::with_directory).
+/// Errors: io, parse, schema (naming the file and JSON pointer), conflict. Main thread.
+Result<std::shared_ptr<const InstrumentRegistry>> load_instruments(const std::filesystem::path& dir);
 
 /// A patient's assessments for the clinician `assessments` frame: each view's record with its
 /// status (offered | in_progress | completed), oldest offer first. Errors: storage. Any thread.
