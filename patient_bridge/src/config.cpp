@@ -29,6 +29,7 @@ const std::vector<ConfigKeyDoc> kKeys = {
     {"urgent_sla_minutes", "integer", "Minutes a clinician has to acknowledge an urgent flag (safety protocol). Once `policy set` has run, the stored clinic policy wins."},
     {"second_escalation_minutes", "integer", "Minutes after an urgent flag's first escalation before it escalates again. Once `policy set` has run, the stored clinic policy wins."},
     {"session_idle_minutes", "integer", "A clinician session token unused this long expires (log in again)."},
+    {"instruments_dir", "string", "Directory of extra questionnaire definitions (*.json, schemas/instrument.schema.json) added to the built-in PHQ-9, GAD-7, C-SSRS screener and WAI-SR; relative to the data dir. Empty: built-ins only. A bad file stops the bridge at start, naming it."},
     {"crisis_resources", "array", "Resources in the crisis message: [{name, contact, kind: phone|text|web|emergency}]. Once `policy set` has run, the stored clinic policy's en-US list wins."},
     {"log_level", "string", "debug | info | warn | error. Message text is never logged above debug."},
     {"plan_proposal_after_turns", "integer", "Patient turns of intake after which the AI (or the offline companion) proposes a treatment plan for clinician review; once per patient, a clinician's plan_request asks again. 0: only on request."},
@@ -103,6 +104,7 @@ Result<void> apply(BridgeConfig& c, std::string_view key, const json& v) {
     if (key == "second_escalation_minutes") return set_int(c.second_escalation_minutes, 1, 1440);
     if (key == "session_idle_minutes") return set_int(c.session_idle_minutes, 1, 7 * 1440);
     if (key == "plan_proposal_after_turns") return set_int(c.plan_proposal_after_turns, 0, 1000);
+    if (key == "instruments_dir") return set_str(c.instruments_dir);
     if (key == "log_level") {
         auto r = set_str(c.log_level);
         if (!r) return r;
@@ -232,6 +234,7 @@ std::string render_config(const BridgeConfig& c) {
         {"urgent_sla_minutes", c.urgent_sla_minutes},
         {"second_escalation_minutes", c.second_escalation_minutes},
         {"session_idle_minutes", c.session_idle_minutes},
+        {"instruments_dir", c.instruments_dir},
         {"crisis_resources", resources},
         {"log_level", c.log_level},
         {"plan_proposal_after_turns", c.plan_proposal_after_turns},

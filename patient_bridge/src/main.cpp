@@ -102,7 +102,7 @@ constexpr const char* kClinicianHelp =
 constexpr const char* kPolicyHelp =
     "usage: tandem-bridge policy show --data-dir DIR\n"
     "       tandem-bridge policy set --data-dir DIR [--sla-urgent-minutes N] [--sla-second-minutes N]\n"
-    "                                [--idle-lock-minutes N] [--require-totp yes|no]\n"
+    "                                [--idle-lock-minutes N] [--require-totp yes|no] [--share-trends yes|no]\n"
     "                                [--crisis-resources LOCALE=FILE.json]... [--clinic-name NAME] [--timezone TZ]\n"
     "\n"
     "The clinic policy is a clinic_configured event in the store; a running bridge applies a new one\n"
@@ -113,6 +113,8 @@ constexpr const char* kPolicyHelp =
     "  --sla-urgent-minutes N   time to acknowledge a high/imminent flag before it escalates (1-1440)\n"
     "  --sla-second-minutes N   after the first escalation, time to the second (1-1440)\n"
     "  --idle-lock-minutes N    the clinician app locks after this idle time (1-1440)\n"
+    "  --share-trends yes|no    patients see their own questionnaire score trend with each result\n"
+    "                           (default no; a running bridge applies it at the next result)\n"
     "  --require-totp yes|no    logins need a one-time code (clinician totp-enroll first)\n"
     "  --crisis-resources LOCALE=FILE.json  resources shown to patients of LOCALE (en-US): a JSON\n"
     "                           array of {\"name\", \"contact\", \"kind\": phone|text|web|emergency}\n";
@@ -288,6 +290,16 @@ int cmd_serve(const std::vector<std::string>& args) {
     po.urgent_sla_minutes = clinic.urgent_sla_minutes;
     po.messages_per_minute = config->rate_limit_per_minute;
     po.plans.proposal_after_turns = config->plan_proposal_after_turns;
+    po.offer_scheduled_assessments = true;  // questionnaires at intake, week 4, week 8 (issue 8)
+    // A clinic's own questionnaires: a bad definition stops the start rather than silently
+    // dropping a measure the clinic relies on.
+    std::shared_ptr<const InstrumentRegistry> instruments;
+    if (!config->instruments_dir.empty()) {
+        auto r = load_instruments(under_data(config->instruments_dir));
+        if (!r) return error_exit(r.error());
+        instruments = std::move(*r);
+        po.instruments = instruments.get();
+    }
     // Turns block on durable appends (an fsync each) and on the LLM: with 4 threads the bridge
     // topped out near 80 turns/s (docs/PERFORMANCE.md, "Bridge under load"); more threads let the
     // store group-commit many turns per fsync and let slow LLM replies wait side by side.
@@ -450,7 +462,8 @@ int cmd_policy(const std::vector<std::string>& args) {
     std::string bad;
     auto flags = parse_flags({args.begin() + 1, args.end()},
                              {"--data-dir", "--sla-urgent-minutes", "--sla-second-minutes", "--idle-lock-minutes",
-                              "--require-totp", "--crisis-resources", "--clinic-name", "--timezone"},
+                              "--require-totp", "--crisis-resources", "--clinic-name", "--timezone",
+                              "--share-trends"},
                              bad);
     if (!flags) return usage_error("unexpected or incomplete argument '" + bad + "'", kPolicyHelp);
     if (!flags->contains("--data-dir")) return usage_error("--data-dir is required", kPolicyHelp);
@@ -492,6 +505,10 @@ int cmd_policy(const std::vector<std::string>& args) {
         if (it->second != "yes" && it->second != "no") return usage_error("--require-totp takes yes or no", kPolicyHelp);
         settings.require_totp = it->second == "yes";
     }
+    if (auto it = flags->find("--share-trends"); it != flags->end()) {
+        if (it->second != "yes" && it->second != "no") return usage_error("--share-trends takes yes or no", kPolicyHelp);
+        settings.share_trends_with_patients = it->second == "yes";
+    }
     if (auto it = flags->find("--clinic-name"); it != flags->end()) settings.name = it->second;
     if (auto it = flags->find("--timezone"); it != flags->end()) settings.timezone = it->second;
     for (auto [it, end] = flags->equal_range("--crisis-resources"); it != end; ++it) {
@@ -504,7 +521,7 @@ int cmd_policy(const std::vector<std::string>& args) {
         if (!in) return error_exit(Error{ErrorCode::io, "cannot read " + file, "--crisis-resources"});
         const auto list = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
         if (!list.is_array()) return error_exit(Error{ErrorCode::parse, file + " must hold a JSON array", "--crisis-resources"});
-        std::vector<CrisisResource> resources;
+        std::vector<bridge::CrisisResource> resources;
         for (const auto& r : list) {
             if (!r.is_object() || !r.contains("name") || !r.contains("contact") || !r.contains("kind") ||
                 !r["name"].is_string() || !r["contact"].is_string() || !r["kind"].is_string())

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "tandem/bridge/log.h"
+#include "tandem/measures/measures.h"
 #include "tandem/bridge/wire.h"
 #include "tandem/crypto/hash.h"
 #include "tandem/crypto/random.h"
@@ -173,12 +174,22 @@ PatientService::PatientService(Store& store, RiskScreener& screener, ChatModel& 
           d.crisis_resources["en-US"] = options_.crisis_resources;
           return std::make_shared<const ClinicSettings>(std::move(d));
       }()),
+      assessments_(std::make_unique<AssessmentFlow>(
+          store, options_.instruments != nullptr ? *options_.instruments : InstrumentRegistry::builtin(),
+          AssessmentHooks{[this](NewEvent e) { return append(std::move(e)); },
+                          [this](const std::string& patient, const std::string& frame) { send_to_patient(patient, frame); },
+                          [this](const std::string& patient, const std::string& conversation, const std::string& id,
+                                 const RiskAssessment& risk, bool urgent) {
+                              return raise_assessment_risk(patient, conversation, id, risk, urgent);
+                          }},
+          ClinicSettings{})),
       workers_(options_.worker_threads) {
     PlanServiceOptions po = options_.plans;
     po.default_plan_id = options_.default_plan_id;
     po.default_plan_version = options_.default_plan_version;
     po.default_homework = options_.default_homework;
     po.crisis_resources = options_.crisis_resources;
+    po.instruments = options_.instruments;
     plans_ = std::make_unique<PlanService>(store_, model_, std::move(po));
     plans_->set_patient_sink([this](const std::string& patient, const std::string& frame) { send_to_patient(patient, frame); });
 }
@@ -325,6 +336,12 @@ void PatientService::handle(const std::shared_ptr<Connection>& c, const PatientF
     if (f.type == "redeem") return handle_redeem(c, f);
     if (f.type == "hello") return handle_hello(c, f);
     if (f.type == "send") return handle_send(c, f);
+    if (f.type == "questionnaire_answers") {
+        const auto session = session_of(c->id());
+        if (!session) return (void)c->send(make_error_frame("unauthenticated", "send hello or redeem first", f.id));
+        return assessments_->handle_answers({session->patient_id, session->conversation_id}, f.payload, f.id,
+                                            [&c](const std::string& frame) { c->send(frame); });
+    }
     c->send(make_error_frame("unknown_type", "unsupported message type", f.id));
 }
 
@@ -474,6 +491,45 @@ Result<void> PatientService::start_session(const std::shared_ptr<Connection>& c,
         if (m.record.contains("client_msg_id")) p["client_msg_id"] = m.record["client_msg_id"];
         c->send(make_frame("message", std::move(p), static_cast<std::uint64_t>(m.seq)));
     }
+    // Questionnaires: the unfinished ones again (resume after a pause or on another device),
+    // then whatever the schedule makes due now (sent to every device of the patient).
+    if (auto r = assessments_->resend_open(patient_id, [&c](const std::string& frame) { c->send(frame); }); !r)
+        log_event(LogLevel::error, "assessment_resend_failed", {{"patient", patient_id}});
+    check_assessments_due(Session{c, patient_id, *conversation}, true);
+    return {};
+}
+
+void PatientService::check_assessments_due(const Session& s, bool force) {
+    if (!options_.offer_scheduled_assessments) return;
+    {
+        // Turns check at most once per interval: the schedule moves in weeks, not seconds.
+        const std::lock_guard lock(mutex_);
+        auto& last = assessments_checked_[s.patient_id];
+        const auto now = Clock::now();
+        if (!force && last != Clock::time_point{} && now - last < options_.assessment_check_interval) return;
+        last = now;
+    }
+    if (auto r = assessments_->offer_due({s.patient_id, s.conversation_id}); !r)
+        log_event(LogLevel::error, "assessment_offer_failed", {{"patient", s.patient_id}});
+}
+
+Result<void> PatientService::raise_assessment_risk(const std::string& patient_id, const std::string& conversation_id,
+                                                   const std::string& assessment_id, const RiskAssessment& risk,
+                                                   bool urgent) {
+    // The very events a risky message gets (crisis message, urgent flag with the SLA deadline,
+    // crisis state; or a review flag), in one batch; only the flag's source differs. Keys by
+    // assessment: a form saved and then submitted raises one flag, not one per save.
+    const Session s{{}, patient_id, conversation_id};
+    auto patient = store_.find_patient(patient_id);
+    const std::optional<PatientView> view = patient && *patient ? **patient : std::optional<PatientView>{};
+    const TurnKeys keys{std::nullopt, "flag:" + assessment_id, "crisis:" + assessment_id,
+                        "crisis-message:" + assessment_id};
+    std::vector<NewEvent> batch;
+    const TurnPlan plan = add_protocol_events(batch, s, assessment_id, risk, urgent, view, keys, "assessment_id");
+    if (batch.empty()) return {};
+    auto stored = append_batch(std::move(batch));
+    if (!stored) return std::unexpected(stored.error());
+    announce_protocol(s, risk, plan, *stored);
     return {};
 }
 
@@ -603,12 +659,6 @@ PatientService::TurnPlan PatientService::add_screened_events(std::vector<NewEven
                                                              const RiskAssessment& risk,
                                                              const std::optional<PatientView>& patient,
                                                              const TurnKeys& keys) {
-    const auto policy = clinic_policy();
-    TurnPlan plan;
-    plan.locale = patient ? patient->record.value("locale", "en-US") : "en-US";
-    const bool was_in_crisis = patient && patient->in_crisis;
-    plan.hold = was_in_crisis || (patient && patient->ai_paused);
-
     NewEvent assessed;
     assessed.type = EventType::risk_assessed;
     assessed.patient_id = s.patient_id;
@@ -618,8 +668,24 @@ PatientService::TurnPlan PatientService::add_screened_events(std::vector<NewEven
     assessed.payload["patient_id"] = s.patient_id;
     assessed.dedupe_key = keys.risk;
     batch.push_back(std::move(assessed));
+    return add_protocol_events(batch, s, message_id, risk, risk.severity >= Severity::high, patient, keys, "message_id");
+}
 
-    if (risk.severity >= Severity::high) {
+// What the safety protocol adds for a risky source (a message, or a questionnaire's answers,
+// named by `source_field`): with `crisis`, the crisis message (a system message naming the
+// resources for the patient's locale), the urgent flag and crisis_entered (unless already in
+// crisis); else at moderate a review flag.
+PatientService::TurnPlan PatientService::add_protocol_events(std::vector<NewEvent>& batch, const Session& s,
+                                                             const std::string& source_id,
+                                                             const RiskAssessment& risk, bool crisis,
+                                                             const std::optional<PatientView>& patient,
+                                                             const TurnKeys& keys, const char* source_field) {
+    const auto policy = clinic_policy();
+    TurnPlan plan;
+    plan.locale = patient ? patient->record.value("locale", "en-US") : "en-US";
+    const bool was_in_crisis = patient && patient->in_crisis;
+    plan.hold = was_in_crisis || (patient && patient->ai_paused);
+    if (crisis) {
         // The crisis message comes first in the batch: the transcript a clinician reads later,
         // and a page that missed the crisis frame, show what the patient was told to call.
         plan.hold = true;
@@ -630,19 +696,19 @@ PatientService::TurnPlan PatientService::add_screened_events(std::vector<NewEven
         plan.crisis_message = batch.size();
         batch.push_back(std::move(m));
         plan.flag = batch.size();
-        batch.push_back(flag_event(s, message_id, risk, policy->urgent_sla_minutes, keys.flag));
+        batch.push_back(flag_event(s, source_id, risk, policy->urgent_sla_minutes, keys.flag, source_field));
         if (!was_in_crisis) {
             NewEvent e;
             e.type = EventType::crisis_entered;
             e.patient_id = s.patient_id;
             e.actor = Actor{ActorKind::system, std::nullopt};
-            e.payload = {{"patient_id", s.patient_id}, {"message_id", message_id}, {"at", utc_now_text()}};
+            e.payload = {{"patient_id", s.patient_id}, {source_field, source_id}, {"at", utc_now_text()}};
             e.dedupe_key = keys.crisis;
             batch.push_back(std::move(e));
         }
     } else if (risk.severity >= Severity::moderate) {
         plan.flag = batch.size();
-        batch.push_back(flag_event(s, message_id, risk, options_.moderate_sla_minutes, keys.flag));
+        batch.push_back(flag_event(s, source_id, risk, options_.moderate_sla_minutes, keys.flag, source_field));
     }
     return plan;
 }
@@ -651,13 +717,8 @@ PatientService::TurnPlan PatientService::add_screened_events(std::vector<NewEven
 void PatientService::finish_turn(const Session& s, const std::string& message_id, const RiskAssessment& risk,
                                  const TurnPlan& plan, const std::vector<AppendResult>& stored,
                                  const std::vector<MessageView>* window) {
-    if (plan.flag && *plan.flag < stored.size() && !stored[*plan.flag].duplicate)
-        metrics_.flags_by_severity[static_cast<std::size_t>(risk.severity)].fetch_add(1);
-    if (plan.crisis_message && *plan.crisis_message < stored.size()) {
-        const auto seq = stored[*plan.crisis_message].event.seq;
-        send_to_patient(s.patient_id, make_frame("crisis", crisis_payload(plan.locale), static_cast<std::uint64_t>(seq)));
-        log_event(LogLevel::warn, "safety_protocol", {{"patient", s.patient_id}, {"severity", to_string(risk.severity)}});
-    }
+    announce_protocol(s, risk, plan, stored);
+    check_assessments_due(s, false);
     reply_with_ai(s, message_id, plan.hold, risk.severity >= Severity::moderate, window);
     plans_->after_patient_turn(s.patient_id);  // queues the intake proposal; never waits for it
 }
@@ -685,8 +746,22 @@ void PatientService::resume_unscreened_turns() {
     }
 }
 
+// After the protocol's events are durable: count the flag, and send the crisis frame (once: not
+// for a crisis message that was already stored).
+void PatientService::announce_protocol(const Session& s, const RiskAssessment& risk, const TurnPlan& plan,
+                                       const std::vector<AppendResult>& stored) {
+    if (plan.flag && *plan.flag < stored.size() && !stored[*plan.flag].duplicate)
+        metrics_.flags_by_severity[static_cast<std::size_t>(risk.severity)].fetch_add(1);
+    if (plan.crisis_message && *plan.crisis_message < stored.size() && !stored[*plan.crisis_message].duplicate) {
+        const auto seq = stored[*plan.crisis_message].event.seq;
+        send_to_patient(s.patient_id, make_frame("crisis", crisis_payload(plan.locale), static_cast<std::uint64_t>(seq)));
+        log_event(LogLevel::warn, "safety_protocol", {{"patient", s.patient_id}, {"severity", to_string(risk.severity)}});
+    }
+}
+
 NewEvent PatientService::flag_event(const Session& s, const std::string& message_id, const RiskAssessment& risk,
-                                    int sla_minutes, std::optional<std::string> dedupe_key) {
+                                    int sla_minutes, std::optional<std::string> dedupe_key,
+                                    const char* source_field) {
     NewEvent e;
     e.type = EventType::flag_opened;
     e.patient_id = s.patient_id;
@@ -694,7 +769,7 @@ NewEvent PatientService::flag_event(const Session& s, const std::string& message
     e.payload = {{"id", new_id()},
                  {"patient_id", s.patient_id},
                  {"conversation_id", s.conversation_id},
-                 {"message_id", message_id},
+                 {source_field, message_id},
                  {"severity", to_string(risk.severity)},
                  {"categories", category_names(risk)},
                  {"status", "open"},
@@ -704,14 +779,6 @@ NewEvent PatientService::flag_event(const Session& s, const std::string& message
                  {"notes", json::array()}};
     e.dedupe_key = std::move(dedupe_key);
     return e;
-}
-
-Result<std::int64_t> PatientService::open_flag(const Session& s, const std::string& message_id,
-                                               const RiskAssessment& risk, int sla_minutes) {
-    auto r = append(flag_event(s, message_id, risk, sla_minutes, "flag:" + message_id));
-    if (!r) return std::unexpected(r.error());
-    if (!r->duplicate) metrics_.flags_by_severity[static_cast<std::size_t>(risk.severity)].fetch_add(1);
-    return r->event.seq;
 }
 
 NewEvent PatientService::system_message_event(const Session& s, const std::string& text) {
@@ -758,7 +825,8 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
                                    bool risk_disclosed, const std::vector<MessageView>* window_read) {
     // Read now, not cached: an approval lands on the very next turn.
     const PromptPlan plan = plans_->active_plan(s.patient_id);
-    const PromptContext prompt_context = plans_->prompt_context(s.patient_id, risk_disclosed);
+    PromptContext prompt_context = plans_->prompt_context(s.patient_id, risk_disclosed);
+    prompt_context.questionnaire_note = assessments_->take_prompt_note(s.patient_id);
     ChatRequest request;
     request.homework = plan_homework(plan);
     request.risk_disclosed = risk_disclosed;

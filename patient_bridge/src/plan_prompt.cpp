@@ -129,6 +129,7 @@ std::string build_system_prompt(std::string_view safety_rules, const PromptPlan&
     }
     line(out, "Registered conditions: ", context.conditions);
     if (context.risk_disclosed) out += std::string(kRiskNote) + "\n";
+    if (!context.questionnaire_note.empty()) out += context.questionnaire_note + "\n";
     while (!out.empty() && out.back() == '\n') out.pop_back();
     return out;
 }

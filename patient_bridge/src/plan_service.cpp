@@ -194,7 +194,7 @@ Result<std::string> PlanService::propose(const std::string& patient_id) {
             } else {
                 const json trial = make_plan_record(
                     parsed->content, PlanMeta{"pending", patient_id, 1, std::nullopt, std::nullopt, utc_now_text()});
-                auto valid = validate_plan_record(trial);
+                auto valid = validate_plan_record(trial, instruments());
                 if (valid) {
                     content = std::move(parsed->content);
                     repairs = parsed->repairs.size();
@@ -220,7 +220,7 @@ Result<std::string> PlanService::propose(const std::string& patient_id) {
     if (!version) return std::unexpected(version.error());
     const json record =
         make_plan_record(content, PlanMeta{new_id(), patient_id, *version, std::nullopt, std::nullopt, utc_now_text()});
-    if (auto valid = validate_plan_record(record); !valid) {  // templates are ours: a defect, still never stored
+    if (auto valid = validate_plan_record(record, instruments()); !valid) {  // templates are ours: a defect, still never stored
         report_failure(patient_id, valid.error(), attempts);
         return std::unexpected(valid.error());
     }
@@ -312,7 +312,7 @@ Result<PlanActionOutcome> PlanService::apply(const json& action, const std::stri
     // invalid edit is refused with the pointer into `plan`.
     auto new_version = [&](const json& content, std::optional<int> based_on, int version) -> Result<json> {
         json record = make_plan_record(content, PlanMeta{new_id(), patient_id, version, based_on, clinician_id, now});
-        if (auto valid = validate_plan_record(record); !valid) {
+        if (auto valid = validate_plan_record(record, instruments()); !valid) {
             const std::string& f = valid.error().field;
             return fail(ErrorCode::schema, valid.error().message, "plan" + f);
         }

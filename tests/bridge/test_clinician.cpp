@@ -50,7 +50,7 @@ struct Setup {
     std::size_t page_events = 100;
 };
 
-struct Clinic {
+struct TestClinic {
     TempDir dir;
     Metrics metrics;
     std::unique_ptr<SqlcipherStore> raw_store;
@@ -66,7 +66,7 @@ struct Clinic {
     std::string tara, theo, sam;  // therapist, therapist, supervisor
     std::string alex, blair;      // alex is tara's patient, blair is theo's
 
-    explicit Clinic(Setup setup = {}) {
+    explicit TestClinic(Setup setup = {}) {
         InitOptions o;
         o.data_dir = dir.path();
         auto init = init_data_dir(o);
@@ -110,7 +110,7 @@ struct Clinic {
         alex = patient("Alex", tara);
         blair = patient("Blair", theo);
     }
-    ~Clinic() {
+    ~TestClinic() {
         server->stop();
         patients->drain();
         clinicians->drain();
@@ -177,7 +177,7 @@ json wait_event(WssClient& c, const std::function<bool(const json&)>& match, std
     return read_until(c, [&](const json& f) { return f["type"] == "event" && match(f["payload"]); }, seen)["payload"];
 }
 
-std::string open_flag_of(Clinic& k, const std::string& patient_id) {
+std::string open_flag_of(TestClinic& k, const std::string& patient_id) {
     Principal all;
     all.supervisor = true;
     auto flags = k.store->open_flags(all);
@@ -188,7 +188,7 @@ std::string open_flag_of(Clinic& k, const std::string& patient_id) {
     return {};
 }
 
-std::string held_message_of(Clinic& k, const std::string& patient_id) {
+std::string held_message_of(TestClinic& k, const std::string& patient_id) {
     auto convs = k.store->conversations(patient_id);
     REQUIRE(convs);
     REQUIRE_FALSE(convs->empty());
@@ -204,7 +204,7 @@ std::string held_message_of(Clinic& k, const std::string& patient_id) {
 
 TEST_CASE("login: the right password gets a session token that resumes; wrong passwords lock the account",
           "[bridge][clinician]") {
-    Clinic k;
+    TestClinic k;
     json ok;
     auto c = k.clinician("tara", &ok);
     CHECK(ok["payload"]["clinician"]["id"] == k.tara);
@@ -237,7 +237,7 @@ TEST_CASE("login: the right password gets a session token that resumes; wrong pa
 
 TEST_CASE("a therapist's feed holds only assigned patients' events while a supervisor's holds all",
           "[bridge][clinician]") {
-    Clinic k;
+    TestClinic k;
     auto pa = k.patient_client(k.alex);
     auto pb = k.patient_client(k.blair);
     k.say(*pa, "I have been sleeping badly");
@@ -268,7 +268,7 @@ TEST_CASE("a therapist's feed holds only assigned patients' events while a super
 
 TEST_CASE("subscribe from a cursor gives backlog, caught_up, then live, with no gap or duplicate across a reconnect",
           "[bridge][clinician]") {
-    Clinic k(Setup{.page_events = 7});  // small pages: the backlog spans several
+    TestClinic k(Setup{.page_events = 7});  // small pages: the backlog spans several
     auto pa = k.patient_client(k.alex);
     k.say(*pa, "hello there");
     k.say(*pa, "my week was long");
@@ -310,7 +310,7 @@ TEST_CASE("subscribe from a cursor gives backlog, caught_up, then live, with no 
 
 TEST_CASE("a therapist acknowledges and resolves their patient's flag; actions are idempotent on action_id",
           "[bridge][clinician]") {
-    Clinic k;
+    TestClinic k;
     auto pa = k.patient_client(k.alex);
     k.say(*pa, "I want to kill myself");
     const std::string flag = open_flag_of(k, k.alex);
@@ -352,7 +352,7 @@ TEST_CASE("a therapist acknowledges and resolves their patient's flag; actions a
 }
 
 TEST_CASE("a held AI reply released by the therapist reaches the patient's live connection", "[bridge][clinician]") {
-    Clinic k;
+    TestClinic k;
     auto pa = k.patient_client(k.alex);
     k.say(*pa, kCrisisText);  // crisis: the AI reply is held for review
     const std::string held = held_message_of(k, k.alex);
@@ -373,7 +373,7 @@ TEST_CASE("a held AI reply released by the therapist reaches the patient's live 
 }
 
 TEST_CASE("crisis_clear without a note is refused; with a note it clears the crisis", "[bridge][clinician]") {
-    Clinic k;
+    TestClinic k;
     auto pa = k.patient_client(k.alex);
     k.say(*pa, kCrisisText);
     auto p = k.store->find_patient(k.alex);
@@ -396,7 +396,7 @@ TEST_CASE("crisis_clear without a note is refused; with a note it clears the cri
 }
 
 TEST_CASE("a therapist is refused every read and action on a patient not assigned to them", "[bridge][clinician]") {
-    Clinic k;
+    TestClinic k;
     auto pa = k.patient_client(k.alex);
     k.say(*pa, kCrisisText);  // alex (tara's) now has a flag and a held reply
     const std::string flag = open_flag_of(k, k.alex);
@@ -444,7 +444,7 @@ TEST_CASE("a therapist is refused every read and action on a patient not assigne
 }
 
 TEST_CASE("an urgent flag unacknowledged past its deadline escalates to supervisors, then again", "[bridge][clinician]") {
-    Clinic k(Setup{.urgent_sla_minutes = 0, .second_escalation_minutes = 0});  // deadlines already due
+    TestClinic k(Setup{.urgent_sla_minutes = 0, .second_escalation_minutes = 0});  // deadlines already due
     auto sam = k.clinician("sam");
     subscribe(*sam, 0);
     auto pa = k.patient_client(k.alex);

@@ -73,7 +73,7 @@ TEST_CASE("system prompts built from plans match their golden files", "[bridge][
         {"default_plan", default_prompt_plan("default-clinic-plan", 1, {"a short daily walk", "one thought record"}), {}},
         {"approved_plan", approved(tandem::test::sample_plan_content()), {}},
         {"approved_plan_risk_and_conditions", approved(tandem::test::sample_plan_content(), 4),
-         PromptContext{{"depression", "insomnia"}, true}},
+         PromptContext{{"depression", "insomnia"}, true, {}}},
         {"approved_plan_sparse", approved(sparse, 2), {}},
     };
     for (const auto& c : cases) {

@@ -99,7 +99,7 @@ TEST_CASE("the app logs in to the real bridge, sees a risky message's flag in it
     // Acknowledge: the bridge answers ok and the live feed turns the flag acknowledged.
     REQUIRE(client->session.send_action(actions::flag_acknowledge(flag_id)));
     REQUIRE(loop.pump_until([&] {
-        return recorder.action_ok.has_value() && model.flag(flag_id)->status == FlagStatus::acknowledged;
+        return recorder.action_ok.has_value() && model.flag(flag_id)->status == clinician::FlagStatus::acknowledged;
     }));
     CHECK(*recorder.action_ok);
     CHECK(recorder.action_error.empty());

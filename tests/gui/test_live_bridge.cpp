@@ -64,7 +64,7 @@ struct App {
 
 std::string held_reply_of(const Model& model, const std::string& patient_id) {
     for (const auto* m : model.transcript(patient_id)) {
-        if (m->sender == Sender::ai && m->state == MessageState::held) return m->id;
+        if (m->sender == clinician::Sender::ai && m->state == clinician::MessageState::held) return m->id;
     }
     return {};
 }
@@ -88,7 +88,7 @@ TEST_CASE("a held AI reply released from the app reaches the patient", "[gui][br
     CHECK(app.frame().waiting_actions() == 1);
     REQUIRE(pump_until([&] { return patient.received("message", "id", held); }));
     REQUIRE(pump_until([&] { return app.frame().waiting_actions() == 0; }));
-    REQUIRE(pump_until([&] { return app.model.message(held)->state == MessageState::delivered; }));
+    REQUIRE(pump_until([&] { return app.model.message(held)->state == clinician::MessageState::delivered; }));
     REQUIRE(pump_until([&] { return app.frame().held_reply_id().empty(); }));  // the held box is gone
     app.live->save_cache();
     CHECK(app.live->cache()->saved_cursor() == app.model.cursor());

@@ -110,6 +110,7 @@ private:
     void handle_fetch_plans(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void handle_plan_action(const std::shared_ptr<Connection>& c, const PatientFrame& f, const ClinicianAccount& account,
                             const std::string& action_id);
+    void handle_fetch_assessments(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void send_login_ok(const std::shared_ptr<Connection>& c, const ClinicianAccount& a, const std::string& token,
                        const std::string& ref);
     std::optional<ClinicianAccount> clinician_of(const std::shared_ptr<Connection>& c);

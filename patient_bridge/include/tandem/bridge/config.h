@@ -52,6 +52,7 @@ struct BridgeConfig {
     int urgent_sla_minutes = 5;
     int second_escalation_minutes = 15;          ///< after the first escalation, to the second
     int session_idle_minutes = 30;               ///< a clinician session token unused this long expires
+    std::string instruments_dir;                 ///< extra questionnaire definitions (*.json); empty: built-ins only
     std::vector<CrisisResource> crisis_resources = {
         {"988 Suicide & Crisis Lifeline", "988", "phone"},
         {"988 Suicide & Crisis Lifeline (text)", "988", "text"},

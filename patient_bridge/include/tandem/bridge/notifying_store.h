@@ -35,6 +35,7 @@ public:
     Result<std::vector<MessageView>> recent_messages(std::string_view conversation_id, std::size_t limit) override;
     Result<std::vector<FlagView>> open_flags(const Principal& principal) override;
     Result<std::vector<PlanView>> plans(std::string_view patient_id) override;
+    Result<std::vector<AssessmentView>> assessments(std::string_view patient_id) override;
 
 private:
     void notify(std::int64_t seq);

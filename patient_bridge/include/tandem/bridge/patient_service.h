@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tandem/bridge/clinic_policy.h"
+#include "tandem/bridge/assessment_flow.h"
 #include "tandem/bridge/config.h"
 #include "tandem/bridge/llm.h"
 #include "tandem/bridge/metrics.h"
@@ -95,6 +96,15 @@ struct PatientServiceOptions {
     /// (each prefix is screened before its segment goes out). Off: the whole reply at the end.
     bool stream_segments = true;
     int worker_threads = 4;
+    /// Questionnaires offered, scored and risk-checked (issue 8); null: the built-in instruments.
+    /// Must outlive the service.
+    const InstrumentRegistry* instruments = nullptr;
+    /// Offer questionnaires by schedule (the approved plan's, else PHQ-9 and GAD-7 at intake, week 4
+    /// and week 8). `serve` turns it on; off, only clinicians' requests offer them.
+    bool offer_scheduled_assessments = false;
+    /// How often a connected patient's questionnaire schedule is checked during turns (it is
+    /// always checked when a session starts).
+    std::chrono::minutes assessment_check_interval{60};
     std::vector<std::string> default_homework = {
         "a short daily walk or other small pleasant activity, logged in a mood diary",
         "one thought record (situation, thought, evidence for and against, balanced thought)",
@@ -136,6 +146,8 @@ public:
     /// The treatment plans of this service's patients (the clinician service's plan actions
     /// use it). Any thread.
     PlanService& plans() { return *plans_; }
+    /// The questionnaire flow (clinicians' assessment_request goes through it). Any thread.
+    AssessmentFlow& assessments() { return *assessments_; }
 
     PatientService(Store& store, RiskScreener& screener, ChatModel& model, Metrics& metrics,
                    PatientServiceOptions options);  ///< use create()
@@ -174,16 +186,23 @@ private:
     TurnPlan add_screened_events(std::vector<NewEvent>& batch, const Session& s, const std::string& message_id,
                                  const RiskAssessment& risk, const std::optional<PatientView>& patient,
                                  const TurnKeys& keys);
+    TurnPlan add_protocol_events(std::vector<NewEvent>& batch, const Session& s, const std::string& source_id,
+                                 const RiskAssessment& risk, bool crisis, const std::optional<PatientView>& patient,
+                                 const TurnKeys& keys, const char* source_field);
+    void announce_protocol(const Session& s, const RiskAssessment& risk, const TurnPlan& plan,
+                           const std::vector<AppendResult>& stored);
     void finish_turn(const Session& s, const std::string& message_id, const RiskAssessment& risk,
                      const TurnPlan& plan, const std::vector<AppendResult>& stored,
                      const std::vector<MessageView>* window = nullptr);
+    // source_field: what message_id names ("message_id", or "assessment_id" for risky answers).
     NewEvent flag_event(const Session& s, const std::string& message_id, const RiskAssessment& risk, int sla_minutes,
-                        std::optional<std::string> dedupe_key);
+                        std::optional<std::string> dedupe_key, const char* source_field = "message_id");
     NewEvent system_message_event(const Session& s, const std::string& text);
-    Result<std::int64_t> open_flag(const Session& s, const std::string& message_id, const RiskAssessment& risk,
-                                   int sla_minutes);
     std::size_t window_size() const;
     std::vector<ScreenTurn> turns_of(const std::vector<MessageView>& window, const std::string& exclude_id) const;
+    Result<void> raise_assessment_risk(const std::string& patient_id, const std::string& conversation_id,
+                                       const std::string& assessment_id, const RiskAssessment& risk, bool urgent);
+    void check_assessments_due(const Session& s, bool force);
     std::vector<ScreenTurn> recent_turns(const std::string& conversation_id, const std::string& exclude_id);
     // window: the conversation's tail read by this turn, or null to read it now.
     void reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review, bool risk_disclosed,
@@ -227,6 +246,8 @@ private:
     bool tracking_unscreened_ = true;  // only the replay in create() tracks
     std::vector<Unscreened> unscreened_;
     std::unordered_map<std::string, std::size_t> unscreened_index_;
+    std::unique_ptr<AssessmentFlow> assessments_;
+    std::unordered_map<std::string, std::chrono::steady_clock::time_point> assessments_checked_;  // by patient
     SerialWorkers workers_;
     std::unique_ptr<PlanService> plans_;  // last: destroyed (and drained) first
 };

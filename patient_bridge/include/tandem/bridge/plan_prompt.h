@@ -27,6 +27,7 @@ struct PromptPlan {
 struct PromptContext {
     std::vector<std::string> conditions;  ///< the patient's registered conditions
     bool risk_disclosed = false;          ///< the last patient message screened moderate or above
+    std::string questionnaire_note;       ///< asks the AI to mention an offered questionnaire; empty: none
 };
 
 /// The rules every AI turn obeys, whatever the plan says. Any thread.

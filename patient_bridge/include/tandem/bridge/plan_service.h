@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tandem/bridge/config.h"
+#include "tandem/measures/measures.h"
 #include "tandem/bridge/llm.h"
 #include "tandem/bridge/plan_prompt.h"
 #include "tandem/store/store.h"
@@ -37,6 +38,8 @@ struct PlanServiceOptions {
     std::vector<std::string> default_homework;
     std::vector<CrisisResource> crisis_resources = BridgeConfig{}.crisis_resources;
     int worker_threads = 2;
+    /// Questionnaires a plan may schedule (built-ins plus the clinic's); null: the built-ins.
+    const InstrumentRegistry* instruments = nullptr;
 };
 
 /// A clinician's plan action once stored: the seq to report in action_result.
@@ -108,6 +111,9 @@ private:
 
     Store& store_;
     ChatModel& model_;
+    const InstrumentRegistry& instruments() const {
+        return options_.instruments != nullptr ? *options_.instruments : InstrumentRegistry::builtin();
+    }
     const PlanServiceOptions options_;
     std::function<void(const std::string&, const std::string&)> sink_;
 
