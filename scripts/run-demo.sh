@@ -59,6 +59,19 @@ if [ ! -f "$data/config.json" ]; then
   # One process makes every account, patient, assignment and invite (group-committed), instead
   # of a tandem-bridge process per patient.
   "$loadgen" prepare --data-dir "$data" --scenario "$scenario" --password-file "$pwfile"
+  # Treatment plans (issue 7): the scripted intakes are 3 to 5 turns long, so the demo clinic's
+  # companion proposes a plan after 4 turns (the default is 6); most demo patients then have an
+  # AI proposal waiting for their therapist to review, edit and approve.
+  /usr/bin/python3 - "$data/config.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+with open(path) as f:
+    cfg = json.load(f)
+cfg["plan_proposal_after_turns"] = 4
+with open(path, "w") as f:
+    json.dump(cfg, f, indent=2)
+    f.write("\n")
+PY
   /usr/bin/python3 - "$data/loadgen/roster.json" > "$demo/invites.txt" <<'PY'
 import json, sys
 roster = json.load(open(sys.argv[1]))
@@ -98,7 +111,8 @@ fingerprint=$(openssl x509 -in "$data/tls/cert.pem" -noout -fingerprint -sha256 
 cat <<MSG
 
 Tandem demo is running: 36 simulated patients are talking to the offline companion; the first
-urgent disclosures (crisis protocol, urgent flags) arrive within a minute.
+urgent disclosures (crisis protocol, urgent flags) arrive within a minute; after four turns each
+patient has an AI-proposed treatment plan waiting for its therapist to review.
   Patient chat page:  https://$local_host:$port/   (self-signed certificate; try it with a spare invite code:)
 $(sed 's/^/      /' "$demo/invites.txt")
   Clinician app:      server $local_host:$port; therapists tara, omar, lena; supervisor sam; admin admin

@@ -22,7 +22,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxNote = 4000;
 // Client message types of this endpoint; each has its payload schema in schemas/wire/.
-constexpr std::string_view kRequestTypes[] = {"login", "resume", "subscribe", "fetch_transcript", "action"};
+constexpr std::string_view kRequestTypes[] = {"login", "resume", "subscribe", "fetch_transcript", "action",
+                                              "fetch_plans"};
 
 std::string sha256_hex(std::string_view text) { return to_hex(sha256(text)); }
 
@@ -192,6 +193,7 @@ void ClinicianService::handle(const std::shared_ptr<Connection>& c, const Patien
     if (f.type == "resume") return handle_resume(c, f);
     if (f.type == "fetch_transcript") return handle_transcript(c, f);
     if (f.type == "action") return handle_action(c, f);
+    if (f.type == "fetch_plans") return handle_fetch_plans(c, f);
     c->send(error_frame("unknown_type", "unsupported message type", f.id));
 }
 
@@ -653,6 +655,7 @@ void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const
             return;
         }
     }
+    if (kind->starts_with("plan_")) return handle_plan_action(c, f, *account, *action_id);
     const auto& p = f.payload;
     auto refuse = [&](std::string_view code, std::string_view message, std::string_view field = {}) {
         json err = {{"code", code}, {"message", message}};

@@ -109,9 +109,113 @@ std::uint64_t stable_hash(std::string_view s) {
     return h;
 }
 
+// How the companion uses an intervention the approved plan names: matched by a lower-case part
+// of the name, first match wins. An intervention it does not know gets the generic step, so a
+// clinician's own wording never makes the companion improvise a technique.
+struct InterventionStep {
+    std::vector<std::string_view> keys;
+    std::string_view step;
+};
+
+const std::vector<InterventionStep>& intervention_steps() {
+    static const std::vector<InterventionStep> s = {
+        {{"regular eating"},
+         "From your care plan: eating at regular times. When is your next planned meal or snack, and what could help "
+         "you keep to it?"},
+        {{"urge"},
+         "From your care plan: if an urge comes, notice it, wait ten minutes and ride it out with something you "
+         "planned. What could that something be today?"},
+        {{"worry postponement", "worry time", "worry"},
+         "From your care plan: jot this worry down in a word or two and save it for your worry time later today. "
+         "What would you like to do in the meantime?"},
+        {{"relaxation", "breathing", "exposure"},
+         "From your care plan: try slow breathing now, in for 4 and out for 6, five times. Then, what is one small "
+         "step towards something you have been avoiding?"},
+        {{"cognitive restructuring", "thought record", "cognitive"},
+         "From your care plan: what is the thought that's loudest right now? Write it down, then list the evidence "
+         "for it and against it, and see if there is a more balanced way to put it."},
+        {{"behavioural activation", "behavioral activation", "activation", "activity"},
+         "From your care plan: what is one small, doable activity you could put in your diary for a set time "
+         "tomorrow? Rate your mood before and after, from 0 to 10."},
+        {{"problem solving"},
+         "From your care plan: let's pick one problem from what you said and one small next step. Which feels most "
+         "pressing?"},
+        {{"sleep"},
+         "From your care plan: keep a steady wake-up time and a screen-free half hour before bed. What could your "
+         "wind-down look like tonight?"},
+    };
+    return s;
+}
+
+constexpr std::string_view kGenericStep =
+    "From your care plan: what feels most useful to focus on today? Your care team can tell you more about the "
+    "steps they chose with you.";
+
+constexpr std::string_view kAvoidReply =
+    "That's something your care team would like to talk through with you themselves, so I'll leave it for your "
+    "next session with them. ";
+
+constexpr std::string_view kAcknowledgements[] = {"Thank you for telling me. ", "I hear you. ",
+                                                  "That sounds like a lot to carry. "};
+
+// A topic to avoid matches on the whole phrase or on any of its longer words ("dieting or food
+// restriction" also catches "dieting"), so the companion errs towards leaving a topic alone.
+bool mentions(const std::string& text, const std::string& topic) {
+    const std::string t = lower(topic);
+    if (!t.empty() && text.find(t) != std::string::npos) return true;
+    std::size_t start = 0;
+    while (start < t.size()) {
+        auto end = t.find_first_of(" ,;/", start);
+        if (end == std::string::npos) end = t.size();
+        if (end - start >= 5 && text.find(t.substr(start, end - start)) != std::string::npos) return true;
+        start = end + 1;
+    }
+    return false;
+}
+
+std::string_view step_for(const std::string& intervention) {
+    const std::string name = lower(intervention);
+    for (const auto& s : intervention_steps())
+        for (auto key : s.keys)
+            if (name.find(key) != std::string::npos) return s.step;
+    return kGenericStep;
+}
+
+std::string tone_opener(const std::string& tone) {
+    const std::string t = lower(tone);
+    if (t.find("brief") != std::string::npos || t.find("direct") != std::string::npos) return {};
+    if (t.find("encourag") != std::string::npos) return "You're doing well to keep at this. ";
+    if (t.find("warm") != std::string::npos || t.find("gentle") != std::string::npos) return "I'm glad you wrote. ";
+    return {};
+}
+
+// An approved plan steers the reply: its interventions replace the theme steps (one per turn,
+// in the plan's order), its topics to avoid are left to the care team, its tone picks the
+// opening, and its homework comes up every other turn. Risk and medication answers stay first.
+std::string plan_reply(const ChatRequest& request, const std::string& text, std::uint64_t pick, std::size_t user_turns) {
+    const auto& plan = request.plan;
+    std::string reply;
+    if (std::any_of(plan.avoid_topics.begin(), plan.avoid_topics.end(),
+                    [&](const std::string& topic) { return mentions(text, topic); })) {
+        reply += kAvoidReply;
+    } else {
+        reply += tone_opener(plan.tone);
+        const std::string t = lower(plan.tone);
+        if (t.find("brief") == std::string::npos && t.find("direct") == std::string::npos)
+            reply += kAcknowledgements[pick % std::size(kAcknowledgements)];
+    }
+    reply += plan.interventions.empty() ? kGenericStep
+                                        : step_for(plan.interventions[user_turns % plan.interventions.size()]);
+    if (!request.homework.empty() && user_turns % 2 == 0)
+        reply += "\n\nYour plan's homework: " + request.homework[(user_turns / 2) % request.homework.size()] +
+                 ". How is that going?";
+    return reply;
+}
+
 class OfflineCompanion final : public ChatModel {
 public:
     std::string model_name() const override { return std::string(kModelName); }
+    bool offline() const noexcept override { return true; }
 
     Result<ChatReply> complete(const ChatRequest& request, const DeltaSink& on_delta,
                                const std::atomic<bool>*) override {
@@ -127,8 +231,10 @@ public:
         std::string reply(kLabel);
         bool matched = request.risk_disclosed;
         if (matched) reply += kRiskReply;
+        const bool follows_plan = request.plan.plan_version > 0;
         for (const auto& theme : themes()) {
             if (matched) break;
+            if (follows_plan && theme.name != "medication") continue;
             if (std::any_of(theme.cues.begin(), theme.cues.end(),
                             [&](std::string_view cue) { return text.find(cue) != std::string::npos; })) {
                 reply += theme.replies[pick % theme.replies.size()];
@@ -136,9 +242,13 @@ public:
                 break;
             }
         }
-        if (!matched) reply += kDefaultReplies[pick % std::size(kDefaultReplies)];
-        // Homework from the approved plan, offered every third turn so it stays a nudge.
-        if (!request.risk_disclosed && !request.homework.empty() && user_turns % 3 == 0)
+        if (!matched && follows_plan) {
+            reply += plan_reply(request, text, pick, user_turns);
+        } else if (!matched) {
+            reply += kDefaultReplies[pick % std::size(kDefaultReplies)];
+        }
+        // Homework from the clinic default, offered every third turn so it stays a nudge.
+        if (!follows_plan && !request.risk_disclosed && !request.homework.empty() && user_turns % 3 == 0)
             reply += "\n\nFrom your plan: " + request.homework[(user_turns / 3) % request.homework.size()] +
                      ". How is that going?";
         if (on_delta) {

@@ -31,6 +31,7 @@ const std::vector<ConfigKeyDoc> kKeys = {
     {"session_idle_minutes", "integer", "A clinician session token unused this long expires (log in again)."},
     {"crisis_resources", "array", "Resources in the crisis message: [{name, contact, kind: phone|text|web|emergency}]. Once `policy set` has run, the stored clinic policy's en-US list wins."},
     {"log_level", "string", "debug | info | warn | error. Message text is never logged above debug."},
+    {"plan_proposal_after_turns", "integer", "Patient turns of intake after which the AI (or the offline companion) proposes a treatment plan for clinician review; once per patient, a clinician's plan_request asks again. 0: only on request."},
     {"llm.base_url", "string", "OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434 (Ollama). Empty: offline companion."},
     {"llm.model", "string", "Model name sent to the provider."},
     {"llm.api_key_file", "string", "File holding the API key (first line). Never logged."},
@@ -101,6 +102,7 @@ Result<void> apply(BridgeConfig& c, std::string_view key, const json& v) {
     if (key == "urgent_sla_minutes") return set_int(c.urgent_sla_minutes, 1, 1440);
     if (key == "second_escalation_minutes") return set_int(c.second_escalation_minutes, 1, 1440);
     if (key == "session_idle_minutes") return set_int(c.session_idle_minutes, 1, 7 * 1440);
+    if (key == "plan_proposal_after_turns") return set_int(c.plan_proposal_after_turns, 0, 1000);
     if (key == "log_level") {
         auto r = set_str(c.log_level);
         if (!r) return r;
@@ -232,6 +234,7 @@ std::string render_config(const BridgeConfig& c) {
         {"session_idle_minutes", c.session_idle_minutes},
         {"crisis_resources", resources},
         {"log_level", c.log_level},
+        {"plan_proposal_after_turns", c.plan_proposal_after_turns},
         {"llm", llm},
     };
     return root.dump(2) + "\n";

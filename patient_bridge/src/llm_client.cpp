@@ -225,12 +225,15 @@ private:
         if (!curl) return fail(ErrorCode::internal, "curl_easy_init failed");
         nlohmann::json messages = nlohmann::json::array();
         for (const auto& m : request.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
-        const std::string body = nlohmann::json{{"model", settings_.model},
-                                                {"messages", messages},
-                                                {"stream", true},
-                                                {"max_tokens", settings_.max_tokens},
-                                                {"temperature", settings_.temperature}}
-                                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        nlohmann::json request_body{{"model", settings_.model},
+                                    {"messages", messages},
+                                    {"stream", true},
+                                    {"max_tokens", request.max_tokens > 0 ? request.max_tokens : settings_.max_tokens},
+                                    {"temperature", settings_.temperature}};
+        // Plan proposals: OpenAI, Ollama, llama.cpp's server and vLLM all accept json_object;
+        // the reply is still validated (and repaired or retried) by the proposer.
+        if (request.json_mode) request_body["response_format"] = {{"type", "json_object"}};
+        const std::string body = request_body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         std::string base = settings_.base_url;
         while (!base.empty() && base.back() == '/') base.pop_back();
         // Accept both "http://host:11434" and "http://host:11434/v1" as the base URL.

@@ -284,6 +284,7 @@ int cmd_serve(const std::vector<std::string>& args) {
     po.crisis_resources = clinic.resources_for("en-US");
     po.urgent_sla_minutes = clinic.urgent_sla_minutes;
     po.messages_per_minute = config->rate_limit_per_minute;
+    po.plans.proposal_after_turns = config->plan_proposal_after_turns;
     // Turns block on durable appends (an fsync each) and on the LLM: with 4 threads the bridge
     // topped out near 80 turns/s (docs/PERFORMANCE.md, "Bridge under load"); more threads let the
     // store group-commit many turns per fsync and let slow LLM replies wait side by side.

@@ -26,20 +26,6 @@ constexpr std::string_view kCrisisText =
 constexpr std::string_view kFallbackText =
     "I'm sorry, I can't reply right now. Your message is saved and your care team can see it. If you need "
     "help urgently, call or text 988, or call 911.";
-constexpr std::string_view kSafetyRules =
-    "You are a supportive companion in a clinician-supervised mental health service. Rules you must always "
-    "follow: never give information about methods or means of self-harm or suicide; never give medication, "
-    "dose or diet advice; never discourage professional care; never engage in romantic or personal "
-    "relationships; if the person mentions risk, respond with care and encourage contacting their care team "
-    "or 988. Use reflective listening and CBT and behavioural-activation techniques. Keep replies short.";
-
-// Added to the system prompt when the patient's last message screened moderate or above: a
-// reply that ignores the risk is held by the AI screen (ai_risk_ignorance), so ask for it.
-constexpr std::string_view kRiskNote =
-    "The person's last message suggests they may be at risk. Respond to that first, warmly and directly: ask "
-    "whether they are safe right now, and encourage them to contact their care team, or to call or text 988 "
-    "(or call 911 in an emergency).";
-
 std::string sha256_hex(std::string_view text) { return to_hex(sha256(text)); }
 
 json risk_json(const RiskAssessment& r) {
@@ -84,20 +70,6 @@ bool unsafe_as_prefix(const RiskAssessment& r) {
     if (r.severity < Severity::moderate) return false;
     return r.categories.empty() || std::any_of(r.categories.begin(), r.categories.end(),
                        [](RiskCategory c) { return c != RiskCategory::ai_risk_ignorance; });
-}
-
-std::vector<std::string> strings_of(const json& j, std::string_view key) {
-    std::vector<std::string> out;
-    if (const auto it = j.find(key); it != j.end() && it->is_array())
-        for (const auto& s : *it)
-            if (s.is_string()) out.push_back(s.get<std::string>());
-    return out;
-}
-
-std::string joined(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : "; ") + s;
-    return out;
 }
 
 std::vector<std::string> category_names(const RiskAssessment& r) {
@@ -194,7 +166,15 @@ PatientService::PatientService(Store& store, RiskScreener& screener, ChatModel& 
       model_(model),
       metrics_(metrics),
       options_(std::move(options)),
-      workers_(options_.worker_threads) {}
+      workers_(options_.worker_threads) {
+    PlanServiceOptions po = options_.plans;
+    po.default_plan_id = options_.default_plan_id;
+    po.default_plan_version = options_.default_plan_version;
+    po.default_homework = options_.default_homework;
+    po.crisis_resources = options_.crisis_resources;
+    plans_ = std::make_unique<PlanService>(store_, model_, std::move(po));
+    plans_->set_patient_sink([this](const std::string& patient, const std::string& frame) { send_to_patient(patient, frame); });
+}
 
 PatientService::~PatientService() { workers_.drain(); }
 
@@ -441,6 +421,7 @@ Result<void> PatientService::start_session(const std::shared_ptr<Connection>& c,
     const bool in_crisis = *patient && (*patient)->in_crisis;
     if (in_crisis) payload["crisis"] = crisis_payload();
     c->send(make_frame("session", payload));
+    c->send(make_frame("plan", plans_->patient_payload(patient_id)));  // the approved plan's homework, never a proposal
     // Resume: everything the patient may see after their cursor (their own messages included,
     // so a second device shows the whole conversation).
     auto msgs = store_.messages(*conversation);
@@ -553,6 +534,7 @@ void PatientService::process_turn(const Session& session, const std::string& sto
         (void)open_flag(session, stored_id, risk, options_.moderate_sla_minutes);
     }
     reply_with_ai(session, stored_id, hold, risk.severity >= Severity::moderate);
+    plans_->after_patient_turn(session.patient_id);  // queues the intake proposal; never waits for it
 }
 
 void PatientService::resume_unscreened_turns() {
@@ -652,54 +634,21 @@ std::vector<ScreenTurn> PatientService::recent_turns(const std::string& conversa
     return out;
 }
 
-PatientService::PlanPrompt PatientService::plan_for(const std::string& patient_id) {
-    PlanPrompt out{options_.default_plan_id, options_.default_plan_version, {}, options_.default_homework};
-    const PlanView* best = nullptr;
-    auto plans = store_.plans(patient_id);
-    if (plans)
-        for (const auto& p : *plans)
-            if (p.status == "approved" && (best == nullptr || p.version > best->version)) best = &p;
-    if (best == nullptr) {
-        out.text = "Treatment plan (the clinic's default until the care team approves one): goals: reduce distress, "
-                   "build a daily routine. Homework: " + joined(out.homework) + ".";
-        return out;
-    }
-    // The approved plan's own words: goals, how each intervention is used, homework and the
-    // clinician's guidance for the AI. Fields a plan lacks are left out, not invented.
-    const json& r = best->record;
-    out.id = best->id;
-    out.version = static_cast<int>(best->version);
-    out.homework = strings_of(r, "homework");
-    std::string t = "Treatment plan (version " + std::to_string(out.version) + ", approved by the care team).";
-    std::vector<std::string> goals;
-    if (const auto g = r.find("goals"); g != r.end() && g->is_array())
-        for (const auto& goal : *g)
-            if (goal.is_object()) goals.push_back(goal.value("description", ""));
-    if (!goals.empty()) t += " Goals: " + joined(goals) + ".";
-    std::vector<std::string> interventions;
-    if (const auto iv = r.find("interventions"); iv != r.end() && iv->is_array())
-        for (const auto& i : *iv)
-            if (i.is_object()) interventions.push_back(i.value("name", "") + " (" + i.value("how_ai_uses_it", "") + ")");
-    if (!interventions.empty()) t += " Interventions: " + joined(interventions) + ".";
-    if (!out.homework.empty()) t += " Homework: " + joined(out.homework) + ".";
-    if (const auto g = r.find("ai_guidance"); g != r.end() && g->is_object()) {
-        if (const auto tone = g->value("tone", ""); !tone.empty()) t += " Tone: " + tone + ".";
-        if (const auto avoid = strings_of(*g, "avoid_topics"); !avoid.empty()) t += " Avoid: " + joined(avoid) + ".";
-        if (const auto esc = strings_of(*g, "escalate_when"); !esc.empty())
-            t += " Suggest contacting the care team when: " + joined(esc) + ".";
-    }
-    out.text = std::move(t);
-    return out;
-}
-
 void PatientService::reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review,
                                    bool risk_disclosed) {
-    const PlanPrompt plan = plan_for(s.patient_id);
+    // Read now, not cached: an approval lands on the very next turn.
+    const PromptPlan plan = plans_->active_plan(s.patient_id);
+    PromptContext prompt_context;
+    prompt_context.risk_disclosed = risk_disclosed;
+    if (auto p = store_.find_patient(s.patient_id); p && *p)
+        if (const auto c = (*p)->record.find("conditions"); c != (*p)->record.end() && c->is_array())
+            for (const auto& v : *c)
+                if (v.is_string()) prompt_context.conditions.push_back(v.get<std::string>());
     ChatRequest request;
-    request.homework = plan.homework;
+    request.homework = plan_homework(plan);
     request.risk_disclosed = risk_disclosed;
-    request.messages.push_back({"system", std::string(kSafetyRules) + "\n" + plan.text +
-                                              (risk_disclosed ? std::string("\n") + std::string(kRiskNote) : "")});
+    request.plan = companion_guidance(plan);
+    request.messages.push_back({"system", build_system_prompt(default_safety_rules(), plan, prompt_context)});
     std::vector<ScreenTurn> context;  // what the AI reply answers, for its screen
     if (auto msgs = store_.messages(s.conversation_id)) {
         std::vector<const MessageView*> window;

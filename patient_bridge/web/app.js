@@ -44,6 +44,22 @@
       ul.appendChild(li);
     }
   }
+  // The `plan` frame: homework and check-ins of the plan the care team approved (the bridge
+  // never sends a proposal). Nothing approved yet: the panel stays hidden.
+  const instrumentNames = { phq9: "mood questionnaire (PHQ-9)", gad7: "anxiety questionnaire (GAD-7)" };
+  function showPlan(p) {
+    const homework = p.homework || [];
+    const ul = $("plan-homework");
+    ul.textContent = "";
+    for (const h of homework) { const li = document.createElement("li"); li.textContent = h; ul.appendChild(li); }
+    $("plan-cadence").textContent = p.checkin_cadence ? "Check-ins: " + p.checkin_cadence : "";
+    const next = (p.next_assessments || [])[0];
+    $("plan-next").textContent = next
+      ? "Next: " + (instrumentNames[next.instrument] || next.instrument) + " around " +
+        new Date(next.due_at).toLocaleDateString()
+      : "";
+    $("plan").hidden = homework.length === 0 && !p.checkin_cadence;
+  }
   function seen(seq) { if (seq && seq > lastSeq) lastSeq = seq; }
   function partial(replyId) {
     return replyId ? $("messages").querySelector('li[data-reply="' + CSS.escape(replyId) + '"]') : null;
@@ -104,6 +120,7 @@
         break;
       }
       case "crisis": showCrisis(p); break;
+      case "plan": showPlan(p); break;
       case "error":
         if (p.code === "invalid_invite") { store.removeItem("tandem.device_token"); showRedeem(p.message); }
         else status("Problem: " + p.message);

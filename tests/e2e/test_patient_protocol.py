@@ -289,7 +289,10 @@ class PatientProtocolTest(unittest.TestCase):
             p.send("and now?")
             f = p.ws.expect("message", 10, where=lambda x: x["type"] == "message")
             self.assertEqual((f["payload"]["sender"], f["payload"]["text"]), ("ai", "Recovered reply."))
-        failures = [e for e in self.supervisor_events(p.session["patient_id"]) if e["type"] == "llm_failed"]
+        # The sixth turn also asks for the intake plan proposal (plan_proposal_after_turns 6), which
+        # this provider cannot answer with a plan: that failure is counted apart.
+        failures = [e for e in self.supervisor_events(p.session["patient_id"])
+                    if e["type"] == "llm_failed" and e["payload"].get("purpose") != "plan_proposal"]
         self.assertEqual(len(failures), 5, "each failure is an event clinicians see")
 
 

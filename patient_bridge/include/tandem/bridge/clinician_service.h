@@ -101,6 +101,11 @@ private:
     void handle_subscribe(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void handle_transcript(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void handle_action(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    // Treatment plans (plan_actions.cpp): fetch_plans, and the plan_* action kinds once the
+    // action's schema and idempotency checks passed.
+    void handle_fetch_plans(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    void handle_plan_action(const std::shared_ptr<Connection>& c, const PatientFrame& f, const ClinicianAccount& account,
+                            const std::string& action_id);
     void send_login_ok(const std::shared_ptr<Connection>& c, const ClinicianAccount& a, const std::string& token,
                        const std::string& ref);
     std::optional<ClinicianAccount> clinician_of(const std::shared_ptr<Connection>& c);

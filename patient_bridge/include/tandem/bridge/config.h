@@ -58,6 +58,7 @@ struct BridgeConfig {
         {"Emergency services", "911", "emergency"},
     };
     std::string log_level = "info";  ///< debug | info | warn | error
+    int plan_proposal_after_turns = 6;  ///< intake turns before the first plan proposal; 0: on request only
     LlmSettings llm;
 };
 

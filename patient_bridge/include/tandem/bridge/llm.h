@@ -28,6 +28,18 @@ struct ChatRequest {
     /// The patient's last message screened moderate or above: the reply must respond to the
     /// risk (safety check, care team, crisis line), or the AI screen holds it as ignoring risk.
     bool risk_disclosed = false;
+    /// Ask the provider for a JSON object (response_format json_object): plan proposals.
+    bool json_mode = false;
+    /// Overrides llm.max_tokens when > 0 (a plan needs more room than a chat reply).
+    int max_tokens = 0;
+    /// The approved plan's guidance, for the offline companion (an LLM reads it in the system
+    /// prompt). plan_version 0: no approved plan, the clinic default applies.
+    struct PlanGuidance {
+        int plan_version = 0;
+        std::string tone;
+        std::vector<std::string> interventions;  ///< names, e.g. "behavioural activation"
+        std::vector<std::string> avoid_topics;
+    } plan;
 };
 
 struct ChatReply {
@@ -53,6 +65,9 @@ public:
                                        const std::atomic<bool>* cancel = nullptr) = 0;
     /// The model name recorded on AI messages. Any thread.
     virtual std::string model_name() const = 0;
+    /// True for the offline companion, which cannot write free-form JSON: plan proposals then
+    /// come from condition templates (plan_proposal.h). Any thread.
+    virtual bool offline() const noexcept { return false; }
 };
 
 /// Splits a server-sent-events byte stream into events (the data lines of each, joined by

@@ -19,6 +19,7 @@
 #include "tandem/bridge/llm.h"
 #include "tandem/bridge/metrics.h"
 #include "tandem/bridge/patient_endpoint.h"
+#include "tandem/bridge/plan_service.h"
 #include "tandem/domain/risk_assessment.h"
 #include "tandem/store/store.h"
 
@@ -95,6 +96,9 @@ struct PatientServiceOptions {
         "a short daily walk or other small pleasant activity, logged in a mood diary",
         "one thought record (situation, thought, evidence for and against, balanced thought)",
     };
+    /// Treatment plans (proposals, patient frames); default_plan_*, default_homework and
+    /// crisis_resources above override the fields of the same name.
+    PlanServiceOptions plans;
 };
 
 class PatientService final : public PatientHandler {
@@ -120,6 +124,9 @@ public:
     /// Sends one frame to every live connection of the patient (clinician releases and
     /// messages reach the patient this way). Any thread; never blocks.
     void send_to_patient(const std::string& patient_id, const std::string& frame);
+    /// The treatment plans of this service's patients (the clinician service's plan actions
+    /// use it). Any thread.
+    PlanService& plans() { return *plans_; }
 
     PatientService(Store& store, RiskScreener& screener, ChatModel& model, Metrics& metrics,
                    PatientServiceOptions options);  ///< use create()
@@ -147,13 +154,6 @@ private:
                                    int sla_minutes);
     Result<void> run_safety_protocol(const Session& s, const std::string& message_id, const RiskAssessment& risk,
                                      bool already_in_crisis);
-    struct PlanPrompt {
-        std::string id;
-        int version = 1;
-        std::string text;                    // the plan part of the system prompt
-        std::vector<std::string> homework;
-    };
-    PlanPrompt plan_for(const std::string& patient_id);
     std::vector<ScreenTurn> recent_turns(const std::string& conversation_id, const std::string& exclude_id);
     void reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review, bool risk_disclosed);
     Result<std::int64_t> deliver_system_message(const Session& s, const std::string& text);
@@ -191,6 +191,7 @@ private:
     std::vector<Unscreened> unscreened_;
     std::unordered_map<std::string, std::size_t> unscreened_index_;
     SerialWorkers workers_;
+    std::unique_ptr<PlanService> plans_;  // last: destroyed (and drained) first
 };
 
 }  // namespace tandem::bridge
