@@ -6,6 +6,7 @@
 #include <map>
 
 #include <wx/button.h>
+#include <wx/checkbox.h>
 #include <wx/grid.h>
 #include <wx/listctrl.h>
 #include <wx/msgdlg.h>
@@ -60,9 +61,26 @@ wxString joined(const std::vector<std::string>& lines) {
     return u8(out);
 }
 
-wxGrid* make_grid(wxWindow* parent, std::initializer_list<std::pair<const char*, int>> columns, int height) {
+// `stretch` is the column that takes the width the others leave (the long free text).
+wxGrid* make_grid(wxWindow* parent, std::initializer_list<std::pair<const char*, int>> columns, int height,
+                  int stretch) {
     auto* g = new wxGrid(parent, wxID_ANY, wxDefaultPosition, parent->FromDIP(wxSize(-1, height)));
     g->CreateGrid(0, static_cast<int>(columns.size()));
+    // Long entries wrap onto more lines (rows grow to fit) instead of being cut at the cell's edge.
+    g->SetDefaultRenderer(new wxGridCellAutoWrapStringRenderer);
+    g->SetDefaultEditor(new wxGridCellAutoWrapStringEditor);
+    g->Bind(wxEVT_SIZE, [g, stretch](wxSizeEvent& e) {
+        e.Skip();
+        int others = g->GetRowLabelSize();
+        for (int c = 0; c < g->GetNumberCols(); ++c) {
+            if (c != stretch) others += g->GetColSize(c);
+        }
+        const int room = g->GetClientSize().x - others - g->FromDIP(20);
+        if (room > g->FromDIP(160)) {
+            g->SetColSize(stretch, room);
+            g->AutoSizeRows(false);
+        }
+    });
     int i = 0;
     for (const auto& [name, width] : columns) {
         g->SetColLabelValue(i, name);
@@ -165,13 +183,22 @@ wxWindow* PlanReviewDialog::build_compare_page(wxNotebook* book) {
                             u8("Every field of the proposal (with your edits) beside the active plan. "
                                "Marked rows differ: + added, \u2212 removed, ~ changed.")),
            0, wxALL, FromDIP(4));
+    only_differences_ = new wxCheckBox(page, wxID_ANY, "&Only differences");
+    s->Add(only_differences_, 0, wxLEFT | wxRIGHT, FromDIP(4));
+    only_differences_->Bind(wxEVT_CHECKBOX, [this](wxCommandEvent&) { refresh_compare(); });
     compare_ = new wxListCtrl(page, wxID_ANY, wxDefaultPosition, wxDefaultSize, wxLC_REPORT | wxLC_SINGLE_SEL);
-    compare_->AppendColumn("Change", wxLIST_FORMAT_LEFT, FromDIP(100));
-    compare_->AppendColumn("Field", wxLIST_FORMAT_LEFT, FromDIP(240));
-    compare_->AppendColumn("Active plan", wxLIST_FORMAT_LEFT, FromDIP(420));
-    compare_->AppendColumn("Proposal (with your edits)", wxLIST_FORMAT_LEFT, FromDIP(460));
+    compare_->AppendColumn("Change", wxLIST_FORMAT_LEFT, FromDIP(235));
+    compare_->AppendColumn("Field", wxLIST_FORMAT_LEFT, FromDIP(280));
+    compare_->AppendColumn("Active plan", wxLIST_FORMAT_LEFT, FromDIP(400));
+    compare_->AppendColumn("Proposal (with your edits)", wxLIST_FORMAT_LEFT, FromDIP(400));
     s->Add(compare_, 1, wxEXPAND | wxALL, FromDIP(4));
     page->SetSizer(s);
+    // The two plans share what the marker and field columns leave, so neither is cut short
+    // while the window has room to spare.
+    compare_->Bind(wxEVT_SIZE, [this](wxSizeEvent& e) {
+        e.Skip();
+        layout_compare_columns();
+    });
     compare_->Bind(wxEVT_LIST_ITEM_SELECTED, [this](wxListEvent& e) {
         // Long entries do not fit a column: the selected row's full text goes to the tooltip.
         const long i = e.GetIndex();
@@ -200,10 +227,10 @@ wxWindow* PlanReviewDialog::build_edit_page(wxNotebook* book) {
         lists_[i]->Bind(wxEVT_TEXT, [this](wxCommandEvent&) { on_edited(); });
     };
     auto add_grid = [&](wxStaticText*& label_out, const char* text, wxGrid*& grid_out,
-                        std::initializer_list<std::pair<const char*, int>> columns, const char* noun) {
+                        std::initializer_list<std::pair<const char*, int>> columns, int stretch, const char* noun) {
         label_out = add_label(text);
         auto* box = new wxBoxSizer(wxVERTICAL);
-        grid_out = make_grid(edit_page_, columns, 130);
+        grid_out = make_grid(edit_page_, columns, 150, stretch);
         box->Add(grid_out, 1, wxEXPAND);
         auto* row = new wxBoxSizer(wxHORIZONTAL);
         auto* add = new wxButton(edit_page_, wxID_ANY, u8(std::string("Add ") + noun));
@@ -213,7 +240,8 @@ wxWindow* PlanReviewDialog::build_edit_page(wxNotebook* book) {
         box->Add(row, 0, wxTOP, FromDIP(2));
         grid->Add(box, 1, wxEXPAND);
         wxGrid* g = grid_out;
-        g->Bind(wxEVT_GRID_CELL_CHANGED, [this](wxGridEvent& e) {
+        g->Bind(wxEVT_GRID_CELL_CHANGED, [this, g](wxGridEvent& e) {
+            g->AutoSizeRow(e.GetRow(), false);
             on_edited();
             e.Skip();
         });
@@ -238,14 +266,14 @@ wxWindow* PlanReviewDialog::build_edit_page(wxNotebook* book) {
 
     add_list(PlanList::presenting_problems, 2);
     add_list(PlanList::conditions, 2);
-    add_grid(goals_label_, "Goals", goals_,
-             {{"Description", 360}, {"Measure", 260}, {"Target date (YYYY-MM-DD)", 180}}, "goal");
-    add_grid(interventions_label_, "Interventions", interventions_, {{"Name", 220}, {"How the AI uses it", 580}},
+    add_grid(goals_label_, "Goals", goals_, {{"Description", 360}, {"Measure", 300}, {"Target date", 130}}, 0,
+             "goal");
+    add_grid(interventions_label_, "Interventions", interventions_, {{"Name", 220}, {"How the AI uses it", 580}}, 1,
              "intervention");
     add_list(PlanList::homework, 3);
     add_text(cadence_label_, "Check-in cadence", cadence_);
     add_grid(assessments_label_, "Assessment schedule", assessments_,
-             {{"Instrument (phq9, gad7, ...)", 220}, {"Week", 80}}, "questionnaire");
+             {{"Instrument (phq9, gad7, ...)", 240}, {"Week (0 = intake)", 150}}, 0, "questionnaire");
     for (auto l : {PlanList::warning_signs, PlanList::internal_coping, PlanList::distraction_people_places,
                    PlanList::people_to_ask, PlanList::professionals_and_crisis_lines, PlanList::environment_safety}) {
         add_list(l, 2);
@@ -353,6 +381,7 @@ void PlanReviewDialog::load_form() {
         assessments_->SetCellValue(r, 0, u8(a.instrument));
         assessments_->SetCellValue(r, 1, wxString::Format("%d", a.week));
     }
+    for (wxGrid* g : {goals_, interventions_, assessments_}) g->AutoSizeRows(false);
     cadence_->ChangeValue(u8(c.checkin_cadence));
     tone_->ChangeValue(u8(c.tone));
     loading_ = false;
@@ -398,7 +427,14 @@ void PlanReviewDialog::refresh_compare() {
     compare_->DeleteAllItems();
     std::map<std::string, DiffKind> sections;  // the strongest change per section, for the edit labels
     long i = 0;
+    const bool only_differences = only_differences_->GetValue();
     for (const auto& r : rows) {
+        if (r.kind != DiffKind::same) {
+            auto& sec = sections[r.section];
+            if (sec == DiffKind::same) sec = r.kind;
+            else if (sec != r.kind) sec = DiffKind::changed;
+        }
+        if (only_differences && r.kind == DiffKind::same) continue;
         std::string marker(diff_marker(r.kind));
         if (!r.detail.empty()) marker += " (" + r.detail + ")";
         compare_->InsertItem(i, u8(marker));
@@ -409,14 +445,12 @@ void PlanReviewDialog::refresh_compare() {
             const auto look = look_of(r.kind);
             compare_->SetItemTextColour(i, look.text);
             compare_->SetItemBackgroundColour(i, look.background);
-            auto& s = sections[r.section];
-            if (s == DiffKind::same) s = r.kind;
-            else if (s != r.kind) s = DiffKind::changed;
         }
         ++i;
     }
     compare_->Thaw();
-    compare_->SetColumnWidth(2, FromDIP(active != nullptr ? 420 : 160));
+    has_active_ = active != nullptr;
+    layout_compare_columns();
 
     // The edit page's labels carry the same marker, so a difference is visible where it is typed.
     auto mark = [&](wxStaticText* label_ctrl, const std::string& section, const std::string& text) {
@@ -432,12 +466,22 @@ void PlanReviewDialog::refresh_compare() {
     for (auto l : kPlanLists) {
         mark(list_labels_[static_cast<std::size_t>(l)], std::string(label(l)), std::string(label(l)) + "\n(one per line)");
     }
-    mark(goals_label_, "Goals", "Goals");
+    mark(goals_label_, "Goals", "Goals\n(target date\nYYYY-MM-DD)");
     mark(interventions_label_, "Interventions", "Interventions");
     mark(assessments_label_, "Assessment schedule", "Assessment schedule");
     mark(cadence_label_, "Check-in cadence", "Check-in cadence");
     mark(tone_label_, "AI guidance: tone", "AI guidance: tone");
     edit_page_->FitInside();
+}
+
+void PlanReviewDialog::layout_compare_columns() {
+    const int fixed = compare_->GetColumnWidth(0) + compare_->GetColumnWidth(1);
+    const int room = compare_->GetClientSize().x - fixed - FromDIP(4);
+    if (room < FromDIP(300)) return;
+    // With no approved plan the active column is empty: the proposal takes most of the room.
+    const int active_width = has_active_ ? room / 2 : FromDIP(140);
+    compare_->SetColumnWidth(2, active_width);
+    compare_->SetColumnWidth(3, room - active_width);
 }
 
 void PlanReviewDialog::refresh_buttons() {
@@ -510,7 +554,9 @@ void PlanReviewDialog::show_page(int page) { book_->SetSelection(static_cast<std
 bool PlanReviewDialog::button_enabled(const std::string& label_text) const {
     for (const wxButton* b : {approve_button_, approve_changes_button_, reject_button_, request_button_, write_button_,
                               restore_button_}) {
-        if (b->GetLabelText().utf8_string() == label_text) return b->IsEnabled();
+        std::string text = b->GetLabelText().utf8_string();
+        if (text.ends_with("\u2026")) text.resize(text.size() - std::string_view("\u2026").size());
+        if (text == label_text) return b->IsEnabled();
     }
     return false;
 }
@@ -586,6 +632,7 @@ void PlanReviewDialog::edit_goal(int row, const PlanGoalItem& goal) {
     goals_->SetCellValue(row, 0, u8(goal.description));
     goals_->SetCellValue(row, 1, u8(goal.measure));
     goals_->SetCellValue(row, 2, u8(goal.target_date));
+    goals_->AutoSizeRow(row, false);
     on_edited();
 }
 

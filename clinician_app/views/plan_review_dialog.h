@@ -15,6 +15,7 @@
 #include "tandem/clinician/plan_review.h"
 
 class wxButton;
+class wxCheckBox;
 class wxGrid;
 class wxListCtrl;
 class wxNotebook;
@@ -56,6 +57,7 @@ public:
     /// Types `text` into the AI guidance tone field.
     void edit_tone(const std::string& text);
     const PlanReview& review() const { return review_; }
+    /// Whether the button with this label (without mnemonic or trailing ellipsis) is enabled.
     bool button_enabled(const std::string& label) const;
     /// 0 compare, 1 edit, 2 history.
     void show_page(int page);
@@ -71,6 +73,7 @@ private:
     PlanContent read_form() const;
     void on_edited();
     void refresh_compare();
+    void layout_compare_columns();
     void refresh_buttons();
     void refresh_history();
     void show_history_version();
@@ -92,6 +95,8 @@ private:
     wxStaticText* reason_ = nullptr;
     wxNotebook* book_ = nullptr;
     wxListCtrl* compare_ = nullptr;
+    wxCheckBox* only_differences_ = nullptr;
+    bool has_active_ = false;
     wxScrolledWindow* edit_page_ = nullptr;
     std::array<wxTextCtrl*, kPlanListCount> lists_{};
     std::array<wxStaticText*, kPlanListCount> list_labels_{};

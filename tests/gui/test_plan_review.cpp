@@ -122,9 +122,6 @@ TEST_CASE("a therapist edits a goal and the AI's tone in an AI proposal, approve
     CHECK(std::any_of(rows.begin(), rows.end(), [](const PlanDiffRow& r) {
         return r.section == "AI guidance: tone" && r.proposal == "gentle, brief, plain words; no pressure";
     }));
-    dialog->show_page(0);
-    screenshot("plan-review.png");
-
     REQUIRE(dialog->approve_with_changes("walking goal made concrete"));
     CHECK(app.frame().waiting_actions() == 1);
     REQUIRE(pump([&] { return app.frame().waiting_actions() == 0; }));
@@ -154,13 +151,42 @@ TEST_CASE("a therapist edits a goal and the AI's tone in an AI proposal, approve
     CHECK(original->status == PlanState::rejected);  // kept in the history
     CHECK(plan_badge(app.model, pid).empty());
 
-    // The history lists every version; the dialog stays open on it.
+    // The dialog follows: no proposal waits, so the decision buttons are off.
     REQUIRE(pump([&] { return dialog->review().proposal(app.model) == nullptr; }));
     CHECK_FALSE(dialog->button_enabled("Approve"));
+    CHECK(dialog->button_enabled("Request new proposal"));
+
+    // A second AI proposal is compared with the approved, edited version: the AI's own tone
+    // reads as a change against the therapist's.
+    REQUIRE(dialog->request_proposal());
+    REQUIRE(pump([&] { return app.model.plans().awaiting_review(pid) != nullptr; }, std::chrono::seconds{30}));
+    REQUIRE(pump([&] { return dialog->review().proposal(app.model) != nullptr; }));
+    const auto second = dialog->review().rows(app.model);
+    CHECK(std::any_of(second.begin(), second.end(), [](const PlanDiffRow& r) {
+        return r.section == "AI guidance: tone" && r.kind == DiffKind::changed &&
+               r.active == "gentle, brief, plain words; no pressure";
+    }));
+    const PlanVersion second_proposal = *dialog->review().proposal(app.model);
+    if (second_proposal.content.goals.size() > 1) {
+        PlanGoalItem later = second_proposal.content.goals[1];
+        later.target_date = "2027-02-28";
+        dialog->edit_goal(1, later);
+        CHECK(dialog->review().has_edits());
+    }
+    dialog->show_page(0);
+    screenshot("plan-review.png");
+    dialog->show_page(1);
+    screenshot("plan-edit.png");
+
+    // The history lists every version, newest first.
     dialog->show_page(2);
-    dialog->select_history(1);
+    dialog->select_history(2);  // the rejected AI proposal: it can be restored
+    CHECK(dialog->button_enabled("Restore as new version"));
     screenshot("plan-history.png");
     const auto history = plan_history_rows(app.model, pid);
-    REQUIRE(history.size() >= 2);
-    CHECK(history.front().status == "approved (active)");
+    REQUIRE(history.size() == 3);
+    CHECK(history[0].status == "proposed: awaiting review");
+    CHECK(history[1].status == "approved (active)");
+    CHECK(history[1].based_on == "v" + std::to_string(proposal.version));
+    CHECK(history[2].status == "rejected");
 }
