@@ -29,13 +29,14 @@ void MainFrame::build_caseload_page() {
     filter_row->Add(filter_, 0);
     auto* plan_button = new wxButton(caseload_page, id_plan_review, u8("Treatment &plan…"));
     plan_button->SetToolTip("Review, edit and approve the open patient's treatment plan (Ctrl+Shift+T)");
+    plan_button->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { open_plan_review(plan_patient()); });
     filter_row->Add(plan_button, 0, wxLEFT, FromDIP(6));
     caseload_sizer->Add(filter_row, 0, wxEXPAND | wxALL, FromDIP(4));
-    // The last column marks a treatment plan proposal waiting for review (plan_caseload_list.h).
+    // State also marks a treatment plan proposal waiting for review (plan_caseload_list.h).
     caseload_list_ = new PlanCaseloadList(
         caseload_page, caseload_, model_,
-        {{"Open severity", 100}, {"Patient", 140}, {"State", 150}, {"Flags", 50, wxLIST_FORMAT_RIGHT},
-         {"Last activity", 90}, {"Therapist", 120}, {"Plan", 130}},
+        {{"Open severity", 95}, {"Patient", 135}, {"State", 185}, {"Flags", 45, wxLIST_FORMAT_RIGHT},
+         {"Last activity", 90}, {"Therapist", 120}},
         [](const CaseloadRow& row, TimePoint) -> std::optional<RowLook> {
             if (row.open_flags == 0 && !row.in_crisis) return std::nullopt;
             return RowLook{row.in_crisis ? std::max(row.highest_open, Severity::high) : row.highest_open, false};
