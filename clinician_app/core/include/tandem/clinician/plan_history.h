@@ -74,8 +74,11 @@ struct PlanContent {
     std::vector<PlanAssessmentItem> assessment_schedule;
     std::string tone;  ///< ai_guidance.tone
 
+    /// One of the text lists, by name. Any thread (a value type).
     std::vector<std::string>& list(PlanList l) { return lists[static_cast<std::size_t>(l)]; }
+    /// The same, read-only.
     const std::vector<std::string>& list(PlanList l) const { return lists[static_cast<std::size_t>(l)]; }
+    /// Field-by-field equality, spaces included (checked_plan_content trims first).
     bool operator==(const PlanContent&) const = default;
 };
 
