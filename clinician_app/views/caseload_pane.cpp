@@ -1,6 +1,7 @@
 // The caseload pane: search, filter, sort by column, open a patient.
 #include <algorithm>
 
+#include <wx/button.h>
 #include <wx/choice.h>
 #include <wx/notebook.h>
 #include <wx/panel.h>
@@ -8,6 +9,7 @@
 #include <wx/textctrl.h>
 
 #include "main_frame.h"
+#include "plan_caseload_list.h"
 #include "view_util.h"
 
 namespace tandem::clinician::views {
@@ -25,10 +27,15 @@ void MainFrame::build_caseload_page() {
     filter_->SetSelection(0);
     filter_row->Add(search_, 1, wxRIGHT, FromDIP(6));
     filter_row->Add(filter_, 0);
+    auto* plan_button = new wxButton(caseload_page, id_plan_review, u8("Treatment &plan…"));
+    plan_button->SetToolTip("Review, edit and approve the open patient's treatment plan (Ctrl+Shift+T)");
+    plan_button->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { open_plan_review(plan_patient()); });
+    filter_row->Add(plan_button, 0, wxLEFT, FromDIP(6));
     caseload_sizer->Add(filter_row, 0, wxEXPAND | wxALL, FromDIP(4));
-    caseload_list_ = new CaseloadList(
-        caseload_page, caseload_,
-        {{"Open severity", 100}, {"Patient", 140}, {"State", 150}, {"Flags", 50, wxLIST_FORMAT_RIGHT},
+    // State also marks a treatment plan proposal waiting for review (plan_caseload_list.h).
+    caseload_list_ = new PlanCaseloadList(
+        caseload_page, caseload_, model_,
+        {{"Open severity", 95}, {"Patient", 135}, {"State", 185}, {"Flags", 45, wxLIST_FORMAT_RIGHT},
          {"Last activity", 90}, {"Therapist", 120}},
         [](const CaseloadRow& row, TimePoint) -> std::optional<RowLook> {
             if (row.open_flags == 0 && !row.in_crisis) return std::nullopt;

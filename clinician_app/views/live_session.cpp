@@ -4,6 +4,7 @@
 #include <wx/textdlg.h>
 
 #include "main_frame.h"
+#include "tandem/clinician/plan_history.h"
 #include "tandem/clinician/session.h"
 
 namespace tandem::clinician::views {
@@ -59,9 +60,23 @@ LiveSession::LiveSession(Model& model, PasswordVerifier& verifier, LiveOptions o
     session_->set_credentials(options_.username, std::string(text_of(options_.password)), options_.totp);
     frame_->set_action_sink([this](const ActionRequest& a) { return session_->send_action(a); });
     frame_->set_patient_opener([this](const std::string& patient_id) { session_->fetch_transcript(patient_id); });
+    frame_->set_plan_fetcher([this](const std::string& patient_id) {
+        if (!session_->online() || !connection_) return false;
+        connection_->send(fetch_plans_frame(patient_id, new_uuid(), now_ms()));
+        return true;
+    });
     ConnectionEvents events;
     events.on_open = [this] { session_->on_open(); };
-    events.on_frame = [this](std::string text) { session_->on_frame(text); };
+    events.on_frame = [this](std::string text) {
+        // Plan versions (`plans`) are the one reply the feed session does not know: the plan
+        // book takes them, then the dialog and caseload redraw.
+        if (auto plans = read_plans_frame(text)) {
+            model_.plans().replace(plans->patient_id, std::move(plans->plans));
+            frame_->on_plans(plans->patient_id);
+            return;
+        }
+        session_->on_frame(text);
+    };
     events.on_closed = [this](const Error& error, bool will_retry, std::chrono::milliseconds retry_in) {
         session_->on_closed();
         frame_->set_online(false, will_retry ? status_text(SessionState::offline, retry_in) + " \u00b7 cached data"

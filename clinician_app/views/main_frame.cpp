@@ -82,6 +82,7 @@ void MainFrame::build_menus() {
     patient->Append(id_pause_ai, "&Pause or Resume AI\tCtrl+Shift+P");
     patient->Append(id_clear_crisis, u8("&Clear Crisis…"));
     patient->Append(id_reassign, u8("Re&assign…"));
+    patient->Append(id_plan_review, u8("&Treatment Plan…\tCtrl+Shift+T"), "Review, edit and approve the treatment plan");
     if (demo_) {
         patient->AppendSeparator();
         patient->Append(id_simulate_flag, "Simulate a &New Flag (demo)\tCtrl+Shift+D");
@@ -112,6 +113,7 @@ void MainFrame::build_menus() {
     Bind(wxEVT_MENU, &MainFrame::on_pause_ai, this, id_pause_ai);
     Bind(wxEVT_MENU, &MainFrame::on_clear_crisis, this, id_clear_crisis);
     Bind(wxEVT_MENU, &MainFrame::on_reassign, this, id_reassign);
+    Bind(wxEVT_MENU, [this](wxCommandEvent&) { open_plan_review(plan_patient()); }, id_plan_review);
     Bind(wxEVT_MENU, [this](wxCommandEvent&) {
         if (tabs_->GetSelection() == 1) {
             const long sel = caseload_list_->GetNextItem(-1, wxLIST_NEXT_ALL, wxLIST_STATE_SELECTED);
@@ -131,7 +133,7 @@ void MainFrame::build_menus() {
     Bind(wxEVT_MENU, [this](wxCommandEvent&) {
         wxMessageBox("Ctrl+J / Ctrl+K\tnext / previous flag\nCtrl+Shift+A\tacknowledge the selected flag\n"
                      "Ctrl+O\topen the patient\nCtrl+M\tfocus the message composer\nCtrl+F\tsearch the caseload\n"
-                     "Ctrl+1/2/3\tflags / caseload / supervisor\nCtrl+L\tlock now",
+                     "Ctrl+1/2/3\tflags / caseload / supervisor\nCtrl+Shift+T\ttreatment plan\nCtrl+L\tlock now",
                      "Keyboard shortcuts", wxOK, this);
     }, id_shortcuts);
     Bind(wxEVT_MENU, [this](wxCommandEvent&) {
@@ -224,6 +226,7 @@ void MainFrame::refresh_all() {
     refresh_detail();
     refresh_supervisor();
     refresh_actions();
+    refresh_plan_review();
 }
 
 void MainFrame::refresh_status() {

@@ -37,6 +37,7 @@ namespace tandem::clinician::views {
 
 class FlagList;
 class CaseloadList;
+class PlanReviewDialog;
 
 /// Where actions go: the live session, or the demo's simulated bridge.
 using ActionSink = std::function<bool(const ActionRequest&)>;
@@ -61,6 +62,7 @@ enum MenuId : int {
     id_show_supervisor,
     id_reassign,
     id_shortcuts,
+    id_plan_review,
 };
 
 /// GUI thread only.
@@ -73,6 +75,14 @@ public:
     void set_action_sink(ActionSink sink) { sink_ = std::move(sink); }
     /// Called when a patient is opened (the live app fetches their history from the bridge).
     void set_patient_opener(std::function<void(const std::string&)> opener) { opener_ = std::move(opener); }
+    /// How the live app asks the bridge for a patient's plan versions (`fetch_plans`); false offline.
+    void set_plan_fetcher(std::function<bool(const std::string&)> fetcher) { plan_fetcher_ = std::move(fetcher); }
+    /// Opens the treatment plan review dialog for a patient (plan_review_dialog.cpp).
+    void open_plan_review(const std::string& patient_id);
+    /// A `plans` reply replaced the patient's versions in the model.
+    void on_plans(const std::string& patient_id);
+    /// The plan review dialog, nullptr until first opened (tests).
+    PlanReviewDialog* plan_review() const { return plan_review_; }
     /// Online state for enabling actions and the status bar.
     void set_online(bool online, const std::string& status);
     /// Rebuilds lists and panes from the model now.
@@ -138,6 +148,10 @@ private:
     void refresh_audit_trail();
     void refresh_actions();
     void send(const Result<ActionRequest>& request);
+    bool send_plan_action(const ActionRequest& request);
+    void refresh_plan_review();
+    /// The patient the plan button opens: the open patient, else the selected flag's.
+    std::string plan_patient() const;
     std::string ask_note(const wxString& title, const wxString& prompt, bool required);
     void notify(const Notification& n);
     void on_tick();
@@ -164,6 +178,8 @@ private:
     std::string status_;
     ActionSink sink_;
     std::function<void(const std::string&)> opener_;
+    std::function<bool(const std::string&)> plan_fetcher_;
+    PlanReviewDialog* plan_review_ = nullptr;
     std::vector<ActionRequest> sent_;
     std::set<std::string> waiting_;  // action ids sent to the bridge, not yet answered
     std::string last_refusal_;

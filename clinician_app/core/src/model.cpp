@@ -260,6 +260,11 @@ ApplyOutcome Model::apply(const StoredEvent& event) {
         "conversation_started", "message_appended", "message_state_changed", "risk_assessed", "flag_opened",
         "flag_acknowledged", "flag_annotated", "flag_escalated", "flag_resolved", "crisis_entered",
         "crisis_cleared", "ai_paused", "ai_resumed"};
+    // Treatment plans live in their own book (plan_history.h); a failed proposal is an llm_failed.
+    if (event.type.starts_with("plan_") || event.type == "llm_failed") {
+        return plans_.apply(event.type, event.patient_id, event.actor_id, event.time, payload) ? ApplyOutcome::applied
+                                                                                                : ApplyOutcome::ignored;
+    }
     if (std::find(kShown.begin(), kShown.end(), event.type) == kShown.end()) return ApplyOutcome::ignored;
     try {
         apply_payload(event, payload);

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "tandem/clinician/plan_history.h"
 #include "tandem/clinician/time_text.h"
 #include "tandem/domain/error.h"
 #include "tandem/domain/risk_assessment.h"
@@ -192,6 +193,11 @@ public:
     /// A clinician's display name, or the id when unknown.
     std::string clinician_name(const std::string& id) const;
 
+    /// Every patient's treatment plan versions (plan_* events and `plans` replies).
+    const PlanBook& plans() const { return plans_; }
+    /// The same, for a `plans` reply to replace a patient's versions.
+    PlanBook& plans() { return plans_; }
+
     /// True when this clinician may act on the patient: supervisors always, therapists when assigned.
     bool may_act_on(const std::string& patient_id) const;
 
@@ -234,6 +240,7 @@ private:
     std::map<std::string, MessageInfo> messages_;                     // by message id
     std::map<std::string, std::vector<std::string>> patient_messages_;  // patient id -> message ids
     ModelChanges changes_;
+    PlanBook plans_;
 };
 
 /// Parses a Message record (also used for `transcript` replies). Any thread.
