@@ -58,7 +58,10 @@ LiveSession::LiveSession(Model& model, PasswordVerifier& verifier, LiveOptions o
     });
     session_->set_credentials(options_.username, std::string(text_of(options_.password)), options_.totp);
     frame_->set_action_sink([this](const ActionRequest& a) { return session_->send_action(a); });
-    frame_->set_patient_opener([this](const std::string& patient_id) { session_->fetch_transcript(patient_id); });
+    frame_->set_patient_opener([this](const std::string& patient_id) {
+        session_->fetch_transcript(patient_id);
+        session_->fetch_assessments(patient_id);
+    });
     ConnectionEvents events;
     events.on_open = [this] { session_->on_open(); };
     events.on_frame = [this](std::string text) { session_->on_frame(text); };

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "tandem/clinician/outcome_series.h"
 #include "tandem/clinician/time_text.h"
 #include "tandem/domain/error.h"
 #include "tandem/domain/risk_assessment.h"
@@ -192,6 +193,10 @@ public:
     /// A clinician's display name, or the id when unknown.
     std::string clinician_name(const std::string& id) const;
 
+    /// Scored questionnaires (assessment_scored events and `assessments` replies); see outcome_series.h.
+    const AssessmentBook& assessments() const { return assessments_; }
+    AssessmentBook& assessments() { return assessments_; }
+
     /// True when this clinician may act on the patient: supervisors always, therapists when assigned.
     bool may_act_on(const std::string& patient_id) const;
 
@@ -234,6 +239,7 @@ private:
     std::map<std::string, MessageInfo> messages_;                     // by message id
     std::map<std::string, std::vector<std::string>> patient_messages_;  // patient id -> message ids
     ModelChanges changes_;
+    AssessmentBook assessments_;
 };
 
 /// Parses a Message record (also used for `transcript` replies). Any thread.

@@ -1,0 +1,160 @@
+// GUI test of the outcome views: the Outcomes tab beside the conversation for a patient with three
+// PHQ-9 and three GAD-7 results (fed through the Model as assessment_scored events, as the feed
+// delivers them), and the supervisor's caseload outcome table. With TANDEM_SCREENSHOTS=DIR set it
+// also writes DIR/outcomes.png and DIR/supervisor-outcomes.png (run under a 1366x768 Xvfb screen).
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+#include <wx/notebook.h>
+#include <wx/uiaction.h>
+#include <wx/utils.h>
+
+#include "app.h"
+#include "main_frame.h"
+#include "outcome_chart.h"
+#include "outcome_pane.h"
+#include "tandem/clinician/outcome_demo.h"
+
+using namespace tandem::clinician;
+using namespace tandem::clinician::views;
+using Catch::Matchers::ContainsSubstring;
+
+namespace {
+
+void settle(int rounds = 5) {
+    for (int i = 0; i < rounds; ++i) {
+        wxYield();
+        wxMilliSleep(20);
+    }
+}
+
+void command(MainFrame& frame, int id) {
+    wxCommandEvent event(wxEVT_MENU, id);
+    event.SetEventObject(&frame);
+    frame.ProcessWindowEvent(event);
+    settle();
+}
+
+void select_page_of(wxWindow* page) {
+    auto* book = dynamic_cast<wxNotebook*>(page->GetParent());
+    REQUIRE(book != nullptr);
+    book->SetSelection(static_cast<std::size_t>(book->FindPage(page)));
+    settle();
+}
+
+void screenshot(const char* name) {
+    const char* dir = std::getenv("TANDEM_SCREENSHOTS");
+    if (dir == nullptr || *dir == '\0') return;
+    settle(20);
+    const std::string path = (std::filesystem::path(dir) / name).string();
+    wxExecute("import -window root " + wxString::FromUTF8(path), wxEXEC_SYNC);
+}
+
+// A patient of the demo's clinician with three PHQ-9 and three GAD-7 results four weeks apart.
+void add_patient_with_scores(Model& model) {
+    const auto self = model.self().id;
+    StoredEvent reg;
+    reg.seq = model.cursor() + 1;
+    reg.id = "gui-ev-reg";
+    reg.type = "patient_registered";
+    reg.time = now_ms();
+    reg.patient_id = "p-outcomes";
+    reg.actor_kind = "system";
+    reg.payload_json = nlohmann::json{{"id", "p-outcomes"}, {"clinic_id", "demo"}, {"display_name", "Morgan Ellis"},
+                                      {"assigned_therapist_id", self}, {"conditions", {"depression"}},
+                                      {"locale", "en-US"}, {"created_at", format_utc(now_ms())}}
+                           .dump();
+    REQUIRE(model.apply(reg) == ApplyOutcome::applied);
+    const std::array<int, 3> phq{16, 11, 7};
+    const std::array<int, 3> gad{13, 10, 6};
+    const auto week = std::chrono::milliseconds{7LL * 24 * 3600 * 1000};
+    const auto start = now_ms() - 9 * week;
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto at = start + static_cast<int>(i) * 4 * week;
+        model.apply(demo_assessment_event(model.cursor() + 1, "p-outcomes", "phq9", phq[i], at, "gui-phq-" + std::to_string(i)));
+        model.apply(demo_assessment_event(model.cursor() + 1, "p-outcomes", "gad7", gad[i], at + std::chrono::minutes{9},
+                                          "gui-gad-" + std::to_string(i)));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("the Outcomes tab charts a patient's PHQ-9 and GAD-7 with answers on hover, and the supervisor table shows",
+          "[gui][outcomes]") {
+    Model model;
+    PasswordVerifier verifier;
+    MainFrame* frame = open_demo_window(model, verifier);
+    add_patient_with_scores(model);
+    frame->SetSize(0, 0, 1366, 768);
+    frame->Show();
+    frame->Raise();
+    frame->refresh_all();
+    settle();
+
+    frame->show_patient("p-outcomes");
+    OutcomesPanel* panel = frame->outcomes_panel();
+    REQUIRE(panel != nullptr);
+    select_page_of(panel);
+    CHECK(panel->IsShownOnScreen());
+    const auto charts = panel->chart_panels();
+    REQUIRE(charts.size() == 2);
+    CHECK(charts[0]->chart().instrument == "phq9");
+    CHECK(charts[1]->chart().instrument == "gad7");
+    CHECK_THAT(charts[0]->chart().headline, ContainsSubstring("PHQ-9 16 \u2192 7"));
+    CHECK_THAT(charts[0]->chart().headline, ContainsSubstring("response"));
+    for (auto* chart : charts) {
+        CHECK(chart->chart().points.size() == 3);
+        CHECK(chart->GetClientSize().y >= chart->FromDIP(150));  // readable at 1366x768
+    }
+    CHECK(panel->table_rows() == 6);
+    // Hovering a point offers its answers item by item.
+    const wxPoint first = charts[0]->point_position(0);
+    CHECK_THAT(charts[0]->tooltip_at(first.x, first.y), ContainsSubstring("Little interest or pleasure in doing things"));
+    CHECK(charts[0]->tooltip_at(first.x, first.y - 60).empty());
+    // Move the real pointer there so the screenshot shows the tooltip.
+    wxUIActionSimulator sim;
+    sim.MouseMove(charts[0]->ClientToScreen(charts[0]->point_position(2)));
+    settle(10);
+    sim.MouseMove(charts[0]->ClientToScreen(charts[0]->point_position(2)) + wxPoint(1, 0));
+    settle(40);
+    screenshot("outcomes.png");
+
+    SECTION("the chart redraws at a smaller window size without losing points") {
+        frame->SetSize(0, 0, 1024, 640);
+        settle();
+        for (auto* chart : panel->chart_panels()) {
+            const wxPoint p = chart->point_position(1);
+            CHECK(p.x > 0);
+            CHECK(p.x < chart->GetClientSize().x);
+            CHECK(p.y > 0);
+            CHECK(p.y < chart->GetClientSize().y);
+        }
+    }
+
+    SECTION("the supervisor's outcome page shows the caseload table with an overall row and alliance") {
+        sim.MouseMove(frame->ClientToScreen(wxPoint(5, 5)));  // no tooltip left over the screenshot
+        settle(10);
+        command(*frame, id_show_supervisor);
+        SupervisorOutcomesPanel* sup = frame->supervisor_outcomes_panel();
+        REQUIRE(sup != nullptr);
+        select_page_of(sup);
+        settle(20);  // the frame's tick rebuilds the shown page
+        CHECK(sup->IsShownOnScreen());
+        const auto& table = sup->caseload_table();
+        REQUIRE(table.size() >= 2);
+        CHECK(table.row(table.size() - 1)[0].text == "All therapists");
+        CHECK(table.row(table.size() - 1)[7].text != "\u2014");  // the demo seeds WAI-SR
+        CHECK(sup->patient_table().rows.size() >= 13);
+        sup->sort_caseload(3);
+        CHECK(sup->caseload_table().sorted_column() == std::optional<std::size_t>{3});
+        screenshot("supervisor-outcomes.png");
+    }
+
+    frame->Destroy();
+    settle();
+}
