@@ -15,12 +15,17 @@
 #include <wx/utils.h>
 
 #include "app.h"
+#include "live_session.h"
 #include "main_frame.h"
 #include "outcome_chart.h"
 #include "outcome_pane.h"
+#include "real_bridge.h"
 #include "tandem/clinician/outcome_demo.h"
+#include "tandem/clinician/session.h"
 
+using namespace tandem;
 using namespace tandem::clinician;
+using namespace tandem::clinician::testing;
 using namespace tandem::clinician::views;
 using Catch::Matchers::ContainsSubstring;
 
@@ -58,7 +63,7 @@ void screenshot(const char* name) {
 // A patient of the demo's clinician with three PHQ-9 and three GAD-7 results four weeks apart.
 void add_patient_with_scores(Model& model) {
     const auto self = model.self().id;
-    StoredEvent reg;
+    clinician::StoredEvent reg;
     reg.seq = model.cursor() + 1;
     reg.id = "gui-ev-reg";
     reg.type = "patient_registered";
@@ -82,7 +87,68 @@ void add_patient_with_scores(Model& model) {
     }
 }
 
+template <class Pred>
+bool pump_until(Pred done, std::chrono::milliseconds limit = std::chrono::seconds{10}) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        wxYield();
+        wxMilliSleep(10);
+    }
+    return true;
+}
+
 }  // namespace
+
+TEST_CASE("scored questionnaires stored by the real bridge reach the Outcomes tab through the feed", "[gui][bridge][outcomes]") {
+    RealBridge bridge;
+    // What the bridge appends when a patient submits a questionnaire: assessment_scored with the
+    // full Assessment record, three PHQ-9 and three GAD-7 visits four weeks apart.
+    const std::array<int, 3> phq{15, 11, 5};
+    const std::array<int, 3> gad{12, 8, 7};
+    const auto week = std::chrono::milliseconds{7LL * 24 * 3600 * 1000};
+    const auto start = now_ms() - 9 * week;
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto at = start + static_cast<int>(i) * 4 * week;
+        for (const auto& [instrument, total] : {std::pair<std::string, int>{"phq9", phq[i]}, {"gad7", gad[i]}}) {
+            const auto e = demo_assessment_event(0, bridge.patient_id, instrument, total, at,
+                                                 instrument + "-live-" + std::to_string(i));
+            NewEvent ne;
+            ne.type = EventType::assessment_scored;
+            ne.patient_id = bridge.patient_id;
+            ne.actor = Actor{ActorKind::patient, bridge.patient_id};
+            ne.payload = nlohmann::json::parse(e.payload_json);
+            REQUIRE(bridge.store->append(std::move(ne)).has_value());
+        }
+    }
+    TempDir home;
+    Model model;
+    PasswordVerifier verifier;
+    LiveOptions o;
+    o.endpoint = bridge.endpoint("/clinician");
+    o.pinned_fingerprint = bridge.fingerprint();
+    o.username = "tara";
+    o.password = SecretBuffer::copy_of(kBridgePassword);
+    o.cache_dir = home.path() / "cache";
+    o.cache_kdf = CacheKdf{1, 64, 1};
+    LiveSession live(model, verifier, std::move(o));
+    live.frame()->Show();
+    live.start();
+    REQUIRE(pump_until([&] { return live.session().state() == SessionState::live; }));
+    REQUIRE(pump_until([&] { return model.assessments().series(bridge.patient_id, "gad7").size() == 3; }));
+    CHECK(model.assessments().series(bridge.patient_id, "phq9").size() == 3);
+
+    live.frame()->show_patient(bridge.patient_id);
+    OutcomesPanel* panel = live.frame()->outcomes_panel();
+    select_page_of(panel);
+    REQUIRE(pump_until([&] { return panel->chart_panels().size() == 2; }));
+    CHECK_THAT(panel->chart_panels()[0]->chart().headline,
+               ContainsSubstring("PHQ-9 15 \u2192 5 (\u221267%) \u00b7 response \u00b7 reliable improvement"));
+    CHECK(panel->table_rows() == 6);
+    live.stop();
+    live.frame()->Destroy();
+    wxYield();
+}
 
 TEST_CASE("the Outcomes tab charts a patient's PHQ-9 and GAD-7 with answers on hover, and the supervisor table shows",
           "[gui][outcomes]") {

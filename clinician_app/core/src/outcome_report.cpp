@@ -9,7 +9,8 @@ ReportHeader report_header(const Model& model, const std::string& patient_id, Ti
     const auto* p = model.patient(patient_id);
     const std::string name = p != nullptr && !p->display_name.empty() ? p->display_name : patient_id;
     h.patient = "Patient: " + name + (name != patient_id ? " (id " + patient_id + ")" : std::string{});
-    const std::string clinician = model.self().display_name.empty() ? model.self().id : model.self().display_name;
+    std::string clinician = model.self().display_name.empty() ? model.self().id : model.self().display_name;
+    if (clinician.empty()) clinician = "(not logged in)";
     h.clinician = "Clinician: " + clinician;
     h.generated = "Generated: " + date_text(now) + " " + format_clock(now) + " UTC";
     return h;
