@@ -4,6 +4,7 @@
 #include <wx/textdlg.h>
 
 #include "main_frame.h"
+#include "outcome_pane.h"
 #include "tandem/clinician/session.h"
 
 namespace tandem::clinician::views {
@@ -62,6 +63,8 @@ LiveSession::LiveSession(Model& model, PasswordVerifier& verifier, LiveOptions o
         session_->fetch_transcript(patient_id);
         session_->fetch_assessments(patient_id);
     });
+    frame_->supervisor_outcomes_panel()->set_fetcher(
+        [this](const std::string& patient_id) { return session_->fetch_assessments(patient_id); });
     ConnectionEvents events;
     events.on_open = [this] { session_->on_open(); };
     events.on_frame = [this](std::string text) { session_->on_frame(text); };

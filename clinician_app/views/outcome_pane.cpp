@@ -154,7 +154,14 @@ SupervisorOutcomesPanel::SupervisorOutcomesPanel(wxWindow* parent, const Model& 
     instrument_choice_->Append("GAD-7 (anxiety)");
     instrument_choice_->SetSelection(0);
     head->Add(instrument_choice_, 0, wxALIGN_CENTER_VERTICAL);
-    s->Add(head, 0, wxALL, FromDIP(4));
+    head->AddStretchSpacer();
+    // The feed brings new scores; older ones (before this app's cache) come per patient. Each
+    // fetch is a view the bridge audits, so it is a deliberate press, not automatic.
+    fetch_button_ = new wxButton(this, wxID_ANY, u8("Load every patient's scores"));
+    fetch_button_->SetToolTip("Ask the bridge for each patient's questionnaire history (each request is audited as a view)");
+    fetch_button_->Hide();
+    head->Add(fetch_button_, 0, wxALIGN_CENTER_VERTICAL | wxLEFT, FromDIP(6));
+    s->Add(head, 0, wxEXPAND | wxALL, FromDIP(4));
     auto* explain = new wxStaticText(this, wxID_ANY,
                                      "Rates are over patients with a baseline and a later score. Click a column to sort.");
     explain->SetForegroundColour(wxColour(90, 90, 90));
@@ -167,6 +174,7 @@ SupervisorOutcomesPanel::SupervisorOutcomesPanel(wxWindow* parent, const Model& 
     s->Add(patient_list_, 3, wxEXPAND | wxLEFT | wxRIGHT | wxBOTTOM, FromDIP(4));
     SetSizer(s);
 
+    fetch_button_->Bind(wxEVT_BUTTON, [this](wxCommandEvent&) { fetch_all(); });
     instrument_choice_->Bind(wxEVT_CHOICE, [this](wxCommandEvent&) {
         set_instrument(instrument_choice_->GetSelection() == 1 ? "gad7" : "phq9");
     });
@@ -186,6 +194,22 @@ void SupervisorOutcomesPanel::set_instrument(const std::string& instrument) {
     instrument_ = instrument;
     instrument_choice_->SetSelection(instrument == "gad7" ? 1 : 0);
     refresh();
+}
+
+void SupervisorOutcomesPanel::set_fetcher(std::function<bool(const std::string&)> fetcher) {
+    fetcher_ = std::move(fetcher);
+    fetch_button_->Show(static_cast<bool>(fetcher_));
+    Layout();
+}
+
+std::size_t SupervisorOutcomesPanel::fetch_all() {
+    if (!fetcher_) return 0;
+    std::size_t sent = 0;
+    for (const auto& [id, patient] : model_.patients()) {
+        if (!fetcher_(id)) break;  // offline: the rest would fail too
+        ++sent;
+    }
+    return sent;
 }
 
 void SupervisorOutcomesPanel::sort_caseload(std::size_t column) {

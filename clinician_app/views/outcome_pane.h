@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,11 @@ public:
     void mark_stale() { drawn_ = false; }
     /// Sets the instrument the caseload table is about ("phq9", "gad7").
     void set_instrument(const std::string& instrument);
+    /// How "Load every patient's scores" asks the bridge for one patient's history (the live app
+    /// passes FeedSession::fetch_assessments; false when offline). Without one the button is hidden.
+    void set_fetcher(std::function<bool(const std::string&)> fetcher);
+    /// Asks for every patient's scores, as the button does; returns how many requests were sent.
+    std::size_t fetch_all();
 
     // Read-only probes for the GUI tests.
     const SortableTable& caseload_table() const { return caseload_; }
@@ -91,6 +97,8 @@ private:
     bool drawn_ = false;
     SortableTable caseload_;
     SortableTable patients_;
+    std::function<bool(const std::string&)> fetcher_;
+    wxButton* fetch_button_ = nullptr;
     wxChoice* instrument_choice_ = nullptr;
     wxListCtrl* caseload_list_ = nullptr;
     wxListCtrl* patient_list_ = nullptr;

@@ -8,6 +8,8 @@
 #include <array>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <wx/notebook.h>
@@ -218,6 +220,18 @@ TEST_CASE("the Outcomes tab charts a patient's PHQ-9 and GAD-7 with answers on h
         CHECK(sup->patient_table().rows.size() >= 13);
         sup->sort_caseload(3);
         CHECK(sup->caseload_table().sorted_column() == std::optional<std::size_t>{3});
+        // Loading history asks once per patient and stops at the first refusal (offline).
+        CHECK(sup->fetch_all() == 0);  // the demo has no bridge to ask
+        std::vector<std::string> asked;
+        sup->set_fetcher([&](const std::string& id) {
+            asked.push_back(id);
+            return true;
+        });
+        CHECK(sup->fetch_all() == model.patients().size());
+        CHECK(asked.size() == model.patients().size());
+        sup->set_fetcher([&](const std::string&) { return false; });
+        CHECK(sup->fetch_all() == 0);
+        sup->set_fetcher({});
         screenshot("supervisor-outcomes.png");
     }
 
