@@ -22,6 +22,7 @@ json ClinicSettings::record() const {
               {"second_escalation_minutes", second_escalation_minutes},
               {"idle_lock_minutes", idle_lock_minutes},
               {"require_totp", require_totp},
+              {"share_trends_with_patients", share_trends_with_patients},
               {"crisis_resources", std::move(resources)}}}};
 }
 
@@ -51,6 +52,7 @@ Result<ClinicSettings> settings_from_record(const json& record) {
     s.second_escalation_minutes = p.at("second_escalation_minutes").get<int>();
     s.idle_lock_minutes = p.at("idle_lock_minutes").get<int>();
     s.require_totp = p.value("require_totp", false);
+    s.share_trends_with_patients = p.value("share_trends_with_patients", false);
     for (const auto& [locale, list] : p.at("crisis_resources").items()) {
         auto& out = s.crisis_resources[locale];
         for (const auto& r : list)

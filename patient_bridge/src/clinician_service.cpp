@@ -22,7 +22,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxNote = 4000;
 // Client message types of this endpoint; each has its payload schema in schemas/wire/.
-constexpr std::string_view kRequestTypes[] = {"login", "resume", "subscribe", "fetch_transcript", "action"};
+constexpr std::string_view kRequestTypes[] = {"login", "resume", "subscribe", "fetch_transcript", "action",
+                                              "fetch_assessments"};
 
 std::string sha256_hex(std::string_view text) { return to_hex(sha256(text)); }
 
@@ -192,6 +193,7 @@ void ClinicianService::handle(const std::shared_ptr<Connection>& c, const Patien
     if (f.type == "resume") return handle_resume(c, f);
     if (f.type == "fetch_transcript") return handle_transcript(c, f);
     if (f.type == "action") return handle_action(c, f);
+    if (f.type == "fetch_assessments") return handle_fetch_assessments(c, f);
     c->send(error_frame("unknown_type", "unsupported message type", f.id));
 }
 
@@ -636,6 +638,30 @@ void ClinicianService::handle_transcript(const std::shared_ptr<Connection>& c, c
                                       {"messages", std::move(messages)}}));
 }
 
+// Like fetch_transcript: permission by patient, and the read is audited (a clinician_action
+// `assessments_viewed` event) before the records leave the bridge.
+void ClinicianService::handle_fetch_assessments(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+    const auto account = clinician_of(c);
+    if (!account) return (void)c->send(error_frame("unauthenticated", "log in first", f.id));
+    const auto patient_id = string_field(f.payload, "patient_id", 64);
+    if (!patient_id || !is_valid_id(*patient_id))
+        return (void)c->send(error_frame("schema", "payload.patient_id must be an id", f.id, "/payload/patient_id"));
+    if (!may_see_patient(*account, *patient_id))
+        return (void)c->send(error_frame("permission_denied", "not your patient", f.id));
+    auto list = assessments_payload(store_, *patient_id);
+    if (!list) return (void)c->send(error_frame("unavailable", "could not read; try again", f.id));
+    NewEvent e;
+    e.type = EventType::clinician_action;
+    e.patient_id = *patient_id;
+    e.actor = Actor{ActorKind::clinician, account->id};
+    e.payload = {{"action", "assessments_viewed"}, {"clinician_id", account->id}, {"patient_id", *patient_id},
+                 {"count", list->size()}, {"at", utc_now_text()}};
+    if (auto r = store_.append(std::move(e)); !r)
+        return (void)c->send(error_frame("unavailable", "could not record the read; try again", f.id));
+    c->send(make_frame("assessments",
+                       {{"request_id", f.id}, {"patient_id", *patient_id}, {"assessments", std::move(*list)}}));
+}
+
 void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
     const auto account = clinician_of(c);
     if (!account) return (void)c->send(error_frame("unauthenticated", "log in first", f.id));
@@ -678,7 +704,7 @@ void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const
         patient_id = target->patient_id;
         target_id = *id;
     } else if (*kind == "send_message" || *kind == "ai_pause" || *kind == "ai_resume" || *kind == "crisis_clear" ||
-               *kind == "patient_reassign") {
+               *kind == "patient_reassign" || *kind == "assessment_request") {
         index_lock.unlock();
         const auto id = string_field(p, "patient_id", 64);
         if (!id || !is_valid_id(*id)) return refuse("schema", "patient_id must be an id", "patient_id");
@@ -791,6 +817,20 @@ void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const
         if (auto pv = store_.find_patient(patient_id); !pv || !*pv) return refuse("not_found", "no such patient");
         ev.type = EventType::patient_assigned;
         ev.payload["assigned_therapist_id"] = t->id;
+    } else if (*kind == "assessment_request") {
+        const auto instrument = string_field(p, "instrument", 32);
+        if (!instrument) return refuse("schema", "instrument is required", "instrument");
+        auto offer = patients_.assessments().request_event(patient_id, *instrument, account->id);
+        if (!offer) {
+            const auto code = offer.error().code;
+            return refuse(code == ErrorCode::conflict ? "conflict"
+                          : code == ErrorCode::invalid_argument ? "invalid_argument" : "unavailable",
+                          offer.error().message, "instrument");
+        }
+        ev = std::move(*offer);
+        ev.payload["action_id"] = *action_id;
+        ev.payload["at"] = now;
+        target_id = ev.payload.value("assessment_id", target_id);
     }
     ev.dedupe_key = "action:" + key;
 
@@ -813,6 +853,7 @@ void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const
         targets_[target_id].text.clear();
     }
     if (index_lock.owns_lock()) index_lock.unlock();
+    if (stored.type == EventType::assessment_offered && !r->front().duplicate) patients_.assessments().offered(stored);
     if (push_text && !r->front().duplicate) {
         patients_.send_to_patient(patient_id, make_frame("message",
                                                          {{"id", push_id},

@@ -100,7 +100,7 @@ constexpr const char* kClinicianHelp =
 constexpr const char* kPolicyHelp =
     "usage: tandem-bridge policy show --data-dir DIR\n"
     "       tandem-bridge policy set --data-dir DIR [--sla-urgent-minutes N] [--sla-second-minutes N]\n"
-    "                                [--idle-lock-minutes N] [--require-totp yes|no]\n"
+    "                                [--idle-lock-minutes N] [--require-totp yes|no] [--share-trends yes|no]\n"
     "                                [--crisis-resources LOCALE=FILE.json]... [--clinic-name NAME] [--timezone TZ]\n"
     "\n"
     "The clinic policy is a clinic_configured event in the store; a running bridge applies a new one\n"
@@ -110,6 +110,8 @@ constexpr const char* kPolicyHelp =
     "  --sla-urgent-minutes N   time to acknowledge a high/imminent flag before it escalates (1-1440)\n"
     "  --sla-second-minutes N   after the first escalation, time to the second (1-1440)\n"
     "  --idle-lock-minutes N    the clinician app locks after this idle time (1-1440)\n"
+    "  --share-trends yes|no    patients see their own questionnaire score trend with each result\n"
+    "                           (default no; a running bridge applies it at the next result)\n"
     "  --require-totp yes|no    logins need a one-time code (clinician totp-enroll first)\n"
     "  --crisis-resources LOCALE=FILE.json  resources shown to patients of LOCALE (en-US): a JSON\n"
     "                           array of {\"name\", \"contact\", \"kind\": phone|text|web|emergency}\n";
@@ -284,6 +286,7 @@ int cmd_serve(const std::vector<std::string>& args) {
     po.crisis_resources = clinic.resources_for("en-US");
     po.urgent_sla_minutes = clinic.urgent_sla_minutes;
     po.messages_per_minute = config->rate_limit_per_minute;
+    po.offer_scheduled_assessments = true;  // questionnaires at intake, week 4, week 8 (issue 8)
     // Turns block on durable appends (an fsync each) and on the LLM: with 4 threads the bridge
     // topped out near 80 turns/s (docs/PERFORMANCE.md, "Bridge under load"); more threads let the
     // store group-commit many turns per fsync and let slow LLM replies wait side by side.
@@ -446,7 +449,8 @@ int cmd_policy(const std::vector<std::string>& args) {
     std::string bad;
     auto flags = parse_flags({args.begin() + 1, args.end()},
                              {"--data-dir", "--sla-urgent-minutes", "--sla-second-minutes", "--idle-lock-minutes",
-                              "--require-totp", "--crisis-resources", "--clinic-name", "--timezone"},
+                              "--require-totp", "--crisis-resources", "--clinic-name", "--timezone",
+                              "--share-trends"},
                              bad);
     if (!flags) return usage_error("unexpected or incomplete argument '" + bad + "'", kPolicyHelp);
     if (!flags->contains("--data-dir")) return usage_error("--data-dir is required", kPolicyHelp);
@@ -487,6 +491,10 @@ int cmd_policy(const std::vector<std::string>& args) {
     if (auto it = flags->find("--require-totp"); it != flags->end()) {
         if (it->second != "yes" && it->second != "no") return usage_error("--require-totp takes yes or no", kPolicyHelp);
         settings.require_totp = it->second == "yes";
+    }
+    if (auto it = flags->find("--share-trends"); it != flags->end()) {
+        if (it->second != "yes" && it->second != "no") return usage_error("--share-trends takes yes or no", kPolicyHelp);
+        settings.share_trends_with_patients = it->second == "yes";
     }
     if (auto it = flags->find("--clinic-name"); it != flags->end()) settings.name = it->second;
     if (auto it = flags->find("--timezone"); it != flags->end()) settings.timezone = it->second;

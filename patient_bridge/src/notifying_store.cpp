@@ -59,5 +59,8 @@ Result<std::vector<FlagView>> NotifyingStore::open_flags(const Principal& princi
     return inner_.open_flags(principal);
 }
 Result<std::vector<PlanView>> NotifyingStore::plans(std::string_view patient_id) { return inner_.plans(patient_id); }
+Result<std::vector<AssessmentView>> NotifyingStore::assessments(std::string_view patient_id) {
+    return inner_.assessments(patient_id);
+}
 
 }  // namespace tandem::bridge

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "tandem/bridge/log.h"
+#include "tandem/measures/measures.h"
 #include "tandem/bridge/wire.h"
 #include "tandem/crypto/hash.h"
 #include "tandem/crypto/random.h"
@@ -194,6 +195,15 @@ PatientService::PatientService(Store& store, RiskScreener& screener, ChatModel& 
       model_(model),
       metrics_(metrics),
       options_(std::move(options)),
+      assessments_(std::make_unique<AssessmentFlow>(
+          store, options_.instruments != nullptr ? *options_.instruments : InstrumentRegistry::builtin(),
+          AssessmentHooks{[this](NewEvent e) { return append(std::move(e)); },
+                          [this](const std::string& patient, const std::string& frame) { send_to_patient(patient, frame); },
+                          [this](const std::string& patient, const std::string& conversation, const std::string& id,
+                                 const RiskAssessment& risk, bool urgent) {
+                              return raise_assessment_risk(patient, conversation, id, risk, urgent);
+                          }},
+          ClinicSettings{})),
       workers_(options_.worker_threads) {}
 
 PatientService::~PatientService() { workers_.drain(); }
@@ -329,6 +339,12 @@ void PatientService::handle(const std::shared_ptr<Connection>& c, const PatientF
     if (f.type == "redeem") return handle_redeem(c, f);
     if (f.type == "hello") return handle_hello(c, f);
     if (f.type == "send") return handle_send(c, f);
+    if (f.type == "questionnaire_answers") {
+        const auto session = session_of(c->id());
+        if (!session) return (void)c->send(make_error_frame("unauthenticated", "send hello or redeem first", f.id));
+        return assessments_->handle_answers({session->patient_id, session->conversation_id}, f.payload, f.id,
+                                            [&c](const std::string& frame) { c->send(frame); });
+    }
     c->send(make_error_frame("unknown_type", "unsupported message type", f.id));
 }
 
@@ -451,7 +467,42 @@ Result<void> PatientService::start_session(const std::shared_ptr<Connection>& c,
         if (m.record.contains("client_msg_id")) p["client_msg_id"] = m.record["client_msg_id"];
         c->send(make_frame("message", std::move(p), static_cast<std::uint64_t>(m.seq)));
     }
+    // Questionnaires: the unfinished ones again (resume after a pause or on another device),
+    // then whatever the schedule makes due now (sent to every device of the patient).
+    if (auto r = assessments_->resend_open(patient_id, [&c](const std::string& frame) { c->send(frame); }); !r)
+        log_event(LogLevel::error, "assessment_resend_failed", {{"patient", patient_id}});
+    check_assessments_due(Session{c, patient_id, *conversation}, true);
     return {};
+}
+
+void PatientService::check_assessments_due(const Session& s, bool force) {
+    if (!options_.offer_scheduled_assessments) return;
+    {
+        // Turns check at most once per interval: the schedule moves in weeks, not seconds.
+        const std::lock_guard lock(mutex_);
+        auto& last = assessments_checked_[s.patient_id];
+        const auto now = Clock::now();
+        if (!force && last != Clock::time_point{} && now - last < options_.assessment_check_interval) return;
+        last = now;
+    }
+    if (auto r = assessments_->offer_due({s.patient_id, s.conversation_id}); !r)
+        log_event(LogLevel::error, "assessment_offer_failed", {{"patient", s.patient_id}});
+}
+
+Result<void> PatientService::raise_assessment_risk(const std::string& patient_id, const std::string& conversation_id,
+                                                   const std::string& assessment_id, const RiskAssessment& risk,
+                                                   bool urgent) {
+    // The very code a risky message runs: crisis message and frame, urgent flag with the SLA
+    // deadline, crisis state; or a review flag. Only the flag's source differs.
+    const Session s{{}, patient_id, conversation_id};
+    if (!urgent) {
+        auto flag = open_flag(s, assessment_id, risk, options_.moderate_sla_minutes, "assessment_id");
+        if (!flag) return std::unexpected(flag.error());
+        return {};
+    }
+    auto patient = store_.find_patient(patient_id);
+    const bool in_crisis = patient && *patient && (*patient)->in_crisis;
+    return run_safety_protocol(s, assessment_id, risk, in_crisis, "assessment_id");
 }
 
 bool PatientService::take_patient_token(const std::string& patient_id) {
@@ -552,6 +603,7 @@ void PatientService::process_turn(const Session& session, const std::string& sto
     } else if (risk.severity >= Severity::moderate) {
         (void)open_flag(session, stored_id, risk, options_.moderate_sla_minutes);
     }
+    check_assessments_due(session, false);
     reply_with_ai(session, stored_id, hold, risk.severity >= Severity::moderate);
 }
 
@@ -579,7 +631,7 @@ void PatientService::resume_unscreened_turns() {
 }
 
 Result<std::int64_t> PatientService::open_flag(const Session& s, const std::string& message_id,
-                                               const RiskAssessment& risk, int sla_minutes) {
+                                               const RiskAssessment& risk, int sla_minutes, const char* source_field) {
     NewEvent e;
     e.type = EventType::flag_opened;
     e.patient_id = s.patient_id;
@@ -587,7 +639,7 @@ Result<std::int64_t> PatientService::open_flag(const Session& s, const std::stri
     e.payload = {{"id", new_id()},
                  {"patient_id", s.patient_id},
                  {"conversation_id", s.conversation_id},
-                 {"message_id", message_id},
+                 {source_field, message_id},
                  {"severity", to_string(risk.severity)},
                  {"categories", category_names(risk)},
                  {"status", "open"},
@@ -603,7 +655,8 @@ Result<std::int64_t> PatientService::open_flag(const Session& s, const std::stri
 }
 
 Result<void> PatientService::run_safety_protocol(const Session& s, const std::string& message_id,
-                                                 const RiskAssessment& risk, bool already_in_crisis) {
+                                                 const RiskAssessment& risk, bool already_in_crisis,
+                                                 const char* source_field) {
     // The crisis message goes out first: it must not wait on anything that can fail slowly.
     // The stored message names the resources too: the transcript a clinician reads later, and a
     // patient page that missed the crisis frame, must show what the patient was told to call.
@@ -611,14 +664,14 @@ Result<void> PatientService::run_safety_protocol(const Session& s, const std::st
     for (const auto& r : options_.crisis_resources) crisis_text += "\n- " + r.name + ": " + r.contact;
     auto shown = deliver_system_message(s, crisis_text);
     send_to_patient(s.patient_id, make_frame("crisis", crisis_payload(), shown ? static_cast<std::uint64_t>(*shown) : 0));
-    auto flag = open_flag(s, message_id, risk, options_.urgent_sla_minutes);
+    auto flag = open_flag(s, message_id, risk, options_.urgent_sla_minutes, source_field);
     if (!flag) return std::unexpected(flag.error());
     if (!already_in_crisis) {
         NewEvent e;
         e.type = EventType::crisis_entered;
         e.patient_id = s.patient_id;
         e.actor = Actor{ActorKind::system, std::nullopt};
-        e.payload = {{"patient_id", s.patient_id}, {"message_id", message_id}, {"at", utc_now_text()}};
+        e.payload = {{"patient_id", s.patient_id}, {source_field, message_id}, {"at", utc_now_text()}};
         e.dedupe_key = "crisis:" + message_id;
         if (auto r = append(std::move(e)); !r) return std::unexpected(r.error());
     }
@@ -698,8 +751,10 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
     ChatRequest request;
     request.homework = plan.homework;
     request.risk_disclosed = risk_disclosed;
+    const std::string questionnaire_note = assessments_->take_prompt_note(s.patient_id);
     request.messages.push_back({"system", std::string(kSafetyRules) + "\n" + plan.text +
-                                              (risk_disclosed ? std::string("\n") + std::string(kRiskNote) : "")});
+                                              (risk_disclosed ? std::string("\n") + std::string(kRiskNote) : "") +
+                                              (questionnaire_note.empty() ? "" : "\n" + questionnaire_note)});
     std::vector<ScreenTurn> context;  // what the AI reply answers, for its screen
     if (auto msgs = store_.messages(s.conversation_id)) {
         std::vector<const MessageView*> window;

@@ -104,7 +104,11 @@
         break;
       }
       case "crisis": showCrisis(p); break;
+      case "questionnaire": case "questionnaire_saved": case "questionnaire_result":
+        if (window.TandemQuestionnaire) window.TandemQuestionnaire.onFrame(env.type, p);
+        break;
       case "error":
+        if (window.TandemQuestionnaire && window.TandemQuestionnaire.onError(p)) break;
         if (p.code === "invalid_invite") { store.removeItem("tandem.device_token"); showRedeem(p.message); }
         else status("Problem: " + p.message);
         break;
@@ -138,5 +142,12 @@
     $("text").value = "";
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(frame("send", { client_msg_id: cid, text }));
   });
+  if (window.TandemQuestionnaire) {
+    window.TandemQuestionnaire.init((type, payload) => {
+      const text = frame(type, payload);
+      if (ws && ws.readyState === WebSocket.OPEN) ws.send(text);
+      return JSON.parse(text).id;
+    });
+  }
   connect();
 })();

@@ -16,6 +16,7 @@ try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:  # python3-selenium missing: the skip below says so
@@ -111,6 +112,49 @@ class ChatPageTest(unittest.TestCase):
         self.assertEqual(viewport, 390)
         self.assertLessEqual(width, viewport, f"no sideways scrolling on a phone-sized screen; too wide: {wide}")
 
+    def test_questionnaire_form_saved_resumed_after_reload_and_submitted(self):
+        """Issue 8: the intake GAD-7 as a form of radio buttons (answered with the keyboard),
+        "Save and finish later", a reload brings the saved answers back, "Submit" shows the score."""
+        d = self.driver
+        code = self.bridge.invite(self.bridge.add_patient("Robin"))
+        d.get(self.bridge.base_url + "/")
+        d.execute_script("localStorage.clear()")
+        try:
+            d.refresh()
+            self.wait(ec.visibility_of_element_located((By.ID, "invite")))
+            d.find_element(By.ID, "invite").send_keys(code)
+            d.find_element(By.CSS_SELECTOR, "#redeem-form button").click()
+
+            def gad7_form():
+                for f in d.find_elements(By.CSS_SELECTOR, "form.questionnaire"):
+                    if len(f.find_elements(By.TAG_NAME, "fieldset")) == 7:
+                        return f
+                return None
+            form = self.wait(lambda _: gad7_form())
+            self.assertFalse(form.find_elements(By.CSS_SELECTOR, "textarea, input[type=text]"), "never free text")
+            # Keyboard: focus the first question's first option, arrow to "Several days", space.
+            first = form.find_elements(By.CSS_SELECTOR, "fieldset")[0].find_element(By.CSS_SELECTOR, "input")
+            first.send_keys(" ")
+            first.send_keys(Keys.ARROW_DOWN)
+            for i in (1, 2):
+                form.find_elements(By.CSS_SELECTOR, "fieldset")[i].find_elements(By.CSS_SELECTOR, "input")[1].click()
+            form.find_element(By.XPATH, ".//button[contains(., 'Save and finish later')]").click()
+            self.wait(lambda _: "Saved" in gad7_form().find_element(By.CSS_SELECTOR, ".q-status").text)
+
+            d.refresh()  # a new sitting: the form comes back with the saved answers
+            form = self.wait(lambda _: gad7_form())
+            checked = [fs.find_element(By.CSS_SELECTOR, "input:checked").get_attribute("value")
+                       if fs.find_elements(By.CSS_SELECTOR, "input:checked") else None
+                       for fs in form.find_elements(By.CSS_SELECTOR, "fieldset")]
+            self.assertEqual(checked, ["1", "1", "1", None, None, None, None])
+            for fs in form.find_elements(By.CSS_SELECTOR, "fieldset")[3:]:
+                fs.find_elements(By.CSS_SELECTOR, "input")[1].click()
+            form.find_element(By.XPATH, ".//button[contains(., 'Submit')]").click()
+            result = self.wait(ec.visibility_of_element_located((By.CSS_SELECTOR, ".q-result")))
+            self.assertIn("score: 7", result.text)
+            self.assertIn("Mild", result.text)
+        finally:
+            d.execute_script("localStorage.clear()")
 
 if __name__ == "__main__":
     unittest.main()

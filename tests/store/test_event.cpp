@@ -56,7 +56,7 @@ TEST_CASE("stored events round-trip through JSON", "[store][event]") {
 }
 
 TEST_CASE("every event type name parses back to itself and unknown names are refused", "[store][event]") {
-    for (int i = 0; i <= static_cast<int>(EventType::llm_failed); ++i) {
+    for (int i = 0; i <= static_cast<int>(EventType::assessment_progress); ++i) {
         const auto t = static_cast<EventType>(i);
         REQUIRE(parse_event_type(to_string(t)) == t);
     }

@@ -86,11 +86,16 @@ TEST_CASE("a version 1 store is migrated on open: views rebuilt from its events,
             v1_event(4, EventType::crisis_entered, "p1", nlohmann::json::object()),
             // Written before views existed and unusable by them: kept in the log, skipped by the view.
             v1_event(5, EventType::message_state_changed, "p1", {{"message_id", "gone"}, {"state", "held"}}),
+            // A score from before the assessments view (version 3) appears in it after the migration.
+            v1_event(6, EventType::assessment_scored, "p1",
+                     {{"id", "a1"}, {"patient_id", "p1"}, {"instrument", "phq9"},
+                      {"items", {1, 1, 1, 1, 1, 1, 1, 1, 0}}, {"score", 8}, {"band", "mild"},
+                      {"administered_at", "2026-01-01T00:00:00.000Z"}}),
         };
         for (auto& e : events) insert_v1(raw, e, prev);
     }
     auto store = open_store(p, key);
-    CHECK(store->schema_version() == 2);
+    CHECK(store->schema_version() == sqlcipher_store_schema_version);
     auto patient = store->find_patient("p1");
     REQUIRE(patient.has_value());
     REQUIRE(patient->has_value());
@@ -103,15 +108,20 @@ TEST_CASE("a version 1 store is migrated on open: views rebuilt from its events,
     auto report = store->verify_chain(std::nullopt);
     REQUIRE(report.has_value());
     CHECK(report->ok);
-    CHECK(report->checked == 5);
+    CHECK(report->checked == 6);
+    auto assessments = store->assessments("p1");
+    REQUIRE(assessments.has_value());
+    REQUIRE(assessments->size() == 1);
+    CHECK(assessments->front().status == "completed");
+    CHECK(assessments->front().record["score"] == 8);
     auto next = store->append(clinic_configured());
     REQUIRE(next.has_value());
-    CHECK(next->event.seq == 6);
+    CHECK(next->event.seq == 7);
 
     SECTION("and opening it again migrates nothing more") {
         store.reset();
         auto again = open_store(p, key);
-        CHECK(again->schema_version() == 2);
-        CHECK(again->head()->seq == 6);
+        CHECK(again->schema_version() == sqlcipher_store_schema_version);
+        CHECK(again->head()->seq == 7);
     }
 }

@@ -7,7 +7,7 @@ namespace tandem {
 
 namespace {
 
-constexpr std::array<std::pair<EventType, std::string_view>, 25> event_type_names{{
+constexpr std::array<std::pair<EventType, std::string_view>, 27> event_type_names{{
     {EventType::clinic_configured, "clinic_configured"},
     {EventType::clinician_added, "clinician_added"},
     {EventType::clinician_updated, "clinician_updated"},
@@ -33,6 +33,8 @@ constexpr std::array<std::pair<EventType, std::string_view>, 25> event_type_name
     {EventType::transcript_viewed, "transcript_viewed"},
     {EventType::clinician_action, "clinician_action"},
     {EventType::llm_failed, "llm_failed"},
+    {EventType::assessment_offered, "assessment_offered"},
+    {EventType::assessment_progress, "assessment_progress"},
 }};
 
 constexpr std::array<std::pair<ActorKind, std::string_view>, 4> actor_kind_names{{

@@ -98,7 +98,11 @@ INSERT INTO meta(key, value)
 // Fills the new views from the events already in the log. Events written before the views
 // existed were never checked against them, so one a view cannot use is skipped, not fatal.
 Result<void> replay_views(sqlite::Db& db) {
-    auto select = sqlite::Stmt::prepare(db, std::string("SELECT ") + event_columns + " FROM events ORDER BY seq");
+    // Assessment events are left to version 3, whose table does not exist yet at this step (in
+    // version 2 they had no view, so skipping them changes nothing a version 2 store holds).
+    auto select = sqlite::Stmt::prepare(db, std::string("SELECT ") + event_columns +
+                                                " FROM events WHERE type NOT IN ('assessment_offered', "
+                                                "'assessment_progress', 'assessment_scored') ORDER BY seq");
     if (!select) return std::unexpected(select.error());
     Projector projector(db);
     int rc = SQLITE_ROW;
@@ -112,6 +116,38 @@ Result<void> replay_views(sqlite::Db& db) {
     return {};
 }
 
+// Version 3: the assessments view (issue 8: questionnaires offered, paused and scored in the
+// conversation). Filled from the log's assessment events only: the other views exist already.
+constexpr const char* v3_sql = R"sql(
+CREATE TABLE assessments(
+  id TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  instrument TEXT NOT NULL,
+  status TEXT NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE INDEX assessments_by_patient ON assessments(patient_id, first_seq);
+)sql";
+
+Result<void> replay_assessments(sqlite::Db& db) {
+    auto select = sqlite::Stmt::prepare(db, std::string("SELECT ") + event_columns +
+                                                " FROM events WHERE type IN ('assessment_offered', "
+                                                "'assessment_progress', 'assessment_scored') ORDER BY seq");
+    if (!select) return std::unexpected(select.error());
+    Projector projector(db);
+    int rc = SQLITE_ROW;
+    while ((rc = select->step()) == SQLITE_ROW) {
+        auto event = read_event_row(*select);
+        if (!event) continue;
+        auto applied = projector.apply(*event);
+        if (!applied && applied.error().code != ErrorCode::invalid_argument) return applied;
+    }
+    if (rc != SQLITE_DONE) return std::unexpected(sqlite::make_error(db.get(), rc, "cannot replay assessments"));
+    return {};
+}
+
 struct Migration {
     int version;
     const char* sql;
@@ -121,6 +157,7 @@ struct Migration {
 constexpr Migration migrations[] = {
     {1, v1_sql, nullptr},
     {2, v2_sql, replay_views},
+    {3, v3_sql, replay_assessments},
 };
 static_assert(std::size(migrations) == sqlcipher_store_schema_version, "one migration per schema version");
 

@@ -92,6 +92,9 @@ Result<void> Projector::apply(const StoredEvent& e) {
         case EventType::plan_proposed: return plan_proposed(e);
         case EventType::plan_approved:
         case EventType::plan_rejected: return plan_decided(e);
+        case EventType::assessment_offered: return assessment_offered(e);
+        case EventType::assessment_progress: return assessment_progress(e);
+        case EventType::assessment_scored: return assessment_scored(e);
         default: return {};  // the log alone is the record of the other types
     }
 }
@@ -334,6 +337,101 @@ Result<void> Projector::plan_decided(const StoredEvent& e) {
     (*s)->bind(3, e.seq);
     (*s)->bind(4, std::string_view(record.dump()));
     return (*s)->run("cannot update plans view");
+}
+
+// Assessments: an offer creates the row, progress replaces the answers so far, a score completes
+// it with the whole Assessment record. A completed row refuses further progress and scores, so
+// two devices submitting one questionnaire at once cannot both succeed (the second append fails
+// inside its transaction). Rejected: a row only per scored assessment (pause/resume and the
+// "offered, not yet answered" state would then live only in the bridge's memory).
+Result<void> Projector::assessment_offered(const StoredEvent& e) {
+    auto id = need_either(e.payload, "assessment_id", "id");
+    if (!id) return std::unexpected(id.error());
+    auto patient = patient_of(e);
+    if (!patient) return std::unexpected(patient.error());
+    auto instrument = need_string(e.payload, "instrument");
+    if (!instrument) return std::unexpected(instrument.error());
+    json record = {{"id", *id},
+                   {"patient_id", *patient},
+                   {"instrument", *instrument},
+                   {"items", json::array()},
+                   {"administered_at", opt_string(e.payload, "offered_at").value_or(e.time)}};
+    if (auto by = opt_string(e.payload, "requested_by")) record["requested_by"] = *by;
+    if (auto conv = opt_string(e.payload, "conversation_id")) record["conversation_id"] = *conv;
+    auto s = stmt(
+        "INSERT INTO assessments(id, patient_id, instrument, status, first_seq, last_seq, record) "
+        "VALUES(?1,?2,?3,'offered',?4,?4,?5)");
+    if (!s) return std::unexpected(s.error());
+    (*s)->bind(1, std::string_view(*id));
+    (*s)->bind(2, std::string_view(*patient));
+    (*s)->bind(3, std::string_view(*instrument));
+    (*s)->bind(4, e.seq);
+    (*s)->bind(5, std::string_view(record.dump()));
+    return (*s)->run("cannot update assessments view");
+}
+
+Result<void> Projector::assessment_progress(const StoredEvent& e) {
+    auto id = need_either(e.payload, "assessment_id", "id");
+    if (!id) return std::unexpected(id.error());
+    const auto items = e.payload.find("items");
+    if (items == e.payload.end() || !items->is_array())
+        return fail(ErrorCode::invalid_argument, "payload needs an items array", "payload.items");
+    auto get = stmt("SELECT record, status FROM assessments WHERE id=?1");
+    if (!get) return std::unexpected(get.error());
+    (*get)->bind(1, std::string_view(*id));
+    if ((*get)->step() != SQLITE_ROW) return std::unexpected(unknown("assessment", "payload.assessment_id"));
+    json record = json::parse((*get)->column_view(0), nullptr, false);
+    const std::string status = (*get)->column_text(1);
+    (*get)->reset();
+    if (status == "completed")
+        return fail(ErrorCode::invalid_argument, "assessment already completed", "payload.assessment_id");
+    if (!record.is_object()) record = json::object();
+    record["items"] = *items;
+    auto s = stmt("UPDATE assessments SET status='in_progress', last_seq=?2, record=?3 WHERE id=?1");
+    if (!s) return std::unexpected(s.error());
+    (*s)->bind(1, std::string_view(*id));
+    (*s)->bind(2, e.seq);
+    (*s)->bind(3, std::string_view(record.dump()));
+    return (*s)->run("cannot update assessments view");
+}
+
+Result<void> Projector::assessment_scored(const StoredEvent& e) {
+    auto id = need_either(e.payload, "id", "assessment_id");
+    if (!id) return std::unexpected(id.error());
+    auto patient = patient_of(e);
+    if (!patient) return std::unexpected(patient.error());
+    auto instrument = need_string(e.payload, "instrument");
+    if (!instrument) return std::unexpected(instrument.error());
+    auto get = stmt("SELECT record, status FROM assessments WHERE id=?1");
+    if (!get) return std::unexpected(get.error());
+    (*get)->bind(1, std::string_view(*id));
+    json record = e.payload;
+    bool exists = false;
+    if ((*get)->step() == SQLITE_ROW) {
+        exists = true;
+        if ((*get)->column_text(1) == "completed") {
+            (*get)->reset();
+            return fail(ErrorCode::invalid_argument, "assessment already completed", "payload.id");
+        }
+        // The offer's facts the score may not repeat (who asked, in which conversation) stay.
+        const json offered = json::parse((*get)->column_view(0), nullptr, false);
+        if (offered.is_object())
+            for (const char* key : {"requested_by", "conversation_id", "administered_at"})
+                if (!record.contains(key) && offered.contains(key)) record[key] = offered[key];
+    }
+    (*get)->reset();
+    auto s = stmt(exists ? "UPDATE assessments SET status='completed', last_seq=?4, record=?5 WHERE id=?1"
+                         : "INSERT INTO assessments(id, patient_id, instrument, status, first_seq, last_seq, record) "
+                           "VALUES(?1,?2,?3,'completed',?4,?4,?5)");
+    if (!s) return std::unexpected(s.error());
+    (*s)->bind(1, std::string_view(*id));
+    if (!exists) {
+        (*s)->bind(2, std::string_view(*patient));
+        (*s)->bind(3, std::string_view(*instrument));
+    }
+    (*s)->bind(4, e.seq);
+    (*s)->bind(5, std::string_view(record.dump()));
+    return (*s)->run("cannot update assessments view");
 }
 
 }  // namespace tandem

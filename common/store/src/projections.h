@@ -1,5 +1,5 @@
 #pragma once
-// Keeps the views (patients, conversations, messages, flags, plans) in step with the log. Runs
+// Keeps the views (patients, conversations, messages, flags, plans, assessments) in step with the log. Runs
 // on the writer connection inside the append's transaction, so a view never disagrees with the
 // events it was derived from. Reads the payload field names of docs/ARCHITECTURE.md's records.
 
@@ -40,6 +40,9 @@ private:
     Result<void> flag_changed(const StoredEvent& e);
     Result<void> plan_proposed(const StoredEvent& e);
     Result<void> plan_decided(const StoredEvent& e);
+    Result<void> assessment_offered(const StoredEvent& e);
+    Result<void> assessment_progress(const StoredEvent& e);
+    Result<void> assessment_scored(const StoredEvent& e);
 
     sqlite::Db* db_;
     std::map<const char*, sqlite::Stmt> cache_;  // keyed by the SQL literal's address

@@ -827,4 +827,18 @@ Result<std::vector<PlanView>> SqlcipherStore::plans(std::string_view patient_id)
     });
 }
 
+Result<std::vector<AssessmentView>> SqlcipherStore::assessments(std::string_view patient_id) {
+    const Impl::ReaderLease lease(*impl_);
+    sqlite::Db& reader = *lease;
+    auto stmt = sqlite::Stmt::prepare(reader,
+                                      "SELECT id, patient_id, instrument, status, first_seq, last_seq, record "
+                                      "FROM assessments WHERE patient_id=?1 ORDER BY first_seq, id");
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, patient_id);
+    return collect<AssessmentView>(*stmt, [](const sqlite::Stmt& s) {
+        return AssessmentView{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3),
+                              s.column_int(4),  s.column_int(5),  json::parse(s.column_view(6), nullptr, false)};
+    });
+}
+
 }  // namespace tandem

@@ -24,6 +24,7 @@ struct ClinicSettings {
     int second_escalation_minutes = 15;
     int idle_lock_minutes = 10;
     bool require_totp = false;
+    bool share_trends_with_patients = false;  ///< patients see their own questionnaire trend
     std::map<std::string, std::vector<CrisisResource>> crisis_resources;  ///< locale -> resources
 
     /// The Clinic record (schemas/records/clinic.schema.json). Any thread.

@@ -101,6 +101,7 @@ private:
     void handle_subscribe(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void handle_transcript(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void handle_action(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    void handle_fetch_assessments(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void send_login_ok(const std::shared_ptr<Connection>& c, const ClinicianAccount& a, const std::string& token,
                        const std::string& ref);
     std::optional<ClinicianAccount> clinician_of(const std::shared_ptr<Connection>& c);

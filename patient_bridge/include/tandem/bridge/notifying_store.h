@@ -33,6 +33,7 @@ public:
     Result<std::vector<MessageView>> messages(std::string_view conversation_id) override;
     Result<std::vector<FlagView>> open_flags(const Principal& principal) override;
     Result<std::vector<PlanView>> plans(std::string_view patient_id) override;
+    Result<std::vector<AssessmentView>> assessments(std::string_view patient_id) override;
 
 private:
     void notify(std::int64_t seq);

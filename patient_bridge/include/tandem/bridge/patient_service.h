@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tandem/bridge/assessment_flow.h"
 #include "tandem/bridge/config.h"
 #include "tandem/bridge/llm.h"
 #include "tandem/bridge/metrics.h"
@@ -91,6 +92,15 @@ struct PatientServiceOptions {
     /// (each prefix is screened before its segment goes out). Off: the whole reply at the end.
     bool stream_segments = true;
     int worker_threads = 4;
+    /// Questionnaires offered, scored and risk-checked (issue 8); null: the built-in instruments.
+    /// Must outlive the service.
+    const InstrumentRegistry* instruments = nullptr;
+    /// Offer questionnaires by schedule (the approved plan's, else PHQ-9 and GAD-7 at intake, week 4
+    /// and week 8). `serve` turns it on; off, only clinicians' requests offer them.
+    bool offer_scheduled_assessments = false;
+    /// How often a connected patient's questionnaire schedule is checked during turns (it is
+    /// always checked when a session starts).
+    std::chrono::minutes assessment_check_interval{60};
     std::vector<std::string> default_homework = {
         "a short daily walk or other small pleasant activity, logged in a mood diary",
         "one thought record (situation, thought, evidence for and against, balanced thought)",
@@ -120,6 +130,8 @@ public:
     /// Sends one frame to every live connection of the patient (clinician releases and
     /// messages reach the patient this way). Any thread; never blocks.
     void send_to_patient(const std::string& patient_id, const std::string& frame);
+    /// The questionnaire flow (clinicians' assessment_request goes through it). Any thread.
+    AssessmentFlow& assessments() { return *assessments_; }
 
     PatientService(Store& store, RiskScreener& screener, ChatModel& model, Metrics& metrics,
                    PatientServiceOptions options);  ///< use create()
@@ -143,10 +155,14 @@ private:
                                const std::string& device_token, std::int64_t last_seq);
     Result<std::string> current_conversation(const std::string& patient_id);
     Result<AppendResult> append(NewEvent e);
+    // source_field: what source_id is ("message_id", or "assessment_id" for risky answers).
     Result<std::int64_t> open_flag(const Session& s, const std::string& message_id, const RiskAssessment& risk,
-                                   int sla_minutes);
+                                   int sla_minutes, const char* source_field = "message_id");
     Result<void> run_safety_protocol(const Session& s, const std::string& message_id, const RiskAssessment& risk,
-                                     bool already_in_crisis);
+                                     bool already_in_crisis, const char* source_field = "message_id");
+    Result<void> raise_assessment_risk(const std::string& patient_id, const std::string& conversation_id,
+                                       const std::string& assessment_id, const RiskAssessment& risk, bool urgent);
+    void check_assessments_due(const Session& s, bool force);
     struct PlanPrompt {
         std::string id;
         int version = 1;
@@ -190,6 +206,8 @@ private:
     bool tracking_unscreened_ = true;  // only the replay in create() tracks
     std::vector<Unscreened> unscreened_;
     std::unordered_map<std::string, std::size_t> unscreened_index_;
+    std::unique_ptr<AssessmentFlow> assessments_;
+    std::unordered_map<std::string, std::chrono::steady_clock::time_point> assessments_checked_;  // by patient
     SerialWorkers workers_;
 };
 

@@ -21,6 +21,8 @@ enum class EventType {
     flag_acknowledged, flag_annotated, flag_escalated, flag_resolved, crisis_entered, crisis_cleared,
     ai_paused, ai_resumed, plan_proposed, plan_approved, plan_rejected, assessment_scored,
     transcript_viewed, clinician_action, llm_failed,
+    // Measurement-based care (issue 8); appended last so existing values keep their numbers.
+    assessment_offered, assessment_progress,
 };
 
 /// Wire name of an event type ("message_appended"). Any thread.

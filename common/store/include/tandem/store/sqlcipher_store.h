@@ -27,7 +27,7 @@ struct SqlcipherStoreOptions {
 };
 
 /// Schema version this code writes; open() migrates older files up to it.
-inline constexpr int sqlcipher_store_schema_version = 2;
+inline constexpr int sqlcipher_store_schema_version = 3;
 
 class SqlcipherStore final : public Store {
 public:
@@ -66,6 +66,7 @@ public:
     Result<std::vector<MessageView>> messages(std::string_view conversation_id) override;
     Result<std::vector<FlagView>> open_flags(const Principal& principal) override;
     Result<std::vector<PlanView>> plans(std::string_view patient_id) override;
+    Result<std::vector<AssessmentView>> assessments(std::string_view patient_id) override;
 
     /// Schema version of the open file (after migrations). Any thread.
     int schema_version() const noexcept;

@@ -99,6 +99,17 @@ struct PlanView {
     nlohmann::json record;
 };
 
+/// The assessments view: one row per offered (or directly scored) questionnaire.
+struct AssessmentView {
+    std::string id;
+    std::string patient_id;
+    std::string instrument;
+    std::string status;          ///< offered | in_progress | completed
+    std::int64_t first_seq = 0;  ///< the event that created the row (offer, or a score without one)
+    std::int64_t last_seq = 0;
+    nlohmann::json record;       ///< the Assessment record: items so far; score and band once completed
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -140,6 +151,9 @@ public:
     virtual Result<std::vector<FlagView>> open_flags(const Principal& principal) = 0;
     /// Every plan version of a patient, by version. Errors: storage. Any thread.
     virtual Result<std::vector<PlanView>> plans(std::string_view patient_id) = 0;
+    /// Every assessment of a patient (offered, in progress, completed), oldest offer first.
+    /// Errors: storage. Any thread.
+    virtual Result<std::vector<AssessmentView>> assessments(std::string_view patient_id) = 0;
 };
 
 }  // namespace tandem

@@ -1,0 +1,516 @@
+// Questionnaires in the conversation (issue 8) end to end: a real TLS WebSocket on 127.0.0.1
+// for patients and clinicians, the real SQLCipher store in a temp dir, the real rule engine and
+// offline companion, and tandem_measures' built-in instruments for scoring and risk.
+#include <catch2/catch_test_macros.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "tandem/bridge/assessment_flow.h"
+#include "tandem/bridge/clinic_policy.h"
+#include "tandem/bridge/clinician_service.h"
+#include "tandem/bridge/init.h"
+#include "tandem/bridge/patient_endpoint.h"
+#include "tandem/bridge/server.h"
+#include "tandem/bridge/wire.h"
+#include "tandem/crypto/random.h"
+#include "tandem/schema/schema_registry.h"
+#include "tandem/store/sqlcipher_store.h"
+#include "frames.h"
+#include "test_support.h"
+
+using namespace std::chrono_literals;
+using namespace tandem;
+using namespace tandem::bridge;
+using tandem::test::TempDir;
+using tandem::test::WssClient;
+using tandem::test::frame;
+using tandem::test::of_type;
+using tandem::test::read_until;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kPassword = "correct horse battery";
+const Actor kAdmin{ActorKind::system, std::string("test")};
+
+// A server frame must match its wire schema, as the e2e tests check with python3-jsonschema.
+void require_schema(const json& f) {
+    auto ok = SchemaRegistry::builtin().validate("wire/" + f["type"].get<std::string>(), f["payload"]);
+    INFO(f.dump());
+    REQUIRE(ok);
+}
+
+// The offline companion, recording each request's system prompt.
+class RecordingModel final : public ChatModel {
+public:
+    Result<ChatReply> complete(const ChatRequest& request, const DeltaSink& on_delta,
+                               const std::atomic<bool>* cancel) override {
+        {
+            const std::lock_guard lock(mutex_);
+            prompts_.push_back(request.messages.empty() ? std::string() : request.messages.front().content);
+        }
+        return inner_->complete(request, on_delta, cancel);
+    }
+    std::string model_name() const override { return inner_->model_name(); }
+    std::vector<std::string> prompts() {
+        const std::lock_guard lock(mutex_);
+        return prompts_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::vector<std::string> prompts_;
+    std::unique_ptr<ChatModel> inner_ = make_offline_companion();
+};
+
+struct Clinic {
+    TempDir dir;
+    Metrics metrics;
+    std::unique_ptr<SqlcipherStore> raw_store;
+    std::unique_ptr<NotifyingStore> store;
+    std::unique_ptr<RiskScreener> screener;
+    std::unique_ptr<ChatModel> model = std::make_unique<RecordingModel>();
+    std::shared_ptr<PatientService> patients;
+    std::unique_ptr<AccountDirectory> accounts;
+    std::shared_ptr<ClinicianService> clinicians;
+    std::unique_ptr<Server> server;
+    std::filesystem::path cert;
+    std::uint16_t port = 0;
+    std::string tara, theo, sam;  // therapist, therapist, supervisor
+    std::string alex;             // tara's patient
+
+    explicit Clinic(bool scheduled = false) {
+        InitOptions o;
+        o.data_dir = dir.path();
+        auto init = init_data_dir(o);
+        REQUIRE(init);
+        cert = init->cert_file;
+        auto s = SqlcipherStore::open(dir.path() / "clinic.db", random_secret(32).bytes());
+        REQUIRE(s);
+        raw_store = std::move(*s);
+        store = std::make_unique<NotifyingStore>(*raw_store);
+        auto sc = make_rule_engine_screener();
+        REQUIRE(sc);
+        screener = std::move(*sc);
+        PatientServiceOptions po;
+        po.offer_scheduled_assessments = scheduled;
+        auto ps = PatientService::create(*store, *screener, *model, metrics, po);
+        REQUIRE(ps);
+        patients = *ps;
+        accounts = std::make_unique<AccountDirectory>(*store);
+        ClinicianServiceOptions co;
+        co.password_policy = PasswordPolicy{1, 1024, 1, 10};  // cheap Argon2id: tests log in often
+        tara = add("tara", {"therapist"}, co.password_policy);
+        theo = add("theo", {"therapist"}, co.password_policy);
+        sam = add("sam", {"supervisor"}, co.password_policy);
+        auto cs = ClinicianService::create(*store, *accounts, *patients, metrics, co);
+        REQUIRE(cs);
+        clinicians = *cs;
+        ServerOptions so;
+        so.cert_file = init->cert_file;
+        so.key_file = init->key_file;
+        server = std::make_unique<Server>(so, metrics);
+        server->add_websocket_endpoint("/patient", std::make_shared<PatientEndpoint>(patients, metrics, 1000));
+        server->add_websocket_endpoint("/clinician", std::make_shared<PatientEndpoint>(clinicians, metrics, 1000));
+        auto p = server->start();
+        REQUIRE(p);
+        port = *p;
+        auto id = patients->register_patient("Alex");
+        REQUIRE(id);
+        alex = *id;
+        REQUIRE(assign_patient(*store, *accounts, alex, tara, kAdmin));
+    }
+    ~Clinic() {
+        server->stop();
+        patients->drain();
+        clinicians->drain();
+    }
+    std::string add(const std::string& user, std::vector<std::string> roles, const PasswordPolicy& policy) {
+        auto a = accounts->add(user, user, roles, kPassword, policy, kAdmin);
+        REQUIRE(a);
+        return a->id;
+    }
+    std::unique_ptr<WssClient> connect(const char* path) {
+        auto c = WssClient::connect(port, path, cert);
+        REQUIRE(c);
+        return std::move(*c);
+    }
+    std::unique_ptr<WssClient> clinician(const std::string& user) {
+        auto c = connect("/clinician");
+        REQUIRE(c->send_text(frame("login", {{"username", user}, {"password", kPassword}})));
+        REQUIRE(read_until(*c, [](const json& j) { return j["type"] == "login_ok" || j["type"] == "error"; })["type"] ==
+                "login_ok");
+        return c;
+    }
+    // A patient connection with a redeemed invite; `token` receives the device token.
+    std::unique_ptr<WssClient> patient_client(std::string* token = nullptr, std::vector<json>* seen = nullptr) {
+        auto c = connect("/patient");
+        auto code = patients->issue_invite(alex);
+        REQUIRE(code);
+        REQUIRE(c->send_text(frame("redeem", {{"invite_code", *code}})));
+        auto session = read_until(*c, of_type("session"), seen);
+        if (token) *token = session["payload"]["device_token"];
+        return c;
+    }
+    std::unique_ptr<WssClient> hello(const std::string& token, std::vector<json>* seen = nullptr) {
+        auto c = connect("/patient");
+        REQUIRE(c->send_text(frame("hello", {{"device_token", token}})));
+        read_until(*c, of_type("session"), seen);
+        return c;
+    }
+    std::vector<AssessmentView> assessments() {
+        auto rows = store->assessments(alex);
+        REQUIRE(rows);
+        return *rows;
+    }
+};
+
+json action(WssClient& c, json payload) {
+    REQUIRE(c.send_text(frame("action", std::move(payload))));
+    return read_until(c, [](const json& j) { return j["type"] == "action_result" || j["type"] == "error"; })["payload"];
+}
+
+json request(WssClient& clinician, const std::string& action_id, const std::string& patient, const std::string& instrument) {
+    return action(clinician, {{"action_id", action_id}, {"kind", "assessment_request"}, {"patient_id", patient},
+                              {"instrument", instrument}});
+}
+
+// Sends answers and returns the reply: questionnaire_saved, questionnaire_result or error.
+json answer(WssClient& p, const std::string& assessment_id, json items, bool final) {
+    REQUIRE(p.send_text(frame("questionnaire_answers", {{"assessment_id", assessment_id}, {"items", std::move(items)},
+                                                        {"final", final}})));
+    return read_until(p, [](const json& j) {
+        return j["type"] == "questionnaire_saved" || j["type"] == "questionnaire_result" || j["type"] == "error";
+    });
+}
+
+json subscribe_until(WssClient& c, const std::function<bool(const json&)>& match) {
+    REQUIRE(c.send_text(frame("subscribe", {{"after_seq", 0}})));
+    return read_until(c, [&](const json& f) { return f["type"] == "event" && match(f["payload"]); })["payload"];
+}
+
+}  // namespace
+
+TEST_CASE("a clinician's assessment_request offers the form to the patient once, idempotent on action_id",
+          "[bridge][assessments]") {
+    Clinic k;
+    auto p = k.patient_client();
+    auto tara = k.clinician("tara");
+    auto r = request(*tara, "req-1", k.alex, "phq9");
+    REQUIRE(r["ok"] == true);
+    const auto q = read_until(*p, of_type("questionnaire"));
+    require_schema(q);
+    CHECK(q["payload"]["instrument"]["id"] == "phq9");
+    CHECK(q["payload"]["instrument"]["items"].size() == 10);
+    CHECK_FALSE(q["payload"]["instrument"].contains("scoring"));  // no scoring internals to patients
+    CHECK(q["payload"]["answers"] == json::array());
+    CHECK(q["payload"]["requested_by"] == "care_team");  // never a clinician id
+
+    auto again = request(*tara, "req-1", k.alex, "phq9");
+    CHECK(again["ok"] == true);
+    CHECK(again["seq"] == r["seq"]);
+    auto rows = k.assessments();
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].status == "offered");
+    CHECK(rows[0].record["requested_by"] == k.tara);
+
+    SECTION("a second request while one is open is a conflict; an unknown instrument is refused") {
+        auto dup = request(*tara, "req-2", k.alex, "phq9");
+        CHECK(dup["ok"] == false);
+        CHECK(dup["error"]["code"] == "conflict");
+        auto unknown = request(*tara, "req-3", k.alex, "bdi2");
+        CHECK(unknown["ok"] == false);
+        CHECK(unknown["error"]["code"] == "invalid_argument");
+        CHECK(unknown["error"]["field"] == "/payload/instrument");
+        CHECK(k.assessments().size() == 1);
+    }
+}
+
+TEST_CASE("the default schedule offers PHQ-9 and GAD-7 at intake once; a reconnect re-sends, not re-offers",
+          "[bridge][assessments]") {
+    Clinic k(/*scheduled=*/true);
+    std::string token;
+    std::vector<json> seen;
+    auto p = k.patient_client(&token);
+    read_until(*p, of_type("questionnaire"), &seen);
+    read_until(*p, of_type("questionnaire"), &seen);
+    std::vector<std::string> instruments;
+    for (const auto& f : seen)
+        if (f["type"] == "questionnaire") instruments.push_back(f["payload"]["instrument"]["id"]);
+    std::sort(instruments.begin(), instruments.end());
+    CHECK(instruments == std::vector<std::string>{"gad7", "phq9"});
+    p.reset();
+
+    std::vector<json> again;
+    auto p2 = k.hello(token);
+    read_until(*p2, of_type("questionnaire"), &again);
+    read_until(*p2, of_type("questionnaire"), &again);
+    k.patients->drain();
+    CHECK(k.assessments().size() == 2);
+}
+
+TEST_CASE("an approved plan's schedule counts weeks from its approval", "[bridge][assessments]") {
+    // A table of schedules against a fixed clock: the newest passed point per instrument, and
+    // nothing for an instrument already offered at or after that point.
+    const auto start = *parse_timestamp("2026-10-01T09:00:00.000Z");
+    const auto now = start + std::chrono::weeks(5);
+    const std::vector<ScheduledInstrument> schedule{{"phq9", 0}, {"phq9", 4}, {"phq9", 8}, {"gad7", 6}};
+    struct Case {
+        const char* name;
+        std::vector<AssessmentView> existing;
+        std::vector<std::string> due_keys;
+    };
+    const std::vector<Case> cases{
+        {"nothing offered yet: only week 4 of PHQ-9 (not intake too), GAD-7 not yet", {}, {"plan-1:phq9:w4"}},
+        {"a PHQ-9 offered after week 4 (a clinician's request) meets the point",
+         {{"a1", "p", "phq9", "completed", 1, 2, {{"administered_at", "2026-10-30T10:00:00.000Z"}}}},
+         {}},
+        {"a PHQ-9 from before week 4 does not",
+         {{"a1", "p", "phq9", "completed", 1, 2, {{"administered_at", "2026-10-02T10:00:00.000Z"}}}},
+         {"plan-1:phq9:w4"}},
+        {"an open PHQ-9 blocks a new one (it is re-sent instead)",
+         {{"a1", "p", "phq9", "in_progress", 1, 2, {{"administered_at", "2026-10-02T10:00:00.000Z"}}}},
+         {}},
+    };
+    for (const auto& c : cases) {
+        INFO(c.name);
+        std::vector<std::string> keys;
+        for (const auto& d : due_assessments(schedule, start, "plan-1", now, c.existing)) keys.push_back(d.due_key);
+        CHECK(keys == c.due_keys);
+    }
+
+    SECTION("end to end: an approved plan whose week 4 has passed offers its PHQ-9 at the next session") {
+        Clinic k(/*scheduled=*/true);
+        const std::string five_weeks_ago = format_timestamp(now_utc() - std::chrono::weeks(5));
+        NewEvent proposed;
+        proposed.type = EventType::plan_proposed;
+        proposed.patient_id = k.alex;
+        proposed.payload = {{"id", "plan-a"},
+                            {"patient_id", k.alex},
+                            {"version", 1},
+                            {"status", "proposed"},
+                            {"created_at", five_weeks_ago},
+                            {"assessment_schedule", {{{"instrument", "phq9"}, {"week", 4}}}}};
+        REQUIRE(k.store->append(proposed));
+        NewEvent approved;
+        approved.type = EventType::plan_approved;
+        approved.patient_id = k.alex;
+        approved.payload = {{"plan_id", "plan-a"}, {"approver_id", k.tara}, {"decided_at", five_weeks_ago}};
+        REQUIRE(k.store->append(approved));
+        auto p = k.patient_client();
+        const auto q = read_until(*p, of_type("questionnaire"));
+        CHECK(q["payload"]["instrument"]["id"] == "phq9");
+        k.patients->drain();
+        const auto rows = k.assessments();
+        REQUIRE(rows.size() == 1);  // the plan replaces the default schedule: no GAD-7
+        CHECK(rows[0].record["requested_by"] == "schedule");
+    }
+}
+
+TEST_CASE("answers saved in one sitting come back after a reconnect and are scored at submit",
+          "[bridge][assessments]") {
+    Clinic k;
+    std::string token;
+    auto p = k.patient_client(&token);
+    auto sam = k.clinician("sam");
+    REQUIRE(request(*sam, "req-1", k.alex, "phq9")["ok"] == true);
+    const std::string id = read_until(*p, of_type("questionnaire"))["payload"]["assessment_id"];
+
+    const json first = {1, 2, 1, 0, nullptr, nullptr, nullptr, nullptr, nullptr};
+    auto saved = answer(*p, id, first, false);
+    REQUIRE(saved["type"] == "questionnaire_saved");
+    require_schema(saved);
+    CHECK(saved["payload"]["answered"] == 4);
+    p.reset();  // pause: the page is closed
+
+    auto p2 = k.hello(token);
+    const auto resumed = read_until(*p2, of_type("questionnaire"));
+    CHECK(resumed["payload"]["assessment_id"] == id);
+    CHECK(resumed["payload"]["answers"] == first);
+
+    auto result = answer(*p2, id, {1, 2, 1, 0, 3, 2, 1, 1, 0, 1}, true);
+    REQUIRE(result["type"] == "questionnaire_result");
+    require_schema(result);
+    CHECK(result["payload"]["score"] == 11);
+    CHECK(result["payload"]["band"] == "moderate");
+    CHECK_FALSE(result["payload"].contains("trend"));  // policy share_trends_with_patients is off
+
+    const auto scored =
+        subscribe_until(*sam, [](const json& e) { return e["type"] == "assessment_scored"; });
+    CHECK(scored["payload"]["id"] == id);
+    CHECK(scored["payload"]["score"] == 11);
+    CHECK(scored["payload"]["requested_by"] == k.sam);
+    CHECK(k.assessments()[0].status == "completed");
+
+    SECTION("a second submit is a conflict and changes nothing") {
+        auto twice = answer(*p2, id, {0, 0, 0, 0, 0, 0, 0, 0, 0}, true);
+        CHECK(twice["payload"]["code"] == "conflict");
+        CHECK(k.assessments()[0].record["score"] == 11);
+    }
+}
+
+TEST_CASE("answers that do not fit the instrument are refused with the item named and nothing is lost",
+          "[bridge][assessments]") {
+    Clinic k;
+    auto p = k.patient_client();
+    auto tara = k.clinician("tara");
+    REQUIRE(request(*tara, "r-phq", k.alex, "phq9")["ok"] == true);
+    REQUIRE(request(*tara, "r-cssrs", k.alex, "cssrs_screener")["ok"] == true);
+    std::string phq, cssrs;
+    for (int i = 0; i < 2; ++i) {
+        const auto q = read_until(*p, of_type("questionnaire"));
+        (q["payload"]["instrument"]["id"] == "phq9" ? phq : cssrs) = q["payload"]["assessment_id"];
+    }
+    const json kept = {1, 1, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    REQUIRE(answer(*p, phq, kept, false)["type"] == "questionnaire_saved");
+
+    struct Case {
+        const char* name;
+        std::string* id;
+        json items;
+        bool final;
+        const char* code;
+        const char* field;
+    };
+    const std::vector<Case> cases{
+        {"more answers than items", &phq, json{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, false, "invalid_answers", "/payload/items"},
+        {"a value outside the options", &phq, json{0, 0, 0, 4, 0, 0, 0, 0, 0}, false, "invalid_answers",
+         "/payload/items/3"},
+        {"too many unanswered at submit", &phq, json{0, 0, 0, nullptr, nullptr, nullptr, 0, 0, 0}, true,
+         "invalid_answers", "/payload/items"},
+        {"answering C-SSRS question 3 when question 2 is no", &cssrs, json{0, 0, 1, nullptr, nullptr, 0}, true,
+         "invalid_answers", "/payload/items/2"},
+        {"a text answer", &phq, json{"often"}, false, "schema", "/payload/items/0"},
+        {"an unknown questionnaire", nullptr, json{0}, false, "not_found", "/payload/assessment_id"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.name);
+        const auto reply = answer(*p, c.id ? *c.id : std::string("no-such-assessment"), c.items, c.final);
+        REQUIRE(reply["type"] == "error");
+        require_schema(reply);
+        CHECK(reply["payload"]["code"] == c.code);
+        CHECK(reply["payload"]["field"].get<std::string>().starts_with(c.field));
+    }
+    k.patients->drain();
+    for (const auto& v : k.assessments()) {
+        if (v.id == phq) {
+            CHECK(v.status == "in_progress");
+            CHECK(v.record["items"] == kept);
+        } else {
+            CHECK(v.status == "offered");
+        }
+    }
+    Principal all;
+    all.supervisor = true;
+    CHECK(k.store->open_flags(all)->empty());
+}
+
+TEST_CASE("risky answers open an urgent flag through the safety protocol: crisis frame, SLA deadline, crisis state",
+          "[bridge][assessments]") {
+    struct Case {
+        const char* name;
+        const char* instrument;
+        json items;
+        bool final;
+    };
+    const std::vector<Case> cases{
+        {"PHQ-9 item 9 = 1 at submit", "phq9", json{1, 1, 1, 1, 1, 1, 1, 1, 1}, true},
+        {"PHQ-9 item 9 = 2 in a paused form", "phq9", json{nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                                            nullptr, nullptr, 2},
+         false},
+        {"C-SSRS intent (question 4 yes)", "cssrs_screener", json{1, 1, 0, 1, 0, 0}, true},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.name) {
+            Clinic k;
+            auto p = k.patient_client();
+            auto sam = k.clinician("sam");
+            REQUIRE(request(*sam, "r1", k.alex, c.instrument)["ok"] == true);
+            const std::string id = read_until(*p, of_type("questionnaire"))["payload"]["assessment_id"];
+            const auto before = now_utc();
+            REQUIRE(p->send_text(frame("questionnaire_answers", {{"assessment_id", id}, {"items", c.items},
+                                                                 {"final", c.final}})));
+            const auto crisis = read_until(*p, of_type("crisis"));
+            require_schema(crisis);
+            CHECK_FALSE(crisis["payload"]["resources"].empty());
+            const auto flag = subscribe_until(*sam, [](const json& e) { return e["type"] == "flag_opened"; });
+            CHECK(flag["payload"]["assessment_id"] == id);
+            CHECK(flag["payload"]["severity"] == "high");
+            CHECK_FALSE(flag["payload"].contains("message_id"));
+            const auto deadline = parse_timestamp(flag["payload"]["sla_deadline"].get<std::string>());
+            REQUIRE(deadline);
+            CHECK(*deadline <= before + std::chrono::minutes(6));  // urgent SLA (5 min), not the 60-min review
+            k.patients->drain();
+            auto patient = k.store->find_patient(k.alex);
+            CHECK((*patient)->in_crisis);
+            CHECK(SchemaRegistry::builtin().validate("records/flag", flag["payload"]));
+        }
+    }
+}
+
+TEST_CASE("a therapist not assigned to the patient may neither request nor fetch assessments",
+          "[bridge][assessments]") {
+    Clinic k;
+    auto theo = k.clinician("theo");
+    auto refused = request(*theo, "r1", k.alex, "phq9");
+    CHECK(refused["ok"] == false);
+    CHECK(refused["error"]["code"] == "permission_denied");
+    REQUIRE(theo->send_text(frame("fetch_assessments", {{"patient_id", k.alex}})));
+    const auto err = read_until(*theo, of_type("error"));
+    CHECK(err["payload"]["code"] == "permission_denied");
+    CHECK(k.assessments().empty());
+
+    SECTION("the assigned therapist fetches them, and the read is audited") {
+        auto tara = k.clinician("tara");
+        REQUIRE(request(*tara, "r2", k.alex, "gad7")["ok"] == true);
+        REQUIRE(tara->send_text(frame("fetch_assessments", {{"patient_id", k.alex}})));
+        const auto list = read_until(*tara, of_type("assessments"));
+        require_schema(list);
+        REQUIRE(list["payload"]["assessments"].size() == 1);
+        CHECK(list["payload"]["assessments"][0]["status"] == "offered");
+        const auto audit = subscribe_until(*tara, [](const json& e) {
+            return e["type"] == "clinician_action" && e["payload"].value("action", "") == "assessments_viewed";
+        });
+        CHECK(audit["payload"]["clinician_id"] == k.tara);
+    }
+}
+
+TEST_CASE("with share_trends_with_patients on, a result carries the patient's own trend", "[bridge][assessments]") {
+    Clinic k;
+    ClinicSettings settings;
+    settings.crisis_resources["en-US"] = {{"988", "988", "phone"}};
+    settings.share_trends_with_patients = true;
+    REQUIRE(write_clinic_settings(*k.store, settings, kAdmin));
+    auto p = k.patient_client();
+    auto tara = k.clinician("tara");
+    for (int round = 0; round < 2; ++round) {
+        REQUIRE(request(*tara, "r" + std::to_string(round), k.alex, "gad7")["ok"] == true);
+        const std::string id = read_until(*p, of_type("questionnaire"))["payload"]["assessment_id"];
+        const auto result = answer(*p, id, round == 0 ? json{3, 3, 3, 3, 3, 3, 3} : json{1, 1, 1, 1, 1, 1, 1}, true);
+        REQUIRE(result["type"] == "questionnaire_result");
+        require_schema(result);
+        REQUIRE(result["payload"]["trend"].size() == static_cast<std::size_t>(round + 1));
+        CHECK(result["payload"]["trend"].back()["score"] == (round == 0 ? 21 : 7));
+    }
+}
+
+TEST_CASE("the AI turn after an offer is asked to mention the questionnaire, once", "[bridge][assessments]") {
+    Clinic k;
+    auto p = k.patient_client();
+    auto tara = k.clinician("tara");
+    REQUIRE(request(*tara, "r1", k.alex, "gad7")["ok"] == true);
+    read_until(*p, of_type("questionnaire"));
+    for (const char* text : {"I had a long day at work", "I slept badly again"}) {
+        REQUIRE(p->send_text(frame("send", {{"client_msg_id", std::string("m-") + text[2]}, {"text", text}})));
+        read_until(*p, of_type("ack"));
+        k.patients->drain();
+    }
+    const auto prompts = static_cast<RecordingModel&>(*k.model).prompts();
+    REQUIRE(prompts.size() == 2);
+    CHECK(prompts[0].find("questionnaire (GAD-7)") != std::string::npos);
+    CHECK(prompts[1].find("questionnaire") == std::string::npos);
+}
