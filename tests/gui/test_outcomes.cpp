@@ -102,7 +102,8 @@ bool pump_until(Pred done, std::chrono::milliseconds limit = std::chrono::second
 
 }  // namespace
 
-TEST_CASE("scored questionnaires stored by the real bridge reach the Outcomes tab through the feed", "[gui][bridge][outcomes]") {
+TEST_CASE("scored questionnaires stored by the real bridge reach the Outcomes tab through the feed and the fetch",
+          "[gui][bridge][outcomes]") {
     RealBridge bridge;
     // What the bridge appends when a patient submits a questionnaire: assessment_scored with the
     // full Assessment record, three PHQ-9 and three GAD-7 visits four weeks apart.
@@ -141,6 +142,11 @@ TEST_CASE("scored questionnaires stored by the real bridge reach the Outcomes ta
     CHECK(model.assessments().series(bridge.patient_id, "phq9").size() == 3);
 
     live.frame()->show_patient(bridge.patient_id);
+    // Opening the patient also fetches their history: the bridge's `assessments` reply merges
+    // into the same book without duplicating what the feed brought.
+    REQUIRE(pump_until([&] { return model.assessments().fetched(bridge.patient_id); }));
+    CHECK(model.assessments().series(bridge.patient_id, "phq9").size() == 3);
+    CHECK(model.assessments().series(bridge.patient_id, "gad7").size() == 3);
     OutcomesPanel* panel = live.frame()->outcomes_panel();
     select_page_of(panel);
     REQUIRE(pump_until([&] { return panel->chart_panels().size() == 2; }));
