@@ -94,17 +94,20 @@ std::optional<Assessment> to_assessment(const AssessmentPoint& point);
 // ---------------------------------------------------------------------------------------------
 // Chart geometry: where everything goes in a width x height box (device-independent units).
 
+/// An axis label and where it goes.
 struct ChartTick {
     double at = 0;      ///< x or y position
     std::string text;   ///< "26 Nov", "10"
 };
 
+/// A band's shading placed on the plot.
 struct PlacedBand {
     double top = 0, bottom = 0;  ///< y positions, top < bottom
     std::string title;
     Rgb fill;
 };
 
+/// A result's dot placed on the plot.
 struct PlacedPoint {
     double x = 0, y = 0;
     std::size_t index = 0;  ///< into InstrumentChart::points
