@@ -47,4 +47,8 @@ if(TANDEM_BUILD_GUI)
   target_compile_definitions(Tandem::wx INTERFACE ${wxWidgets_DEFINITIONS})
   target_compile_options(Tandem::wx INTERFACE ${wxWidgets_CXX_FLAGS})
   target_link_libraries(Tandem::wx INTERFACE ${wxWidgets_LIBRARIES})
+  # cairo (wx's GTK3 renderer already links it): the clinician app's PNG and PDF report surfaces.
+  pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo cairo-pdf cairo-png)
+  add_library(Tandem::cairo INTERFACE IMPORTED)
+  target_link_libraries(Tandem::cairo INTERFACE PkgConfig::CAIRO)
 endif()

@@ -19,7 +19,7 @@ fi
 from_main=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libvalijson-dev
-  libwxgtk3.2-dev libvectorscan-dev libargon2-dev libboost-dev
+  libwxgtk3.2-dev libcairo2-dev libvectorscan-dev libargon2-dev libboost-dev
   python3 python3-jsonschema python3-sklearn python3-numpy
   xvfb xauth xdotool imagemagick fonts-dejavu-core openssl
   # Integration tests (foreign WebSocket client, chat page in headless Chromium) and packaging.

@@ -17,6 +17,7 @@
 #include "main_frame.h"
 #include "tandem/clinician/connection.h"
 #include "tandem/clinician/demo.h"
+#include "tandem/clinician/outcome_demo.h"
 #include "tandem/clinician/password_file.h"
 #include "tandem/clinician/pins.h"
 #include "tandem/clinician/session.h"
@@ -180,6 +181,7 @@ void uninstall_wx_poster() {
 MainFrame* open_demo_window(Model& model, PasswordVerifier& verifier) {
     model.set_self(demo_self());
     for (const auto& e : demo_events(now_ms())) model.apply(e);
+    for (const auto& e : demo_assessment_events(model, now_ms())) model.apply(e);
     verifier.set("demo");
     auto* frame = new MainFrame(model, verifier, true);
     frame->set_action_sink([&model, frame](const ActionRequest& action) {

@@ -11,15 +11,20 @@
 #include <wx/stattext.h>
 #include <wx/textctrl.h>
 
+#include <wx/notebook.h>
+
 #include "main_frame.h"
+#include "outcome_pane.h"
 #include "tandem/clinician/severity_style.h"
 #include "view_util.h"
 
 namespace tandem::clinician::views {
 
 wxWindow* MainFrame::build_conversation_pane() {
-    // The patient's conversation with its flag detail, held replies and composer.
-    auto* right = new wxPanel(content_);
+    // The patient's conversation with its flag detail, held replies and composer; beside it, a
+    // tab with the patient's questionnaire outcomes (outcome_pane.cpp).
+    auto* book = new wxNotebook(content_, wxID_ANY);
+    auto* right = new wxPanel(book);
     auto* rs = new wxBoxSizer(wxVERTICAL);
     auto* head_row = new wxBoxSizer(wxHORIZONTAL);
     header_ = new wxStaticText(right, wxID_ANY, "No patient selected", wxDefaultPosition, wxDefaultSize,
@@ -99,11 +104,14 @@ wxWindow* MainFrame::build_conversation_pane() {
     rs->Add(compose_row, 0, wxEXPAND | wxALL, FromDIP(6));
     send_button_->Bind(wxEVT_BUTTON, &MainFrame::on_send_message, this);
     right->SetSizer(rs);
-    // A negative position sizes the right pane: the conversation gets 720 px, the lists the rest.
-    return right;
+    book->AddPage(right, "Conversation");
+    outcomes_ = new OutcomesPanel(book, model_);
+    book->AddPage(outcomes_, "Outcomes");
+    return book;
 }
 
 void MainFrame::refresh_conversation() {
+    outcomes_->show_patient(conversation_.patient_id());
     header_->SetLabel(u8(conversation_.header(model_)));
     header_->GetParent()->Layout();
     transcript_->Freeze();

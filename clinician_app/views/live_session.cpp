@@ -5,6 +5,7 @@
 
 #include "main_frame.h"
 #include "tandem/clinician/plan_history.h"
+#include "outcome_pane.h"
 #include "tandem/clinician/session.h"
 
 namespace tandem::clinician::views {
@@ -59,7 +60,12 @@ LiveSession::LiveSession(Model& model, PasswordVerifier& verifier, LiveOptions o
     });
     session_->set_credentials(options_.username, std::string(text_of(options_.password)), options_.totp);
     frame_->set_action_sink([this](const ActionRequest& a) { return session_->send_action(a); });
-    frame_->set_patient_opener([this](const std::string& patient_id) { session_->fetch_transcript(patient_id); });
+    frame_->set_patient_opener([this](const std::string& patient_id) {
+        session_->fetch_transcript(patient_id);
+        session_->fetch_assessments(patient_id);
+    });
+    frame_->supervisor_outcomes_panel()->set_fetcher(
+        [this](const std::string& patient_id) { return session_->fetch_assessments(patient_id); });
     frame_->set_plan_fetcher([this](const std::string& patient_id) {
         if (!session_->online() || !connection_) return false;
         connection_->send(fetch_plans_frame(patient_id, new_uuid(), now_ms()));

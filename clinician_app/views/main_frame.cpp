@@ -21,6 +21,7 @@
 #include <wx/textctrl.h>
 #include <wx/textdlg.h>
 
+#include "outcome_pane.h"
 #include "tandem/clinician/demo.h"
 #include "tandem/clinician/severity_style.h"
 #include "view_util.h"
@@ -352,6 +353,9 @@ void MainFrame::on_tick() {
         refresh_all();
         return;
     }
+    // A fetched `assessments` reply changes no other view: only the outcome panes look for it.
+    outcomes_->refresh_if_changed();
+    if (supervisor_outcomes_ != nullptr && supervisor_outcomes_->IsShownOnScreen()) supervisor_outcomes_->refresh_if_changed();
     // Countdowns move every second; only the visible rows are redrawn.
     flag_list_->now = now;
     caseload_list_->now = now;

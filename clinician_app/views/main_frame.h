@@ -38,6 +38,8 @@ namespace tandem::clinician::views {
 class FlagList;
 class CaseloadList;
 class PlanReviewDialog;
+class OutcomesPanel;
+class SupervisorOutcomesPanel;
 
 /// Where actions go: the live session, or the demo's simulated bridge.
 using ActionSink = std::function<bool(const ActionRequest&)>;
@@ -125,6 +127,9 @@ public:
         wxCommandEvent e;
         on_release(e);
     }
+    /// The Outcomes tab beside the conversation, and the supervisor's Outcomes page (tests).
+    OutcomesPanel* outcomes_panel() const { return outcomes_; }
+    SupervisorOutcomesPanel* supervisor_outcomes_panel() const { return supervisor_outcomes_; }
     /// Locks now (the menu's Lock, and tests).
     void lock_now();
     /// Tries to unlock with a password; false when wrong.
@@ -230,6 +235,8 @@ private:
     wxButton* discard_button_ = nullptr;
     wxTextCtrl* composer_ = nullptr;
     wxButton* send_button_ = nullptr;
+    OutcomesPanel* outcomes_ = nullptr;
+    SupervisorOutcomesPanel* supervisor_outcomes_ = nullptr;
 };
 
 }  // namespace tandem::clinician::views

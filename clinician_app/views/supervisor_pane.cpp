@@ -1,20 +1,27 @@
 // The supervisor pane: per-therapist load and time to acknowledge, the audit trail, reassigning.
+#include <algorithm>
+
 #include <wx/button.h>
 #include <wx/choicdlg.h>
 #include <wx/listctrl.h>
 #include <wx/notebook.h>
 #include <wx/panel.h>
 #include <wx/sizer.h>
+#include <wx/splitter.h>
 #include <wx/stattext.h>
 
 #include "main_frame.h"
+#include "outcome_pane.h"
 #include "tandem/clinician/supervisor.h"
 #include "view_util.h"
 
 namespace tandem::clinician::views {
 
 void MainFrame::build_supervisor_page() {
-    auto* sup_page = new wxPanel(tabs_);
+    // Two pages inside the Supervisor tab: flags and audit (below), and caseload outcomes.
+    auto* outer = new wxPanel(tabs_);
+    auto* inner = new wxNotebook(outer, wxID_ANY);
+    auto* sup_page = new wxPanel(inner);
     auto* sup_sizer = new wxBoxSizer(wxVERTICAL);
     sup_sizer->Add(new wxStaticText(sup_page, wxID_ANY, "Open and overdue flags per therapist; time from flag to acknowledgement"),
                    0, wxALL, FromDIP(4));
@@ -49,9 +56,21 @@ void MainFrame::build_supervisor_page() {
     auto* reassign = new wxButton(sup_page, id_reassign, u8("Reassign open patient…"));
     sup_sizer->Add(reassign, 0, wxALL, FromDIP(4));
     sup_page->SetSizer(sup_sizer);
-    supervisor_page_ = sup_page;
-    if (model_.self().has_role(Role::supervisor)) tabs_->AddPage(sup_page, "Supervisor");
-    else sup_page->Hide();
+    inner->AddPage(sup_page, "Flags and audit");
+    supervisor_outcomes_ = new SupervisorOutcomesPanel(inner, model_);
+    inner->AddPage(supervisor_outcomes_, "Outcomes");
+    // The outcome tables are wide: while they are shown the lists get three fifths of the window.
+    inner->Bind(wxEVT_NOTEBOOK_PAGE_CHANGED, [this, inner](wxBookCtrlEvent& e) {
+        e.Skip();
+        if (inner->GetPage(static_cast<std::size_t>(e.GetSelection())) != supervisor_outcomes_) return;
+        content_->SetSashPosition(std::max(content_->GetSashPosition(), content_->GetClientSize().x * 3 / 5));
+    });
+    auto* outer_sizer = new wxBoxSizer(wxVERTICAL);
+    outer_sizer->Add(inner, 1, wxEXPAND);
+    outer->SetSizer(outer_sizer);
+    supervisor_page_ = outer;
+    if (model_.self().has_role(Role::supervisor)) tabs_->AddPage(outer, "Supervisor");
+    else outer->Hide();
 }
 
 void MainFrame::refresh_supervisor() {
@@ -75,6 +94,8 @@ void MainFrame::refresh_supervisor() {
     }
     rebuilding_stats_ = false;
     refresh_audit_trail();
+    // Rebuilt on the next tick, and only while shown: the tables rescore every patient.
+    supervisor_outcomes_->mark_stale();
 }
 
 void MainFrame::refresh_audit_trail() {

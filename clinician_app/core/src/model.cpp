@@ -255,6 +255,10 @@ ApplyOutcome Model::apply(const StoredEvent& event) {
     if (is_audited(event)) {
         audit_.push_back(AuditEntry{event.seq, event.time, event.actor_id, event.type, event.patient_id});
     }
+    // Scored questionnaires live beside the rest in their own book (outcome_series.h).
+    if (event.type == "assessment_scored") {
+        return assessments_.apply_scored(payload, event.patient_id) ? ApplyOutcome::applied : ApplyOutcome::malformed;
+    }
     static constexpr std::array<std::string_view, 18> kShown{
         "clinic_configured", "clinician_added", "clinician_updated", "patient_registered", "patient_assigned",
         "conversation_started", "message_appended", "message_state_changed", "risk_assessed", "flag_opened",

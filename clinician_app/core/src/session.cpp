@@ -157,6 +157,9 @@ void FeedSession::on_frame(std::string_view text) {
             }
             model_.merge_transcript(messages);
             listener_.on_transcript(patient_id, messages.size());
+        } else if (type == "assessments") {
+            // No listener call: the outcome views redraw when the book's revision moves.
+            model_.assessments().merge_reply(payload);
         } else if (type == "error") {
             const std::string code = payload.value("code", std::string{});
             Error error{code_of(code), payload.value("message", std::string{}), payload.value("field", std::string{})};
@@ -207,6 +210,12 @@ bool FeedSession::fetch_transcript(const std::string& patient_id, std::optional<
     json payload{{"patient_id", patient_id}, {"limit", limit}};
     if (before_seq) payload["before_seq"] = *before_seq;
     send("fetch_transcript", std::move(payload));
+    return true;
+}
+
+bool FeedSession::fetch_assessments(const std::string& patient_id) {
+    if (!online()) return false;
+    send("fetch_assessments", json{{"patient_id", patient_id}});
     return true;
 }
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "tandem/clinician/plan_history.h"
+#include "tandem/clinician/outcome_series.h"
 #include "tandem/clinician/time_text.h"
 #include "tandem/domain/error.h"
 #include "tandem/domain/risk_assessment.h"
@@ -197,6 +198,9 @@ public:
     const PlanBook& plans() const { return plans_; }
     /// The same, for a `plans` reply to replace a patient's versions.
     PlanBook& plans() { return plans_; }
+    /// Scored questionnaires (assessment_scored events and `assessments` replies); see outcome_series.h.
+    const AssessmentBook& assessments() const { return assessments_; }
+    AssessmentBook& assessments() { return assessments_; }
 
     /// True when this clinician may act on the patient: supervisors always, therapists when assigned.
     bool may_act_on(const std::string& patient_id) const;
@@ -241,6 +245,7 @@ private:
     std::map<std::string, std::vector<std::string>> patient_messages_;  // patient id -> message ids
     ModelChanges changes_;
     PlanBook plans_;
+    AssessmentBook assessments_;
 };
 
 /// Parses a Message record (also used for `transcript` replies). Any thread.

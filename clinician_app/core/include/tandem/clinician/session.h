@@ -63,6 +63,10 @@ public:
     bool fetch_transcript(const std::string& patient_id, std::optional<std::uint64_t> before_seq = {},
                           int limit = 200);
 
+    /// Asks for a patient's scored questionnaires (`fetch_assessments`); the `assessments` reply
+    /// goes into model().assessments(). False when offline.
+    bool fetch_assessments(const std::string& patient_id);
+
     SessionState state() const { return state_; }
     bool online() const { return state_ == SessionState::syncing || state_ == SessionState::live; }
     const std::string& session_token() const { return token_; }

@@ -1,0 +1,72 @@
+#pragma once
+// The exported outcome report ("Export report…"): what its header says and where each part goes
+// on the page, so the PNG and the PDF (views/outcome_report_export.cpp) draw the same layout
+// with the same code. No wx: the layout and the log line are tested without a display.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tandem/clinician/model.h"
+#include "tandem/clinician/outcome_presenter.h"
+
+namespace tandem::clinician {
+
+/// The report's header lines.
+struct ReportHeader {
+    std::string title = "Outcome report";
+    std::string patient;         ///< "Patient: Alex Doe (id p-123)"
+    std::string clinician;       ///< "Clinician: Dr Tara Reyes"
+    std::string generated;       ///< "Generated: 2026-11-26 09:14 UTC"
+    std::string confidentiality = "Confidential: contains health information";
+};
+
+/// The header for a patient's report, made by the logged-in clinician at `now`. Any thread.
+ReportHeader report_header(const Model& model, const std::string& patient_id, TimePoint now);
+
+/// One part of the report placed on a page.
+struct ReportBlock {
+    enum class Kind { header, chart, table_head, table_row, empty_note };
+    Kind kind = Kind::header;
+    std::size_t index = 0;  ///< chart index (chart) or table row index (table_row)
+    int page = 0;           ///< 0-based
+    double y = 0;           ///< top, within its page, in report units
+    double height = 0;
+};
+
+/// Where everything goes. Units: the page is `width` units wide (1 unit = 1 px in the PNG).
+struct ReportLayout {
+    double width = 0;
+    double page_height = 0;  ///< every page's height (the PNG's one page is as tall as its content)
+    int pages = 1;
+    std::vector<ReportBlock> blocks;
+};
+
+/// Sizes of the report's parts, in report units.
+struct ReportMetrics {
+    static constexpr double width = 1000;
+    static constexpr double margin = 40;
+    static constexpr double header = 128;
+    static constexpr double chart = 300;      ///< headline line plus the plot
+    static constexpr double chart_headline = 30;
+    static constexpr double table_head = 36;
+    static constexpr double table_row = 24;
+    static constexpr double empty_note = 40;
+};
+
+/// Lays the report out: header, one chart per instrument, then the score table. With
+/// `page_height` (the PDF's pages) a part that does not fit starts a new page (the table's
+/// heading is repeated on each page it continues on); without it there is one page as tall as
+/// the content (the PNG). Any thread.
+ReportLayout layout_report(const PatientOutcomes& outcomes, std::optional<double> page_height = std::nullopt);
+
+/// A file name for the report: "outcomes-<patient id>-2026-11-26.<extension>". Any thread.
+std::string report_file_name(const std::string& patient_id, TimePoint now, std::string_view extension);
+
+/// The line the app logs (info level) for an export: who exported which patient's report in
+/// what format. Never a score, a band, a name or any other content. Any thread.
+std::string export_log_line(std::string_view format, const std::string& patient_id, const std::string& clinician_id);
+
+}  // namespace tandem::clinician

@@ -1,0 +1,246 @@
+// GUI test of the outcome views: the Outcomes tab beside the conversation for a patient with three
+// PHQ-9 and three GAD-7 results (fed through the Model as assessment_scored events, as the feed
+// delivers them), and the supervisor's caseload outcome table. With TANDEM_SCREENSHOTS=DIR set it
+// also writes DIR/outcomes.png and DIR/supervisor-outcomes.png (run under a 1366x768 Xvfb screen).
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <wx/notebook.h>
+#include <wx/uiaction.h>
+#include <wx/utils.h>
+
+#include "app.h"
+#include "live_session.h"
+#include "main_frame.h"
+#include "outcome_chart.h"
+#include "outcome_pane.h"
+#include "real_bridge.h"
+#include "tandem/clinician/outcome_demo.h"
+#include "tandem/clinician/session.h"
+
+using namespace tandem;
+using namespace tandem::clinician;
+using namespace tandem::clinician::testing;
+using namespace tandem::clinician::views;
+using Catch::Matchers::ContainsSubstring;
+
+namespace {
+
+void settle(int rounds = 5) {
+    for (int i = 0; i < rounds; ++i) {
+        wxYield();
+        wxMilliSleep(20);
+    }
+}
+
+void command(MainFrame& frame, int id) {
+    wxCommandEvent event(wxEVT_MENU, id);
+    event.SetEventObject(&frame);
+    frame.ProcessWindowEvent(event);
+    settle();
+}
+
+void select_page_of(wxWindow* page) {
+    auto* book = dynamic_cast<wxNotebook*>(page->GetParent());
+    REQUIRE(book != nullptr);
+    book->SetSelection(static_cast<std::size_t>(book->FindPage(page)));
+    settle();
+}
+
+void screenshot(const char* name) {
+    const char* dir = std::getenv("TANDEM_SCREENSHOTS");
+    if (dir == nullptr || *dir == '\0') return;
+    settle(20);
+    const std::string path = (std::filesystem::path(dir) / name).string();
+    wxExecute("import -window root " + wxString::FromUTF8(path), wxEXEC_SYNC);
+}
+
+// A patient of the demo's clinician with three PHQ-9 and three GAD-7 results four weeks apart.
+void add_patient_with_scores(Model& model) {
+    const auto self = model.self().id;
+    clinician::StoredEvent reg;
+    reg.seq = model.cursor() + 1;
+    reg.id = "gui-ev-reg";
+    reg.type = "patient_registered";
+    reg.time = now_ms();
+    reg.patient_id = "p-outcomes";
+    reg.actor_kind = "system";
+    reg.payload_json = nlohmann::json{{"id", "p-outcomes"}, {"clinic_id", "demo"}, {"display_name", "Morgan Ellis"},
+                                      {"assigned_therapist_id", self}, {"conditions", {"depression"}},
+                                      {"locale", "en-US"}, {"created_at", format_utc(now_ms())}}
+                           .dump();
+    REQUIRE(model.apply(reg) == ApplyOutcome::applied);
+    const std::array<int, 3> phq{16, 11, 7};
+    const std::array<int, 3> gad{13, 10, 6};
+    const auto week = std::chrono::milliseconds{7LL * 24 * 3600 * 1000};
+    const auto start = now_ms() - 9 * week;
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto at = start + static_cast<int>(i) * 4 * week;
+        model.apply(demo_assessment_event(model.cursor() + 1, "p-outcomes", "phq9", phq[i], at, "gui-phq-" + std::to_string(i)));
+        model.apply(demo_assessment_event(model.cursor() + 1, "p-outcomes", "gad7", gad[i], at + std::chrono::minutes{9},
+                                          "gui-gad-" + std::to_string(i)));
+    }
+}
+
+template <class Pred>
+bool pump_until(Pred done, std::chrono::milliseconds limit = std::chrono::seconds{10}) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        wxYield();
+        wxMilliSleep(10);
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("scored questionnaires stored by the real bridge reach the Outcomes tab through the feed and the fetch",
+          "[gui][bridge][outcomes]") {
+    RealBridge bridge;
+    // What the bridge appends when a patient submits a questionnaire: assessment_scored with the
+    // full Assessment record, three PHQ-9 and three GAD-7 visits four weeks apart.
+    const std::array<int, 3> phq{15, 11, 5};
+    const std::array<int, 3> gad{12, 8, 7};
+    const auto week = std::chrono::milliseconds{7LL * 24 * 3600 * 1000};
+    const auto start = now_ms() - 9 * week;
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto at = start + static_cast<int>(i) * 4 * week;
+        for (const auto& [instrument, total] : {std::pair<std::string, int>{"phq9", phq[i]}, {"gad7", gad[i]}}) {
+            const auto e = demo_assessment_event(0, bridge.patient_id, instrument, total, at,
+                                                 instrument + "-live-" + std::to_string(i));
+            NewEvent ne;
+            ne.type = EventType::assessment_scored;
+            ne.patient_id = bridge.patient_id;
+            ne.actor = Actor{ActorKind::patient, bridge.patient_id};
+            ne.payload = nlohmann::json::parse(e.payload_json);
+            REQUIRE(bridge.store->append(std::move(ne)).has_value());
+        }
+    }
+    TempDir home;
+    Model model;
+    PasswordVerifier verifier;
+    LiveOptions o;
+    o.endpoint = bridge.endpoint("/clinician");
+    o.pinned_fingerprint = bridge.fingerprint();
+    o.username = "tara";
+    o.password = SecretBuffer::copy_of(kBridgePassword);
+    o.cache_dir = home.path() / "cache";
+    o.cache_kdf = CacheKdf{1, 64, 1};
+    LiveSession live(model, verifier, std::move(o));
+    live.frame()->Show();
+    live.start();
+    REQUIRE(pump_until([&] { return live.session().state() == SessionState::live; }));
+    REQUIRE(pump_until([&] { return model.assessments().series(bridge.patient_id, "gad7").size() == 3; }));
+    CHECK(model.assessments().series(bridge.patient_id, "phq9").size() == 3);
+
+    live.frame()->show_patient(bridge.patient_id);
+    // Opening the patient also fetches their history: the bridge's `assessments` reply merges
+    // into the same book without duplicating what the feed brought.
+    REQUIRE(pump_until([&] { return model.assessments().fetched(bridge.patient_id); }));
+    CHECK(model.assessments().series(bridge.patient_id, "phq9").size() == 3);
+    CHECK(model.assessments().series(bridge.patient_id, "gad7").size() == 3);
+    OutcomesPanel* panel = live.frame()->outcomes_panel();
+    select_page_of(panel);
+    REQUIRE(pump_until([&] { return panel->chart_panels().size() == 2; }));
+    CHECK_THAT(panel->chart_panels()[0]->chart().headline,
+               ContainsSubstring("PHQ-9 15 \u2192 5 (\u221267%) \u00b7 response \u00b7 reliable improvement"));
+    CHECK(panel->table_rows() == 6);
+    live.stop();
+    live.frame()->Destroy();
+    wxYield();
+}
+
+TEST_CASE("the Outcomes tab charts a patient's PHQ-9 and GAD-7 with answers on hover, and the supervisor table shows",
+          "[gui][outcomes]") {
+    Model model;
+    PasswordVerifier verifier;
+    MainFrame* frame = open_demo_window(model, verifier);
+    add_patient_with_scores(model);
+    frame->SetSize(0, 0, 1366, 768);
+    frame->Show();
+    frame->Raise();
+    frame->refresh_all();
+    settle();
+
+    frame->show_patient("p-outcomes");
+    OutcomesPanel* panel = frame->outcomes_panel();
+    REQUIRE(panel != nullptr);
+    select_page_of(panel);
+    CHECK(panel->IsShownOnScreen());
+    const auto charts = panel->chart_panels();
+    REQUIRE(charts.size() == 2);
+    CHECK(charts[0]->chart().instrument == "phq9");
+    CHECK(charts[1]->chart().instrument == "gad7");
+    CHECK_THAT(charts[0]->chart().headline, ContainsSubstring("PHQ-9 16 \u2192 7"));
+    CHECK_THAT(charts[0]->chart().headline, ContainsSubstring("response"));
+    for (auto* chart : charts) {
+        CHECK(chart->chart().points.size() == 3);
+        CHECK(chart->GetClientSize().y >= chart->FromDIP(150));  // readable at 1366x768
+    }
+    CHECK(panel->table_rows() == 6);
+    // Hovering a point offers its answers item by item.
+    const wxPoint first = charts[0]->point_position(0);
+    CHECK_THAT(charts[0]->tooltip_at(first.x, first.y), ContainsSubstring("Little interest or pleasure in doing things"));
+    CHECK(charts[0]->tooltip_at(first.x, first.y - 60).empty());
+    // Move the real pointer there so the screenshot shows the tooltip.
+    wxUIActionSimulator sim;
+    sim.MouseMove(charts[0]->ClientToScreen(charts[0]->point_position(2)));
+    settle(10);
+    sim.MouseMove(charts[0]->ClientToScreen(charts[0]->point_position(2)) + wxPoint(1, 0));
+    settle(40);
+    screenshot("outcomes.png");
+
+    SECTION("the chart redraws at a smaller window size without losing points") {
+        frame->SetSize(0, 0, 1024, 640);
+        settle();
+        for (auto* chart : panel->chart_panels()) {
+            const wxPoint p = chart->point_position(1);
+            CHECK(p.x > 0);
+            CHECK(p.x < chart->GetClientSize().x);
+            CHECK(p.y > 0);
+            CHECK(p.y < chart->GetClientSize().y);
+        }
+    }
+
+    SECTION("the supervisor's outcome page shows the caseload table with an overall row and alliance") {
+        sim.MouseMove(frame->ClientToScreen(wxPoint(5, 5)));  // no tooltip left over the screenshot
+        settle(10);
+        command(*frame, id_show_supervisor);
+        SupervisorOutcomesPanel* sup = frame->supervisor_outcomes_panel();
+        REQUIRE(sup != nullptr);
+        select_page_of(sup);
+        settle(20);  // the frame's tick rebuilds the shown page
+        CHECK(sup->IsShownOnScreen());
+        const auto& table = sup->caseload_table();
+        REQUIRE(table.size() >= 2);
+        CHECK(table.row(table.size() - 1)[0].text == "All therapists");
+        CHECK(table.row(table.size() - 1)[7].text != "\u2014");  // the demo seeds WAI-SR
+        CHECK(sup->patient_table().rows.size() >= 13);
+        sup->sort_caseload(3);
+        CHECK(sup->caseload_table().sorted_column() == std::optional<std::size_t>{3});
+        // Loading history asks once per patient and stops at the first refusal (offline).
+        CHECK(sup->fetch_all() == 0);  // the demo has no bridge to ask
+        std::vector<std::string> asked;
+        sup->set_fetcher([&](const std::string& id) {
+            asked.push_back(id);
+            return true;
+        });
+        CHECK(sup->fetch_all() == model.patients().size());
+        CHECK(asked.size() == model.patients().size());
+        sup->set_fetcher([&](const std::string&) { return false; });
+        CHECK(sup->fetch_all() == 0);
+        sup->set_fetcher({});
+        screenshot("supervisor-outcomes.png");
+    }
+
+    frame->Destroy();
+    settle();
+}
