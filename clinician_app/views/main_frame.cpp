@@ -1,6 +1,7 @@
 #include "main_frame.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <wx/button.h>
 #include <wx/checkbox.h>
@@ -107,12 +108,17 @@ void MainFrame::build_menus() {
     }, id_search);
     Bind(wxEVT_MENU, &MainFrame::on_next_flag, this, id_next_flag);
     Bind(wxEVT_MENU, &MainFrame::on_previous_flag, this, id_previous_flag);
-    Bind(wxEVT_MENU, &MainFrame::on_acknowledge, this, id_acknowledge);
-    Bind(wxEVT_MENU, &MainFrame::on_add_note, this, id_add_note);
-    Bind(wxEVT_MENU, &MainFrame::on_escalate, this, id_escalate);
-    Bind(wxEVT_MENU, &MainFrame::on_resolve, this, id_resolve);
-    Bind(wxEVT_MENU, &MainFrame::on_pause_ai, this, id_pause_ai);
-    Bind(wxEVT_MENU, &MainFrame::on_clear_crisis, this, id_clear_crisis);
+    // The pane buttons share these ids; a click is a wxEVT_BUTTON, which a wxEVT_MENU binding
+    // never sees, so each handler takes both.
+    using Handler = void (MainFrame::*)(wxCommandEvent&);
+    const std::pair<int, Handler> commands[] = {
+        {id_acknowledge, &MainFrame::on_acknowledge}, {id_add_note, &MainFrame::on_add_note},
+        {id_escalate, &MainFrame::on_escalate},       {id_resolve, &MainFrame::on_resolve},
+        {id_pause_ai, &MainFrame::on_pause_ai},       {id_clear_crisis, &MainFrame::on_clear_crisis}};
+    for (const auto& [id, handler] : commands) {
+        Bind(wxEVT_MENU, handler, this, id);
+        Bind(wxEVT_BUTTON, handler, this, id);
+    }
     Bind(wxEVT_MENU, &MainFrame::on_reassign, this, id_reassign);
     Bind(wxEVT_MENU, [this](wxCommandEvent&) { open_plan_review(plan_patient()); }, id_plan_review);
     Bind(wxEVT_MENU, [this](wxCommandEvent&) {

@@ -87,6 +87,22 @@ TEST_CASE("acknowledge sends a flag_acknowledge action for the selected flag and
     CHECK(w.frame->sent_actions().size() == 1);
 }
 
+TEST_CASE("the Acknowledge button, not only the menu item, sends flag_acknowledge", "[gui]") {
+    // A button click is a wxEVT_BUTTON from the button itself; it must reach the same handler.
+    Window w;
+    command(*w.frame, id_next_flag);
+    const auto flag = w.frame->selected_flag_id();
+    REQUIRE_FALSE(flag.empty());
+    auto* button = wxWindow::FindWindowById(id_acknowledge, w.frame);
+    REQUIRE(button != nullptr);
+    wxCommandEvent click(wxEVT_BUTTON, id_acknowledge);
+    click.SetEventObject(button);
+    button->ProcessWindowEvent(click);
+    REQUIRE(w.frame->sent_actions().size() == 1);
+    CHECK(w.frame->sent_actions()[0].kind == "flag_acknowledge");
+    CHECK(w.frame->sent_actions()[0].fields["flag_id"] == flag);
+}
+
 TEST_CASE("auto-lock hides the transcript and only the password unlocks", "[gui]") {
     Window w;
     command(*w.frame, id_next_flag);
