@@ -638,20 +638,29 @@ std::optional<ClinicianService::Target> ClinicianService::find_target(const std:
     return std::nullopt;
 }
 
-void ClinicianService::handle_transcript(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+std::optional<ClinicianService::PatientRead> ClinicianService::patient_read(const std::shared_ptr<Connection>& c,
+                                                                          const PatientFrame& f) {
     const auto account = clinician_of(c);
-    if (!account) return (void)c->send(error_frame("unauthenticated", "log in first", f.id));
+    if (!account) return c->send(error_frame("unauthenticated", "log in first", f.id)), std::nullopt;
     const auto patient_id = string_field(f.payload, "patient_id", 64);
     if (!patient_id || !is_valid_id(*patient_id))
-        return (void)c->send(error_frame("schema", "payload.patient_id must be an id", f.id, "/payload/patient_id"));
+        return c->send(error_frame("schema", "payload.patient_id must be an id", f.id, "/payload/patient_id")),
+               std::nullopt;
     if (!may_see_patient(*account, *patient_id))
-        return (void)c->send(error_frame("permission_denied", "not your patient", f.id));
+        return c->send(error_frame("permission_denied", "not your patient", f.id)), std::nullopt;
+    return PatientRead{*account, *patient_id};
+}
+
+void ClinicianService::handle_transcript(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
+    const auto read = patient_read(c, f);
+    if (!read) return;
+    const auto& [account, patient_id] = *read;
     std::size_t limit = options_.max_transcript;
     if (const auto l = f.payload.find("limit"); l != f.payload.end() && l->is_number_integer() && *l > 0)
         limit = std::min<std::size_t>(l->get<std::size_t>(), options_.max_transcript);
     std::int64_t before = INT64_MAX;
     if (const auto b = f.payload.find("before_seq"); b != f.payload.end() && b->is_number_integer()) before = *b;
-    auto convs = store_.conversations(*patient_id);
+    auto convs = store_.conversations(patient_id);
     if (!convs) return (void)c->send(error_frame("unavailable", "could not read; try again", f.id));
     std::string conversation_id;
     if (auto want = string_field(f.payload, "conversation_id", 64)) {
@@ -679,17 +688,17 @@ void ClinicianService::handle_transcript(const std::shared_ptr<Connection>& c, c
     // The read is audited before the text leaves the bridge: no audit, no transcript.
     NewEvent e;
     e.type = EventType::transcript_viewed;
-    e.patient_id = *patient_id;
-    e.actor = Actor{ActorKind::clinician, account->id};
-    e.payload = {{"clinician_id", account->id},
-                 {"patient_id", *patient_id},
+    e.patient_id = patient_id;
+    e.actor = Actor{ActorKind::clinician, account.id};
+    e.payload = {{"clinician_id", account.id},
+                 {"patient_id", patient_id},
                  {"conversation_id", conversation_id},
                  {"count", messages.size()},
                  {"at", utc_now_text()}};
     if (auto r = store_.append(std::move(e)); !r)
         return (void)c->send(error_frame("unavailable", "could not record the read; try again", f.id));
     c->send(make_frame("transcript", {{"request_id", f.id},
-                                      {"patient_id", *patient_id},
+                                      {"patient_id", patient_id},
                                       {"conversation_id", conversation_id},
                                       {"messages", std::move(messages)}}));
 }
@@ -697,25 +706,21 @@ void ClinicianService::handle_transcript(const std::shared_ptr<Connection>& c, c
 // Like fetch_transcript: permission by patient, and the read is audited (a clinician_action
 // `assessments_viewed` event) before the records leave the bridge.
 void ClinicianService::handle_fetch_assessments(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
-    const auto account = clinician_of(c);
-    if (!account) return (void)c->send(error_frame("unauthenticated", "log in first", f.id));
-    const auto patient_id = string_field(f.payload, "patient_id", 64);
-    if (!patient_id || !is_valid_id(*patient_id))
-        return (void)c->send(error_frame("schema", "payload.patient_id must be an id", f.id, "/payload/patient_id"));
-    if (!may_see_patient(*account, *patient_id))
-        return (void)c->send(error_frame("permission_denied", "not your patient", f.id));
-    auto list = assessments_payload(store_, *patient_id);
+    const auto read = patient_read(c, f);
+    if (!read) return;
+    const auto& [account, patient_id] = *read;
+    auto list = assessments_payload(store_, patient_id);
     if (!list) return (void)c->send(error_frame("unavailable", "could not read; try again", f.id));
     NewEvent e;
     e.type = EventType::clinician_action;
-    e.patient_id = *patient_id;
-    e.actor = Actor{ActorKind::clinician, account->id};
-    e.payload = {{"action", "assessments_viewed"}, {"clinician_id", account->id}, {"patient_id", *patient_id},
+    e.patient_id = patient_id;
+    e.actor = Actor{ActorKind::clinician, account.id};
+    e.payload = {{"action", "assessments_viewed"}, {"clinician_id", account.id}, {"patient_id", patient_id},
                  {"count", list->size()}, {"at", utc_now_text()}};
     if (auto r = store_.append(std::move(e)); !r)
         return (void)c->send(error_frame("unavailable", "could not record the read; try again", f.id));
     c->send(make_frame("assessments",
-                       {{"request_id", f.id}, {"patient_id", *patient_id}, {"assessments", std::move(*list)}}));
+                       {{"request_id", f.id}, {"patient_id", patient_id}, {"assessments", std::move(*list)}}));
 }
 
 void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const PatientFrame& f) {

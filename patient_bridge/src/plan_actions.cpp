@@ -24,19 +24,17 @@ std::string error_frame(std::string_view code, std::string_view message, const s
 }  // namespace
 
 void ClinicianService::handle_fetch_plans(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
-    const auto account = clinician_of(c);
-    if (!account) return (void)c->send(error_frame("unauthenticated", "log in first", f.id));
-    const std::string patient_id = text_field(f.payload, "patient_id");
-    if (!may_see_patient(*account, patient_id))
-        return (void)c->send(error_frame("permission_denied", "not your patient", f.id));
+    const auto read = patient_read(c, f);
+    if (!read) return;
+    const auto& [account, patient_id] = *read;
     auto plans = patients_.plans().versions(patient_id);
     if (!plans) return (void)c->send(error_frame("unavailable", "could not read; try again", f.id));
     // Audited like a transcript read, and before the plans leave the bridge: no audit, no plans.
     NewEvent e;
     e.type = EventType::transcript_viewed;
     e.patient_id = patient_id;
-    e.actor = Actor{ActorKind::clinician, account->id};
-    e.payload = {{"clinician_id", account->id},
+    e.actor = Actor{ActorKind::clinician, account.id};
+    e.payload = {{"clinician_id", account.id},
                  {"patient_id", patient_id},
                  {"what", "plans"},
                  {"count", plans->size()},

@@ -111,6 +111,13 @@ private:
     void handle_plan_action(const std::shared_ptr<Connection>& c, const PatientFrame& f, const ClinicianAccount& account,
                             const std::string& action_id);
     void handle_fetch_assessments(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    // The reader and patient of a per-patient read (transcript, plans, assessments), or nullopt
+    // once the refusal (not logged in, bad id, not their patient) has been sent.
+    struct PatientRead {
+        ClinicianAccount account;
+        std::string patient_id;
+    };
+    std::optional<PatientRead> patient_read(const std::shared_ptr<Connection>& c, const PatientFrame& f);
     void send_login_ok(const std::shared_ptr<Connection>& c, const ClinicianAccount& a, const std::string& token,
                        const std::string& ref);
     std::optional<ClinicianAccount> clinician_of(const std::shared_ptr<Connection>& c);
