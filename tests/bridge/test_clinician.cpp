@@ -24,11 +24,13 @@
 #include "tandem/schema/schema_registry.h"
 #include "tandem/store/sqlcipher_store.h"
 #include "frames.h"
+#include "fake_connection.h"
 #include "test_support.h"
 
 using namespace std::chrono_literals;
 using namespace tandem;
 using namespace tandem::bridge;
+using tandem::test::FakeConnection;
 using tandem::test::TempDir;
 using tandem::test::WssClient;
 using tandem::test::frame;
@@ -576,39 +578,6 @@ TEST_CASE("escalation deadlines survive a restart: a flag that fell due while th
 namespace {
 
 // A Connection without a socket: the service's replies are collected for the test to read.
-class FakeConnection final : public Connection {
-public:
-    bool send(std::string text) override {
-        const std::lock_guard lock(mutex_);
-        frames_.push_back(json::parse(text));
-        return true;
-    }
-    void close() override { closed_ = true; }
-    std::uint64_t id() const noexcept override { return id_; }
-    std::vector<json> take() {
-        const std::lock_guard lock(mutex_);
-        return std::exchange(frames_, {});
-    }
-    bool closed() const { return closed_; }
-    // Waits (up to 5 s) for a frame matching `match`; frames before it are dropped.
-    std::optional<json> wait_for(const std::function<bool(const json&)>& match) {
-        const auto until = std::chrono::steady_clock::now() + 5s;
-        while (std::chrono::steady_clock::now() < until) {
-            for (auto& f : take())
-                if (match(f)) return f;
-            std::this_thread::sleep_for(20ms);
-        }
-        return std::nullopt;
-    }
-
-private:
-    static inline std::atomic<std::uint64_t> next_{1'000'000};
-    const std::uint64_t id_ = next_++;
-    std::mutex mutex_;
-    std::vector<json> frames_;
-    std::atomic<bool> closed_{false};
-};
-
 // One bridge start on a store file, without a listener: frames go straight to the service.
 struct BridgeStart {
     std::unique_ptr<SqlcipherStore> raw;

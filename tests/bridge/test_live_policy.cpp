@@ -16,11 +16,13 @@
 #include "tandem/crypto/random.h"
 #include "tandem/domain/time.h"
 #include "tandem/store/sqlcipher_store.h"
+#include "fake_connection.h"
 #include "test_support.h"
 
 using namespace std::chrono_literals;
 using namespace tandem;
 using namespace tandem::bridge;
+using tandem::test::FakeConnection;
 using tandem::test::TempDir;
 using json = nlohmann::json;
 
@@ -28,39 +30,6 @@ namespace {
 
 constexpr const char* kCrisisText = "I am going to kill myself tonight";
 const Actor kAdmin{ActorKind::system, std::string("test")};
-
-class FakeConnection final : public Connection {
-public:
-    bool send(std::string text) override {
-        const std::lock_guard lock(mutex_);
-        frames_.push_back(json::parse(text));
-        return true;
-    }
-    void close() override {}
-    std::uint64_t id() const noexcept override { return id_; }
-    std::optional<json> wait_for(const std::function<bool(const json&)>& match) {
-        const auto until = std::chrono::steady_clock::now() + 8s;
-        while (std::chrono::steady_clock::now() < until) {
-            {
-                const std::lock_guard lock(mutex_);
-                for (auto it = frames_.begin(); it != frames_.end(); ++it)
-                    if (match(*it)) {
-                        json f = *it;
-                        frames_.erase(frames_.begin(), it + 1);
-                        return f;
-                    }
-            }
-            std::this_thread::sleep_for(10ms);
-        }
-        return std::nullopt;
-    }
-
-private:
-    static inline std::atomic<std::uint64_t> next_{2'000'000};
-    const std::uint64_t id_ = next_++;
-    std::mutex mutex_;
-    std::vector<json> frames_;
-};
 
 auto of_type(const std::string& t) {
     return [t](const json& j) { return j["type"] == t; };

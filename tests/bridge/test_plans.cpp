@@ -18,11 +18,13 @@
 #include "tandem/schema/schema_registry.h"
 #include "tandem/store/sqlcipher_store.h"
 #include "plan_fixtures.h"
+#include "fake_connection.h"
 #include "test_support.h"
 
 using namespace std::chrono_literals;
 using namespace tandem;
 using namespace tandem::bridge;
+using tandem::test::FakeConnection;
 using tandem::test::TempDir;
 using json = nlohmann::json;
 
@@ -30,27 +32,6 @@ namespace {
 
 constexpr const char* kPassword = "correct horse battery";
 const Actor kAdmin{ActorKind::system, std::string("test")};
-
-class FakeConnection final : public Connection {
-public:
-    bool send(std::string text) override {
-        const std::lock_guard lock(mutex_);
-        frames_.push_back(json::parse(text));
-        return true;
-    }
-    void close() override {}
-    std::uint64_t id() const noexcept override { return id_; }
-    std::vector<json> take() {
-        const std::lock_guard lock(mutex_);
-        return std::exchange(frames_, {});
-    }
-
-private:
-    static inline std::atomic<std::uint64_t> next_{2'000'000};
-    const std::uint64_t id_ = next_++;
-    std::mutex mutex_;
-    std::vector<json> frames_;
-};
 
 // Plans are not about risk: every message screens as none.
 class CalmScreener final : public RiskScreener {
