@@ -5,6 +5,7 @@
 
 #include <wx/utils.h>
 
+#include "gui_support.h"
 #include "live_session.h"
 #include "main_frame.h"
 #include "real_bridge.h"
@@ -17,17 +18,6 @@ using namespace tandem::clinician::testing;
 using namespace tandem::clinician::views;
 
 namespace {
-
-template <class Pred>
-bool pump_until(Pred done, std::chrono::milliseconds limit = std::chrono::seconds{10}) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        wxYield();
-        wxMilliSleep(10);
-    }
-    return true;
-}
 
 // A patient in crisis: their message opens a flag and the AI's reply is held for review.
 void patient_in_crisis(RealBridge& bridge, PatientDevice& patient) {

@@ -9,27 +9,15 @@
 #include <wx/utils.h>
 
 #include "app.h"
+#include "gui_support.h"
 #include "main_frame.h"
 #include "tandem/clinician/flag_queue.h"
 
 using namespace tandem::clinician;
+using namespace tandem::clinician::testing;
 using namespace tandem::clinician::views;
 
 namespace {
-
-void settle() {
-    for (int i = 0; i < 5; ++i) {
-        wxYield();
-        wxMilliSleep(20);
-    }
-}
-
-void command(MainFrame& frame, int id) {
-    wxCommandEvent event(wxEVT_MENU, id);
-    event.SetEventObject(&frame);
-    frame.ProcessWindowEvent(event);
-    settle();
-}
 
 struct Window {
     Model model;

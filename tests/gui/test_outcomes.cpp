@@ -1,6 +1,6 @@
 // GUI test of the outcome views: the Outcomes tab beside the conversation for a patient with three
 // PHQ-9 and three GAD-7 results (fed through the Model as assessment_scored events, as the feed
-// delivers them), and the supervisor's caseload outcome table. With TANDEM_SCREENSHOTS=DIR set it
+// delivers them), and the supervisor's caseload outcome table. With TANDEM_SCREENSHOT_DIR=DIR set it
 // also writes DIR/outcomes.png and DIR/supervisor-outcomes.png (run under a 1366x768 Xvfb screen).
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
@@ -17,6 +17,7 @@
 #include <wx/utils.h>
 
 #include "app.h"
+#include "gui_support.h"
 #include "live_session.h"
 #include "main_frame.h"
 #include "outcome_chart.h"
@@ -33,33 +34,11 @@ using Catch::Matchers::ContainsSubstring;
 
 namespace {
 
-void settle(int rounds = 5) {
-    for (int i = 0; i < rounds; ++i) {
-        wxYield();
-        wxMilliSleep(20);
-    }
-}
-
-void command(MainFrame& frame, int id) {
-    wxCommandEvent event(wxEVT_MENU, id);
-    event.SetEventObject(&frame);
-    frame.ProcessWindowEvent(event);
-    settle();
-}
-
 void select_page_of(wxWindow* page) {
     auto* book = dynamic_cast<wxNotebook*>(page->GetParent());
     REQUIRE(book != nullptr);
     book->SetSelection(static_cast<std::size_t>(book->FindPage(page)));
     settle();
-}
-
-void screenshot(const char* name) {
-    const char* dir = std::getenv("TANDEM_SCREENSHOTS");
-    if (dir == nullptr || *dir == '\0') return;
-    settle(20);
-    const std::string path = (std::filesystem::path(dir) / name).string();
-    wxExecute("import -window root " + wxString::FromUTF8(path), wxEXEC_SYNC);
 }
 
 // A patient of the demo's clinician with three PHQ-9 and three GAD-7 results four weeks apart.
@@ -87,17 +66,6 @@ void add_patient_with_scores(Model& model) {
         model.apply(demo_assessment_event(model.cursor() + 1, "p-outcomes", "gad7", gad[i], at + std::chrono::minutes{9},
                                           "gui-gad-" + std::to_string(i)));
     }
-}
-
-template <class Pred>
-bool pump_until(Pred done, std::chrono::milliseconds limit = std::chrono::seconds{10}) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        wxYield();
-        wxMilliSleep(10);
-    }
-    return true;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include <wx/utils.h>
 
+#include "gui_support.h"
 #include "live_session.h"
 #include "main_frame.h"
 #include "plan_review_dialog.h"
@@ -23,34 +24,6 @@ using namespace tandem::clinician::testing;
 using namespace tandem::clinician::views;
 
 namespace {
-
-template <class Pred>
-bool pump(Pred done, std::chrono::milliseconds limit = std::chrono::seconds{15}) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        wxYield();
-        wxMilliSleep(10);
-    }
-    return true;
-}
-
-void settle() {
-    for (int i = 0; i < 20; ++i) {
-        wxYield();
-        wxMilliSleep(20);
-    }
-}
-
-// Takes a picture of the whole (virtual) screen when TANDEM_SCREENSHOT_DIR names a directory.
-void screenshot(const char* name) {
-    const char* dir = std::getenv("TANDEM_SCREENSHOT_DIR");
-    if (dir == nullptr || *dir == '\0') return;
-    settle();
-    const std::string path = (std::filesystem::path(dir) / name).string();
-    const std::string command = "import -window root '" + path + "'";
-    CHECK(std::system(command.c_str()) == 0);
-}
 
 struct PlanApp {
     Model model;
@@ -67,7 +40,7 @@ struct PlanApp {
         live = std::make_unique<LiveSession>(model, verifier, std::move(o));
         live->frame()->Show();
         live->start();
-        REQUIRE(pump([&] { return live->session().state() == SessionState::live; }));
+        REQUIRE(pump_until([&] { return live->session().state() == SessionState::live; }));
     }
     ~PlanApp() {
         live->stop();
@@ -84,9 +57,9 @@ TEST_CASE("a therapist edits a goal and the AI's tone in an AI proposal, approve
           "[gui][bridge][plans]") {
     RealBridge bridge;
     PatientDevice patient(bridge);
-    REQUIRE(pump([&] { return patient.ready(); }));
+    REQUIRE(pump_until([&] { return patient.ready(); }));
     patient.say("I have been feeling low and not sleeping well for weeks");
-    REQUIRE(pump([&] { return patient.acked(); }));
+    REQUIRE(pump_until([&] { return patient.acked(); }));
     TempDir home;
     PlanApp app(bridge, home.path() / "cache");
     const std::string pid = bridge.patient_id;
@@ -98,8 +71,8 @@ TEST_CASE("a therapist edits a goal and the AI's tone in an AI proposal, approve
     REQUIRE(dialog != nullptr);
     CHECK(dialog->IsShown());
     REQUIRE(dialog->request_proposal());
-    REQUIRE(pump([&] { return app.model.plans().awaiting_review(pid) != nullptr; }, std::chrono::seconds{30}));
-    REQUIRE(pump([&] { return dialog->review().proposal(app.model) != nullptr; }));
+    REQUIRE(pump_until([&] { return app.model.plans().awaiting_review(pid) != nullptr; }, std::chrono::seconds{30}));
+    REQUIRE(pump_until([&] { return dialog->review().proposal(app.model) != nullptr; }));
     const PlanVersion proposal = *app.model.plans().awaiting_review(pid);
     CHECK(proposal.proposed_by_ai);
     REQUIRE_FALSE(proposal.content.goals.empty());
@@ -124,17 +97,17 @@ TEST_CASE("a therapist edits a goal and the AI's tone in an AI proposal, approve
     }));
     REQUIRE(dialog->approve_with_changes("walking goal made concrete"));
     CHECK(app.frame().waiting_actions() == 1);
-    REQUIRE(pump([&] { return app.frame().waiting_actions() == 0; }));
+    REQUIRE(pump_until([&] { return app.frame().waiting_actions() == 0; }));
     CHECK(app.frame().status_line().find("refused") == std::string::npos);
 
     // The feed brings the new version; a fresh fetch (the bridge's own list) confirms it.
-    REQUIRE(pump([&] {
+    REQUIRE(pump_until([&] {
         const auto* a = app.model.plans().active(pid);
         return a != nullptr && a->version > proposal.version;
     }));
     const int before_fetch = static_cast<int>(app.model.plans().revision());
     app.frame().open_plan_review(pid);  // fetches `plans` again
-    REQUIRE(pump([&] { return static_cast<int>(app.model.plans().revision()) > before_fetch; }));
+    REQUIRE(pump_until([&] { return static_cast<int>(app.model.plans().revision()) > before_fetch; }));
     const PlanVersion* active = app.model.plans().active(pid);
     REQUIRE(active != nullptr);
     CHECK(active->version > proposal.version);
@@ -152,15 +125,15 @@ TEST_CASE("a therapist edits a goal and the AI's tone in an AI proposal, approve
     CHECK(plan_badge(app.model, pid).empty());
 
     // The dialog follows: no proposal waits, so the decision buttons are off.
-    REQUIRE(pump([&] { return dialog->review().proposal(app.model) == nullptr; }));
+    REQUIRE(pump_until([&] { return dialog->review().proposal(app.model) == nullptr; }));
     CHECK_FALSE(dialog->button_enabled("Approve"));
     CHECK(dialog->button_enabled("Request new proposal"));
 
     // A second AI proposal is compared with the approved, edited version: the AI's own tone
     // reads as a change against the therapist's.
     REQUIRE(dialog->request_proposal());
-    REQUIRE(pump([&] { return app.model.plans().awaiting_review(pid) != nullptr; }, std::chrono::seconds{30}));
-    REQUIRE(pump([&] { return dialog->review().proposal(app.model) != nullptr; }));
+    REQUIRE(pump_until([&] { return app.model.plans().awaiting_review(pid) != nullptr; }, std::chrono::seconds{30}));
+    REQUIRE(pump_until([&] { return dialog->review().proposal(app.model) != nullptr; }));
     const auto second = dialog->review().rows(app.model);
     CHECK(std::any_of(second.begin(), second.end(), [](const PlanDiffRow& r) {
         return r.section == "AI guidance: tone" && r.kind == DiffKind::changed &&
