@@ -243,8 +243,8 @@ def main():
 
     best = None
     for power, c in GRID:
-        scale = idf_scale(x, power)
-        xs = x.multiply(scale).tocsr() if power else x
+        column_scale = idf_scale(x, power)
+        xs = x.multiply(column_scale).tocsr() if power else x
         pf = oof(xs, y_flag, strat, c)
         pu = oof(xs, y_urgent, strat, c)
         loss = log_loss(y_flag, pf) + log_loss(y_urgent, pu)
@@ -253,8 +253,8 @@ def main():
         if best is None or loss < best[0]:
             best = (loss, power, c, pf, pu)
     _, power, c, pf, pu = best
-    scale = idf_scale(x, power)
-    xs = x.multiply(scale).tocsr() if power else x
+    column_scale = idf_scale(x, power)
+    xs = x.multiply(column_scale).tocsr() if power else x
     tf = pick_threshold(pf, benign, rules_rank, RANK["moderate"], blocked, FLAG_BUDGET)
     tu = pick_threshold(pu, benign, rules_rank, RANK["high"], blocked, URGENT_BUDGET)
     print(f"chosen idf^{power:g}, C={c:g}; thresholds flag {tf:.4f}, urgent {tu:.4f}")
@@ -282,10 +282,18 @@ def main():
     for col, (name, y) in enumerate(heads):
         model = fit(xs, y, c)
         # Fold the column scale into the weights: the engine scores unscaled features.
-        w = model.coef_[0] * scale
+        w = model.coef_[0] * column_scale
         scale = float(np.max(np.abs(w)) / 127.0) or 1e-9
         table[:, col] = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
         header_heads.append({"name": name, "intercept": float(model.intercept_[0]), "scale": scale})
+        if name in ("flag", "urgent"):
+            # int8 weights must not move a decision: the idf-scaled weights have a wider range.
+            exact = model.predict_proba(xs)[:, 1]
+            quant = 1.0 / (1.0 + np.exp(-(x @ (table[:, col].astype(np.float64) * scale) + model.intercept_[0])))
+            t = tf if name == "flag" else tu
+            flips = int(np.sum((exact >= t) != (quant >= t)))
+            print(f"head {name}: int8 vs float probability, max difference {np.max(np.abs(exact - quant)):.4f}, "
+                  f"{flips} training cases on the other side of the threshold")
     body = table.tobytes(order="C")
     h = 1469598103934665603
     for byte in body:
