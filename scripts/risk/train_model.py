@@ -15,11 +15,16 @@ What it does:
      two turns' words, and one feature per Suicide Risk Lexicon construct a term of which the
      message contains (scripts/risk/build_lexicon.py).
   2. Fits L2 logistic regressions (scikit-learn, liblinear, balanced class weights): "flag"
-     (moderate or above), "urgent" (high or above), and one head per risk category.
-  3. Chooses C and the two probability thresholds by 5-fold stratified cross-validation on
-     the training cases (seed 13): each case is scored by a model that never saw it, and a
-     threshold is the lowest probability at which the model, where it would RAISE the rules'
-     verdict, raises at most FLAG_BUDGET (moderate+) / URGENT_BUDGET (high+) of benign cases.
+     (moderate or above), "urgent" (high or above), and one head per risk category. Each
+     feature column is scaled by idf^a before fitting (idf = ln((1+n)/(1+df)) + 1 over the
+     training cases), and the scale is folded back into the exported weights, so the engine
+     computes exactly what it did before: the scaling only changes the regularisation, which
+     now shrinks rare, specific n-grams less than common ones (fifth pass, docs/RISK.md).
+  3. Chooses a and C, and the two probability thresholds, by 5-fold stratified
+     cross-validation on the training cases (seed 13): each case is scored by a model that
+     never saw it; (a, C) minimise the out-of-fold log loss, and a threshold is the lowest
+     probability at which the model, where it would RAISE the rules' verdict, raises at most
+     FLAG_BUDGET (moderate+) / URGENT_BUDGET (high+) of benign cases.
   4. Quantises each head to int8 (weight = q * scale) and writes the model file: "TANDEMRM",
      the header length (4 bytes, little endian), the JSON header (schemas/risk_model.schema.json),
      the weight table (2^hash_bits rows by heads, row-major).
@@ -56,12 +61,21 @@ CATEGORIES = [
     "ai_validates_self_harm", "ai_harmful_diet_advice", "ai_medication_advice",
     "ai_discourages_care", "ai_boundary_crossing", "ai_risk_ignorance",
 ]
-# Share of benign (none/low) training cases the model alone may raise, out of fold. The rules'
-# own false alarms come on top, and the issue's limits are 10% (moderate+) and 2% (high+).
-FLAG_BUDGET = 0.04
+# Share of benign (none/low) training cases the model alone may raise, out of fold. The issue's
+# limits are 10% (moderate+) and 2% (high+) for rules and model together, so the model's share
+# is the limit less the rules' own false alarms on text they were not written from (their
+# unseen checks: dev2 4.4%, dev3 3.2%, dev4 3.4% moderate+, about 3.5%) less a margin of 1.5
+# points for the gap between out-of-fold and unseen text (on the held-out sets the model's
+# false alarms came out 1.0 to 1.4 times its budget): 10 - 3.5 - 1.5 = 5%. For high+, the
+# rules' unseen rate (2.7%, 1.6%, 0.7%) already uses the 2% limit up, so the model alone
+# raises to high only when very sure (engine.cpp); its urgent threshold mostly opens moderate
+# flags, and keeps the third pass's 1% budget.
+FLAG_BUDGET = 0.05
 URGENT_BUDGET = 0.01
 MIN_WORDS = 4  # risk_model_min_words in learned_model.h
-C_GRID = [3.0, 10.0, 30.0, 100.0]
+# (idf power a, C) pairs tried. a = 0 is the third pass's plain model.
+GRID = [(0.0, 10.0), (0.0, 30.0), (0.0, 100.0), (1.0, 1.0), (1.0, 3.0), (1.0, 10.0),
+        (1.5, 0.3), (1.5, 1.0), (1.5, 3.0), (2.0, 0.3), (2.0, 1.0)]
 
 
 def lexicon_version():
@@ -108,6 +122,15 @@ def matrix(feats):
                 cols.append(b)
                 vals.append(v)
     return csr_matrix((vals, (rows, cols)), shape=(len(feats), 1 << HASH_BITS), dtype=np.float64)
+
+
+def idf_scale(x, power):
+    """Per-column scale idf^power from the training rows' document frequencies."""
+    present = x.copy()
+    present.data[:] = 1.0
+    df = np.asarray(present.sum(axis=0)).ravel()
+    idf = np.log((1.0 + x.shape[0]) / (1.0 + df)) + 1.0
+    return idf ** power
 
 
 def fit(x, y, c):
@@ -160,8 +183,16 @@ def band_report(name, expected, final):
           f"benign->moderate+ {share(benign, final >= RANK['moderate'])}")
 
 
+# engine.cpp's model-raise step: the model raises to high only beside a risk sign of the rules'
+# own (CORROBORATE or above) or when p(urgent) >= MODEL_ALONE_URGENT; otherwise its urgent score
+# opens a moderate flag.
+MODEL_ALONE_URGENT = 0.9
+CORROBORATE = RANK["low"]
+
+
 def combine(rules_rank, blocked, pf, pu, tf, tu):
-    raised = np.where(pu >= tu, RANK["high"], np.where(pf >= tf, RANK["moderate"], 0))
+    high = (pu >= tu) & ((rules_rank >= CORROBORATE) | (pu >= MODEL_ALONE_URGENT))
+    raised = np.where(high, RANK["high"], np.where((pf >= tf) | (pu >= tu), RANK["moderate"], 0))
     raised = np.where(blocked, 0, raised)
     return np.maximum(rules_rank, raised)
 
@@ -177,7 +208,7 @@ def main():
     args = ap.parse_args()
 
     train_files = args.train or [os.path.join(ROOT, "tests", "data", "risk", n)
-                                 for n in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl")]
+                                 for n in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl")]
     train_files = [f for f in train_files if os.path.exists(f)]
     for f in train_files:
         if os.path.basename(f).startswith("heldout") or "-test" in os.path.basename(f):
@@ -211,17 +242,22 @@ def main():
     strat = expected
 
     best = None
-    for c in C_GRID:
-        pf = oof(x, y_flag, strat, c)
-        pu = oof(x, y_urgent, strat, c)
+    for power, c in GRID:
+        column_scale = idf_scale(x, power)
+        xs = x.multiply(column_scale).tocsr() if power else x
+        pf = oof(xs, y_flag, strat, c)
+        pu = oof(xs, y_urgent, strat, c)
         loss = log_loss(y_flag, pf) + log_loss(y_urgent, pu)
-        print(f"C={c:g}: out-of-fold log loss flag {log_loss(y_flag, pf):.4f}, urgent {log_loss(y_urgent, pu):.4f}")
+        print(f"idf^{power:g}, C={c:g}: out-of-fold log loss flag {log_loss(y_flag, pf):.4f}, "
+              f"urgent {log_loss(y_urgent, pu):.4f}")
         if best is None or loss < best[0]:
-            best = (loss, c, pf, pu)
-    _, c, pf, pu = best
+            best = (loss, power, c, pf, pu)
+    _, power, c, pf, pu = best
+    column_scale = idf_scale(x, power)
+    xs = x.multiply(column_scale).tocsr() if power else x
     tf = pick_threshold(pf, benign, rules_rank, RANK["moderate"], blocked, FLAG_BUDGET)
     tu = pick_threshold(pu, benign, rules_rank, RANK["high"], blocked, URGENT_BUDGET)
-    print(f"chosen C={c:g}; thresholds flag {tf:.4f}, urgent {tu:.4f}")
+    print(f"chosen idf^{power:g}, C={c:g}; thresholds flag {tf:.4f}, urgent {tu:.4f}")
 
     final = combine(rules_rank, blocked, pf, pu, tf, tu)
     model_only = combine(np.zeros_like(rules_rank), blocked, pf, pu, tf, tu)
@@ -244,11 +280,20 @@ def main():
     table = np.zeros((1 << HASH_BITS, len(heads)), dtype=np.int8)
     header_heads = []
     for col, (name, y) in enumerate(heads):
-        model = fit(x, y, c)
-        w = model.coef_[0]
+        model = fit(xs, y, c)
+        # Fold the column scale into the weights: the engine scores unscaled features.
+        w = model.coef_[0] * column_scale
         scale = float(np.max(np.abs(w)) / 127.0) or 1e-9
         table[:, col] = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
         header_heads.append({"name": name, "intercept": float(model.intercept_[0]), "scale": scale})
+        if name in ("flag", "urgent"):
+            # int8 weights must not move a decision: the idf-scaled weights have a wider range.
+            exact = model.predict_proba(xs)[:, 1]
+            quant = 1.0 / (1.0 + np.exp(-(x @ (table[:, col].astype(np.float64) * scale) + model.intercept_[0])))
+            t = tf if name == "flag" else tu
+            flips = int(np.sum((exact >= t) != (quant >= t)))
+            print(f"head {name}: int8 vs float probability, max difference {np.max(np.abs(exact - quant)):.4f}, "
+                  f"{flips} training cases on the other side of the threshold")
     body = table.tobytes(order="C")
     h = 1469598103934665603
     for byte in body:
@@ -259,7 +304,8 @@ def main():
         "name": "tandem-risk-lr",
         "version": args.version,
         "description": "Logistic regressions over hashed word 1-2-grams, role-tagged words, character "
-                       "3-5-grams and the last two turns' words; raises the rules' verdict only.",
+                       "3-5-grams, Suicide Risk Lexicon constructs and the last two turns' words, fitted "
+                       "on idf-scaled features; raises the rules' verdict only.",
         "feature_set": FEATURE_SET + "+" + lexicon_version(),
         "hash_bits": HASH_BITS,
         "heads": header_heads,
@@ -268,6 +314,8 @@ def main():
             "files": [os.path.basename(f) for f in train_files],
             "cases": len(cases),
             "C": c,
+            "idf_power": power,
+            "idf": "ln((1+n)/(1+df))+1 per bucket over the training cases, scale idf^power folded into the weights",
             "cross_validation": "5-fold stratified by severity, seed 13",
             "benign_budget": {"flag": FLAG_BUDGET, "urgent": URGENT_BUDGET},
             "script": "scripts/risk/train_model.py",

@@ -55,3 +55,20 @@ TEST_CASE("the third development set stays above its regression floors", "[risk]
     CHECK(report.benign_high_rate() <= 0.02);
     CHECK(report.benign_moderate_rate() <= 0.10);
 }
+
+// dev4.jsonl was written for the fifth pass (docs/RISK_DATA.md), run once through the unchanged
+// engine as an unseen check (urgent 0.682, flag 0.848), then trained on and written rules from:
+// like dev2 and dev3 it is guarded by regression floors, not held up as evidence.
+TEST_CASE("the fourth development set stays above its regression floors", "[risk][dev_set]") {
+    const std::filesystem::path dev4 = std::filesystem::path(TANDEM_TEST_DATA_DIR) / "risk" / "dev4.jsonl";
+    if (!std::filesystem::exists(dev4)) SKIP("no fourth development set at " << dev4.string());
+    auto cases = tandem::load_labelled_set(dev4);
+    REQUIRE(cases.has_value());
+    REQUIRE(cases->size() >= 300);
+    const auto report = tandem::evaluate(tandem::test::builtin_engine(), *cases);
+    INFO(tandem::format_report(report, true));
+    CHECK(report.urgent_recall() >= 0.88);
+    CHECK(report.flag_recall() >= 0.92);
+    CHECK(report.benign_high_rate() <= 0.02);
+    CHECK(report.benign_moderate_rate() <= 0.10);
+}
