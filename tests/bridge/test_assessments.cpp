@@ -642,3 +642,21 @@ TEST_CASE("the offline companion's reply after an offer names the questionnaire,
                           "you're ready.") != std::string::npos);
     CHECK(replies[1].find("questionnaire") == std::string::npos);  // once per offer
 }
+
+TEST_CASE("a reply held for review does not use up the questionnaire's mention: the next ordinary turn makes it",
+          "[bridge][assessments][companion]") {
+    TestClinic k;
+    auto p = k.patient_client();
+    auto tara = k.clinician("tara");
+    REQUIRE(action(*tara, {{"action_id", "pause"}, {"kind", "ai_pause"}, {"patient_id", k.alex}})["ok"] == true);
+    REQUIRE(request(*tara, "r1", k.alex, "gad7")["ok"] == true);
+    read_until(*p, of_type("questionnaire"));
+    REQUIRE(p->send_text(frame("send", {{"client_msg_id", "m1"}, {"text", "I had a long day at work"}})));
+    read_until(*p, of_type("reviewing"));
+    k.patients->drain();
+    REQUIRE(action(*tara, {{"action_id", "resume"}, {"kind", "ai_resume"}, {"patient_id", k.alex}})["ok"] == true);
+    REQUIRE(p->send_text(frame("send", {{"client_msg_id", "m2"}, {"text", "Today was a bit better, I went for a walk"}})));
+    const auto reply = read_until(*p, [](const json& j) { return j["type"] == "message" && j["payload"]["sender"] == "ai"; });
+    INFO(reply.dump());
+    CHECK(reply["payload"]["text"].get<std::string>().find("short check-in questionnaire (GAD-7)") != std::string::npos);
+}
