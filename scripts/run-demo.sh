@@ -8,8 +8,12 @@
 # Then it serves, and `tandem-loadgen play` plays the scripted conversations of
 # scripts/demo/conversations.json at a human pace: mostly ordinary CBT conversation with the
 # offline companion, some moderate risk, and a few urgent disclosures that trigger the crisis
-# protocol within the first minute. Without a display the bridge and the patients keep running
-# and the script says how to connect an app from another machine.
+# protocol within the first minute. The patients also answer the questionnaires the bridge offers
+# (PHQ-9 and GAD-7 by the default schedule; answers per persona in the scenario file, some in two
+# sittings), and a third of them are returning patients whose intake and week-4 results
+# `prepare` seeded (marked as demo data), so the clinician app's outcome charts show a trend.
+# Without a display the bridge and the patients keep running and the script says how to connect
+# an app from another machine.
 # Environment: TANDEM_DEMO_DIR (data dir), TANDEM_DEMO_LISTEN (HOST:PORT, default
 # 127.0.0.1:8443; 0.0.0.0:8443 to let other machines in), TANDEM_DEMO_PASSWORD, TANDEM_DEMO_SPEED.
 set -euo pipefail
@@ -112,7 +116,9 @@ cat <<MSG
 
 Tandem demo is running: 36 simulated patients are talking to the offline companion; the first
 urgent disclosures (crisis protocol, urgent flags) arrive within a minute; after four turns each
-patient has an AI-proposed treatment plan waiting for its therapist to review.
+patient has an AI-proposed treatment plan waiting for its therapist to review. The patients fill
+in their PHQ-9 and GAD-7 within a few minutes; 12 returning patients (seeded demo history from
+intake and week 4) show outcome trends in the app.
   Patient chat page:  https://$local_host:$port/   (self-signed certificate; try it with a spare invite code:)
 $(sed 's/^/      /' "$demo/invites.txt")
   Clinician app:      server $local_host:$port; therapists tara, omar, lena; supervisor sam; admin admin

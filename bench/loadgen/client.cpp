@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -43,6 +44,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "loadgen.h"
+#include "questionnaires.h"
 
 namespace tandem::loadgen {
 namespace {
@@ -254,6 +256,8 @@ public:
     bool ever_ready() const { return ever_ready_; }
     std::function<void(PatientPeer&)> on_ready;  ///< play mode: called at each (re)connection
     std::function<void(PatientPeer&)> on_lost;
+    /// play mode: a `questionnaire` frame's payload (a form to answer, new or resumed).
+    std::function<void(PatientPeer&, const json&)> on_questionnaire;
     bool invalid_invite = false;
 
     /// Sends one chat message stamped with the send time. On this peer's io thread.
@@ -298,6 +302,8 @@ protected:
             }
             ready_ = ever_ready_ = true;
             if (on_ready) on_ready(*this);
+        } else if (type == "questionnaire") {
+            if (on_questionnaire) on_questionnaire(*this, p);
         } else if (type == "error") {
             ++stats().errors;
             const auto code = p.value("code", "");
@@ -740,6 +746,7 @@ Result<void> play_scenario(const std::string& host, std::uint16_t port, const st
         std::unique_ptr<net::steady_timer> timer;
         std::unique_ptr<net::steady_timer> retry;
         double backoff_s = 1;
+        std::set<std::string> answering;  // questionnaires with answers scheduled or sent
     };
     std::vector<std::unique_ptr<Player>> players;
     const auto start = Clock::now();
@@ -764,6 +771,30 @@ Result<void> play_scenario(const std::string& host, std::uint16_t port, const st
         });
     };
 
+    // Questionnaires (questionnaires.cpp decides what and when): each step on its own timer; a
+    // step due while disconnected is dropped and the form, which the bridge sends again after
+    // the reconnect with the answers saved so far, is planned anew.
+    std::function<void(Player*, std::string, std::string, std::shared_ptr<std::vector<QuestionnaireStep>>, std::size_t)>
+        answer_step = [&](Player* p, std::string id, std::string instrument,
+                          std::shared_ptr<std::vector<QuestionnaireStep>> steps, std::size_t k) {
+            auto t = std::make_shared<net::steady_timer>(ioc);
+            t->expires_after(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>((*steps)[k].after_s)));
+            t->async_wait([&, p, t, id, instrument, steps, k](error_code ec) {
+                if (ec) return;
+                if (!p->peer->ready()) {
+                    p->answering.erase(id);
+                    return;
+                }
+                const auto& step = (*steps)[k];
+                p->peer->send(envelope("questionnaire_answers", step.payload));
+                // Never the answers: only which form and how far.
+                std::printf("demo: %-22s %s %s\n", p->name.c_str(), instrument.c_str(),
+                            step.final ? "submitted" : "saved, to finish later");
+                std::fflush(stdout);
+                if (k + 1 < steps->size()) answer_step(p, id, instrument, steps, k + 1);
+            });
+        };
+
     for (std::size_t i = 0; i < people.size(); ++i) {
         auto pl = std::make_unique<Player>();
         auto& seat = roster.patients[i];
@@ -786,6 +817,13 @@ Result<void> play_scenario(const std::string& host, std::uint16_t port, const st
             if (auto r = save_roster(data_dir, roster); !r)
                 std::fprintf(stderr, "tandem-loadgen: %s\n", r.error().describe().c_str());
             schedule(*raw);
+        };
+        pl->peer->on_questionnaire = [&, raw, i](PatientPeer&, const json& form) {
+            const std::string id = form.value("assessment_id", "");
+            if (id.empty() || !raw->answering.insert(id).second) return;
+            auto steps = std::make_shared<std::vector<QuestionnaireStep>>(plan_questionnaire(scenario, i, form, speed));
+            if (steps->empty()) return;
+            answer_step(raw, id, form.value("instrument", json::object()).value("id", "?"), steps, 0);
         };
         // Reconnect with doubling backoff (the bridge may restart under the demo).
         pl->peer->on_lost = [raw](PatientPeer&) {

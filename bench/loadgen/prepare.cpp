@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "loadgen.h"
+#include "questionnaires.h"
 #include "tandem/bridge/accounts.h"
 #include "tandem/bridge/init.h"
 #include "tandem/bridge/llm.h"
@@ -153,6 +154,7 @@ Result<Roster> prepare(const PrepareOptions& o) {
     struct Wanted {
         std::string name;
         std::string therapist;
+        int scenario_index = -1;  // demo: the patient's entry in the scenario (answers, history)
     };
     std::vector<Wanted> wanted;
     int spare = 0;
@@ -161,8 +163,9 @@ Result<Roster> prepare(const PrepareOptions& o) {
             clinicians.push_back({t.value("username", ""), t.value("name", ""), "therapist"});
         if (const auto s = o.scenario.find("supervisor"); s != o.scenario.end())
             clinicians.push_back({s->value("username", ""), s->value("name", ""), "supervisor"});
+        int index = 0;
         for (const auto& p : o.scenario.value("patients", json::array()))
-            wanted.push_back({p.value("name", ""), p.value("therapist", "")});
+            wanted.push_back({p.value("name", ""), p.value("therapist", ""), index++});
         spare = o.scenario.value("spare_invites", 0);
     } else {
         char name[64];
@@ -206,8 +209,12 @@ Result<Roster> prepare(const PrepareOptions& o) {
     // Demo: the scenario's patients are made once (a rerun keeps them and their tokens).
     if (o.scenario.is_object() && !roster.patients.empty()) wanted.clear();
     std::vector<PatientSeat> made(wanted.size());
+    std::atomic<int> seeded{0};
     auto make_patient = [&](const Wanted& w, PatientSeat& seat) -> Result<void> {
-        auto id = (*service)->register_patient(w.name);
+        // A returning demo patient registered weeks ago (the schedule then asks for week 8).
+        const auto index = static_cast<std::size_t>(std::max(0, w.scenario_index));
+        const int weeks = w.scenario_index >= 0 ? returning_weeks(o.scenario, index) : 0;
+        auto id = weeks > 0 ? register_returning_patient(**store, w.name, weeks) : (*service)->register_patient(w.name);
         if (!id) return std::unexpected(id.error());
         seat.patient_id = *id;
         seat.display_name = w.name;
@@ -217,6 +224,11 @@ Result<Roster> prepare(const PrepareOptions& o) {
             if (!t) return fail(ErrorCode::invalid_argument, "no therapist named " + w.therapist);
             if (auto r = bridge::assign_patient(**store, accounts, *id, t->id, kActor); !r)
                 return std::unexpected(r.error());
+        }
+        if (weeks > 0) {
+            auto n = seed_questionnaire_history(**store, o.scenario, index, *id);
+            if (!n) return std::unexpected(n.error());
+            seeded += *n;
         }
         auto code = (*service)->issue_invite(*id);
         if (!code) return std::unexpected(code.error());
@@ -228,6 +240,8 @@ Result<Roster> prepare(const PrepareOptions& o) {
     });
     if (!patients_made) return std::unexpected(patients_made.error());
     roster.patients.insert(roster.patients.end(), made.begin(), made.end());
+    if (seeded > 0)
+        std::printf("seeded %d earlier questionnaire results (demo data) for the returning patients\n", seeded.load());
 
     // Spare invites, for a person to try the chat page beside the simulated patients: topped
     // up to `spare` unredeemed codes on each prepare (a redeemed one is gone).

@@ -3,7 +3,8 @@ tandem-bridge with the offline companion: redeem an invite, send, see the reply,
 message and see the crisis banner with 988. Phone-sized (390x844).
 
 Set TANDEM_E2E_SCREENSHOT=path.png to save the final screen (docs/screenshots/chat-page.png is
-made this way). Skips when chromium or chromedriver is missing.
+made this way) and TANDEM_E2E_TREND_SCREENSHOT=path.png for the trend chart. Skips when chromium
+or chromedriver is missing.
 """
 import os
 import shutil
@@ -11,6 +12,7 @@ import tempfile
 import unittest
 
 from harness import Bridge
+from clinician import Clinician
 
 try:
     from selenium import webdriver
@@ -25,6 +27,7 @@ except ImportError:  # python3-selenium missing: the skip below says so
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 IMMINENT = "I want to kill myself tonight. I have the pills ready."
+PASSWORD = "clinician-password-1"
 
 
 @unittest.skipUnless(webdriver and os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER),
@@ -33,6 +36,7 @@ class ChatPageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.bridge = Bridge()  # offline companion
+        cls.bridge.add_clinician("tara", "therapist", PASSWORD)
         cls.code = cls.bridge.invite(cls.bridge.add_patient("Alex"))
         cls.bridge.start()
         cls.profile = tempfile.mkdtemp(prefix="tandem-chromium-")
@@ -155,6 +159,69 @@ class ChatPageTest(unittest.TestCase):
             self.assertIn("Mild", result.text)
         finally:
             d.execute_script("localStorage.clear()")
+
+    def test_own_trend_is_a_chart_with_band_shading_and_a_table_for_screen_readers(self):
+        """Issue 8, with the clinic's share_trends_with_patients on: two GAD-7 results (the intake
+        form, then one the therapist asks for) draw an inline SVG with the four GAD-7 bands, one
+        line and a point per score (each with a <title>), plus a visually hidden table."""
+        d = self.driver
+        b = self.bridge
+        b.run("policy", "set", "--data-dir", str(b.data_dir), "--share-trends", "yes")
+        pid = b.add_patient("Kim")
+        b.assign(pid, "tara")
+        code = b.invite(pid)
+        d.get(b.base_url + "/")
+        d.execute_script("localStorage.clear()")
+        try:
+            d.refresh()
+            self.wait(ec.visibility_of_element_located((By.ID, "invite")))
+            d.find_element(By.ID, "invite").send_keys(code)
+            d.find_element(By.CSS_SELECTOR, "#redeem-form button").click()
+
+            def answer_gad7(option):
+                def form():
+                    for f in d.find_elements(By.CSS_SELECTOR, "form.questionnaire"):
+                        if len(f.find_elements(By.TAG_NAME, "fieldset")) == 7:
+                            return f
+                    return None
+                f = self.wait(lambda _: form())
+                for fs in f.find_elements(By.CSS_SELECTOR, "fieldset"):
+                    fs.find_elements(By.CSS_SELECTOR, "input")[option].click()
+                f.find_element(By.XPATH, ".//button[contains(., 'Submit')]").click()
+
+            answer_gad7(3)  # 21, severe
+            self.wait(lambda _: d.find_elements(By.CSS_SELECTOR, ".q-result svg.q-chart"))
+            tara = Clinician(b)
+            tara.must_login("tara", PASSWORD)
+            asked = tara.action("assessment_request", patient_id=pid, instrument="gad7")
+            self.assertTrue(asked["ok"], asked)
+            answer_gad7(1)  # 7, mild
+            chart = self.wait(lambda _: [c for c in d.find_elements(By.CSS_SELECTOR, ".q-result svg.q-chart")
+                                         if len(c.find_elements(By.CSS_SELECTOR, "circle.q-point")) == 2])[0]
+            points = chart.find_elements(By.CSS_SELECTOR, "circle.q-point")
+            self.assertEqual([p.get_attribute("data-score") for p in points], ["21", "7"])
+            titles = [p.find_element(By.TAG_NAME, "title").get_attribute("textContent") for p in points]
+            self.assertIn("GAD-7 21 (Severe)", titles[0])
+            self.assertIn("GAD-7 7 (Mild)", titles[1])
+            bands = [r.get_attribute("data-band") for r in chart.find_elements(By.CSS_SELECTOR, "rect.q-band")]
+            self.assertEqual(bands, ["minimal", "mild", "moderate", "severe"])
+            self.assertEqual(len(chart.find_elements(By.CSS_SELECTOR, "polyline.q-line")), 1)
+            self.assertEqual(chart.get_attribute("role"), "img")
+            self.assertIn("latest 7 (Mild)", chart.find_element(By.TAG_NAME, "desc").get_attribute("textContent"))
+            figure = chart.find_element(By.XPATH, "./..")
+            rows = figure.find_elements(By.CSS_SELECTOR, "table tr")
+            self.assertEqual([r.get_attribute("textContent")[10:] for r in rows[1:]], ["21Severe", "7Mild"])
+            hidden = figure.find_element(By.CSS_SELECTOR, ".visually-hidden")
+            self.assertTrue(hidden.find_elements(By.TAG_NAME, "table"))
+            self.assertLessEqual(hidden.size["width"], 1, "the table is for screen readers only")
+            if os.environ.get("TANDEM_E2E_TREND_SCREENSHOT"):
+                # Scroll the questionnaires pane only (scrollIntoView would move the whole page).
+                d.execute_script("const s = document.getElementById('questionnaires');"
+                                 "s.scrollTop = s.scrollHeight;", chart)
+                d.save_screenshot(os.environ["TANDEM_E2E_TREND_SCREENSHOT"])
+        finally:
+            d.execute_script("localStorage.clear()")
+
 
 if __name__ == "__main__":
     unittest.main()
