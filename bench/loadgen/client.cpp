@@ -341,33 +341,50 @@ public:
 
     bool live() const { return live_ && is_open(); }
     bool counts_screens = false;
+    bool feed_batch = true;  // subscribe {batch: true}
 
 protected:
     void on_open() override { send(envelope("login", {{"username", username_}, {"password", password_}})); }
 
+    // One feed event's text (an `event` frame, or one element of an `events` frame).
+    void on_feed_event(std::string_view text, std::int64_t now) {
+        auto& s = stats();
+        ++s.clinician_events;
+        const auto t0 = sent_at(string_after(text, R"("client_msg_id":")"));
+        if (t0 >= 0 && s.in_window(t0)) s.feed_ms.push_back(static_cast<double>(now - t0) / 1000.0);
+        // Screens done: one subscriber (a supervisor, who sees them all) counts risk_assessed.
+        if (counts_screens && s.in_window(now) && text.find(R"("type":"risk_assessed")") != std::string_view::npos)
+            ++s.screened_window;
+    }
+
     void on_text(std::string_view text) override {
         // Envelope keys are written sorted, so "type" is the last one: a suffix test finds
         // events without parsing them.
-        if (text.ends_with(R"("type":"event"})")) {
-            auto& s = stats();
-            ++s.clinician_events;
-            // The envelope's seq is the last "seq" key (sorted keys: payload comes before it).
+        const bool single = text.ends_with(R"("type":"event"})");
+        if (single || text.ends_with(R"("type":"events"})")) {
+            const auto now = now_us();
+            // The envelope's seq (the batch's last event's) is the last "seq" key (sorted keys:
+            // payload comes before it).
             if (const auto at = text.rfind(R"("seq":)"); at != std::string_view::npos)
                 cursor_ = std::max<std::int64_t>(cursor_, std::strtoll(text.data() + at + 6, nullptr, 10));
-            const auto cid = string_after(text, R"("client_msg_id":")");
-            const auto t0 = sent_at(cid);
-            const auto now = now_us();
-            if (t0 >= 0 && s.in_window(t0)) s.feed_ms.push_back(static_cast<double>(now - t0) / 1000.0);
-            // Screens done: one subscriber (a supervisor, who sees them all) counts risk_assessed.
-            if (counts_screens && s.in_window(now) && text.find(R"("type":"risk_assessed")") != std::string_view::npos)
-                ++s.screened_window;
+            if (single) return on_feed_event(text, now);
+            // A batch is split where each event object starts: its first sorted key is "actor",
+            // and message text cannot contain the unescaped quotes of that marker.
+            constexpr std::string_view kStart = R"({"actor":)";
+            for (auto at = text.find(kStart); at != std::string_view::npos;) {
+                const auto next = text.find(kStart, at + kStart.size());
+                on_feed_event(text.substr(at, next == std::string_view::npos ? text.size() - at : next - at), now);
+                at = next;
+            }
             return;
         }
         auto j = json::parse(text, nullptr, false);
         if (!j.is_object()) return;
         const auto type = j.value("type", "");
         if (type == "login_ok") {
-            send(envelope("subscribe", {{"after_seq", cursor_}}));
+            json payload = {{"after_seq", cursor_}};
+            if (feed_batch) payload["batch"] = true;
+            send(envelope("subscribe", std::move(payload)));
         } else if (type == "caught_up") {
             live_ = true;
         } else if (type == "error") {
@@ -558,6 +575,7 @@ Result<RunReport> run_load(const RunOptions& o, Roster& roster) {
         clinicians.push_back(std::make_shared<ClinicianPeer>(pool.ioc(i), ctx, *endpoint, o.host, pool.stats(i), user,
                                                              roster.password, o.head_seq));
         clinicians.back()->counts_screens = sup && i == 0;
+        clinicians.back()->feed_batch = o.feed_batch;
     }
 
     const auto connect_start = Clock::now();

@@ -81,6 +81,7 @@ struct RunOptions {
     double risky_percent = 1.0;       ///< messages that screen moderate or higher
     int bridge_pid = 0;
     std::int64_t head_seq = 0;        ///< subscribe after this seq
+    bool feed_batch = true;           ///< subscribe {batch: true}: the feed comes as `events` frames
 };
 
 /// Percentiles and counts of one run, for main's report.

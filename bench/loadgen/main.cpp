@@ -32,6 +32,7 @@ constexpr const char* kUsage =
     "       tandem-loadgen run --data-dir DIR [--server HOST:PORT] [--patients N] [--clinicians M]\n"
     "                          [--supervisors S] [--rate MSG_PER_S] [--warmup S] [--duration S] [--drain S]\n"
     "                          [--threads T] [--risky-percent P] [--connect-rate PER_S] [--bridge-pid PID]\n"
+    "                          [--feed-frames batch|single]\n"
     "       tandem-loadgen play --data-dir DIR --scenario FILE [--server HOST:PORT] [--speed X]\n"
     "\n"
     "prepare  creates DIR if needed (like tandem-bridge init), therapists, a supervisor, patients\n"
@@ -43,7 +44,8 @@ constexpr const char* kUsage =
     "\n"
     "The password (first line of --password-file, default DIR/loadgen/password or 'loadgen-password')\n"
     "is every loadgen clinician's. Defaults: --server 127.0.0.1:8443, --patients 2000, --clinicians\n"
-    "10 (--supervisors 2 of them), --rate 1000, --warmup 5, --duration 30, --drain 5, --threads 2.\n";
+    "10 (--supervisors 2 of them), --rate 1000, --warmup 5, --duration 30, --drain 5, --threads 2,\n"
+    "--feed-frames batch (subscribers ask for `events` frames; single: one `event` frame per event).\n";
 
 int usage(const std::string& why) {
     std::fprintf(stderr, "tandem-loadgen: %s\n\n%s", why.c_str(), kUsage);
@@ -166,6 +168,9 @@ int main(int argc, char** argv) {
         o.risky_percent = number("--risky-percent", 1.0);
         o.connect_rate = number("--connect-rate", 500);
         o.bridge_pid = static_cast<int>(number("--bridge-pid", 0));
+        const auto frames = flag("--feed-frames", "batch");
+        if (frames != "batch" && frames != "single") return usage("--feed-frames must be batch or single");
+        o.feed_batch = frames == "batch";
         auto head = store_head(data_dir);
         if (!head) return error_exit(head.error());
         o.head_seq = *head;
@@ -173,8 +178,9 @@ int main(int argc, char** argv) {
         if (!r) return error_exit(r.error());
         const auto& x = *r;
         std::printf("tandem-loadgen run: %d patients offered %.0f msg/s for %.0f s (after %.0f s warm-up), %d clinician "
-                    "subscribers (%d supervisors), %.1f%% risky messages\n",
-                    o.patients, o.rate, o.duration_s, o.warmup_s, o.clinicians, o.supervisors, o.risky_percent);
+                    "subscribers (%d supervisors, %s feed frames), %.1f%% risky messages\n",
+                    o.patients, o.rate, o.duration_s, o.warmup_s, o.clinicians, o.supervisors,
+                    o.feed_batch ? "batched" : "single", o.risky_percent);
         std::printf("  connections held:        %d/%d patients (connected in %.1f s), %d/%d clinicians live\n",
                     x.patients_held, o.patients, x.connect_s, x.clinicians_held, o.clinicians);
         std::printf("  messages sent in window: %llu (%.0f/s)\n", static_cast<unsigned long long>(x.sent_window),

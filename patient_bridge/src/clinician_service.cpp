@@ -50,6 +50,40 @@ json redacted(const StoredEvent& e) {
     return j;
 }
 
+// An event as the feed sends it, serialised once per pass and shared by every frame carrying it.
+std::string event_text(const StoredEvent& e) {
+    return redacted(e).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// make_frame's envelope around an already serialised payload, keys in make_frame's (sorted)
+// order. Rejected: make_frame on the parsed payload, which serialised each event once per
+// frame again (a batch re-dumps every event it carries).
+std::string frame_around(std::string_view type, std::string_view payload_text, std::int64_t seq) {
+    std::string out;
+    out.reserve(payload_text.size() + 140);
+    out.append(R"({"id":")").append(new_id()).append(R"(","payload":)").append(payload_text);
+    out.append(R"(,"seq":)").append(std::to_string(seq)).append(R"(,"time":")").append(utc_now_text());
+    out.append(R"(","type":")").append(type).append(R"("})");
+    return out;
+}
+
+// Collects event texts into one `events` frame (docs/PROTOCOL.md) for a subscriber that asked
+// for batches; the envelope's seq is the last event's.
+class BatchFrame {
+public:
+    void add(std::string_view text, std::int64_t seq) {
+        body_.append(body_.empty() ? R"({"events":[)" : ",").append(text);
+        last_seq_ = seq;
+    }
+    bool empty() const { return body_.empty(); }
+    std::int64_t last_seq() const { return last_seq_; }
+    std::string take() { return frame_around("events", body_.append("]}"), last_seq_); }
+
+private:
+    std::string body_;
+    std::int64_t last_seq_ = 0;
+};
+
 std::optional<std::string> string_field(const json& p, const char* name, std::size_t max_bytes) {
     const auto it = p.find(name);
     if (it == p.end() || !it->is_string()) return std::nullopt;
@@ -433,7 +467,8 @@ void ClinicianService::pump() {
     for (const auto& fe : *batch)
         if (fe.event.type == EventType::clinic_configured) patients_.on_clinic_configured(fe.event);
 
-    std::vector<std::string> frames(batch->size());  // serialised on first use, then shared
+    // Serialised on first use, then shared: each event's text, and its `event` frame.
+    SharedFrames frames{std::vector<std::string>(batch->size()), std::vector<std::string>(batch->size())};
     for (auto it = subscribers_.begin(); it != subscribers_.end();) {
         Subscriber& s = it->second;
         if (s.live && s.cursor >= batch_from) {
@@ -453,21 +488,35 @@ void ClinicianService::pump() {
     if (batch->size() >= options_.page_events) pump_more_.store(true);
 }
 
-void ClinicianService::send_shared(Subscriber& s, const std::vector<FeedEvent>& batch,
-                                   std::vector<std::string>& frames) {
+// A batching subscriber gets this pass's events for it as one `events` frame: one TLS record
+// and one write instead of one per event (docs/PERFORMANCE.md measured the per-event writes).
+void ClinicianService::send_shared(Subscriber& s, const std::vector<FeedEvent>& batch, SharedFrames& frames) {
     auto c = s.connection.lock();
     if (!c) return;
+    BatchFrame out;
     for (std::size_t i = 0; i < batch.size(); ++i) {
         const auto& fe = batch[i];
         if (fe.event.seq <= s.cursor || !may_read(s.principal, fe.event, fe.assigned_therapist_id)) continue;
-        if (frames[i].empty())
-            frames[i] = make_frame("event", redacted(fe.event), static_cast<std::uint64_t>(fe.event.seq));
-        if (!c->send(frames[i])) {
+        if (frames.texts[i].empty()) frames.texts[i] = event_text(fe.event);
+        if (s.batch) {
+            out.add(frames.texts[i], fe.event.seq);
+            continue;
+        }
+        if (frames.events[i].empty()) frames.events[i] = frame_around("event", frames.texts[i], fe.event.seq);
+        if (!c->send(frames.events[i])) {
             // The server dropped a client that fell too far behind; it resumes from its cursor.
             s.connection.reset();
             return;
         }
         s.cursor = fe.event.seq;
+    }
+    if (!out.empty()) {
+        const auto last = out.last_seq();
+        if (!c->send(out.take())) {
+            s.connection.reset();
+            return;
+        }
+        s.cursor = last;
     }
     s.cursor = std::max(s.cursor, feed_cursor_);
 }
@@ -482,12 +531,25 @@ bool ClinicianService::deliver(std::uint64_t, Subscriber& s) {
         log_event(LogLevel::error, "feed_read_failed", {{"error", page.error().describe()}});
         return false;
     }
+    BatchFrame out;
     for (const auto& e : *page) {
-        if (!c->send(make_frame("event", redacted(e), static_cast<std::uint64_t>(e.seq)))) {
+        if (s.batch) {
+            out.add(event_text(e), e.seq);
+            continue;
+        }
+        if (!c->send(frame_around("event", event_text(e), e.seq))) {
             s.connection.reset();
             return true;
         }
         s.cursor = e.seq;
+    }
+    if (!out.empty()) {
+        const auto last = out.last_seq();
+        if (!c->send(out.take())) {
+            s.connection.reset();
+            return true;
+        }
+        s.cursor = last;
     }
     if (page->size() >= options_.page_events) return false;
     // A short page read after this pass's shared read saw everything committed before it, so
@@ -511,6 +573,8 @@ void ClinicianService::handle_subscribe(const std::shared_ptr<Connection>& c, co
     s.connection = c;
     s.principal = account->principal();
     s.cursor = after->get<std::int64_t>();
+    const auto batch = f.payload.find("batch");
+    s.batch = batch != f.payload.end() && batch->is_boolean() && batch->get<bool>();
     s.head_at_subscribe = head ? head->seq : 0;
     auto& slot = subscribers_[c->id()];
     slot = std::move(s);

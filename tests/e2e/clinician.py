@@ -26,12 +26,29 @@ def totp(secret_base32, at=None, step=30, digits=6):
 class Clinician:
     """One clinician connection. Events received are kept in order in `events` (payloads)."""
 
-    def __init__(self, bridge):
+    def __init__(self, bridge, batch=False, check_schemas=False):
+        """batch: subscribe with {batch: true}, so the feed arrives as `events` frames."""
         self.bridge = bridge
-        self.ws = bridge.connect("/clinician")
+        self.batch = batch
+        self.check_schemas = check_schemas
+        self.ws = bridge.connect("/clinician", check_schemas=check_schemas)
         self.token = None
         self.login_ok = None
         self.events = []
+
+    def _keep(self, f):
+        """The event payloads a frame carries (kept in self.events): one for `event`, all of an
+        `events` batch (whose envelope seq is its last event's), none for other frames."""
+        if f["type"] == "event":
+            assert f["seq"] == f["payload"]["seq"]
+            got = [f["payload"]]
+        elif f["type"] == "events":
+            got = f["payload"]["events"]
+            assert got and f["seq"] == got[-1]["seq"], f
+        else:
+            return []
+        self.events.extend(got)
+        return got
 
     def login(self, username, password, code=None):
         """login; returns the answer frame (login_ok or error) without raising."""
@@ -52,18 +69,20 @@ class Clinician:
     def resume(self, token=None):
         """A new connection that resumes the session with its token; returns the answer frame."""
         self.ws.close()
-        self.ws = self.bridge.connect("/clinician")
+        self.ws = self.bridge.connect("/clinician", check_schemas=self.check_schemas)
         return self.answer(self.ws.send("resume", {"session_token": token or self.token}), "login_ok")
 
     def subscribe(self, after_seq=0, timeout=15.0):
         """subscribe; collects events until caught_up (kept in self.events); returns caught_up's payload."""
-        self.ws.send("subscribe", {"after_seq": after_seq})
+        payload = {"after_seq": after_seq}
+        if self.batch:
+            payload["batch"] = True
+        self.ws.send("subscribe", payload)
         deadline = time.monotonic() + timeout
         while True:
             f = self.ws.recv(max(0.1, deadline - time.monotonic()))
-            if f["type"] == "event":
-                assert f["seq"] == f["payload"]["seq"]
-                self.events.append(f["payload"])
+            if self._keep(f):
+                pass
             elif f["type"] == "caught_up":
                 return f["payload"]
             elif f["type"] == "error":
@@ -80,10 +99,9 @@ class Clinician:
                 f = self.ws.recv(left)
             except Exception as e:  # asyncio.TimeoutError
                 raise AssertionError(f"no matching event within {timeout}s") from e
-            if f["type"] == "event":
-                self.events.append(f["payload"])
-                if match(f["payload"]):
-                    return f["payload"]
+            for e in self._keep(f):
+                if match(e):
+                    return e
 
     def find_or_wait(self, match, timeout=10.0):
         """The first event already received that matches, else the next live one."""
@@ -95,8 +113,7 @@ class Clinician:
     def drain_events(self, quiet=0.5):
         """Keeps every event that arrives until none has for `quiet` seconds."""
         for f in self.ws.drain(quiet):
-            if f["type"] == "event":
-                self.events.append(f["payload"])
+            self._keep(f)
 
     def action(self, kind, action_id=None, **fields):
         """One action; returns the action_result payload (or the error frame's payload)."""
@@ -112,8 +129,8 @@ class Clinician:
             if left <= 0:
                 raise AssertionError(f"no answer to {request_id} within {timeout}s")
             f = self.ws.recv(left)
-            if f["type"] == "event":
-                self.events.append(f["payload"])
+            if self._keep(f):
+                pass
             elif f["type"] in (answer_type, "error") and f["payload"].get("request_id") == request_id:
                 return f
 

@@ -32,11 +32,18 @@ class ClinicianFeed(unittest.TestCase):
         self.bridge.close()
 
     def test_backlog_then_live_without_gap_or_duplicate_across_reconnect_and_restart(self):
+        self.backlog_then_live(batch=False)
+
+    def test_batched_feed_frames_bring_the_same_events_without_gap_or_duplicate(self):
+        # subscribe {batch: true}: `events` frames (checked against schemas/wire), same rules.
+        self.backlog_then_live(batch=True)
+
+    def backlog_then_live(self, batch):
         b = self.bridge
         alex = Patient(b)
         alex.redeem(self.alex_code)
         alex.send("I have been sleeping badly")
-        sam = Clinician(b)
+        sam = Clinician(b, batch=batch, check_schemas=batch)
         sam.must_login("sam", PASSWORD)
         caught_up = sam.subscribe(0)
         self.assertGreater(len(sam.events), 5)

@@ -81,6 +81,11 @@ private:
         std::int64_t cursor = 0;
         bool live = false;  // caught_up was sent
         std::int64_t head_at_subscribe = 0;
+        bool batch = false;  // subscribe {batch: true}: events go out as `events` frames
+    };
+    struct SharedFrames {  // one pass's serialised events, by index in the shared read
+        std::vector<std::string> texts;   // the event payloads
+        std::vector<std::string> events;  // their single `event` frames
     };
     struct Lockout {  // wall-clock times: lockouts are rebuilt from the log after a restart
         int failures = 0;
@@ -128,7 +133,7 @@ private:
     void on_appended(std::int64_t seq);
     void pump();  // feed lane only
     bool deliver(std::uint64_t connection_id, Subscriber& s);  // feed lane only; false: more to send
-    void send_shared(Subscriber& s, const std::vector<FeedEvent>& batch, std::vector<std::string>& frames);  // feed lane
+    void send_shared(Subscriber& s, const std::vector<FeedEvent>& batch, SharedFrames& frames);  // feed lane
     void ticker();
     void recheck_subscribers();  // feed lane only
 
