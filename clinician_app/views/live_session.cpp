@@ -117,6 +117,8 @@ void LiveSession::open_cache() {
     if (cache_->report().set_aside) {
         cache_note_ = "the offline cache was damaged (" + cache_->report().reason + "); set aside as " +
                       cache_->report().set_aside->filename().string() + ", rebuilding from the bridge";
+    } else if (cache_->report().migrated_from) {
+        cache_note_ = cache_->report().reason;
     }
     if (auto loaded = cache_->load(model_); !loaded) {
         cache_note_ = "offline cache unreadable: " + loaded.error().message;
