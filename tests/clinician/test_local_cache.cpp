@@ -3,6 +3,9 @@
 // bridge run against the real bridge in test_real_bridge.cpp.)
 #include <catch2/catch_test_macros.hpp>
 
+#include <argon2.h>
+#include <sqlite3.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -81,6 +84,36 @@ void fill(Model& model) {
                       t0(), "t1"));
     model.apply(event(9, "crisis_entered", "p1", json::object()));
     add_outcomes(model, 20, "p1");
+}
+
+// Runs SQL on the cache file as another version of the app would: the key derived from the
+// password and cache.key exactly as the cache derives it (Argon2id raw, SQLCipher raw key).
+void rewrite_cache(const std::filesystem::path& dir, const std::string& password, const char* sql) {
+    std::ifstream in(dir / "cache.key");
+    const json k = json::parse(in);
+    std::vector<std::uint8_t> salt;
+    const std::string hex = k.at("salt").get<std::string>();
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) salt.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    std::uint8_t key[32];
+    REQUIRE(argon2id_hash_raw(k.at("t_cost").get<std::uint32_t>(), k.at("m_cost_kib").get<std::uint32_t>(),
+                              k.at("parallelism").get<std::uint32_t>(), password.data(), password.size(), salt.data(),
+                              salt.size(), key, sizeof key) == ARGON2_OK);
+    std::string raw = "x'";
+    for (auto b : key) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        raw += kHex[b >> 4];
+        raw += kHex[b & 15];
+    }
+    raw += "'";
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir / "cache.db").c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_key(db, raw.data(), static_cast<int>(raw.size())) == SQLITE_OK);
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+    INFO((error != nullptr ? error : ""));
+    sqlite3_free(error);
+    sqlite3_close(db);
+    REQUIRE(rc == SQLITE_OK);
 }
 
 std::string bytes_of(const std::filesystem::path& p) {
@@ -376,4 +409,56 @@ TEST_CASE("a therapist's cache never holds another therapist's patients' questio
     REQUIRE((*cache)->load(back));
     CHECK(back.assessments().patients() == std::vector<std::string>{"p1"});
     CHECK(back.plans().patients() == std::vector<std::string>{"p1"});
+}
+
+TEST_CASE("a format-1 cache is upgraded in place and refilled by one replay; a newer app's cache is left untouched",
+          "[clinician][cache][outcomes]") {
+    TempDir dir;
+    Model model;
+    fill(model);
+    {
+        auto cache = LocalCache::open(dir.path(), "pw", kCheapKdf);
+        REQUIRE(cache);
+        REQUIRE((*cache)->save(model));
+    }
+    // What the previous app version left: no questionnaire or plan tables, format 1.
+    rewrite_cache(dir.path(), "pw",
+                  "DROP TABLE assessments; DROP TABLE plans; UPDATE meta SET value='1' WHERE key='format';");
+    {
+        auto cache = LocalCache::open(dir.path(), "pw", kCheapKdf);
+        REQUIRE(cache);
+        CHECK((*cache)->report().migrated_from == std::optional<int>{1});
+        CHECK_FALSE((*cache)->report().created);
+        CHECK_FALSE((*cache)->report().set_aside.has_value());
+        CHECK_FALSE((*cache)->report().reason.empty());
+        Model back;
+        REQUIRE((*cache)->load(back));
+        // Readable offline at once; the cursor went back to 0 so the next sync fills the new tables.
+        CHECK(back.cursor() == 0);
+        CHECK(back.patient("p1") != nullptr);
+        CHECK(back.flag("f1") != nullptr);
+        CHECK(back.transcript("p1").size() == 2);
+        CHECK(back.audit().empty());  // rebuilt by the replay, not doubled
+        CHECK(back.assessments().all().empty());
+        // The replay brings the questionnaires and plans again (events after cursor 0 apply).
+        add_outcomes(back, 20, "p1");
+        REQUIRE(back.assessments().all().size() == 6);
+        REQUIRE((*cache)->save(back));
+        auto rows = (*cache)->outcome_rows("p1");
+        REQUIRE(rows);
+        CHECK(rows->assessments == 6);
+        CHECK(rows->plan_versions == 2);
+    }
+    auto again = LocalCache::open(dir.path(), "pw", kCheapKdf);
+    REQUIRE(again);
+    CHECK_FALSE((*again)->report().migrated_from.has_value());  // upgraded once
+
+    again->reset();
+    rewrite_cache(dir.path(), "pw", "UPDATE meta SET value='3' WHERE key='format';");
+    const auto db_before = bytes_of(dir.path() / "cache.db");
+    auto newer = LocalCache::open(dir.path(), "pw", kCheapKdf);
+    REQUIRE_FALSE(newer);
+    CHECK(newer.error().code == ErrorCode::too_new);
+    CHECK(newer.error().message.find("newer") != std::string::npos);
+    CHECK(bytes_of(dir.path() / "cache.db") == db_before);
 }
