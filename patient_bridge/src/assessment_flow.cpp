@@ -263,18 +263,20 @@ Result<NewEvent> AssessmentFlow::request_event(const std::string& patient_id, co
     return e;
 }
 
-std::string AssessmentFlow::take_prompt_note(const std::string& patient_id) {
+std::vector<std::string> AssessmentFlow::take_offered(const std::string& patient_id) {
     std::vector<std::string> names;
-    {
-        const std::lock_guard lock(mutex_);
-        for (auto it = mention_.lower_bound({patient_id, ""}); it != mention_.end() && it->first == patient_id;) {
-            names.push_back(it->second);
-            it = mention_.erase(it);
-        }
+    const std::lock_guard lock(mutex_);
+    for (auto it = mention_.lower_bound({patient_id, ""}); it != mention_.end() && it->first == patient_id;) {
+        names.push_back(it->second);
+        it = mention_.erase(it);
     }
-    if (names.empty()) return {};
+    return names;
+}
+
+std::string questionnaire_prompt_note(const std::vector<std::string>& titles) {
+    if (titles.empty()) return {};
     std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    for (const auto& n : titles) list += (list.empty() ? "" : ", ") + n;
     return "The care team has asked the person to fill in a short questionnaire (" + list +
            "), shown as a form below the chat. Mention it in one short, friendly sentence at the end of your reply; "
            "do not ask the questions yourself.";
@@ -375,6 +377,16 @@ void AssessmentFlow::handle_answers(const AssessmentPatient& patient, const json
                     v.record.contains("completed_at"))
                     trend.push_back({{"completed_at", v.record["completed_at"]}, {"score", v.record["score"]}});
         result["trend"] = std::move(trend);
+        // What the page needs to draw the trend as a chart: the possible range and the bands,
+        // from the definition (so a clinic's own instrument is drawn like a built-in), and
+        // which way is better, so the page never hard-codes an instrument.
+        json bands = json::array();
+        for (const auto& b : def->scoring.bands)
+            bands.push_back({{"min", b.min}, {"max", b.max}, {"label", b.label}, {"title", b.title}});
+        result["scale"] = {{"min", def->scoring.total_min},
+                           {"max", def->scoring.total_max},
+                           {"lower_is_better", def->outcomes.lower_is_better},
+                           {"bands", std::move(bands)}};
     }
     log_event(LogLevel::info, "assessment_scored", {{"patient", patient.patient_id}, {"instrument", row->instrument}});
     send(make_frame("questionnaire_result", std::move(result), static_cast<std::uint64_t>(stored->event.seq)));

@@ -135,7 +135,8 @@ Result<void> ClinicianService::restore() {
                 const auto at = parse_timestamp(e.time);
                 note_failed_login(e.payload.value("username", ""),
                                   at ? std::chrono::system_clock::time_point(*at) : std::chrono::system_clock::now());
-            } else if (e.type != EventType::clinician_action && e.actor.kind == ActorKind::clinician && e.actor.id &&
+            } else if ((e.type != EventType::clinician_action || action == "report_exported") &&
+                       e.actor.kind == ActorKind::clinician && e.actor.id &&
                        e.payload.contains("action_id") && e.payload["action_id"].is_string()) {
                 const auto action_id = e.payload["action_id"].get<std::string>();
                 action_results_[*e.actor.id + ":" + action_id] =
@@ -766,7 +767,7 @@ void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const
         patient_id = target->patient_id;
         target_id = *id;
     } else if (*kind == "send_message" || *kind == "ai_pause" || *kind == "ai_resume" || *kind == "crisis_clear" ||
-               *kind == "patient_reassign" || *kind == "assessment_request") {
+               *kind == "patient_reassign" || *kind == "assessment_request" || *kind == "report_exported") {
         index_lock.unlock();
         const auto id = string_field(p, "patient_id", 64);
         if (!id || !is_valid_id(*id)) return refuse("schema", "patient_id must be an id", "patient_id");
@@ -774,6 +775,12 @@ void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const
         target_id = *id;
     } else {
         return refuse("schema", "unknown action kind", "kind");
+    }
+    if (*kind == "report_exported") {
+        // The app waits for this answer before writing the file, so an unknown patient must
+        // say so (not_found) rather than look like a refusal it could argue with.
+        if (auto pv = store_.find_patient(patient_id); !pv) return refuse("unavailable", "could not read; try again");
+        else if (!*pv) return refuse("not_found", "no such patient", "patient_id");
     }
     if (*kind == "patient_reassign") {
         if (!account->has_role("supervisor")) return refuse("permission_denied", "supervisors only");
@@ -897,16 +904,33 @@ void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const
     ev.dedupe_key = "action:" + key;
 
     // 3. The action and its audit record, atomically, in the hash chain.
-    NewEvent audit;
-    audit.type = EventType::clinician_action;
-    audit.patient_id = patient_id;
-    audit.actor = ev.actor;
-    audit.payload = {{"action", *kind},      {"action_id", *action_id}, {"clinician_id", account->id},
-                     {"patient_id", patient_id}, {"target_id", target_id},  {"at", now}};
-    audit.dedupe_key = "audit:" + key;
     std::vector<NewEvent> batch;
-    batch.push_back(std::move(ev));
-    batch.push_back(std::move(audit));
+    if (*kind == "report_exported") {
+        // The export changes no record: its audit event is the whole action (one event, so
+        // `audit list` shows one line per export). What was exported, for whom and by whom; no
+        // path or file name, which could carry the patient's name off the machine's log.
+        ev.type = EventType::clinician_action;
+        ev.payload = {{"action", *kind},
+                      {"action_id", *action_id},
+                      {"clinician_id", account->id},
+                      {"patient_id", patient_id},
+                      {"format", p.value("format", "")},
+                      {"instruments", p.value("instruments", json::array())},
+                      {"assessment_count", p.value("assessment_count", 0)},
+                      {"at", now}};
+        ev.dedupe_key = "audit:" + key;
+        batch.push_back(std::move(ev));
+    } else {
+        NewEvent audit;
+        audit.type = EventType::clinician_action;
+        audit.patient_id = patient_id;
+        audit.actor = ev.actor;
+        audit.payload = {{"action", *kind},      {"action_id", *action_id}, {"clinician_id", account->id},
+                         {"patient_id", patient_id}, {"target_id", target_id},  {"at", now}};
+        audit.dedupe_key = "audit:" + key;
+        batch.push_back(std::move(ev));
+        batch.push_back(std::move(audit));
+    }
     auto r = store_.append_batch(std::move(batch));
     if (!r) return refuse("unavailable", "could not save; retry with the same action_id");
     const auto& stored = r->front().event;

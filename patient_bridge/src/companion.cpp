@@ -8,6 +8,7 @@
 #include <array>
 #include <cctype>
 #include <string>
+#include <vector>
 
 #include "tandem/bridge/llm.h"
 
@@ -80,7 +81,7 @@ constexpr std::string_view kDefaultReplies[] = {
 
 // Recorded as the model of every AI message it writes; bump the version when replies change,
 // so a transcript says which behaviour a patient saw.
-constexpr std::string_view kModelName = "tandem-offline-companion/1.0";
+constexpr std::string_view kModelName = "tandem-offline-companion/1.1";
 
 // When the pipeline says the patient's last message showed risk: a safety check first, always
 // (the AI screen holds replies that ignore disclosed risk). Crisis-level risk never reaches the
@@ -212,6 +213,19 @@ std::string plan_reply(const ChatRequest& request, const std::string& text, std:
     return reply;
 }
 
+// The sentence an LLM is asked for by the prompt's questionnaire line, here written out: the
+// form is named, its place on the page said, and the pace left to the patient.
+std::string questionnaire_mention(const std::vector<std::string>& titles) {
+    std::string list;
+    for (std::size_t i = 0; i < titles.size(); ++i)
+        list += (i == 0 ? "" : i + 1 == titles.size() ? " and " : ", ") + titles[i];
+    return titles.size() == 1
+               ? "\n\nYour care team asked for a short check-in questionnaire (" + list +
+                     "); it's just below when you're ready."
+               : "\n\nYour care team asked for a few short check-in questionnaires (" + list +
+                     "); they're just below when you're ready.";
+}
+
 class OfflineCompanion final : public ChatModel {
 public:
     std::string model_name() const override { return std::string(kModelName); }
@@ -251,6 +265,10 @@ public:
         if (!follows_plan && !request.risk_disclosed && !request.homework.empty() && user_turns % 3 == 0)
             reply += "\n\nFrom your plan: " + request.homework[(user_turns / 3) % request.homework.size()] +
                      ". How is that going?";
+        // Never beside a safety check: the pipeline sends none on a risky turn, and this is
+        // the companion's own guard for that rule.
+        if (!request.risk_disclosed && !request.offered_questionnaires.empty())
+            reply += questionnaire_mention(request.offered_questionnaires);
         if (on_delta) {
             // Streamed in word-sized pieces so the page behaves as with a real model.
             std::size_t start = 0;

@@ -826,8 +826,14 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
     // Read now, not cached: an approval lands on the very next turn.
     const PromptPlan plan = plans_->active_plan(s.patient_id);
     PromptContext prompt_context = plans_->prompt_context(s.patient_id, risk_disclosed);
-    prompt_context.questionnaire_note = assessments_->take_prompt_note(s.patient_id);
     ChatRequest request;
+    // One source for the prompt's line and the offline companion's sentence. A crisis or held
+    // turn leaves the offer for the next ordinary one: a form is not what a person in distress
+    // should be pointed to, but it must still be mentioned once.
+    if (!hold_for_review && !risk_disclosed) {
+        request.offered_questionnaires = assessments_->take_offered(s.patient_id);
+        prompt_context.questionnaire_note = questionnaire_prompt_note(request.offered_questionnaires);
+    }
     request.homework = plan_homework(plan);
     request.risk_disclosed = risk_disclosed;
     request.plan = companion_guidance(plan);

@@ -514,3 +514,131 @@ TEST_CASE("the AI turn after an offer is asked to mention the questionnaire, onc
     CHECK(prompts[0].find("questionnaire (GAD-7)") != std::string::npos);
     CHECK(prompts[1].find("questionnaire") == std::string::npos);
 }
+
+namespace {
+
+json export_report(WssClient& c, const std::string& action_id, const std::string& patient, json overrides = {}) {
+    json p = {{"action_id", action_id}, {"kind", "report_exported"}, {"patient_id", patient},
+              {"format", "pdf"},        {"instruments", {"phq9", "gad7"}}, {"assessment_count", 7}};
+    for (auto& [k, v] : overrides.items()) p[k] = v;
+    return action(c, std::move(p));
+}
+
+std::vector<StoredEvent> report_events(TestClinic& k) {
+    Principal all;
+    all.supervisor = true;
+    auto events = k.store->read_after(0, all, 100000);
+    REQUIRE(events);
+    std::vector<StoredEvent> out;
+    for (auto& e : *events)
+        if (e.type == EventType::clinician_action && e.payload.value("action", "") == "report_exported")
+            out.push_back(std::move(e));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("report_exported is audited once for the patient's therapist or a supervisor and refused for anyone else",
+          "[bridge][assessments][audit]") {
+    TestClinic k;
+    k.add("ada", {"admin"}, PasswordPolicy{1, 1024, 1, 10});
+    struct Case {
+        const char* name;
+        const char* user;
+        std::string patient;
+        json overrides;
+        const char* code;   // nullptr: accepted
+        const char* field;  // for refusals that name one
+    };
+    const std::vector<Case> cases{
+        {"the assigned therapist, PDF", "tara", k.alex, json::object(), nullptr, nullptr},
+        {"a supervisor, PNG of one instrument", "sam", k.alex,
+         {{"format", "png"}, {"instruments", {"phq9"}}, {"assessment_count", 3}}, nullptr, nullptr},
+        {"an empty report (no scores yet)", "tara", k.alex, {{"instruments", json::array()}, {"assessment_count", 0}},
+         nullptr, nullptr},
+        {"a therapist not assigned to the patient", "theo", k.alex, json::object(), "permission_denied", nullptr},
+        {"an admin-only account", "ada", k.alex, json::object(), "permission_denied", nullptr},
+        {"an unknown patient", "sam", "no-such-patient", json::object(), "not_found", "/payload/patient_id"},
+        {"a format other than pdf or png", "tara", k.alex, {{"format", "docx"}}, "schema", "/payload/format"},
+        {"a repeated instrument", "tara", k.alex, {{"instruments", {"phq9", "phq9"}}}, "schema", "/payload/instruments"},
+        {"a negative count", "tara", k.alex, {{"assessment_count", -1}}, "schema", "/payload/assessment_count"},
+        {"a file path smuggled in", "tara", k.alex, {{"path", "/home/tara/Alex Rivera.pdf"}}, "schema", "/payload"},
+    };
+    int accepted = 0;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        const auto& c = cases[i];
+        INFO(c.name);
+        auto clinician = k.clinician(c.user);
+        const auto r = export_report(*clinician, "export-" + std::to_string(i), c.patient, c.overrides);
+        if (c.code == nullptr) {
+            CHECK(r["ok"] == true);
+            CHECK(r["seq"].is_number_integer());
+            ++accepted;
+        } else {
+            CHECK(r["ok"] == false);
+            CHECK(r["error"]["code"] == c.code);
+            if (c.field) CHECK(r["error"]["field"].get<std::string>().starts_with(c.field));
+        }
+        CHECK(report_events(k).size() == static_cast<std::size_t>(accepted));
+    }
+
+    SECTION("the event says what was exported, for whom and by whom, and nothing about where") {
+        const auto events = report_events(k);
+        REQUIRE(events.size() == 3);
+        const auto& e = events[1];
+        CHECK(e.actor.kind == ActorKind::clinician);
+        CHECK(e.actor.id == k.sam);
+        CHECK(e.patient_id == k.alex);
+        CHECK(e.payload["format"] == "png");
+        CHECK(e.payload["instruments"] == json{"phq9"});
+        CHECK(e.payload["assessment_count"] == 3);
+        CHECK(e.payload["action_id"] == "export-1");
+        CHECK(e.payload.contains("at"));
+        for (const char* absent : {"path", "file", "file_name", "target_id"}) CHECK_FALSE(e.payload.contains(absent));
+    }
+
+    SECTION("a resent action_id answers with the first seq and appends nothing; the chain still verifies") {
+        auto tara = k.clinician("tara");
+        const auto first = export_report(*tara, "export-again", k.alex);
+        REQUIRE(first["ok"] == true);
+        const auto again = export_report(*tara, "export-again", k.alex, {{"format", "png"}});
+        CHECK(again["ok"] == true);
+        CHECK(again["seq"] == first["seq"]);
+        CHECK(report_events(k).size() == 4);
+        auto report = k.store->verify_chain(std::nullopt);
+        REQUIRE(report);
+        CHECK(report->ok);
+    }
+
+    SECTION("the patient is not told") {
+        auto p = k.patient_client();
+        auto tara = k.clinician("tara");
+        REQUIRE(export_report(*tara, "export-quiet", k.alex)["ok"] == true);
+        REQUIRE(p->send_text(frame("ping", json::object())));
+        const auto next = read_until(*p, [](const json& j) { return j["type"] != "plan" && j["type"] != "questionnaire"; });
+        CHECK(next["type"] == "pong");
+    }
+}
+
+TEST_CASE("the offline companion's reply after an offer names the questionnaire, once",
+          "[bridge][assessments][companion]") {
+    TestClinic k;
+    auto p = k.patient_client();
+    auto tara = k.clinician("tara");
+    REQUIRE(request(*tara, "r1", k.alex, "phq9")["ok"] == true);
+    read_until(*p, of_type("questionnaire"));
+    std::vector<std::string> replies;
+    int n = 0;
+    for (const char* text : {"I had a long day at work", "I slept badly again"}) {
+        REQUIRE(p->send_text(frame("send", {{"client_msg_id", "m" + std::to_string(++n)}, {"text", text}})));
+        const auto reply = read_until(*p, [](const json& j) {
+            return j["type"] == "reviewing" || (j["type"] == "message" && j["payload"]["sender"] == "ai");
+        });
+        replies.push_back(reply["type"] == "message" ? reply["payload"]["text"].get<std::string>() : "(held)");
+        k.patients->drain();
+    }
+    INFO(replies[0] + "\n---\n" + replies[1]);
+    CHECK(replies[0].find("Your care team asked for a short check-in questionnaire (PHQ-9); it's just below when "
+                          "you're ready.") != std::string::npos);
+    CHECK(replies[1].find("questionnaire") == std::string::npos);  // once per offer
+}

@@ -31,7 +31,7 @@ TEST_CASE("offline companion is deterministic and labelled offline", "[bridge][c
     const auto r2 = ask(*b, "I feel anxious about tomorrow");
     CHECK(r1.text == r2.text);
     CHECK(r1.offline);
-    CHECK(r1.model == "tandem-offline-companion/1.0");
+    CHECK(r1.model == "tandem-offline-companion/1.1");
     CHECK(r1.text.find("Offline companion") != std::string::npos);
 }
 
@@ -103,4 +103,44 @@ TEST_CASE("offline companion answers disclosed risk with a safety check before a
     CHECK(r->text.find("988") != std::string::npos);
     CHECK(r->text.find("breathe") == std::string::npos);    // no exercise instead of the check
     CHECK(r->text.find("From your plan") == std::string::npos);
+}
+
+TEST_CASE("offline companion mentions an offered questionnaire once, warmly, and never beside a safety check",
+          "[bridge][companion][assessments]") {
+    auto m = make_offline_companion();
+    auto reply = [&](const char* text, std::vector<std::string> offered, bool risk) {
+        ChatRequest req;
+        req.messages = {{"system", "rules"}, {"user", text}};
+        req.offered_questionnaires = std::move(offered);
+        req.risk_disclosed = risk;
+        auto r = m->complete(req, nullptr);
+        REQUIRE(r);
+        return r->text;
+    };
+    struct Case {
+        const char* name;
+        std::vector<std::string> offered;
+        bool risk;
+        const char* expect;  // nullptr: no mention
+    };
+    const std::vector<Case> cases{
+        {"one form", {"PHQ-9"},
+         false,
+         "Your care team asked for a short check-in questionnaire (PHQ-9); it's just below when you're ready."},
+        {"two forms", {"GAD-7", "PHQ-9"}, false,
+         "Your care team asked for a few short check-in questionnaires (GAD-7 and PHQ-9); they're just below when "
+         "you're ready."},
+        {"nothing offered", {}, false, nullptr},
+        {"a risky turn: the safety check alone", {"PHQ-9"}, true, nullptr},
+    };
+    for (const auto& c : cases) {
+        INFO(c.name);
+        const auto text = reply("I had a long day at work", c.offered, c.risk);
+        if (c.expect) {
+            CHECK(text.find(c.expect) != std::string::npos);
+            CHECK(text.ends_with("when you're ready."));  // after the reply, not instead of it
+        } else {
+            CHECK(text.find("questionnaire") == std::string::npos);
+        }
+    }
 }

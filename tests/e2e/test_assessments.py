@@ -102,6 +102,34 @@ class Assessments(unittest.TestCase):
         self.assertFalse(refused["ok"])
         self.assertEqual(refused["error"]["code"], "permission_denied")
 
+    def test_report_export_is_one_audit_event_listed_for_the_patient_and_the_chain_verifies(self):
+        """The contract of the app's "Export report": the bridge records the export (what, for
+        whom, by whom; never a path) before the app writes the file."""
+        pid, _ = self.new_patient("Casey")
+        tara = Clinician(self.bridge)
+        tara.must_login("tara", PASSWORD)
+        ok = tara.action("report_exported", action_id="export-casey", patient_id=pid, format="png",
+                         instruments=["phq9", "gad7"], assessment_count=2)
+        self.assertTrue(ok["ok"], ok)
+        again = tara.action("report_exported", action_id="export-casey", patient_id=pid, format="png",
+                            instruments=["phq9", "gad7"], assessment_count=2)
+        self.assertEqual(again["seq"], ok["seq"])
+        bad = tara.action("report_exported", patient_id=pid, format="svg", instruments=[], assessment_count=0)
+        self.assertEqual((bad["ok"], bad["error"]["code"], bad["error"]["field"]), (False, "schema", "/payload/format"))
+        theo = Clinician(self.bridge)
+        theo.must_login("theo", PASSWORD)
+        refused = theo.action("report_exported", patient_id=pid, format="pdf", instruments=[], assessment_count=0)
+        self.assertEqual(refused["error"]["code"], "permission_denied")
+
+        b = self.bridge
+        listed = [json.loads(line) for line in
+                  b.run("audit", "list", "--data-dir", str(b.data_dir), "--patient", pid).splitlines()]
+        exports = [e for e in listed if e.get("action") == "report_exported"]
+        self.assertEqual(len(exports), 1, listed)
+        self.assertEqual(exports[0]["seq"], ok["seq"])
+        self.assertEqual(exports[0]["action_id"], "export-casey")
+        self.assertIn("chain ok", b.run("audit", "verify", "--data-dir", str(b.data_dir)))
+
     def test_phq9_item_9_opens_an_urgent_flag_and_sends_the_crisis_resources(self):
         pid, casey = self.new_patient("Casey")
         forms = self.intake_forms(casey)

@@ -112,9 +112,10 @@ public:
     void handle_answers(const AssessmentPatient& patient, const nlohmann::json& payload, const std::string& ref,
                         const std::function<void(const std::string&)>& send);
 
-    /// A line for the next AI turn's system prompt naming the questionnaires offered since the
-    /// last turn (empty when none); consumed by the call. Any thread.
-    std::string take_prompt_note(const std::string& patient_id);
+    /// The short titles of the questionnaires offered to the patient since the last AI turn
+    /// that took them, sorted; consumed by the call (each offer is mentioned once). Any thread.
+    std::vector<std::string> take_offered(const std::string& patient_id);
+
 
     /// The instrument registry this flow scores with. Any thread.
     const InstrumentRegistry& registry() const noexcept { return registry_; }
@@ -132,6 +133,10 @@ private:
     std::mutex mutex_;  // guards mention_; never held across store calls
     std::set<std::pair<std::string, std::string>> mention_;  // (patient, instrument title) to mention
 };
+
+/// The system prompt's line asking the AI to mention the offered questionnaires `titles`
+/// (empty when there are none). Pure. Any thread.
+std::string questionnaire_prompt_note(const std::vector<std::string>& titles);
 
 /// The built-in instruments plus every definition in `dir` (InstrumentRegistry::with_directory).
 /// Errors: io, parse, schema (naming the file and JSON pointer), conflict. Main thread.

@@ -28,6 +28,10 @@ struct ChatRequest {
     /// The patient's last message screened moderate or above: the reply must respond to the
     /// risk (safety check, care team, crisis line), or the AI screen holds it as ignoring risk.
     bool risk_disclosed = false;
+    /// Short titles ("PHQ-9") of questionnaires offered since the last turn: the same list the
+    /// system prompt's questionnaire line names (AssessmentFlow::take_offered). The offline
+    /// companion mentions them once; empty on a crisis or held turn, which leaves them for later.
+    std::vector<std::string> offered_questionnaires;
     /// Ask the provider for a JSON object (response_format json_object): plan proposals.
     bool json_mode = false;
     /// Overrides llm.max_tokens when > 0 (a plan needs more room than a chat reply).
