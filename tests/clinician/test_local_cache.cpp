@@ -462,3 +462,25 @@ TEST_CASE("a format-1 cache is upgraded in place and refilled by one replay; a n
     CHECK(newer.error().message.find("newer") != std::string::npos);
     CHECK(bytes_of(dir.path() / "cache.db") == db_before);
 }
+
+TEST_CASE("the cache keeps at most 520 questionnaires per patient, the newest", "[clinician][cache][outcomes]") {
+    TempDir dir;
+    Model model;
+    model.set_self(ClinicianInfo{"t1", "tara", "Tara T", {Role::therapist}, true});
+    model.apply(event(1, "patient_registered", "p1", patient("p1", "Alex Rivera", "t1")));
+    for (int i = 0; i < 530; ++i) {
+        model.apply(demo_assessment_event(model.cursor() + 1, "p1", "phq9", i % 27, t0() + std::chrono::hours{24 * i},
+                                          "phq-" + std::to_string(i)));
+    }
+    auto cache = LocalCache::open(dir.path(), "pw", kCheapKdf);
+    REQUIRE(cache);
+    REQUIRE((*cache)->save(model));
+    auto rows = (*cache)->outcome_rows("p1");
+    REQUIRE(rows);
+    CHECK(rows->assessments == 520);
+    Model back;
+    REQUIRE((*cache)->load(back));
+    CHECK(back.assessments().all().count("phq-529") == 1);  // the newest kept
+    CHECK(back.assessments().all().count("phq-9") == 0);    // the oldest ten dropped
+    CHECK(back.assessments().all().count("phq-10") == 1);
+}
