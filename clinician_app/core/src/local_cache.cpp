@@ -633,7 +633,7 @@ Result<void> save_outcomes(sqlite3* db, const Model& model, const ModelChanges& 
 
 }  // namespace
 
-Result<void> LocalCache::load(Model& model) {
+Result<void> LocalCache::load(Model& model, bool defer_questionnaires) {
     sqlite3* db = impl_->db.get();
     ClinicianInfo self;
     ClinicPolicy policy;
@@ -755,6 +755,22 @@ Result<void> LocalCache::load(Model& model) {
                                            s->col_text(4)});
         }
     }
+    if (!defer_questionnaires) {
+        if (auto r = load_questionnaires(model); !r) return r;
+    }
+    {
+        auto s = Stmt::prepare(db, "SELECT record FROM plans ORDER BY patient_id, version");
+        if (!s) return std::unexpected(s.error());
+        while (s->step() == SQLITE_ROW) {
+            if (auto v = parse_plan(json::parse(s->col_text(0), nullptr, false))) model.restore_plan(std::move(*v));
+        }
+    }
+    model.restore_cursor(saved_cursor_);
+    return {};
+}
+
+Result<void> LocalCache::load_questionnaires(Model& model) {
+    sqlite3* db = impl_->db.get();
     {
         auto s = Stmt::prepare(db, "SELECT id, patient_id, instrument, items, score, band, administered_at, completed_at "
                                    "FROM assessments");
@@ -774,14 +790,6 @@ Result<void> LocalCache::load(Model& model) {
             model.restore_assessment(std::move(a));
         }
     }
-    {
-        auto s = Stmt::prepare(db, "SELECT record FROM plans ORDER BY patient_id, version");
-        if (!s) return std::unexpected(s.error());
-        while (s->step() == SQLITE_ROW) {
-            if (auto v = parse_plan(json::parse(s->col_text(0), nullptr, false))) model.restore_plan(std::move(*v));
-        }
-    }
-    model.restore_cursor(saved_cursor_);
     return {};
 }
 

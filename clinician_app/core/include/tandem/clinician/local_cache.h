@@ -73,8 +73,14 @@ public:
     /// The database file.
     const std::filesystem::path& path() const { return path_; }
 
-    /// Fills an empty model with everything saved and sets its cursor. Errors: storage.
-    Result<void> load(Model& model);
+    /// Fills an empty model with everything saved and sets its cursor. With
+    /// `defer_questionnaires` the scored questionnaires are left for load_questionnaires(), so
+    /// the caseload can be shown first (they are most of the rows in a long-running clinic).
+    /// Errors: storage.
+    Result<void> load(Model& model, bool defer_questionnaires = false);
+    /// Adds the saved scored questionnaires to a model loaded with defer_questionnaires, without
+    /// counting them as changes. Call before any feed event is applied. Errors: storage.
+    Result<void> load_questionnaires(Model& model);
     /// Writes what changed in `model` since the last save (Model::take_changes) and the cursor, in
     /// one transaction: a crash leaves the rows and the cursor of one save or the previous one.
     /// Errors: storage (the changes are put back, so the next save retries them).
