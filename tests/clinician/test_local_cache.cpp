@@ -484,3 +484,22 @@ TEST_CASE("the cache keeps at most 520 questionnaires per patient, the newest", 
     CHECK(back.assessments().all().count("phq-9") == 0);    // the oldest ten dropped
     CHECK(back.assessments().all().count("phq-10") == 1);
 }
+
+TEST_CASE("questionnaires can follow the first screen: a deferred load adds them without counting a change",
+          "[clinician][cache][outcomes]") {
+    TempDir dir;
+    Model model;
+    fill(model);
+    auto cache = LocalCache::open(dir.path(), "pw", kCheapKdf);
+    REQUIRE(cache);
+    REQUIRE((*cache)->save(model));
+    Model back;
+    REQUIRE((*cache)->load(back, /*defer_questionnaires=*/true));
+    CHECK(back.assessments().all().empty());
+    CHECK(back.plans().history("p1").size() == 2);  // plans are few and drive the caseload badge
+    CHECK(back.flag("f1") != nullptr);
+    REQUIRE((*cache)->load_questionnaires(back));
+    CHECK(back.assessments().all().size() == model.assessments().all().size());
+    CHECK_FALSE(back.has_changes());
+    CHECK(back.cursor() == model.cursor());
+}
