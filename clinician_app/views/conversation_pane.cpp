@@ -106,6 +106,8 @@ wxWindow* MainFrame::build_conversation_pane() {
     right->SetSizer(rs);
     book->AddPage(right, "Conversation");
     outcomes_ = new OutcomesPanel(book, model_);
+    // An export is an audited action: it takes the same path (and waiting count) as the others.
+    outcomes_->set_action_sender([this](const ActionRequest& r) { return try_send(r); });
     book->AddPage(outcomes_, "Outcomes");
     return book;
 }

@@ -74,6 +74,8 @@ LiveSession::LiveSession(Model& model, PasswordVerifier& verifier, LiveOptions o
     ConnectionEvents events;
     events.on_open = [this] { session_->on_open(); };
     events.on_frame = [this](std::string text) {
+        // The feed must apply on top of what the cache held, never under it.
+        load_questionnaires();
         // Plan versions (`plans`) are the one reply the feed session does not know: the plan
         // book takes them, then the dialog and caseload redraw.
         if (auto plans = read_plans_frame(text)) {
@@ -99,9 +101,27 @@ LiveSession::LiveSession(Model& model, PasswordVerifier& verifier, LiveOptions o
     save_timer_.SetOwner(frame_);
     frame_->Bind(wxEVT_TIMER, [this](wxTimerEvent&) { save_cache(); }, save_timer_.GetId());
     save_timer_.Start(2000);
+    // Questionnaires are most of a long-running clinic's cached rows: the caseload is shown
+    // first and they follow on the next turn of the event loop (the Outcomes views redraw when
+    // the book's revision moves).
+    frame_->CallAfter([this, alive = std::weak_ptr<bool>(alive_)] {
+        if (alive.lock()) load_questionnaires();
+    });
 }
 
-LiveSession::~LiveSession() { stop(); }
+LiveSession::~LiveSession() {
+    alive_.reset();
+    stop();
+}
+
+void LiveSession::load_questionnaires() {
+    if (!questionnaires_pending_ || !cache_) return;
+    questionnaires_pending_ = false;
+    if (auto loaded = cache_->load_questionnaires(model_); !loaded) {
+        frame_->SetStatusText(u8("Could not read the cached questionnaires: " + loaded.error().message), 0);
+    }
+    frame_->mark_dirty();
+}
 
 void LiveSession::open_cache() {
     if (options_.cache_dir.empty()) return;
@@ -117,11 +137,15 @@ void LiveSession::open_cache() {
     if (cache_->report().set_aside) {
         cache_note_ = "the offline cache was damaged (" + cache_->report().reason + "); set aside as " +
                       cache_->report().set_aside->filename().string() + ", rebuilding from the bridge";
+    } else if (cache_->report().migrated_from) {
+        cache_note_ = cache_->report().reason;
     }
-    if (auto loaded = cache_->load(model_); !loaded) {
+    if (auto loaded = cache_->load(model_, /*defer_questionnaires=*/true); !loaded) {
         cache_note_ = "offline cache unreadable: " + loaded.error().message;
         cache_.reset();
+        return;
     }
+    questionnaires_pending_ = true;
 }
 
 void LiveSession::on_logged_in() {

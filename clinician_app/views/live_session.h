@@ -60,6 +60,9 @@ public:
 private:
     friend class SessionRelay;
     void open_cache();
+    /// Adds the cached questionnaires once, after the first screen (or before the first frame
+    /// from the bridge, whichever comes first).
+    void load_questionnaires();
     void on_logged_in();
     void on_totp_required(const std::string& message);
     void on_fatal();
@@ -76,6 +79,8 @@ private:
     std::unique_ptr<Connection> connection_;
     wxTimer save_timer_;
     bool stopped_ = false;
+    bool questionnaires_pending_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // the deferred load's guard
 };
 
 }  // namespace tandem::clinician::views

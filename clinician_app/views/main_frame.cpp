@@ -200,6 +200,7 @@ void MainFrame::build_lock_panel() {
 
 void MainFrame::set_online(bool online, const std::string& status) {
     online_ = online;
+    outcomes_->set_online(online);
     status_ = status;
     SetStatusText(u8(status), 1);
     refresh_actions();
@@ -304,6 +305,7 @@ void MainFrame::on_state(SessionState state) {
 void MainFrame::on_action_result(const std::string& action_id, bool ok, const std::string& error) {
     waiting_.erase(action_id);
     if (!ok) last_refusal_ = error.empty() ? "no reason given" : error;
+    outcomes_->on_action_result(action_id, ok, error);
     refresh_status();
     mark_dirty();
 }

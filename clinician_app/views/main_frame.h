@@ -153,7 +153,8 @@ private:
     void refresh_audit_trail();
     void refresh_actions();
     void send(const Result<ActionRequest>& request);
-    bool send_plan_action(const ActionRequest& request);
+    /// send() for callers that need to know: true when the action went to the bridge (or the demo's).
+    bool try_send(const ActionRequest& request);
     void refresh_plan_review();
     /// The patient the plan button opens: the open patient, else the selected flag's.
     std::string plan_patient() const;

@@ -1,6 +1,7 @@
 // The Outcomes tab (per patient) and the supervisor's Outcomes page.
 #include "outcome_pane.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <wx/button.h>
@@ -41,6 +42,9 @@ OutcomesPanel::OutcomesPanel(wxWindow* parent, const Model& model) : wxPanel(par
     note_ = new wxStaticText(this, wxID_ANY, "");
     note_->SetForegroundColour(wxColour(90, 90, 90));
     s->Add(note_, 0, wxLEFT | wxRIGHT | wxBOTTOM, FromDIP(6));
+    export_message_ = new wxStaticText(this, wxID_ANY, "");
+    export_message_->Hide();
+    s->Add(export_message_, 0, wxEXPAND | wxLEFT | wxRIGHT | wxBOTTOM, FromDIP(6));
 
     chart_area_ = new wxScrolledWindow(this, wxID_ANY, wxDefaultPosition, wxDefaultSize, wxVSCROLL);
     chart_area_->SetScrollRate(0, FromDIP(12));
@@ -116,22 +120,68 @@ void OutcomesPanel::rebuild() {
     Layout();
 }
 
-Result<void> OutcomesPanel::export_report(const std::filesystem::path& path) {
+void OutcomesPanel::say_export(const std::string& text, bool problem) {
+    export_message_text_ = text;
+    // A glyph and words, not only a colour: a refusal reads as one in grey too.
+    export_message_->SetLabel(u8((problem ? "\u26a0 " : "\u2713 ") + text));
+    export_message_->SetForegroundColour(problem ? wxColour(160, 30, 30) : wxColour(20, 110, 40));
+    export_message_->Show(!text.empty());
+    export_message_->Wrap(std::max(GetClientSize().x - FromDIP(12), FromDIP(300)));
+    Layout();
+}
+
+Result<void> OutcomesPanel::request_export(const std::filesystem::path& path) {
     if (patient_id_.empty()) return fail(ErrorCode::invalid_argument, "no patient is open");
-    const auto now = now_ms();
-    auto written = views::export_report(path, report_header(model_, patient_id_, now), outcomes_);
-    if (written) {
-        // No bridge action records an export yet (docs/CLINICIAN_APP.md): the app's own log
-        // says who exported whose report, and nothing of its content.
-        std::string format = path.extension().string();
-        if (!format.empty()) format.erase(0, 1);
-        log_info(export_log_line(format, patient_id_, model_.self().id));
+    // The audit comes first: offline, or for someone the bridge would refuse, nothing is asked.
+    const auto can = availability(model_, online_, patient_id_);
+    if (!can.enabled) {
+        say_export(export_not_recorded_text(can.reason), true);
+        return fail(ErrorCode::unavailable, export_not_recorded_text(can.reason));
     }
-    return written;
+    auto request = audit_.begin(path, report_header(model_, patient_id_, now_ms()), outcomes_);
+    if (!request) {
+        say_export(request.error().message, true);
+        return std::unexpected(request.error());
+    }
+    const std::string id = request->action_id;
+    say_export("Recording the export in the audit log\u2026", false);
+    if (!sender_ || !sender_(*request)) {
+        audit_.cancel(id);
+        const std::string text = export_not_recorded_text("Offline: actions need the bridge");
+        say_export(text, true);
+        return fail(ErrorCode::unavailable, text);
+    }
+    return {};
+}
+
+bool OutcomesPanel::on_action_result(const std::string& action_id, bool ok, const std::string& error) {
+    auto pending = audit_.complete(action_id);
+    if (!pending) return false;
+    if (!ok) {
+        say_export(export_not_recorded_text(error), true);
+        return true;
+    }
+    // The report as it was when the export was audited (instruments and count match the event).
+    auto written = views::export_report(pending->path, pending->header, pending->outcomes);
+    if (!written) {
+        say_export("The export was recorded in the audit log, but the file could not be written: " +
+                       written.error().message,
+                   true);
+        return true;
+    }
+    // The app's own log keeps its line (who, whose, which format; never content).
+    log_info(export_log_line(report_format_of(pending->path), pending->patient_id, model_.self().id));
+    say_export("Report written to " + pending->path.string() + " (the export is in the audit log).", false);
+    return true;
 }
 
 void OutcomesPanel::on_export(wxCommandEvent&) {
     if (patient_id_.empty()) return;
+    // Say at once why an export cannot be audited, before anyone picks a file.
+    if (const auto can = availability(model_, online_, patient_id_); !can.enabled) {
+        say_export(export_not_recorded_text(can.reason), true);
+        return;
+    }
     wxFileDialog dialog(this, "Export outcome report", "", u8(report_file_name(patient_id_, now_ms(), "pdf")),
                         "PDF report (*.pdf)|*.pdf|PNG image (*.png)|*.png", wxFD_SAVE | wxFD_OVERWRITE_PROMPT);
     if (dialog.ShowModal() != wxID_OK) return;
@@ -139,9 +189,8 @@ void OutcomesPanel::on_export(wxCommandEvent&) {
     // The filter chosen decides the format when the name has no (or another) extension.
     const std::string wanted = dialog.GetFilterIndex() == 1 ? ".png" : ".pdf";
     if (path.extension() != ".pdf" && path.extension() != ".png") path += wanted;
-    if (auto written = export_report(path); !written) {
-        wxMessageBox(u8(written.error().describe()), "Export failed", wxOK | wxICON_ERROR, this);
-    }
+    // Errors are shown in the panel by request_export itself.
+    (void)request_export(path);
 }
 
 SupervisorOutcomesPanel::SupervisorOutcomesPanel(wxWindow* parent, const Model& model)

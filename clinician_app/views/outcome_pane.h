@@ -12,8 +12,10 @@
 
 #include <wx/panel.h>
 
+#include "tandem/clinician/actions.h"
 #include "tandem/clinician/model.h"
 #include "tandem/clinician/outcome_presenter.h"
+#include "tandem/clinician/outcome_report.h"
 #include "tandem/clinician/outcome_table.h"
 #include "tandem/domain/error.h"
 
@@ -37,20 +39,41 @@ public:
     void show_patient(const std::string& patient_id);
     /// Redraws if the model's assessments changed since the last draw (a fetch reply arrived).
     void refresh_if_changed();
-    /// Writes the open patient's report to `path` (.pdf or .png) and logs the export (info,
-    /// no content). The button asks for the path, then calls this.
-    Result<void> export_report(const std::filesystem::path& path);
+    /// Where the export's `report_exported` action goes (the frame's action path: the session,
+    /// or the demo's stand-in bridge); it returns false when the action could not be sent.
+    void set_action_sender(std::function<bool(const ActionRequest&)> sender) { sender_ = std::move(sender); }
+    /// Whether the bridge can be reached (the frame's online state): exports are audited first.
+    void set_online(bool online) { online_ = online; }
+    /// Exports the open patient's report to `path` (.pdf or .png): sends `report_exported` and
+    /// remembers the report as it is now; the file is written by on_action_result once the
+    /// bridge answers ok. Offline, unsendable or invalid: an error, nothing written, and the
+    /// panel says why. The button asks for the path, then calls this.
+    Result<void> request_export(const std::filesystem::path& path);
+    /// Every action result passes here: the export it answers is written (ok) or dropped with
+    /// the refusal shown (not ok). False when the action was not an export.
+    bool on_action_result(const std::string& action_id, bool ok, const std::string& error);
 
     // Read-only probes for the GUI tests.
     const PatientOutcomes& outcomes() const { return outcomes_; }
+    /// What the panel says about the last export (written, waiting, or why nothing was written).
+    const std::string& export_message() const { return export_message_text_; }
+    /// Exports waiting for the bridge's answer.
+    std::size_t exports_waiting() const { return audit_.waiting(); }
     std::vector<OutcomeChartPanel*> chart_panels() const { return charts_; }
     long table_rows() const;
 
 private:
     void rebuild();
     void on_export(wxCommandEvent&);
+    /// Shows a line about the export under the title (`problem`: in the refusal colour).
+    void say_export(const std::string& text, bool problem);
 
     const Model& model_;
+    std::function<bool(const ActionRequest&)> sender_;
+    bool online_ = false;
+    ExportAudit audit_;
+    std::string export_message_text_;
+    wxStaticText* export_message_ = nullptr;
     std::string patient_id_;
     std::uint64_t shown_revision_ = 0;
     bool drawn_ = false;

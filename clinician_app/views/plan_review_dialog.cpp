@@ -650,14 +650,14 @@ void MainFrame::open_plan_review(const std::string& patient_id) {
     if (plan_review_ == nullptr) {
         PlanDialogHooks hooks;
         hooks.online = [this] { return online_ || demo_; };
-        hooks.send = [this](const ActionRequest& r) { return send_plan_action(r); };
+        hooks.send = [this](const ActionRequest& r) { return try_send(r); };
         hooks.fetch_plans = [this](const std::string& id) { return plan_fetcher_ && plan_fetcher_(id); };
         plan_review_ = new PlanReviewDialog(this, model_, std::move(hooks));
     }
     plan_review_->show_patient(patient_id);
 }
 
-bool MainFrame::send_plan_action(const ActionRequest& request) {
+bool MainFrame::try_send(const ActionRequest& request) {
     const auto before = sent_.size();
     send(request);
     return sent_.size() > before;

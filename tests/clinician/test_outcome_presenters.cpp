@@ -17,6 +17,7 @@
 #include "tandem/clinician/outcome_text.h"
 #include "tandem/clinician/session.h"
 #include "tandem/measures/measures.h"
+#include "tandem/schema/schema_registry.h"
 #include "test_support.h"
 
 using namespace tandem;
@@ -407,5 +408,93 @@ TEST_CASE("the demo seeds PHQ-9 and GAD-7 at three visits and the alliance at tw
         const auto s = score(*phq, a->items);
         REQUIRE(s.has_value());
         CHECK(s->total == *p->score);
+    }
+}
+
+TEST_CASE("an export's report_exported action carries the contract's fields and passes the wire schema",
+          "[clinician][outcomes][export]") {
+    Model m = clinic();
+    scores(m, "p1", "phq9", {16, 11, 7});
+    scores(m, "p1", "gad7", {13, 6});
+    scores(m, "p1", "wai_sr", {48});
+    const auto outcomes = patient_outcomes(m.assessments(), registry(), "p1");
+    const auto empty = patient_outcomes(m.assessments(), registry(), "p5");
+    struct Case {
+        const char* name;
+        const PatientOutcomes* outcomes;
+        const char* format;
+        json instruments;
+        int count;
+    };
+    const Case cases[] = {
+        {"a PDF of three instruments and six questionnaires", &outcomes, "pdf", {"phq9", "gad7", "wai_sr"}, 6},
+        {"a PNG of the same report", &outcomes, "png", {"phq9", "gad7", "wai_sr"}, 6},
+        {"a patient with no scores yet", &empty, "pdf", json::array(), 0},
+    };
+    const auto& schemas = SchemaRegistry::builtin();
+    for (const auto& c : cases) {
+        INFO(c.name);
+        auto request = report_exported_action(*c.outcomes, c.format);
+        REQUIRE(request);
+        const json payload = json::parse(request->to_frame("env-1", t0()))["payload"];
+        CHECK(payload.at("kind") == "report_exported");
+        CHECK(payload.at("patient_id") == c.outcomes->patient_id);
+        CHECK(payload.at("format") == c.format);
+        CHECK(payload.at("instruments") == c.instruments);
+        CHECK(payload.at("assessment_count") == c.count);
+        CHECK_FALSE(payload.value("action_id", std::string{}).empty());
+        // What is exported, for whom, not where: no path or file name on the wire.
+        CHECK(payload.size() == 6);
+        const auto valid = schemas.validate("wire/action", payload);
+        CHECK(valid.has_value());
+        if (!valid) UNSCOPED_INFO(valid.error().field + ": " + valid.error().message);
+    }
+    // Refused before sending, naming the field.
+    CHECK(actions::report_exported("p1", "txt", {}, 0).error().field == "format");
+    CHECK(actions::report_exported("p1", "pdf", {"PHQ9"}, 1).error().field == "instruments");
+    CHECK(actions::report_exported("p1", "pdf", {"phq9", "phq9"}, 1).error().field == "instruments");
+    CHECK(actions::report_exported("p1", "pdf", {"phq9"}, 100001).error().field == "assessment_count");
+}
+
+TEST_CASE("an export waits for its audit: written only on ok, dropped with the reason otherwise",
+          "[clinician][outcomes][export]") {
+    Model m = clinic();
+    scores(m, "p1", "phq9", {16, 11});
+    const auto outcomes = patient_outcomes(m.assessments(), registry(), "p1");
+    ExportAudit audit;
+
+    SECTION("ok: the answered export is handed back exactly as it was audited, once") {
+        auto request = audit.begin("/tmp/Alex Rivera report.PDF", report_header(m, "p1", t0()), outcomes);
+        REQUIRE(request);
+        CHECK(request->fields.at("format") == "pdf");
+        CHECK(request->to_frame("e", t0()).find("Alex") == std::string::npos);  // the path stays local
+        CHECK(audit.waiting() == 1);
+        CHECK_FALSE(audit.complete("some-other-action"));  // every action result passes by
+        auto done = audit.complete(request->action_id);
+        REQUIRE(done);
+        CHECK(done->patient_id == "p1");
+        CHECK(done->path == "/tmp/Alex Rivera report.PDF");
+        CHECK(done->outcomes.table.size() == 2);
+        CHECK(done->header.patient == "Patient: Alex Rivera (id p1)");
+        CHECK_FALSE(audit.complete(request->action_id));  // a repeated result writes nothing twice
+        CHECK(audit.waiting() == 0);
+    }
+    SECTION("not sent (offline): cancelled, nothing waits") {
+        auto request = audit.begin("r.png", report_header(m, "p1", t0()), outcomes);
+        REQUIRE(request);
+        CHECK(audit.cancel(request->action_id));
+        CHECK_FALSE(audit.complete(request->action_id));
+    }
+    SECTION("a path that is neither .pdf nor .png is refused before any action exists") {
+        auto request = audit.begin("r.txt", report_header(m, "p1", t0()), outcomes);
+        REQUIRE_FALSE(request);
+        CHECK(request.error().field == "path");
+        CHECK(audit.waiting() == 0);
+    }
+    SECTION("the refusal text says why and that nothing was written") {
+        CHECK(export_not_recorded_text("permission_denied: not your patient") ==
+              "The export could not be recorded in the audit log: permission_denied: not your patient. Nothing was "
+              "written.");
+        CHECK_THAT(export_not_recorded_text(""), ContainsSubstring("no reason given"));
     }
 }

@@ -13,6 +13,10 @@
 #include "real_bridge.h"
 #include "tandem/clinician/actions.h"
 #include "tandem/clinician/local_cache.h"
+#include "tandem/clinician/outcome_demo.h"
+#include "tandem/clinician/outcome_presenter.h"
+#include "tandem/clinician/outcome_report.h"
+#include "tandem/measures/measures.h"
 
 using namespace tandem;
 using namespace tandem::clinician;
@@ -236,4 +240,79 @@ TEST_CASE("a corrupted cache is detected, set aside and rebuilt from the bridge"
     REQUIRE((*again)->load(reread));
     CHECK(reread.cursor() == model.cursor());
     CHECK_FALSE(open_flag_of(reread, bridge.patient_id).empty());
+}
+
+TEST_CASE("report_exported is recorded once in the bridge's audit chain, and a refusal leaves no export to write",
+          "[clinician][bridge-contract][export]") {
+    FakeGuiLoop loop;
+    RealBridge bridge;
+    const std::string pid = bridge.patient_id;
+    for (int i = 0; i < 2; ++i) {
+        const auto e = demo_assessment_event(0, pid, "phq9", 14 - 6 * i, now_ms() - std::chrono::hours{24 * (30 - 28 * i)},
+                                             "phq-exp-" + std::to_string(i));
+        NewEvent ne;
+        ne.type = EventType::assessment_scored;
+        ne.patient_id = pid;
+        ne.actor = Actor{ActorKind::patient, pid};
+        ne.payload = nlohmann::json::parse(e.payload_json);
+        REQUIRE(bridge.store->append(std::move(ne)));
+    }
+    Model model;
+    Recorder recorder;
+    std::optional<LiveClient> holder;
+    LiveClient* client = nullptr;
+    sync(loop, bridge, model, recorder, client, holder);
+    REQUIRE(model.assessments().series(pid, "phq9").size() == 2);
+    const auto outcomes = patient_outcomes(model.assessments(), InstrumentRegistry::builtin(), pid);
+    ExportAudit exports;
+    auto audits = [&] {
+        Principal all;
+        all.supervisor = true;
+        auto events = bridge.store->read_after(0, all, 100000);
+        REQUIRE(events);
+        std::vector<tandem::StoredEvent> out;
+        for (auto& e : *events) {
+            if (e.type == EventType::clinician_action && e.payload.value("action", std::string{}) == "report_exported") {
+                out.push_back(std::move(e));
+            }
+        }
+        return out;
+    };
+
+    auto request = exports.begin("/home/tara/Alex Rivera.png", report_header(model, pid, now_ms()), outcomes);
+    REQUIRE(request);
+    REQUIRE(client->session.send_action(*request));
+    // Resent after a reconnect with the same action_id: still one audit event.
+    REQUIRE(loop.pump_until([&] { return recorder.action_ok.has_value(); }));
+    CHECK(*recorder.action_ok);
+    CHECK(exports.complete(request->action_id).has_value());  // ok: the app writes the file now
+    recorder.action_ok.reset();
+    REQUIRE(client->session.send_action(*request));
+    REQUIRE(loop.pump_until([&] { return recorder.action_ok.has_value(); }));
+    CHECK(*recorder.action_ok);
+    auto found = audits();
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].actor.id == std::optional<std::string>{bridge.therapist_id});
+    CHECK(found[0].payload.at("action_id") == request->action_id);
+    CHECK(found[0].payload.at("format") == "png");
+    CHECK(found[0].payload.at("instruments") == nlohmann::json{"phq9"});
+    CHECK(found[0].payload.at("assessment_count") == 2);
+    CHECK(found[0].payload.dump().find("Alex") == std::string::npos);
+
+    // The patient is no longer tara's on the bridge: permission_denied, nothing recorded, and the
+    // pending export is answered as refused (the app shows why and writes nothing).
+    const Actor admin{ActorKind::system, std::string("test")};
+    auto sam = bridge.accounts->add("sam", "Sam Other", {"therapist"}, kBridgePassword,
+                                    bridge::PasswordPolicy{1, 1024, 1, 10}, admin);
+    REQUIRE(sam);
+    REQUIRE(bridge::assign_patient(*bridge.store, *bridge.accounts, pid, sam->id, admin));
+    recorder.action_ok.reset();
+    auto refused = exports.begin("r.pdf", report_header(model, pid, now_ms()), outcomes);
+    REQUIRE(refused);
+    REQUIRE(client->session.send_action(*refused));
+    REQUIRE(loop.pump_until([&] { return recorder.action_ok.has_value(); }));
+    CHECK_FALSE(*recorder.action_ok);
+    CHECK(recorder.action_error.find("permission_denied") != std::string::npos);
+    CHECK(audits().size() == 1);
+    client->stop();
 }

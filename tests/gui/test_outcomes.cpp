@@ -24,6 +24,7 @@
 #include "outcome_pane.h"
 #include "real_bridge.h"
 #include "tandem/clinician/outcome_demo.h"
+#include "tandem/clinician/plan_review.h"
 #include "tandem/clinician/session.h"
 
 using namespace tandem;
@@ -68,7 +69,152 @@ void add_patient_with_scores(Model& model) {
     }
 }
 
+// Three PHQ-9 and three GAD-7 results four weeks apart, appended to the bridge's store as the
+// bridge appends a submitted questionnaire (assessment_scored with the whole record).
+void store_scores(RealBridge& bridge, const std::string& tag) {
+    const std::array<int, 3> phq{15, 11, 5};
+    const std::array<int, 3> gad{12, 8, 7};
+    const auto week = std::chrono::milliseconds{7LL * 24 * 3600 * 1000};
+    const auto start = now_ms() - 9 * week;
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto at = start + static_cast<int>(i) * 4 * week;
+        for (const auto& [instrument, total] : {std::pair<std::string, int>{"phq9", phq[i]}, {"gad7", gad[i]}}) {
+            const auto e = demo_assessment_event(0, bridge.patient_id, instrument, total, at,
+                                                 instrument + "-" + tag + "-" + std::to_string(i));
+            NewEvent ne;
+            ne.type = EventType::assessment_scored;
+            ne.patient_id = bridge.patient_id;
+            ne.actor = Actor{ActorKind::patient, bridge.patient_id};
+            ne.payload = nlohmann::json::parse(e.payload_json);
+            REQUIRE(bridge.store->append(std::move(ne)).has_value());
+        }
+    }
+}
+
+// The bridge's clinician_action events recording an export (contract: action report_exported).
+std::vector<tandem::StoredEvent> export_audits(RealBridge& bridge) {
+    Principal all;
+    all.supervisor = true;
+    auto events = bridge.store->read_after(0, all, 100000);
+    REQUIRE(events);
+    std::vector<tandem::StoredEvent> out;
+    for (auto& e : *events) {
+        if (e.type == EventType::clinician_action && e.payload.value("action", std::string{}) == "report_exported") {
+            out.push_back(std::move(e));
+        }
+    }
+    return out;
+}
+
+// The app as it runs against the bridge, with its encrypted cache in `cache_dir`.
+std::unique_ptr<LiveSession> live_app(Model& model, PasswordVerifier& verifier, RealBridge& bridge,
+                                      const std::filesystem::path& cache_dir) {
+    LiveOptions o;
+    o.endpoint = bridge.endpoint("/clinician");
+    o.pinned_fingerprint = bridge.fingerprint();
+    o.username = "tara";
+    o.password = SecretBuffer::copy_of(kBridgePassword);
+    o.cache_dir = cache_dir;
+    o.cache_kdf = CacheKdf{1, 64, 1};
+    auto live = std::make_unique<LiveSession>(model, verifier, std::move(o));
+    live->frame()->SetSize(0, 0, 1366, 768);
+    live->frame()->Show();
+    live->start();
+    return live;
+}
+
 }  // namespace
+
+TEST_CASE("Export report is audited by the real bridge before the file is written; refused or offline, nothing is "
+          "written; restarted offline, the Outcomes tab charts the cached scores",
+          "[gui][bridge][outcomes][export]") {
+    RealBridge bridge;
+    store_scores(bridge, "exp");
+    TempDir home;
+    const auto cache_dir = home.path() / "cache";
+    const std::string pid = bridge.patient_id;
+    {
+        Model model;
+        PasswordVerifier verifier;
+        auto live = live_app(model, verifier, bridge, cache_dir);
+        REQUIRE(pump_until([&] { return live->session().state() == SessionState::live; }));
+        REQUIRE(pump_until([&] { return model.assessments().series(pid, "gad7").size() == 3; }));
+        live->frame()->show_patient(pid);
+        OutcomesPanel* panel = live->frame()->outcomes_panel();
+        select_page_of(panel);
+        REQUIRE(pump_until([&] { return panel->chart_panels().size() == 2; }));
+
+        // Exported: the bridge records it (one clinician_action, by tara, with what was exported),
+        // answers ok, and only then is the file written.
+        const auto pdf = home.path() / "Alex Rivera outcomes.pdf";
+        REQUIRE(panel->request_export(pdf));
+        CHECK(panel->exports_waiting() == 1);
+        CHECK_FALSE(std::filesystem::exists(pdf));
+        REQUIRE(pump_until([&] { return panel->exports_waiting() == 0; }));
+        CHECK(std::filesystem::exists(pdf));
+        CHECK_THAT(panel->export_message(), ContainsSubstring("audit log"));
+        auto audits = export_audits(bridge);
+        REQUIRE(audits.size() == 1);
+        const auto& a = audits.front();
+        CHECK(a.actor.id == std::optional<std::string>{bridge.therapist_id});
+        CHECK(a.patient_id == std::optional<std::string>{pid});
+        CHECK(a.payload.at("patient_id") == pid);
+        CHECK(a.payload.at("format") == "pdf");
+        CHECK(a.payload.at("instruments") == nlohmann::json{"phq9", "gad7"});
+        CHECK(a.payload.at("assessment_count") == 6);
+        CHECK(a.payload.dump().find("Alex") == std::string::npos);  // no path, no name
+        CHECK(bridge.store->verify_chain(std::nullopt).has_value());
+
+        // Refused: the patient was reassigned on the bridge a moment ago (the app has not heard
+        // yet); the bridge answers permission_denied and no file appears.
+        const Actor admin{ActorKind::system, std::string("test")};
+        auto sam = bridge.accounts->add("sam", "Sam Other", {"therapist"}, kBridgePassword,
+                                        bridge::PasswordPolicy{1, 1024, 1, 10}, admin);
+        REQUIRE(sam);
+        REQUIRE(bridge::assign_patient(*bridge.store, *bridge.accounts, pid, sam->id, admin));
+        const auto refused = home.path() / "refused.png";
+        REQUIRE(panel->request_export(refused));
+        REQUIRE(pump_until([&] { return panel->exports_waiting() == 0; }));
+        CHECK_FALSE(std::filesystem::exists(refused));
+        CHECK_THAT(panel->export_message(), ContainsSubstring("could not be recorded in the audit log"));
+        CHECK_THAT(panel->export_message(), ContainsSubstring("Nothing was written"));
+        CHECK(export_audits(bridge).size() == 1);
+        screenshot("outcomes-export-refused.png");
+        // Back to tara for the rest; the app saves its cache at stop.
+        REQUIRE(bridge::assign_patient(*bridge.store, *bridge.accounts, pid, bridge.therapist_id, admin));
+        REQUIRE(pump_until([&] {
+            const auto* p = model.patient(pid);
+            return p != nullptr && p->assigned_therapist_id == bridge.therapist_id;
+        }));
+        live->stop();
+        live->frame()->Destroy();
+        wxYield();
+    }
+    bridge.stop();
+
+    // Restarted with no bridge: the Outcomes tab comes from the encrypted cache; an export is
+    // refused at once, before any file is asked for, and nothing is written.
+    Model model;
+    PasswordVerifier verifier;
+    auto live = live_app(model, verifier, bridge, cache_dir);
+    CHECK_FALSE(live->session().online());
+    // The cached questionnaires follow the first screen on the next turn of the event loop.
+    REQUIRE(pump_until([&] { return model.assessments().series(pid, "phq9").size() == 3; }));
+    live->frame()->show_patient(pid);
+    OutcomesPanel* panel = live->frame()->outcomes_panel();
+    select_page_of(panel);
+    REQUIRE(pump_until([&] { return panel->chart_panels().size() == 2; }));
+    CHECK(panel->table_rows() == 6);
+    const auto offline = home.path() / "offline.pdf";
+    CHECK_FALSE(panel->request_export(offline));
+    CHECK_FALSE(std::filesystem::exists(offline));
+    CHECK_THAT(panel->export_message(), ContainsSubstring("Offline"));
+    CHECK_THAT(panel->export_message(), ContainsSubstring("Nothing was written"));
+    screenshot("outcomes-offline.png");
+    live->stop();
+    live->frame()->Destroy();
+    wxYield();
+}
 
 TEST_CASE("scored questionnaires stored by the real bridge reach the Outcomes tab through the feed and the fetch",
           "[gui][bridge][outcomes]") {
@@ -165,6 +311,20 @@ TEST_CASE("the Outcomes tab charts a patient's PHQ-9 and GAD-7 with answers on h
     sim.MouseMove(charts[0]->ClientToScreen(charts[0]->point_position(2)) + wxPoint(1, 0));
     settle(40);
     screenshot("outcomes.png");
+
+    // The demo's stand-in bridge answers an export's audit at once: the audit trail gains the
+    // clinician_action and the file is written.
+    {
+        TempDir dir;
+        const auto png = dir.path() / "demo-report.png";
+        const auto audited = model.audit().size();
+        REQUIRE(panel->request_export(png));
+        CHECK(panel->exports_waiting() == 0);
+        CHECK(std::filesystem::exists(png));
+        REQUIRE(model.audit().size() == audited + 1);
+        CHECK(model.audit().back().type == "clinician_action");
+        CHECK(model.audit().back().patient_id == "p-outcomes");
+    }
 
     SECTION("the chart redraws at a smaller window size without losing points") {
         frame->SetSize(0, 0, 1024, 640);

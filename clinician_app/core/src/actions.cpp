@@ -107,6 +107,36 @@ ActionRequest patient_reassign(const std::string& patient_id, const std::string&
     return make("patient_reassign", {{"patient_id", patient_id}, {"therapist_id", therapist_id}});
 }
 
+Result<ActionRequest> report_exported(const std::string& patient_id, const std::string& format,
+                                      const std::vector<std::string>& instruments, std::size_t assessment_count) {
+    if (format != "pdf" && format != "png") {
+        return fail(ErrorCode::invalid_argument, "a report is exported as pdf or png, not '" + format + "'", "format");
+    }
+    if (instruments.size() > 32) return fail(ErrorCode::invalid_argument, "more than 32 instruments", "instruments");
+    // The wire's instrument id pattern ^[a-z][a-z0-9_]{1,31}$, checked here so a refusal names
+    // the field before anything is sent.
+    auto valid_id = [](const std::string& id) {
+        if (id.size() < 2 || id.size() > 32 || id[0] < 'a' || id[0] > 'z') return false;
+        return std::all_of(id.begin(), id.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+    };
+    nlohmann::json ids = nlohmann::json::array();
+    for (std::size_t i = 0; i < instruments.size(); ++i) {
+        if (!valid_id(instruments[i])) {
+            return fail(ErrorCode::invalid_argument, "not an instrument id: '" + instruments[i] + "'", "instruments");
+        }
+        if (std::find(instruments.begin(), instruments.begin() + static_cast<std::ptrdiff_t>(i), instruments[i]) !=
+            instruments.begin() + static_cast<std::ptrdiff_t>(i)) {
+            return fail(ErrorCode::invalid_argument, "instrument listed twice: " + instruments[i], "instruments");
+        }
+        ids.push_back(instruments[i]);
+    }
+    if (assessment_count > 100000) {
+        return fail(ErrorCode::invalid_argument, "more than 100000 questionnaires", "assessment_count");
+    }
+    return make("report_exported", {{"patient_id", patient_id}, {"format", format}, {"instruments", std::move(ids)},
+                                    {"assessment_count", assessment_count}});
+}
+
 }  // namespace actions
 
 std::optional<ActionRequest> PendingActions::complete(const std::string& action_id) {

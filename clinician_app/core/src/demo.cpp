@@ -256,6 +256,12 @@ std::vector<StoredEvent> demo_bridge_events(const Model& model, const ActionRequ
     } else if (kind == "patient_reassign") {
         feed.add("patient_assigned", now, field("patient_id"), "clinician", self,
                  {{"patient_id", field("patient_id")}, {"therapist_id", field("therapist_id")}});
+    } else if (kind == "report_exported") {
+        // The bridge's audit event for an export (docs/BRIDGE.md): a clinician_action, not sent to the patient.
+        feed.add("clinician_action", now, field("patient_id"), "clinician", self,
+                 {{"action_id", action.action_id}, {"action", "report_exported"}, {"patient_id", field("patient_id")},
+                  {"format", field("format")}, {"instruments", f.value("instruments", json::array())},
+                  {"assessment_count", f.value("assessment_count", 0)}, {"at", format_utc(now)}});
     }
     return feed.events;
 }

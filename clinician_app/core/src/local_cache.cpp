@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <set>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -29,7 +31,15 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr int kFormat = 1;
+constexpr int kFormat = 1;  // of cache.key
+// Of cache.db's tables (meta 'format'). 1: caseload, flags, messages, audit. 2: also scored
+// questionnaires and plan versions (issue 8), so outcomes and plan history read offline.
+constexpr int kDbFormat = 2;
+// Bounds per patient: ten years of weekly questionnaires, and far more plan versions than a
+// treatment ever has. Older rows are dropped from the cache (the bridge keeps them all; opening
+// the patient online fetches them again).
+constexpr int kMaxAssessmentsPerPatient = 520;
+constexpr int kMaxPlanVersionsPerPatient = 50;
 constexpr std::string_view kCheckLabel = "tandem clinician cache key check v1";
 
 std::string safe_part(std::string_view s) {
@@ -192,6 +202,11 @@ CREATE TABLE IF NOT EXISTS flags(id TEXT PRIMARY KEY, patient_id TEXT, conversat
 CREATE TABLE IF NOT EXISTS messages(id TEXT PRIMARY KEY, conversation_id TEXT, patient_id TEXT, sender TEXT,
   sender_id TEXT, text TEXT, state TEXT, created_at INTEGER, seq INTEGER, risk TEXT);
 CREATE TABLE IF NOT EXISTS audit(seq INTEGER, at INTEGER, clinician_id TEXT, type TEXT, patient_id TEXT);
+CREATE TABLE IF NOT EXISTS assessments(id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, instrument TEXT, items TEXT,
+  score INTEGER, band TEXT, administered_at INTEGER, completed_at INTEGER);
+CREATE INDEX IF NOT EXISTS assessments_by_patient ON assessments(patient_id);
+CREATE TABLE IF NOT EXISTS plans(id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, version INTEGER, record TEXT);
+CREATE INDEX IF NOT EXISTS plans_by_patient ON plans(patient_id);
 )sql";
 
 // Opens and keys the database; proves the key by reading the schema and checks every page's
@@ -305,6 +320,49 @@ json clinician_json(const ClinicianInfo& c) {
             {"active", c.active}};
 }
 
+// A plan version as the TreatmentPlan record, so parse_plan() reads it back: one JSON column
+// rather than thirty, since plans are few and always read whole.
+json plan_record(const PlanVersion& v) {
+    json r = plan_content_json(v.content);
+    r["id"] = v.id;
+    r["patient_id"] = v.patient_id;
+    r["version"] = v.version;
+    r["status"] = std::string(to_string(v.status));
+    r["proposer"] = v.proposed_by_ai ? json{{"kind", "ai"}} : json{{"kind", "clinician"}, {"clinician_id", v.proposer_id}};
+    if (!v.approver_id.empty()) r["approver_id"] = v.approver_id;
+    if (!v.reason.empty()) r["reason"] = v.reason;
+    r["created_at"] = format_utc(v.created_at);
+    if (v.decided_at) r["decided_at"] = format_utc(*v.decided_at);
+    if (v.based_on_version) r["based_on_version"] = *v.based_on_version;
+    return r;
+}
+
+// Items as "2,1,,3" (empty = unanswered): 40,000 questionnaires load without a JSON parse each
+// (measured: JSON arrays cost a fifth of the launch at that size).
+std::string items_text(const std::vector<std::optional<int>>& items) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) out += ',';
+        if (items[i]) out += std::to_string(*items[i]);
+    }
+    return out;
+}
+
+std::vector<std::optional<int>> items_of(const std::string& text) {
+    std::vector<std::optional<int>> out;
+    if (text.empty()) return out;
+    std::size_t start = 0;
+    while (true) {
+        const auto end = text.find(',', start);
+        const std::string_view part = std::string_view(text).substr(start, end == std::string::npos ? end : end - start);
+        if (part.empty()) out.emplace_back(std::nullopt);
+        else out.emplace_back(std::atoi(std::string(part).c_str()));
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    return out;
+}
+
 }  // namespace
 
 fs::path default_cache_dir(std::string_view server_key, std::string_view username) {
@@ -353,12 +411,47 @@ Result<std::unique_ptr<LocalCache::Impl>> create_fresh(const fs::path& dir, std:
     return impl;
 }
 
-Result<void> prepare_schema(sqlite3* db) {
+// The cache's table format, 0 when the database has no tables yet (just created).
+Result<int> db_format(sqlite3* db) {
+    auto has_meta = Stmt::prepare(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'");
+    if (!has_meta) return std::unexpected(has_meta.error());
+    if (has_meta->step() != SQLITE_ROW || has_meta->col_int(0) == 0) return 0;
+    auto s = Stmt::prepare(db, "SELECT value FROM meta WHERE key='format'");
+    if (!s) return std::unexpected(s.error());
+    if (s->step() != SQLITE_ROW) return 0;
+    return std::atoi(s->col_text(0).c_str());
+}
+
+// Creates the tables, or brings an older cache up to kDbFormat. `migrated` says from which.
+Result<void> prepare_schema(sqlite3* db, int* migrated_from = nullptr) {
+    auto format = db_format(db);
+    if (!format) return std::unexpected(format.error());
+    // Checked before anything is written: a newer app's cache is left exactly as it is.
+    if (*format > kDbFormat) {
+        return fail(ErrorCode::too_new, "the offline cache was written by a newer Tandem Clinician (format " +
+                                            std::to_string(*format) + "); it was left unchanged");
+    }
     if (auto r = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "cannot set the cache journal"); !r) {
         return r;
     }
     if (auto r = exec(db, kSchema, "cannot create the cache tables"); !r) return r;
-    return exec(db, "INSERT OR IGNORE INTO meta(key, value) VALUES('format', '1'), ('cursor', '0')",
+    if (*format == 1) {
+        // Format 1 never kept questionnaires or plans, so what arrived before its cursor is not
+        // in it. Replaying the feed once from 0 fills the new tables (the replay is idempotent
+        // for every row but the audit lines, which it rebuilds, hence their deletion); the rows
+        // already cached stay readable offline meanwhile. Rejected: keeping the cursor and
+        // relying on per-patient fetches, which leaves the supervisor's caseload table short.
+        if (auto r = exec(db,
+                          "BEGIN IMMEDIATE; DELETE FROM audit; UPDATE meta SET value='0' WHERE key='cursor'; "
+                          "UPDATE meta SET value='2' WHERE key='format'; COMMIT;",
+                          "cannot upgrade the cache");
+            !r) {
+            sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+            return r;
+        }
+        if (migrated_from != nullptr) *migrated_from = 1;
+    }
+    return exec(db, "INSERT OR IGNORE INTO meta(key, value) VALUES('format', '2'), ('cursor', '0')",
                 "cannot initialise the cache");
 }
 
@@ -388,10 +481,17 @@ Result<std::unique_ptr<LocalCache>> LocalCache::open(const fs::path& dir, std::s
         if (opened->damage.empty()) {
             impl = std::make_unique<Impl>();
             impl->db = std::move(opened->db);
-            if (auto s = prepare_schema(impl->db.get()); !s) {
+            int migrated_from = 0;
+            if (auto s = prepare_schema(impl->db.get(), &migrated_from); !s) {
+                // A newer app's cache is not damage: refuse it and leave it for that app.
+                if (s.error().code == ErrorCode::too_new) return std::unexpected(s.error());
                 // Readable pages but not our tables: damaged in a way the page check missed.
                 report.reason = s.error().message;
                 impl.reset();
+            } else if (migrated_from != 0) {
+                report.migrated_from = migrated_from;
+                report.reason = "the offline cache was upgraded to keep questionnaires and plans; it refills from "
+                                "the bridge on the next connection";
             }
         } else {
             report.reason = opened->damage;
@@ -434,7 +534,106 @@ Result<std::unique_ptr<LocalCache>> LocalCache::recreate(const fs::path& dir, st
     return cache;
 }
 
-Result<void> LocalCache::load(Model& model) {
+namespace {
+
+// Scored questionnaires and plan versions: written only for patients this clinician may keep
+// (model.may_keep_outcomes_of), and removed for patients they may no longer keep (reassigned
+// away, or a supervisor role taken back), so a therapist's cache never holds another
+// therapist's patients' outcomes. Bounded per patient (kMax...PerPatient). Inside save()'s
+// transaction.
+Result<void> save_outcomes(sqlite3* db, const Model& model, const ModelChanges& changes) {
+    std::set<std::string> touched;  // patients whose outcome rows were written (bounds apply)
+    if (!changes.assessments.empty()) {
+        auto s = Stmt::prepare(db, "INSERT OR REPLACE INTO assessments VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        if (!s) return std::unexpected(s.error());
+        const auto& all = model.assessments().all();
+        for (const auto& id : changes.assessments) {
+            const auto it = all.find(id);
+            if (it == all.end()) continue;
+            const AssessmentPoint& a = it->second;
+            if (!a.score || !model.may_keep_outcomes_of(a.patient_id)) continue;
+            s->text(1, a.id);
+            s->text(2, a.patient_id);
+            s->text(3, a.instrument);
+            s->text(4, items_text(a.items));
+            s->integer(5, *a.score);
+            s->text(6, a.band);
+            s->time(7, a.administered_at);
+            s->time(8, a.completed_at);
+            if (auto r = s->run("cannot save a questionnaire"); !r) return r;
+            touched.insert(a.patient_id);
+        }
+    }
+    if (!changes.plan_patients.empty()) {
+        // A `plans` reply replaces a patient's versions, so the rows are replaced alike.
+        auto drop = Stmt::prepare(db, "DELETE FROM plans WHERE patient_id=?1");
+        auto put = Stmt::prepare(db, "INSERT OR REPLACE INTO plans VALUES(?1, ?2, ?3, ?4)");
+        if (!drop) return std::unexpected(drop.error());
+        if (!put) return std::unexpected(put.error());
+        for (const auto& pid : changes.plan_patients) {
+            drop->text(1, pid);
+            if (auto r = drop->run("cannot replace a patient's plans"); !r) return r;
+            if (!model.may_keep_outcomes_of(pid)) continue;
+            for (const PlanVersion* v : model.plans().history(pid)) {
+                put->text(1, v->id);
+                put->text(2, pid);
+                put->integer(3, v->version);
+                put->text(4, plan_record(*v).dump());
+                if (auto r = put->run("cannot save a plan version"); !r) return r;
+            }
+            touched.insert(pid);
+        }
+    }
+    if (!touched.empty()) {
+        // One grouped count finds the few patients over a bound; trimming every touched patient
+        // was measured at half a second for a first save of 5,000 patients.
+        for (const auto& [table, order, limit] :
+             {std::tuple<const char*, const char*, int>{"assessments", "coalesce(completed_at, administered_at)",
+                                                        kMaxAssessmentsPerPatient},
+              {"plans", "version", kMaxPlanVersionsPerPatient}}) {
+            std::vector<std::string> over;
+            auto count = Stmt::prepare(db, std::string("SELECT patient_id FROM ") + table +
+                                               " GROUP BY patient_id HAVING count(*) > ?1");
+            if (!count) return std::unexpected(count.error());
+            count->integer(1, limit);
+            while (count->step() == SQLITE_ROW) {
+                if (std::string pid = count->col_text(0); touched.count(pid) != 0) over.push_back(std::move(pid));
+            }
+            auto trim = Stmt::prepare(db, std::string("DELETE FROM ") + table + " WHERE patient_id=?1 AND id NOT IN " +
+                                              "(SELECT id FROM " + table + " WHERE patient_id=?1 ORDER BY " + order +
+                                              " DESC LIMIT ?2)");
+            if (!trim) return std::unexpected(trim.error());
+            for (const auto& pid : over) {
+                trim->text(1, pid);
+                trim->integer(2, limit);
+                if (auto r = trim->run("cannot bound the cached questionnaires and plans"); !r) return r;
+            }
+        }
+    }
+    // Who may be kept changes with an assignment (a patient row) or this clinician's roles.
+    if (changes.self_or_policy || !changes.patients.empty()) {
+        std::vector<std::string> gone;
+        auto s = Stmt::prepare(db, "SELECT patient_id FROM assessments UNION SELECT patient_id FROM plans");
+        if (!s) return std::unexpected(s.error());
+        while (s->step() == SQLITE_ROW) {
+            std::string pid = s->col_text(0);
+            if (!model.may_keep_outcomes_of(pid)) gone.push_back(std::move(pid));
+        }
+        for (const char* sql : {"DELETE FROM assessments WHERE patient_id=?1", "DELETE FROM plans WHERE patient_id=?1"}) {
+            auto del = Stmt::prepare(db, sql);
+            if (!del) return std::unexpected(del.error());
+            for (const auto& pid : gone) {
+                del->text(1, pid);
+                if (auto r = del->run("cannot remove outcomes this clinician may no longer keep"); !r) return r;
+            }
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<void> LocalCache::load(Model& model, bool defer_questionnaires) {
     sqlite3* db = impl_->db.get();
     ClinicianInfo self;
     ClinicPolicy policy;
@@ -556,8 +755,54 @@ Result<void> LocalCache::load(Model& model) {
                                            s->col_text(4)});
         }
     }
+    if (!defer_questionnaires) {
+        if (auto r = load_questionnaires(model); !r) return r;
+    }
+    {
+        auto s = Stmt::prepare(db, "SELECT record FROM plans ORDER BY patient_id, version");
+        if (!s) return std::unexpected(s.error());
+        while (s->step() == SQLITE_ROW) {
+            if (auto v = parse_plan(json::parse(s->col_text(0), nullptr, false))) model.restore_plan(std::move(*v));
+        }
+    }
     model.restore_cursor(saved_cursor_);
     return {};
+}
+
+Result<void> LocalCache::load_questionnaires(Model& model) {
+    sqlite3* db = impl_->db.get();
+    {
+        auto s = Stmt::prepare(db, "SELECT id, patient_id, instrument, items, score, band, administered_at, completed_at "
+                                   "FROM assessments");
+        if (!s) return std::unexpected(s.error());
+        while (s->step() == SQLITE_ROW) {
+            AssessmentPoint a;
+            a.id = s->col_text(0);
+            a.patient_id = s->col_text(1);
+            a.instrument = s->col_text(2);
+            a.items = items_of(s->col_text(3));
+            if (!s->col_null(4)) a.score = static_cast<int>(s->col_int(4));
+            a.band = s->col_text(5);
+            a.administered_at = s->col_time(6).value_or(TimePoint{});
+            a.completed_at = s->col_time(7);
+            // Only scored results were saved; a row without a score is not charted anyway.
+            if (a.id.empty() || a.patient_id.empty() || !a.score) continue;
+            model.restore_assessment(std::move(a));
+        }
+    }
+    return {};
+}
+
+Result<CacheRowCounts> LocalCache::outcome_rows(const std::string& patient_id) const {
+    CacheRowCounts out;
+    for (auto [table, into] : {std::pair<const char*, std::size_t*>{"assessments", &out.assessments},
+                               {"plans", &out.plan_versions}}) {
+        auto s = Stmt::prepare(impl_->db.get(), std::string("SELECT count(*) FROM ") + table + " WHERE patient_id=?1");
+        if (!s) return std::unexpected(s.error());
+        s->text(1, patient_id);
+        if (s->step() == SQLITE_ROW) *into = static_cast<std::size_t>(s->col_int(0));
+    }
+    return out;
 }
 
 Result<void> LocalCache::save(Model& model) {
@@ -685,6 +930,7 @@ Result<void> LocalCache::save(Model& model) {
                 if (auto r = s->run("cannot save an audit line"); !r) return r;
             }
         }
+        if (auto r = save_outcomes(db, model, changes); !r) return r;
         auto s = Stmt::prepare(db, "UPDATE meta SET value=?1 WHERE key='cursor'");
         if (!s) return std::unexpected(s.error());
         s->text(1, std::to_string(model.cursor()));

@@ -441,6 +441,10 @@ void Model::merge_transcript(const std::vector<MessageInfo>& messages) {
 
 ModelChanges Model::take_changes() {
     ModelChanges out = std::move(changes_);
+    auto assessed = assessments_.take_changed();
+    out.assessments.merge(assessed);
+    auto planned = plans_.take_changed();
+    out.plan_patients.merge(planned);
     changes_ = ModelChanges{};
     changes_.audit_from = audit_.size();
     return out;
@@ -451,6 +455,8 @@ void Model::requeue_changes(ModelChanges c) {
     changes_.flags.merge(c.flags);
     changes_.messages.merge(c.messages);
     changes_.clinicians.merge(c.clinicians);
+    changes_.assessments.merge(c.assessments);
+    changes_.plan_patients.merge(c.plan_patients);
     changes_.audit_from = std::min(changes_.audit_from, c.audit_from);
     changes_.self_or_policy = changes_.self_or_policy || c.self_or_policy;
     changes_.cursor = changes_.cursor || c.cursor;
@@ -461,6 +467,8 @@ void Model::mark_all_changed() {
     for (const auto& [id, f] : flags_) changes_.flags.insert(id);
     for (const auto& [id, m] : messages_) changes_.messages.insert(id);
     for (const auto& [id, c] : clinicians_) changes_.clinicians.insert(id);
+    for (const auto& [id, a] : assessments_.all()) changes_.assessments.insert(id);
+    for (auto& id : plans_.patients()) changes_.plan_patients.insert(std::move(id));
     changes_.audit_from = 0;
     changes_.self_or_policy = true;
     changes_.cursor = true;
@@ -489,6 +497,10 @@ void Model::restore_clinician(ClinicianInfo clinician) {
 
 void Model::restore_audit(AuditEntry entry) { audit_.push_back(std::move(entry)); }
 
+void Model::restore_assessment(AssessmentPoint point) { assessments_.restore(std::move(point)); }
+
+void Model::restore_plan(PlanVersion version) { plans_.restore(std::move(version)); }
+
 void Model::restore_identity(ClinicianInfo self, ClinicPolicy policy) {
     self_ = std::move(self);
     policy_ = policy;
@@ -497,6 +509,8 @@ void Model::restore_identity(ClinicianInfo self, ClinicPolicy policy) {
 void Model::restore_cursor(std::uint64_t cursor) {
     cursor_ = cursor;
     changes_ = ModelChanges{};
+    assessments_.take_changed();
+    plans_.take_changed();
     changes_.audit_from = audit_.size();
 }
 

@@ -1,5 +1,8 @@
 #include "tandem/clinician/outcome_report.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "tandem/clinician/outcome_text.h"
 
 namespace tandem::clinician {
@@ -61,6 +64,54 @@ std::string report_file_name(const std::string& patient_id, TimePoint now, std::
 std::string export_log_line(std::string_view format, const std::string& patient_id, const std::string& clinician_id) {
     return "info: outcome report exported (" + std::string(format) + ") patient_id=" + patient_id +
            " clinician_id=" + clinician_id;
+}
+
+Result<ActionRequest> report_exported_action(const PatientOutcomes& outcomes, const std::string& format) {
+    if (outcomes.patient_id.empty()) return fail(ErrorCode::invalid_argument, "no patient is open", "patient_id");
+    std::vector<std::string> instruments;
+    std::size_t count = 0;
+    for (const auto& chart : outcomes.charts) {
+        instruments.push_back(chart.instrument);
+        count += chart.points.size();
+    }
+    return actions::report_exported(outcomes.patient_id, format, instruments, count);
+}
+
+std::string report_format_of(const std::filesystem::path& path) {
+    std::string ext = path.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (ext == ".pdf") return "pdf";
+    if (ext == ".png") return "png";
+    return {};
+}
+
+std::string export_not_recorded_text(const std::string& reason) {
+    return "The export could not be recorded in the audit log: " + (reason.empty() ? std::string{"no reason given"} : reason) +
+           ". Nothing was written.";
+}
+
+Result<ActionRequest> ExportAudit::begin(const std::filesystem::path& path, ReportHeader header,
+                                         PatientOutcomes outcomes) {
+    const std::string format = report_format_of(path);
+    if (format.empty()) {
+        return fail(ErrorCode::invalid_argument, "a report is written as .pdf or .png, not '" + path.extension().string() + "'",
+                    "path");
+    }
+    auto request = report_exported_action(outcomes, format);
+    if (!request) return request;
+    PendingExport pending{request->action_id, outcomes.patient_id, path, std::move(header), std::move(outcomes)};
+    pending_.emplace(request->action_id, std::move(pending));
+    return request;
+}
+
+bool ExportAudit::cancel(const std::string& action_id) { return pending_.erase(action_id) != 0; }
+
+std::optional<PendingExport> ExportAudit::complete(const std::string& action_id) {
+    const auto it = pending_.find(action_id);
+    if (it == pending_.end()) return std::nullopt;
+    PendingExport out = std::move(it->second);
+    pending_.erase(it);
+    return out;
 }
 
 }  // namespace tandem::clinician

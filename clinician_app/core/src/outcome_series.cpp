@@ -82,9 +82,20 @@ std::size_t AssessmentBook::merge_reply(const json& payload) {
 }
 
 void AssessmentBook::put(AssessmentPoint point) {
+    changed_.insert(point.id);
+    restore(std::move(point));
+}
+
+void AssessmentBook::restore(AssessmentPoint point) {
     const std::string id = point.id;
     points_[id] = std::move(point);
     ++revision_;
+}
+
+std::set<std::string> AssessmentBook::take_changed() {
+    std::set<std::string> out;
+    out.swap(changed_);
+    return out;
 }
 
 std::vector<const AssessmentPoint*> AssessmentBook::series(const std::string& patient_id,

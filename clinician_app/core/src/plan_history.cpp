@@ -209,6 +209,7 @@ bool PlanBook::apply(const std::string& type, const std::string& patient_id, con
         plan->decided_at = parse_utc(str(payload, "decided_at")).value_or(time);
         if (payload.contains("reason")) plan->reason = str(payload, "reason");
         if (plan->status == PlanState::approved) supersede_others(plan->patient_id, plan->version);
+        changed_.insert(plan->patient_id);
         ++revision_;
         return true;
     }
@@ -233,7 +234,21 @@ void PlanBook::replace(const std::string& patient_id, std::vector<PlanVersion> v
         if (v.patient_id != patient_id) continue;
         upsert(std::move(v));
     }
+    changed_.insert(patient_id);  // even an empty reply: the cache must forget the old versions
     ++revision_;
+}
+
+void PlanBook::restore(PlanVersion version) {
+    if (version.id.empty() || version.patient_id.empty()) return;
+    const std::string pid = version.patient_id;
+    upsert(std::move(version));
+    changed_.erase(pid);
+}
+
+std::set<std::string> PlanBook::take_changed() {
+    std::set<std::string> out;
+    out.swap(changed_);
+    return out;
 }
 
 void PlanBook::upsert(PlanVersion version) {
@@ -244,6 +259,7 @@ void PlanBook::upsert(PlanVersion version) {
     if (!slot.id.empty() && slot.id != version.id) by_id_.erase(slot.id);
     by_id_[version.id] = {pid, number};
     slot = std::move(version);
+    changed_.insert(pid);
     ++revision_;
 }
 
@@ -270,6 +286,14 @@ std::vector<const PlanVersion*> PlanBook::history(const std::string& patient_id)
     const auto it = by_patient_.find(patient_id);
     if (it == by_patient_.end()) return out;
     for (const auto& [number, v] : it->second) out.push_back(&v);
+    return out;
+}
+
+std::vector<std::string> PlanBook::patients() const {
+    std::vector<std::string> out;
+    for (const auto& [pid, versions] : by_patient_) {
+        if (!versions.empty()) out.push_back(pid);
+    }
     return out;
 }
 

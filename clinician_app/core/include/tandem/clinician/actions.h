@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -48,6 +49,12 @@ ActionRequest ai_pause(const std::string& patient_id);
 ActionRequest ai_resume(const std::string& patient_id);
 Result<ActionRequest> crisis_clear(const std::string& patient_id, const std::string& note);
 ActionRequest patient_reassign(const std::string& patient_id, const std::string& therapist_id);
+/// `report_exported` (issue 8): a patient's outcome report is about to be written as `format`
+/// ("pdf" or "png") showing `assessment_count` scored questionnaires of `instruments` (ids, at
+/// most 32, unique). No path or file name: a local path can carry a patient's name. Errors:
+/// invalid_argument naming the field (format, instruments, assessment_count).
+Result<ActionRequest> report_exported(const std::string& patient_id, const std::string& format,
+                                      const std::vector<std::string>& instruments, std::size_t assessment_count);
 }  // namespace actions
 
 /// Actions sent and not yet answered by `action_result`. GUI thread only.

@@ -145,14 +145,16 @@ struct ModelChanges {
     std::set<std::string> flags;
     std::set<std::string> messages;
     std::set<std::string> clinicians;
+    std::set<std::string> assessments;    ///< assessment ids kept or replaced in assessments()
+    std::set<std::string> plan_patients;  ///< patients whose plan versions changed in plans()
     std::size_t audit_from = 0;   ///< audit() entries from this index on are new
     bool self_or_policy = false;  ///< set_self, set_policy or the clinic's policy changed
     bool cursor = false;          ///< the cursor moved
 
     /// True when nothing changed. Any thread.
     bool empty() const {
-        return patients.empty() && flags.empty() && messages.empty() && clinicians.empty() && !self_or_policy &&
-               !cursor;
+        return patients.empty() && flags.empty() && messages.empty() && clinicians.empty() && assessments.empty() &&
+               plan_patients.empty() && !self_or_policy && !cursor;
     }
 };
 
@@ -204,6 +206,10 @@ public:
 
     /// True when this clinician may act on the patient: supervisors always, therapists when assigned.
     bool may_act_on(const std::string& patient_id) const;
+    /// True when the patient's outcomes and plans belong in this clinician's local cache: the
+    /// same rule as may_act_on (supervisors: everyone; therapists: their assigned patients), so
+    /// a patient reassigned away leaves the cache. Any thread that owns the model.
+    bool may_keep_outcomes_of(const std::string& patient_id) const { return may_act_on(patient_id); }
 
     /// Returns what changed since the previous call and starts counting afresh (the cache's writes).
     ModelChanges take_changes();
@@ -212,7 +218,10 @@ public:
     /// Counts everything as changed (a new, empty cache must receive the whole model).
     void mark_all_changed();
     /// True when take_changes() would return something.
-    bool has_changes() const { return !changes_.empty() || changes_.audit_from < audit_.size(); }
+    bool has_changes() const {
+        return !changes_.empty() || changes_.audit_from < audit_.size() || assessments_.has_changed() ||
+               plans_.has_changed();
+    }
 
     // Restoring a saved model (the local cache): these set state as it was, without counting
     // it as a change and without touching applied_count(). Call on an empty model, then
@@ -222,6 +231,8 @@ public:
     void restore_message(MessageInfo message);        ///< a saved message, into its patient's transcript
     void restore_clinician(ClinicianInfo clinician);  ///< a saved clinician (id non-empty)
     void restore_audit(AuditEntry entry);             ///< a saved audit line, in saved order
+    void restore_assessment(AssessmentPoint point);   ///< a saved scored questionnaire
+    void restore_plan(PlanVersion version);           ///< a saved plan version, status as saved
     /// Sets self and policy as saved, without counting a change.
     void restore_identity(ClinicianInfo self, ClinicPolicy policy);
     /// Sets the cursor the feed resumes from; forgets pending changes (they are what was loaded).

@@ -4,11 +4,14 @@
 // with the same code. No wx: the layout and the log line are tested without a display.
 
 #include <cstddef>
+#include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "tandem/clinician/actions.h"
 #include "tandem/clinician/model.h"
 #include "tandem/clinician/outcome_presenter.h"
 
@@ -68,5 +71,48 @@ std::string report_file_name(const std::string& patient_id, TimePoint now, std::
 /// The line the app logs (info level) for an export: who exported which patient's report in
 /// what format. Never a score, a band, a name or any other content. Any thread.
 std::string export_log_line(std::string_view format, const std::string& patient_id, const std::string& clinician_id);
+
+/// The `report_exported` action for this report: its instruments (the charts' ids, in order)
+/// and the number of scored questionnaires it shows. `format` is "pdf" or "png". Errors as
+/// actions::report_exported. Any thread.
+Result<ActionRequest> report_exported_action(const PatientOutcomes& outcomes, const std::string& format);
+
+/// "pdf" or "png" from a path's extension (case-insensitive); empty for anything else. Any thread.
+std::string report_format_of(const std::filesystem::path& path);
+
+/// What the person reads when an export was not recorded in the bridge's audit log (offline, or
+/// refused): "The export could not be recorded in the audit log: <reason>. Nothing was written."
+/// Any thread.
+std::string export_not_recorded_text(const std::string& reason);
+
+/// An export whose `report_exported` action waits for the bridge's answer: exactly what will be
+/// written once the bridge says ok (the report as it was when audited, not as it is later).
+struct PendingExport {
+    std::string action_id;
+    std::string patient_id;
+    std::filesystem::path path;
+    ReportHeader header;
+    PatientOutcomes outcomes;
+};
+
+/// Exports waiting for their audit: the file is written only after `action_result {ok: true}`.
+/// GUI thread only.
+class ExportAudit {
+public:
+    /// Builds the action for `outcomes` to be written at `path` (format from its extension) and
+    /// remembers the export under the action's id. Errors: invalid_argument (no patient, a path
+    /// that is neither .pdf nor .png, or as report_exported_action).
+    Result<ActionRequest> begin(const std::filesystem::path& path, ReportHeader header, PatientOutcomes outcomes);
+    /// Forgets an export whose action could not be sent (offline). False when unknown.
+    bool cancel(const std::string& action_id);
+    /// The export answered by this action result, removed; nullopt when the action is not an
+    /// export (every action result passes here) or was already answered.
+    std::optional<PendingExport> complete(const std::string& action_id);
+    /// Exports still waiting for the bridge.
+    std::size_t waiting() const { return pending_.size(); }
+
+private:
+    std::map<std::string, PendingExport> pending_;
+};
 
 }  // namespace tandem::clinician

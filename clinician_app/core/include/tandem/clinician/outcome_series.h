@@ -46,6 +46,9 @@ public:
     std::size_t merge_reply(const nlohmann::json& payload);
     /// Keeps one parsed point (tests, the demo); replaces a point with the same id.
     void put(AssessmentPoint point);
+    /// Keeps a point read back from the local cache: like put(), but not counted as a change
+    /// the cache must write again.
+    void restore(AssessmentPoint point);
 
     /// The patient's scored results of one instrument, oldest first (ties by id).
     std::vector<const AssessmentPoint*> series(const std::string& patient_id, const std::string& instrument) const;
@@ -62,8 +65,14 @@ public:
     /// cursor is then known too).
     bool fetched(const std::string& patient_id) const { return fetched_.count(patient_id) != 0; }
 
+    /// Ids of points kept or replaced since the last call (the local cache writes them); starts afresh.
+    std::set<std::string> take_changed();
+    /// True when take_changed() would return something.
+    bool has_changed() const { return !changed_.empty(); }
+
 private:
     std::map<std::string, AssessmentPoint> points_;
+    std::set<std::string> changed_;
     std::set<std::string> fetched_;
     std::uint64_t revision_ = 0;
 };

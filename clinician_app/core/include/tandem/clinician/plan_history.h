@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -140,9 +141,19 @@ public:
                const nlohmann::json& payload);
     /// Replaces a patient's versions with a `plans` reply (the bridge's view is the truth). GUI thread.
     void replace(const std::string& patient_id, std::vector<PlanVersion> versions);
+    /// Keeps a version read back from the local cache as it was saved (status included), not
+    /// counted as a change. GUI thread.
+    void restore(PlanVersion version);
+    /// Patients whose versions changed since the last call (the local cache rewrites their
+    /// versions); starts afresh. GUI thread.
+    std::set<std::string> take_changed();
+    /// True when take_changed() would return something.
+    bool has_changed() const { return !changed_.empty(); }
 
     /// The patient's versions by version number, oldest first; empty when none is known.
     std::vector<const PlanVersion*> history(const std::string& patient_id) const;
+    /// Patients with at least one known version, by id.
+    std::vector<std::string> patients() const;
     /// The newest approved version (the one steering the AI), or nullptr.
     const PlanVersion* active(const std::string& patient_id) const;
     /// The newest version still waiting for a decision, or nullptr.
@@ -164,6 +175,7 @@ private:
     std::map<std::string, std::map<int, PlanVersion>> by_patient_;  // patient -> version -> plan
     std::map<std::string, std::pair<std::string, int>> by_id_;       // plan id -> (patient, version)
     std::map<std::string, PlanFailure> failures_;
+    std::set<std::string> changed_;  // patient ids
     std::uint64_t revision_ = 0;
 };
 
