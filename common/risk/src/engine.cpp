@@ -123,6 +123,10 @@ public:
     TurnAnalysis analyse(std::string_view text, SpeakerRole role, std::span<const Turn> context) const {
         TurnAnalysis out;
         out.norm = rules_.normalizer().normalize(text);
+        // Without a risk, question or safety-response candidate for this role nothing below
+        // can add to the analysis (modifiers only act on risk matches): skip the scan with
+        // start offsets, the engine's largest cost, for the benign majority of turns.
+        if (!rules_.may_match(out.norm.text, role)) return out;
         std::vector<RuleMatch> matches;
         matches.reserve(16);
         rules_.scan(out.norm.text, matches);

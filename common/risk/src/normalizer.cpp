@@ -1,5 +1,6 @@
 #include "tandem/risk/normalizer.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 
@@ -101,34 +102,51 @@ char unmask(char c) {
 
 class Emitter {
 public:
-    explicit Emitter(NormalizedText& out) : out_(out) {}
+    explicit Emitter(NormalizedText& out) : text_(out.text), begin_(out.begin), end_(out.end) {}
 
     // Emits one normalised byte that came from original bytes [b, e). Squeezes runs of the same
     // letter and of whitespace, extending the previous byte's source instead of adding one.
     void put(char c, std::uint32_t b, std::uint32_t e) {
-        if (!out_.text.empty()) {
-            const char last = out_.text.back();
+        if (!text_.empty()) {
+            const char last = text_.back();
             const bool same_letter = is_ascii_letter(c) && c == last;
             const bool extra_space = c == ' ' && (last == ' ' || last == '\n');
             if (same_letter || extra_space) {
-                out_.end.back() = e;
+                end_.back() = e;
                 return;
             }
         } else if (c == ' ' || c == '\n') {
             return;
         }
-        out_.text.push_back(c);
-        out_.begin.push_back(b);
-        out_.end.push_back(e);
+        raw(c, b, e);
     }
 
     void put_word(std::string_view word, std::uint32_t b, std::uint32_t e) {
         for (char c : word) put(c, b, e);
     }
 
+    // Appends a byte as it is (no squeezing).
+    void raw(char c, std::uint32_t b, std::uint32_t e) {
+        text_.push_back(c);
+        begin_.push_back(b);
+        end_.push_back(e);
+    }
+
 private:
-    NormalizedText& out_;
+    std::string& text_;
+    std::vector<std::uint32_t>& begin_;
+    std::vector<std::uint32_t>& end_;
 };
+
+// Appends bytes [from, to) of src to out, with their map.
+void append_range(const NormalizedText& src, std::size_t from, std::size_t to, NormalizedText& out) {
+    if (from >= to) return;
+    out.text.append(src.text, from, to - from);
+    out.begin.insert(out.begin.end(), src.begin.begin() + static_cast<std::ptrdiff_t>(from),
+                     src.begin.begin() + static_cast<std::ptrdiff_t>(to));
+    out.end.insert(out.end.end(), src.end.begin() + static_cast<std::ptrdiff_t>(from),
+                   src.end.begin() + static_cast<std::ptrdiff_t>(to));
+}
 
 }  // namespace
 
@@ -137,13 +155,33 @@ std::pair<std::size_t, std::size_t> NormalizedText::to_original(std::size_t b, s
 }
 
 Normalizer::Normalizer(const std::vector<std::pair<std::string, std::string>>& substitutions) {
+    NormalizedText from_chars;
+    NormalizedText to_chars;
     for (const auto& [from, to] : substitutions) {
-        substitutions_[characters(from).text] = characters(to).text;
+        characters(from, from_chars);
+        characters(to, to_chars);
+        const std::string& key = from_chars.text;
+        key_lengths_ |= std::uint64_t{1} << std::min<std::size_t>(key.size(), 63);  // bit 63: 63 bytes or more
+        if (!key.empty()) {
+            const auto first = static_cast<unsigned char>(key[0]);
+            key_first_[first >> 6] |= std::uint64_t{1} << (first & 63);
+        }
+        substitutions_[key] = to_chars.text;
     }
 }
 
-NormalizedText Normalizer::characters(std::string_view text) const {
-    NormalizedText out;
+bool Normalizer::may_substitute(std::string_view word) const noexcept {
+    if ((key_lengths_ >> std::min<std::size_t>(word.size(), 63) & 1) == 0) return false;
+    const auto first = static_cast<unsigned char>(word[0]);
+    return (key_first_[first >> 6] >> (first & 63) & 1) != 0;
+}
+
+void Normalizer::characters(std::string_view text, NormalizedText& out) const {
+    out.text.clear();
+    out.begin.clear();
+    out.end.clear();
+    // Ordinary text keeps its length or shrinks; an emoji grows ("coffin" between spaces) and
+    // then push_back grows the buffers. A no-op on buffers reused from an earlier message.
     out.text.reserve(text.size() + 8);
     out.begin.reserve(text.size() + 8);
     out.end.reserve(text.size() + 8);
@@ -151,7 +189,8 @@ NormalizedText Normalizer::characters(std::string_view text) const {
     std::size_t i = 0;
     while (i < text.size()) {
         std::size_t len = 1;
-        const char32_t cp = decode(text, i, len);
+        const auto b0 = static_cast<unsigned char>(text[i]);
+        const char32_t cp = b0 < 0x80 ? char32_t{b0} : decode(text, i, len);
         const auto b = static_cast<std::uint32_t>(i);
         const auto e = static_cast<std::uint32_t>(i + len);
         i += len;
@@ -194,11 +233,7 @@ NormalizedText Normalizer::characters(std::string_view text) const {
         } else {
             // Everything else (other scripts, other emoji) passes through unchanged; it is valid
             // UTF-8 and the scanner handles it.
-            for (std::size_t k = 0; k < len; ++k) {
-                out.text.push_back(text[b + k]);
-                out.begin.push_back(b);
-                out.end.push_back(e);
-            }
+            for (std::size_t k = 0; k < len; ++k) emit.raw(text[b + k], b, e);
         }
     }
     while (!out.text.empty() && (out.text.back() == ' ' || out.text.back() == '\n')) {
@@ -206,45 +241,57 @@ NormalizedText Normalizer::characters(std::string_view text) const {
         out.begin.pop_back();
         out.end.pop_back();
     }
-    return out;
 }
 
 NormalizedText Normalizer::normalize(std::string_view text) const {
-    NormalizedText chars = characters(text);
-    if (substitutions_.empty()) return chars;
     NormalizedText out;
-    out.text.reserve(chars.text.size() + 16);
-    out.begin.reserve(chars.text.size() + 16);
-    out.end.reserve(chars.text.size() + 16);
+    normalize(text, out);
+    return out;
+}
+
+void Normalizer::normalize(std::string_view text, NormalizedText& out) const {
+    // The character pass writes into a per-thread buffer; when no word is substituted (most
+    // messages) the buffers are swapped rather than copied, and both keep their capacity.
+    // Rejected: substituting during the character pass, since squeezing and the trailing trim
+    // must see the text before substitution.
+    thread_local NormalizedText chars;
+    characters(text, chars);
     const std::string& t = chars.text;
+    bool substituted = false;
+    std::size_t copied = 0;  // chars[0, copied) is already in out
     std::size_t i = 0;
-    while (i < t.size()) {
+    while (!substitutions_.empty() && i < t.size()) {
         if (!is_word_byte(t[i])) {
-            out.text.push_back(t[i]);
-            out.begin.push_back(chars.begin[i]);
-            out.end.push_back(chars.end[i]);
             ++i;
             continue;
         }
         std::size_t j = i;
         while (j < t.size() && is_word_byte(t[j])) ++j;
         const std::string_view word(t.data() + i, j - i);
-        if (auto it = substitutions_.find(word); it != substitutions_.end()) {
-            for (char c : it->second) {
-                out.text.push_back(c);
-                out.begin.push_back(chars.begin[i]);
-                out.end.push_back(chars.end[j - 1]);
-            }
-        } else {
-            for (std::size_t k = i; k < j; ++k) {
-                out.text.push_back(t[k]);
-                out.begin.push_back(chars.begin[k]);
-                out.end.push_back(chars.end[k]);
+        if (may_substitute(word)) {
+            if (auto it = substitutions_.find(word); it != substitutions_.end()) {
+                if (!substituted) {
+                    out.text.clear();
+                    out.begin.clear();
+                    out.end.clear();
+                    substituted = true;
+                }
+                append_range(chars, copied, i, out);
+                for (char c : it->second) {
+                    out.text.push_back(c);
+                    out.begin.push_back(chars.begin[i]);
+                    out.end.push_back(chars.end[j - 1]);
+                }
+                copied = j;
             }
         }
         i = j;
     }
-    return out;
+    if (!substituted) {
+        std::swap(out, chars);
+        return;
+    }
+    append_range(chars, copied, t.size(), out);
 }
 
 std::string Normalizer::canonical(std::string_view text) const { return normalize(text).text; }

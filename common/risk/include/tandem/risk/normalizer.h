@@ -36,18 +36,26 @@ public:
 
     /// The canonical form of text with its byte map. Never fails. Any thread.
     NormalizedText normalize(std::string_view text) const;
+    /// As normalize(text), written into out (its previous content replaced, its buffers reused:
+    /// no allocation once they are large enough). Any thread.
+    void normalize(std::string_view text, NormalizedText& out) const;
 
     /// The canonical form without the map (for substitution keys and tests). Any thread.
     std::string canonical(std::string_view text) const;
 
 private:
-    NormalizedText characters(std::string_view text) const;
+    void characters(std::string_view text, NormalizedText& out) const;
+    bool may_substitute(std::string_view word) const noexcept;
     // Transparent hashing: words are looked up as string_views, without allocating.
     struct Hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
     std::unordered_map<std::string, std::string, Hash, std::equal_to<>> substitutions_;
+    // Lengths and first bytes of the substitution keys: most words fail one of these tests,
+    // so they are never hashed.
+    std::uint64_t key_lengths_ = 0;             // bit n: a key of n bytes (n < 64)
+    std::uint64_t key_first_[4] = {0, 0, 0, 0};  // bit b: a key starting with byte b
 };
 
 /// Rewrites a rule pattern so it matches normalised text: folds accents and squeezes doubled
