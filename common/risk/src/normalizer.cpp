@@ -63,6 +63,8 @@ constexpr std::string_view kLatin1Fold[64] = {
 };
 
 // Emoji people use in place of risk words; the word is matched by the same rules as text.
+// At most 7 letters: with its two spaces a 3-byte emoji then yields at most 9 bytes, the 3 per
+// input byte the Emitter sizes its buffers for.
 std::string_view emoji_word(char32_t cp) {
     switch (cp) {
         case 0x1F52A: return "knife";
@@ -100,19 +102,31 @@ char unmask(char c) {
     }
 }
 
+// Writes normalised bytes and their map through raw pointers into buffers sized for the worst
+// case up front (every byte of input can yield at most 3 normalised bytes: a 3-byte emoji
+// becomes " coffin "); finish() trims them to what was written. Rejected: push_back on the
+// three buffers, whose capacity checks and string terminators cost more than the work itself.
 class Emitter {
 public:
-    explicit Emitter(NormalizedText& out) : text_(out.text), begin_(out.begin), end_(out.end) {}
+    Emitter(NormalizedText& out, std::size_t input) : out_(out) {
+        const std::size_t cap = 3 * input + 8;
+        if (out.text.size() < cap) out.text.resize(cap);
+        if (out.begin.size() < cap) out.begin.resize(cap);
+        if (out.end.size() < cap) out.end.resize(cap);
+        text_ = out.text.data();
+        begin_ = out.begin.data();
+        end_ = out.end.data();
+    }
 
     // Emits one normalised byte that came from original bytes [b, e). Squeezes runs of the same
     // letter and of whitespace, extending the previous byte's source instead of adding one.
     void put(char c, std::uint32_t b, std::uint32_t e) {
-        if (!text_.empty()) {
-            const char last = text_.back();
+        if (n_ != 0) {
+            const char last = text_[n_ - 1];
             const bool same_letter = is_ascii_letter(c) && c == last;
             const bool extra_space = c == ' ' && (last == ' ' || last == '\n');
             if (same_letter || extra_space) {
-                end_.back() = e;
+                end_[n_ - 1] = e;
                 return;
             }
         } else if (c == ' ' || c == '\n') {
@@ -127,15 +141,29 @@ public:
 
     // Appends a byte as it is (no squeezing).
     void raw(char c, std::uint32_t b, std::uint32_t e) {
-        text_.push_back(c);
-        begin_.push_back(b);
-        end_.push_back(e);
+        text_[n_] = c;
+        begin_[n_] = b;
+        end_[n_] = e;
+        ++n_;
+    }
+
+    // The last byte written, 0 when none.
+    char last() const { return n_ == 0 ? '\0' : text_[n_ - 1]; }
+
+    // Drops trailing whitespace and trims the buffers to the bytes written.
+    void finish() {
+        while (n_ != 0 && (text_[n_ - 1] == ' ' || text_[n_ - 1] == '\n')) --n_;
+        out_.text.resize(n_);
+        out_.begin.resize(n_);
+        out_.end.resize(n_);
     }
 
 private:
-    std::string& text_;
-    std::vector<std::uint32_t>& begin_;
-    std::vector<std::uint32_t>& end_;
+    NormalizedText& out_;
+    char* text_ = nullptr;
+    std::uint32_t* begin_ = nullptr;
+    std::uint32_t* end_ = nullptr;
+    std::size_t n_ = 0;
 };
 
 // Appends bytes [from, to) of src to out, with their map.
@@ -161,31 +189,20 @@ Normalizer::Normalizer(const std::vector<std::pair<std::string, std::string>>& s
         characters(from, from_chars);
         characters(to, to_chars);
         const std::string& key = from_chars.text;
-        key_lengths_ |= std::uint64_t{1} << std::min<std::size_t>(key.size(), 63);  // bit 63: 63 bytes or more
         if (!key.empty()) {
-            const auto first = static_cast<unsigned char>(key[0]);
-            key_first_[first >> 6] |= std::uint64_t{1} << (first & 63);
+            // Bit 63 stands for every length from 63 up.
+            key_lengths_[static_cast<unsigned char>(key[0])] |= std::uint64_t{1} << std::min<std::size_t>(key.size(), 63);
         }
         substitutions_[key] = to_chars.text;
     }
 }
 
 bool Normalizer::may_substitute(std::string_view word) const noexcept {
-    if ((key_lengths_ >> std::min<std::size_t>(word.size(), 63) & 1) == 0) return false;
-    const auto first = static_cast<unsigned char>(word[0]);
-    return (key_first_[first >> 6] >> (first & 63) & 1) != 0;
+    return (key_lengths_[static_cast<unsigned char>(word[0])] >> std::min<std::size_t>(word.size(), 63) & 1) != 0;
 }
 
 void Normalizer::characters(std::string_view text, NormalizedText& out) const {
-    out.text.clear();
-    out.begin.clear();
-    out.end.clear();
-    // Ordinary text keeps its length or shrinks; an emoji grows ("coffin" between spaces) and
-    // then push_back grows the buffers. A no-op on buffers reused from an earlier message.
-    out.text.reserve(text.size() + 8);
-    out.begin.reserve(text.size() + 8);
-    out.end.reserve(text.size() + 8);
-    Emitter emit(out);
+    Emitter emit(out, text.size());
     std::size_t i = 0;
     while (i < text.size()) {
         std::size_t len = 1;
@@ -202,7 +219,7 @@ void Normalizer::characters(std::string_view text, NormalizedText& out) const {
             if (c == '\'' || c == '`') continue;  // "dont" and "don't" read the same
             // Masked letters inside a word ("d!e", "k*lling", "cutt1ng"): between two letters,
             // these symbols stand for the letter they look like.
-            if (const char masked = unmask(c); masked != 0 && !out.text.empty() && is_ascii_letter(out.text.back()) &&
+            if (const char masked = unmask(c); masked != 0 && is_ascii_letter(emit.last()) &&
                 i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])) != 0) {
                 c = masked;
             }
@@ -236,11 +253,7 @@ void Normalizer::characters(std::string_view text, NormalizedText& out) const {
             for (std::size_t k = 0; k < len; ++k) emit.raw(text[b + k], b, e);
         }
     }
-    while (!out.text.empty() && (out.text.back() == ' ' || out.text.back() == '\n')) {
-        out.text.pop_back();
-        out.begin.pop_back();
-        out.end.pop_back();
-    }
+    emit.finish();
 }
 
 NormalizedText Normalizer::normalize(std::string_view text) const {

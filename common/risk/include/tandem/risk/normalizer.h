@@ -52,10 +52,9 @@ private:
         std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
     std::unordered_map<std::string, std::string, Hash, std::equal_to<>> substitutions_;
-    // Lengths and first bytes of the substitution keys: most words fail one of these tests,
-    // so they are never hashed.
-    std::uint64_t key_lengths_ = 0;             // bit n: a key of n bytes (n < 64)
-    std::uint64_t key_first_[4] = {0, 0, 0, 0};  // bit b: a key starting with byte b
+    // Per first byte, the lengths of the substitution keys starting with it (bit n: n bytes):
+    // nearly every word fails this test and is never hashed.
+    std::uint64_t key_lengths_[256] = {};
 };
 
 /// Rewrites a rule pattern so it matches normalised text: folds accents and squeezes doubled
