@@ -7,6 +7,7 @@
 #   screen-<set>.sha256   the same for held-out sets, as a digest only: their content is never
 #                         written or printed (they are not to be read, only compared)
 #   eval-dev*.txt         tandem-risk eval figures on the development sets (never the held-out)
+#   features-dev*.jsonl   tandem-risk features (the learned model's hashed features) on them
 #   bench-verdicts.txt    bench_risk --verdicts (the bench corpus, each role and context length)
 #   nomodel-*             the same screens with the rules alone (--no-model)
 #   public-*.sha256       screens of the public sets in PUBLIC_DIR (written by
@@ -29,6 +30,7 @@ for f in "$here"/tests/data/risk/*.jsonl; do
             "$risk" screen < "$f" > "$out/screen-$name.jsonl"
             "$risk" --no-model screen < "$f" > "$out/nomodel-screen-$name.jsonl"
             "$risk" eval "$f" | sed "s#$here/##" > "$out/eval-$name.txt"
+            "$risk" features < "$f" > "$out/features-$name.jsonl"
             ;;
     esac
 done
