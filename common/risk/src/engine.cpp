@@ -31,6 +31,7 @@ struct TurnAnalysis {
     std::vector<const RiskRule*> questions;     // AI questions about risk
     bool safety_response = false;
     std::vector<const RiskRule*> discounted_by; // modifiers that capped a risk match
+    bool used_context = false;                  // a requirement looked at the turns before
     // Context features for the learned model, as the last turn (index 0) and the one before
     // (index 1): computed once per cached turn rather than for every message it precedes.
     std::vector<std::uint32_t> model_context[2];
@@ -41,6 +42,7 @@ struct TurnAnalysis {
         questions.clear();
         safety_response = false;
         discounted_by.clear();
+        used_context = false;
         model_context[0].clear();
         model_context[1].clear();
     }
@@ -100,20 +102,26 @@ bool analysis_satisfies(const TurnAnalysis& a, const RuleRequirement& req) {
     return false;
 }
 
-// Keys of context turns: turn k's key covers its role, its text and every turn before it, so
-// each is the previous key extended by one turn. In a conversation each turn sits in the context
-// of the next few messages, so its analysis is reused from a small per-thread cache instead of
-// scanning it again for every new message. Computed once per screen (each turn's text hashed
-// once) rather than once per lookup, which hashed the turns before it again every time.
-std::uint64_t extend_key(std::uint64_t h, const Turn& t) {
-    // std::hash (word at a time) rather than byte-wise FNV: about a kilobyte per message.
-    h ^= std::hash<std::string_view>{}(t.text) + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
-    h ^= static_cast<std::uint64_t>(t.role) + 7;
+// Cache keys of a context turn. In a conversation each turn sits in the context of the next
+// few messages, so its analysis is reused from a small per-thread cache instead of scanning it
+// again for every new message. `own` covers the turn's role and text; `chain` also every turn
+// before it. Most analyses never look at the turns before (only a rule that requires an
+// earlier finding does), and those are reused on `own` alone, so a turn is analysed once per
+// conversation although the window of turns before it slides with every message; the rest
+// need `chain` too. Computed once per screen, each turn's text hashed once.
+struct TurnKey {
+    std::uint64_t own = 0;
+    std::uint64_t chain = 0;
+};
+
+std::uint64_t mix_key(std::uint64_t h, std::uint64_t text_hash, SpeakerRole role) {
+    h ^= text_hash + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+    h ^= static_cast<std::uint64_t>(role) + 7;
     return h * 0xff51afd7ed558ccdULL;
 }
 
 struct CachedTurn {
-    std::uint64_t key = 0;
+    TurnKey key;
     std::string text;  // compared on a hit, so a hash collision cannot swap two turns
     TurnAnalysis analysis;
 };
@@ -263,6 +271,7 @@ public:
             bool ok = false;
             if (req.where != RequireWhere::context) ok = analysis_satisfies(out, req);
             if (!ok && req.where != RequireWhere::message) {
+                out.used_context = true;
                 int seen = 0;
                 for (std::size_t i = context.size(); i-- > 0 && seen < req.last_turns && !ok;) {
                     if (context[i].role != req.context_role) continue;
@@ -282,9 +291,11 @@ public:
         constexpr std::size_t kCacheSize = 32;
         if (cache.capacity() < kCacheSize) cache.reserve(kCacheSize);  // references stay valid
         const auto before = context.first(i);
-        const std::uint64_t key = turn_key(context, i);
+        const TurnKey key = turn_key(context, i);
         for (const auto& c : cache) {
-            if (c.key == key && c.text == context[i].text) return c.analysis;
+            if (c.key.own == key.own && (!c.analysis.used_context || c.key.chain == key.chain) && c.text == context[i].text) {
+                return c.analysis;
+            }
         }
         TurnAnalysis a = analyse(context[i].text, context[i].role, before);
         if (with_model_) {
@@ -307,25 +318,30 @@ private:
     // (a context turn is analysed with the turns before it), so the keys of the first context
     // seen serve all later lookups; another context (model_features on a fresh engine call)
     // gets its own.
-    std::uint64_t turn_key(std::span<const Turn> context, std::size_t i) const {
+    TurnKey turn_key(std::span<const Turn> context, std::size_t i) const {
+        const std::uint64_t seed = 1469598103934665603ULL ^ rules_.generation() ^ (with_model_ ? 0x9E3779B97F4A7C15ULL : 0);
+        auto compute = [&](std::size_t k, std::uint64_t chain_before) {
+            // std::hash (word at a time) rather than byte-wise FNV: about a kilobyte per message.
+            const std::uint64_t text_hash = std::hash<std::string_view>{}(context[k].text);
+            return TurnKey{mix_key(seed, text_hash, context[k].role), mix_key(chain_before, text_hash, context[k].role)};
+        };
         if (context.data() != keyed_ || context.size() > keys_count_) {
             keyed_ = context.data();
             keys_count_ = std::min(context.size(), keys_.size());
-            std::uint64_t h = 1469598103934665603ULL ^ rules_.generation() ^ (with_model_ ? 0x9E3779B97F4A7C15ULL : 0);
-            for (std::size_t k = 0; k < keys_count_; ++k) keys_[k] = h = extend_key(h, context[k]);
+            for (std::size_t k = 0; k < keys_count_; ++k) keys_[k] = compute(k, k == 0 ? seed : keys_[k - 1].chain);
             if (context.size() > keys_.size()) keyed_ = nullptr;  // longer than any screen passes: not kept
         }
         if (i < keys_count_) return keys_[i];
-        std::uint64_t h = 1469598103934665603ULL ^ rules_.generation() ^ (with_model_ ? 0x9E3779B97F4A7C15ULL : 0);
-        for (std::size_t k = 0; k <= i; ++k) h = extend_key(h, context[k]);
-        return h;
+        TurnKey key{seed, seed};
+        for (std::size_t k = 0; k <= i; ++k) key = compute(k, key.chain);
+        return key;
     }
 
     const RuleSet& rules_;
     bool with_model_;
     mutable const Turn* keyed_ = nullptr;
     mutable std::size_t keys_count_ = 0;
-    mutable std::array<std::uint64_t, 8> keys_{};
+    mutable std::array<TurnKey, 8> keys_{};
 };
 
 constexpr std::size_t kMaxContext = 6;
