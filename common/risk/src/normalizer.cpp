@@ -89,7 +89,7 @@ std::string_view emoji_word(char32_t cp) {
 bool is_ascii_letter(char c) { return c >= 'a' && c <= 'z'; }
 bool is_word_byte(char c) { return is_ascii_letter(c) || (c >= '0' && c <= '9'); }
 
-char unmask(char c) {
+constexpr char unmask(char c) {
     switch (c) {
         case '!':
         case '1':
@@ -106,6 +106,23 @@ char unmask(char c) {
 // case up front (every byte of input can yield at most 3 normalised bytes: a 3-byte emoji
 // becomes " coffin "); finish() trims them to what was written. Rejected: push_back on the
 // three buffers, whose capacity checks and string terminators cost more than the work itself.
+// ASCII bytes as the character pass emits them (lowercased; \r as \n; \t, \f and \v as a
+// space), or 0 for the bytes that need the full path: apostrophes (dropped), the symbols that
+// may mask a letter (they depend on their neighbours) and NUL. Most text is only these bytes,
+// so the pass looks each up once instead of testing it case by case.
+constexpr std::array<char, 128> kAsciiFast = [] {
+    std::array<char, 128> t{};
+    for (int b = 0; b < 128; ++b) {
+        char c = static_cast<char>(b);
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c == '\r') c = '\n';
+        if (c == '\t' || c == '\f' || c == '\v') c = ' ';
+        if (c == '\'' || c == '`' || unmask(c) != 0) c = 0;
+        t[static_cast<std::size_t>(b)] = c;
+    }
+    return t;
+}();
+
 class Emitter {
 public:
     Emitter(NormalizedText& out, std::size_t input) : out_(out) {
@@ -207,6 +224,13 @@ void Normalizer::characters(std::string_view text, NormalizedText& out) const {
     while (i < text.size()) {
         std::size_t len = 1;
         const auto b0 = static_cast<unsigned char>(text[i]);
+        if (b0 < 0x80) {
+            if (const char fast = kAsciiFast[b0]; fast != 0) {
+                emit.put(fast, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + 1));
+                ++i;
+                continue;
+            }
+        }
         const char32_t cp = b0 < 0x80 ? char32_t{b0} : decode(text, i, len);
         const auto b = static_cast<std::uint32_t>(i);
         const auto e = static_cast<std::uint32_t>(i + len);
