@@ -286,40 +286,80 @@ public:
     // The analysis of context[i] in its own context (the turns before it), from the cache when
     // this thread has seen the same turn recently.
     const TurnAnalysis& context_turn(std::span<const Turn> context, std::size_t i) const {
-        thread_local std::vector<CachedTurn> cache;
-        thread_local std::size_t next = 0;
-        constexpr std::size_t kCacheSize = 32;
-        if (cache.capacity() < kCacheSize) cache.reserve(kCacheSize);  // references stay valid
         const auto before = context.first(i);
         const TurnKey key = turn_key(context, i);
-        for (const auto& c : cache) {
-            if (c.key.own == key.own && (!c.analysis.used_context || c.key.chain == key.chain) && c.text == context[i].text) {
-                return c.analysis;
-            }
-        }
+        if (const TurnAnalysis* hit = cached(key, context[i].text)) return *hit;
         TurnAnalysis a = analyse(context[i].text, context[i].role, before);
         if (with_model_) {
             add_context_features(a.norm.text, context[i].role, 1, a.model_context[0]);
             add_context_features(a.norm.text, context[i].role, 2, a.model_context[1]);
         }
         a.norm = {};  // spans of context turns are never reported
-        if (cache.size() < kCacheSize) {
-            cache.push_back(CachedTurn{key, context[i].text, std::move(a)});
-            return cache.back().analysis;
+        return store(CachedTurn{key, context[i].text, std::move(a)});
+    }
+
+    // Keeps the analysis of the message just screened for when it comes back as a context turn
+    // of the next message, unless it looked at its own context (then the turns before it
+    // differ next time, as the window slides, and it would not be reused).
+    void remember_message(std::string_view text, SpeakerRole role, const TurnAnalysis& a) const {
+        if (a.used_context) return;
+        const TurnKey key{mix_key(seed(), std::hash<std::string_view>{}(text), role), 0};
+        if (cached(key, text) != nullptr) return;
+        CachedTurn entry{key, std::string(text), {}};
+        entry.analysis.risks = a.risks;
+        entry.analysis.questions = a.questions;
+        entry.analysis.safety_response = a.safety_response;
+        entry.analysis.discounted_by = a.discounted_by;
+        if (with_model_) {
+            add_context_features(a.norm.text, role, 1, entry.analysis.model_context[0]);
+            add_context_features(a.norm.text, role, 2, entry.analysis.model_context[1]);
         }
-        CachedTurn& slot = cache[next];
-        next = (next + 1) % kCacheSize;
-        slot = CachedTurn{key, context[i].text, std::move(a)};
-        return slot.analysis;
+        store(std::move(entry));
     }
 
 private:
+    struct TurnCache {
+        static constexpr std::size_t kSize = 32;
+        std::vector<CachedTurn> entries;
+        std::size_t next = 0;  // the slot to replace next once full
+        TurnCache() { entries.reserve(kSize); }  // references stay valid
+    };
+    static TurnCache& cache() {
+        thread_local TurnCache c;
+        return c;
+    }
+
+    const TurnAnalysis* cached(const TurnKey& key, std::string_view text) const {
+        for (const auto& c : cache().entries) {
+            if (c.key.own == key.own && (!c.analysis.used_context || c.key.chain == key.chain) && c.text == text) {
+                return &c.analysis;
+            }
+        }
+        return nullptr;
+    }
+
+    const TurnAnalysis& store(CachedTurn entry) const {
+        TurnCache& c = cache();
+        if (c.entries.size() < TurnCache::kSize) {
+            c.entries.push_back(std::move(entry));
+            return c.entries.back().analysis;
+        }
+        CachedTurn& slot = c.entries[c.next];
+        c.next = (c.next + 1) % TurnCache::kSize;
+        slot = std::move(entry);
+        return slot.analysis;
+    }
+
+    std::uint64_t seed() const {
+        return 1469598103934665603ULL ^ rules_.generation() ^ (with_model_ ? 0x9E3779B97F4A7C15ULL : 0);
+    }
+
     // Key of context[i]. Every context an analysis sees is a prefix of the message's context
     // (a context turn is analysed with the turns before it), so the keys of the first context
     // seen serve all later lookups; another context (model_features on a fresh engine call)
     // gets its own.
     TurnKey turn_key(std::span<const Turn> context, std::size_t i) const {
-        const std::uint64_t seed = 1469598103934665603ULL ^ rules_.generation() ^ (with_model_ ? 0x9E3779B97F4A7C15ULL : 0);
+        const std::uint64_t seed = this->seed();
         auto compute = [&](std::size_t k, std::uint64_t chain_before) {
             // std::hash (word at a time) rather than byte-wise FNV: about a kilobyte per message.
             const std::uint64_t text_hash = std::hash<std::string_view>{}(context[k].text);
@@ -392,6 +432,7 @@ RiskAssessment RiskEngine::screen(std::string_view text, SpeakerRole role, std::
     thread_local TurnAnalysis message_analysis;
     TurnAnalysis& a = message_analysis;
     analyser.analyse(text, role, context, a);
+    analyser.remember_message(text, role, a);
 
     RiskAssessment out;
     out.engine_version = std::string(risk_engine_version);
