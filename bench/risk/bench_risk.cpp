@@ -3,7 +3,12 @@
 //   messages per second on one core for ~200-character messages with a 6-turn context,
 //   p50/p99 latency per message.
 //   With the learned model (default) or the rules alone (--no-model).
-// Usage: bench_risk [--messages N] [--cold] [--no-model]
+//   A conversation run (--conversation) screens a running conversation instead: every message
+//   is new text and its context is the 6 turns before it, so the window slides (the main run
+//   repeats one context, whose turns the engine's cache always holds).
+//   --verdicts prints the verdict on every bench message instead (each role, each context
+//   length), so a speed change can be checked to leave the bench's verdicts byte-identical.
+// Usage: bench_risk [--messages N] [--cold] [--no-model] [--verdicts] [--conversation]
 
 #include <time.h>
 
@@ -13,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,17 +50,43 @@ std::string pad200(std::string s) {
     return s.substr(0, 200);
 }
 
+// One line per message, role and context length: everything screen() reports except the
+// versions. Messages are screened in a fixed order, so the per-thread context cache is
+// exercised as in the timed runs.
+void print_verdicts(const tandem::RiskEngine& engine, const std::vector<std::string>& messages,
+                    const std::vector<tandem::Turn>& context) {
+    for (std::size_t turns = 0; turns <= context.size(); ++turns) {
+        const std::span<const tandem::Turn> ctx(context.data() + (context.size() - turns), turns);
+        for (std::size_t m = 0; m < messages.size(); ++m) {
+            for (const auto role : {tandem::SpeakerRole::patient, tandem::SpeakerRole::ai}) {
+                const auto a = engine.screen(messages[m], role, ctx);
+                std::printf("turns=%zu message=%zu role=%s severity=%s cssrs=%d categories=", turns, m,
+                            std::string(tandem::to_string(role)).c_str(), std::string(tandem::to_string(a.severity)).c_str(),
+                            a.cssrs_level.value_or(-1));
+                for (const auto c : a.categories) std::printf("%s,", std::string(tandem::to_string(c)).c_str());
+                std::printf(" spans=");
+                for (const auto& s : a.spans) std::printf("[%zu,%zu,%s]", s.begin, s.end, s.rule_id.c_str());
+                std::printf(" rationale=%s\n", a.rationale.c_str());
+            }
+        }
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::size_t n = 50000;
     bool cold = false;
     bool no_model = false;
+    bool verdicts = false;
+    bool conversation = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--messages" && i + 1 < argc) n = std::strtoul(argv[++i], nullptr, 10);
         if (a == "--cold") cold = true;
         if (a == "--no-model") no_model = true;
+        if (a == "--verdicts") verdicts = true;
+        if (a == "--conversation") conversation = true;
     }
 
     if (cold) {
@@ -102,6 +134,34 @@ int main(int argc, char** argv) {
         {tandem::SpeakerRole::patient, pad200("Sometimes, not a plan though. I just feel stuck.")},
         {tandem::SpeakerRole::ai, pad200("Thank you for telling me. Let's look at your safety plan together.")},
     };
+
+    if (verdicts) {
+        print_verdicts(engine, messages, context);
+        return 0;
+    }
+
+    if (conversation) {
+        // Patient messages (the bench's eight) and AI replies (the context's three) taking turns;
+        // a turn number in front makes every text new, as in a real conversation.
+        std::vector<tandem::Turn> turns;
+        turns.reserve(n + 6);
+        for (std::size_t i = 0; i < n + 6; ++i) {
+            const bool ai = i % 2 == 1;
+            const std::string& base = ai ? context[1 + 2 * ((i / 2) % 3)].text : messages[(i / 2) % messages.size()];
+            turns.push_back({ai ? tandem::SpeakerRole::ai : tandem::SpeakerRole::patient,
+                             pad200("(" + std::to_string(i) + ") " + base)});
+        }
+        std::size_t flagged_c = 0;
+        const double c_start = thread_cpu_us();
+        for (std::size_t i = 6; i < n + 6; ++i) {
+            const std::span<const tandem::Turn> ctx(turns.data() + i - 6, 6);
+            flagged_c += engine.screen(turns[i].text, turns[i].role, ctx).severity >= tandem::Severity::moderate ? 1 : 0;
+        }
+        const double cpu = (thread_cpu_us() - c_start) / 1e6;
+        std::printf("conversation run (sliding 6-turn window, every text new): %.0f messages/s of CPU time, flagged %zu\n",
+                    static_cast<double>(n) / cpu, flagged_c);
+        return 0;
+    }
 
     // Warm-up, then a throughput run without per-message clocks (reading the thread's CPU
     // clock is a system call that would otherwise be part of every message's cost), then a

@@ -3,10 +3,12 @@
 #include "embedded.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <optional>
 #include <utility>
@@ -29,9 +31,21 @@ struct TurnAnalysis {
     std::vector<const RiskRule*> questions;     // AI questions about risk
     bool safety_response = false;
     std::vector<const RiskRule*> discounted_by; // modifiers that capped a risk match
+    bool used_context = false;                  // a requirement looked at the turns before
     // Context features for the learned model, as the last turn (index 0) and the one before
     // (index 1): computed once per cached turn rather than for every message it precedes.
     std::vector<std::uint32_t> model_context[2];
+
+    // Empties the analysis for reuse, keeping the buffers' capacity.
+    void clear() {
+        risks.clear();
+        questions.clear();
+        safety_response = false;
+        discounted_by.clear();
+        used_context = false;
+        model_context[0].clear();
+        model_context[1].clear();
+    }
 
     Severity max_severity() const {
         Severity s = Severity::none;
@@ -88,30 +102,68 @@ bool analysis_satisfies(const TurnAnalysis& a, const RuleRequirement& req) {
     return false;
 }
 
-// Key of a context turn: its role, its text and the turns before it. In a conversation each
-// turn sits in the context of the next few messages, so its analysis is reused from a small
-// per-thread cache instead of scanning it again for every new message.
-std::uint64_t turn_key(std::uint64_t generation, std::string_view text, SpeakerRole role,
-                       std::span<const Turn> before) {
-    // std::hash (word at a time) rather than byte-wise FNV: every message hashes its last
-    // turns and the turns before them, about a kilobyte, and this showed up under perf.
-    std::uint64_t h = 1469598103934665603ULL ^ generation;
-    auto mix = [&h](std::string_view v) {
-        h ^= std::hash<std::string_view>{}(v) + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
-    };
-    mix(text);
-    h ^= static_cast<std::uint64_t>(role) + 1;
-    for (const auto& t : before) {
-        mix(t.text);
-        h ^= static_cast<std::uint64_t>(t.role) + 7;
-    }
-    return h;
+// Cache keys of a context turn. In a conversation each turn sits in the context of the next
+// few messages, so its analysis is reused from a small per-thread cache instead of scanning it
+// again for every new message. `own` covers the turn's role and text; `chain` also every turn
+// before it. Most analyses never look at the turns before (only a rule that requires an
+// earlier finding does), and those are reused on `own` alone, so a turn is analysed once per
+// conversation although the window of turns before it slides with every message; the rest
+// need `chain` too. Computed once per screen, each turn's text hashed once.
+struct TurnKey {
+    std::uint64_t own = 0;
+    std::uint64_t chain = 0;
+};
+
+std::uint64_t mix_key(std::uint64_t h, std::uint64_t text_hash, SpeakerRole role) {
+    h ^= text_hash + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+    h ^= static_cast<std::uint64_t>(role) + 7;
+    return h * 0xff51afd7ed558ccdULL;
 }
 
 struct CachedTurn {
-    std::uint64_t key = 0;
+    TurnKey key;
     std::string text;  // compared on a hit, so a hash collision cannot swap two turns
     TurnAnalysis analysis;
+};
+
+// Working vectors of one analyse() call, kept per thread and per nesting depth (analysing a
+// message may analyse its context turns, and those theirs) so no call allocates once warm.
+struct Scratch {
+    std::vector<RuleMatch> matches;
+    std::vector<const RuleMatch*> candidates;
+    std::vector<const RuleMatch*> modifiers;
+    std::vector<std::size_t> first_person;
+    std::vector<std::size_t> breaks;
+    std::vector<Finding> conditional;
+};
+
+class ScratchLease {
+public:
+    ScratchLease() {
+        if (depth() == pool().size()) pool().push_back(std::make_unique<Scratch>());
+        s_ = pool()[depth()++].get();
+        s_->matches.clear();
+        s_->candidates.clear();
+        s_->modifiers.clear();
+        s_->first_person.clear();
+        s_->breaks.clear();
+        s_->conditional.clear();
+    }
+    ~ScratchLease() { --depth(); }
+    ScratchLease(const ScratchLease&) = delete;
+    ScratchLease& operator=(const ScratchLease&) = delete;
+    Scratch& operator*() const { return *s_; }
+
+private:
+    static std::vector<std::unique_ptr<Scratch>>& pool() {
+        thread_local std::vector<std::unique_ptr<Scratch>> p;
+        return p;
+    }
+    static std::size_t& depth() {
+        thread_local std::size_t d = 0;
+        return d;
+    }
+    Scratch* s_;
 };
 
 class Analyser {
@@ -122,17 +174,29 @@ public:
     // themselves are analysed without context: one level is what the clinical cases need).
     TurnAnalysis analyse(std::string_view text, SpeakerRole role, std::span<const Turn> context) const {
         TurnAnalysis out;
-        out.norm = rules_.normalizer().normalize(text);
-        std::vector<RuleMatch> matches;
-        matches.reserve(16);
+        analyse(text, role, context, out);
+        return out;
+    }
+
+    // As above, into out (cleared first; its buffers reused).
+    void analyse(std::string_view text, SpeakerRole role, std::span<const Turn> context, TurnAnalysis& out) const {
+        out.clear();
+        rules_.normalizer().normalize(text, out.norm);
+        // Without a risk, question or safety-response candidate for this role nothing below
+        // can add to the analysis (modifiers only act on risk matches): skip the scan with
+        // start offsets, the engine's largest cost, for the benign majority of turns.
+        if (!rules_.may_match(out.norm.text, role)) return;
+        const ScratchLease lease;
+        Scratch& sc = *lease;
+        std::vector<RuleMatch>& matches = sc.matches;
         rules_.scan(out.norm.text, matches);
-        if (matches.empty()) return out;
+        if (matches.empty()) return;
 
         const auto& all = rules_.rules();
-        std::vector<const RuleMatch*> candidates;
-        std::vector<const RuleMatch*> modifiers;
-        std::vector<std::size_t> first_person;
-        std::vector<std::size_t> breaks;
+        std::vector<const RuleMatch*>& candidates = sc.candidates;
+        std::vector<const RuleMatch*>& modifiers = sc.modifiers;
+        std::vector<std::size_t>& first_person = sc.first_person;
+        std::vector<std::size_t>& breaks = sc.breaks;
         for (std::size_t i = 0; i < out.norm.text.size(); ++i) {
             const char c = out.norm.text[i];
             if (c == '.' || c == '!' || c == '?' || c == ';' || c == '\n') breaks.push_back(i);
@@ -155,7 +219,7 @@ public:
         }
         if (extra_breaks) std::sort(breaks.begin(), breaks.end());
 
-        std::vector<Finding> conditional;
+        std::vector<Finding>& conditional = sc.conditional;
         for (const RuleMatch* m : candidates) {
             const RiskRule& rule = all[m->rule];
             Finding f{&rule, m->begin, m->end, rule.severity};
@@ -207,6 +271,7 @@ public:
             bool ok = false;
             if (req.where != RequireWhere::context) ok = analysis_satisfies(out, req);
             if (!ok && req.where != RequireWhere::message) {
+                out.used_context = true;
                 int seen = 0;
                 for (std::size_t i = context.size(); i-- > 0 && seen < req.last_turns && !ok;) {
                     if (context[i].role != req.context_role) continue;
@@ -216,40 +281,107 @@ public:
             }
             if (ok) out.risks.push_back(f);
         }
-        return out;
     }
 
     // The analysis of context[i] in its own context (the turns before it), from the cache when
     // this thread has seen the same turn recently.
     const TurnAnalysis& context_turn(std::span<const Turn> context, std::size_t i) const {
-        thread_local std::vector<CachedTurn> cache;
-        thread_local std::size_t next = 0;
-        constexpr std::size_t kCacheSize = 32;
-        if (cache.capacity() < kCacheSize) cache.reserve(kCacheSize);  // references stay valid
         const auto before = context.first(i);
-        const std::uint64_t key = turn_key(rules_.generation() ^ (with_model_ ? 0x9E3779B97F4A7C15ULL : 0), context[i].text, context[i].role, before);
-        for (const auto& c : cache) {
-            if (c.key == key && c.text == context[i].text) return c.analysis;
-        }
+        const TurnKey key = turn_key(context, i);
+        if (const TurnAnalysis* hit = cached(key, context[i].text)) return *hit;
         TurnAnalysis a = analyse(context[i].text, context[i].role, before);
         if (with_model_) {
             add_context_features(a.norm.text, context[i].role, 1, a.model_context[0]);
             add_context_features(a.norm.text, context[i].role, 2, a.model_context[1]);
         }
         a.norm = {};  // spans of context turns are never reported
-        if (cache.size() < kCacheSize) {
-            cache.push_back(CachedTurn{key, context[i].text, std::move(a)});
-            return cache.back().analysis;
+        return store(CachedTurn{key, context[i].text, std::move(a)});
+    }
+
+    // Keeps the analysis of the message just screened for when it comes back as a context turn
+    // of the next message, unless it looked at its own context (then the turns before it
+    // differ next time, as the window slides, and it would not be reused).
+    void remember_message(std::string_view text, SpeakerRole role, const TurnAnalysis& a) const {
+        if (a.used_context) return;
+        const TurnKey key{mix_key(seed(), std::hash<std::string_view>{}(text), role), 0};
+        if (cached(key, text) != nullptr) return;
+        CachedTurn entry{key, std::string(text), {}};
+        entry.analysis.risks = a.risks;
+        entry.analysis.questions = a.questions;
+        entry.analysis.safety_response = a.safety_response;
+        entry.analysis.discounted_by = a.discounted_by;
+        if (with_model_) {
+            add_context_features(a.norm.text, role, 1, entry.analysis.model_context[0]);
+            add_context_features(a.norm.text, role, 2, entry.analysis.model_context[1]);
         }
-        CachedTurn& slot = cache[next];
-        next = (next + 1) % kCacheSize;
-        slot = CachedTurn{key, context[i].text, std::move(a)};
-        return slot.analysis;
+        store(std::move(entry));
     }
 
 private:
+    struct TurnCache {
+        static constexpr std::size_t kSize = 32;
+        std::vector<CachedTurn> entries;
+        std::size_t next = 0;  // the slot to replace next once full
+        TurnCache() { entries.reserve(kSize); }  // references stay valid
+    };
+    static TurnCache& cache() {
+        thread_local TurnCache c;
+        return c;
+    }
+
+    const TurnAnalysis* cached(const TurnKey& key, std::string_view text) const {
+        for (const auto& c : cache().entries) {
+            if (c.key.own == key.own && (!c.analysis.used_context || c.key.chain == key.chain) && c.text == text) {
+                return &c.analysis;
+            }
+        }
+        return nullptr;
+    }
+
+    const TurnAnalysis& store(CachedTurn entry) const {
+        TurnCache& c = cache();
+        if (c.entries.size() < TurnCache::kSize) {
+            c.entries.push_back(std::move(entry));
+            return c.entries.back().analysis;
+        }
+        CachedTurn& slot = c.entries[c.next];
+        c.next = (c.next + 1) % TurnCache::kSize;
+        slot = std::move(entry);
+        return slot.analysis;
+    }
+
+    std::uint64_t seed() const {
+        return 1469598103934665603ULL ^ rules_.generation() ^ (with_model_ ? 0x9E3779B97F4A7C15ULL : 0);
+    }
+
+    // Key of context[i]. Every context an analysis sees is a prefix of the message's context
+    // (a context turn is analysed with the turns before it), so the keys of the first context
+    // seen serve all later lookups; another context (model_features on a fresh engine call)
+    // gets its own.
+    TurnKey turn_key(std::span<const Turn> context, std::size_t i) const {
+        const std::uint64_t seed = this->seed();
+        auto compute = [&](std::size_t k, std::uint64_t chain_before) {
+            // std::hash (word at a time) rather than byte-wise FNV: about a kilobyte per message.
+            const std::uint64_t text_hash = std::hash<std::string_view>{}(context[k].text);
+            return TurnKey{mix_key(seed, text_hash, context[k].role), mix_key(chain_before, text_hash, context[k].role)};
+        };
+        if (context.data() != keyed_ || context.size() > keys_count_) {
+            keyed_ = context.data();
+            keys_count_ = std::min(context.size(), keys_.size());
+            for (std::size_t k = 0; k < keys_count_; ++k) keys_[k] = compute(k, k == 0 ? seed : keys_[k - 1].chain);
+            if (context.size() > keys_.size()) keyed_ = nullptr;  // longer than any screen passes: not kept
+        }
+        if (i < keys_count_) return keys_[i];
+        TurnKey key{seed, seed};
+        for (std::size_t k = 0; k <= i; ++k) key = compute(k, key.chain);
+        return key;
+    }
+
     const RuleSet& rules_;
     bool with_model_;
+    mutable const Turn* keyed_ = nullptr;
+    mutable std::size_t keys_count_ = 0;
+    mutable std::array<TurnKey, 8> keys_{};
 };
 
 constexpr std::size_t kMaxContext = 6;
@@ -295,7 +427,12 @@ RiskEngine::RiskEngine(RuleSet rules, std::optional<LearnedModel> model)
 RiskAssessment RiskEngine::screen(std::string_view text, SpeakerRole role, std::span<const Turn> context) const {
     if (context.size() > kMaxContext) context = context.subspan(context.size() - kMaxContext);
     const Analyser analyser(rules_, model_.has_value());
-    TurnAnalysis a = analyser.analyse(text, role, context);
+    // The message's analysis reuses this thread's buffers (normalised text, byte maps,
+    // findings); nothing below screens another message on this thread before returning.
+    thread_local TurnAnalysis message_analysis;
+    TurnAnalysis& a = message_analysis;
+    analyser.analyse(text, role, context, a);
+    analyser.remember_message(text, role, a);
 
     RiskAssessment out;
     out.engine_version = std::string(risk_engine_version);

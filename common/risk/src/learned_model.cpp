@@ -1,6 +1,7 @@
 #include "tandem/risk/learned_model.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -56,7 +57,35 @@ struct FeatureHash {
     }
 };
 
-bool word_byte(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80; }
+// The hashes below, written out for the hot path: the same values as FeatureHash.
+constexpr std::uint64_t fnv_step(std::uint64_t h, unsigned char c) { return (h ^ c) * kFnvPrime; }
+constexpr std::uint64_t tag_state(char tag) { return fnv_step(kFnvOffset, static_cast<unsigned char>(tag)); }
+inline std::uint32_t finish_bucket(std::uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return static_cast<std::uint32_t>(x) & kBucketMask;
+}
+inline std::uint64_t fnv_bytes(std::uint64_t h, std::string_view s) {
+    for (unsigned char c : s) h = fnv_step(h, c);
+    return h;
+}
+// Bucket of a character N-gram (tag '0' + N) starting at p: N is a constant, so the loop unrolls.
+template <std::size_t N>
+inline std::uint32_t gram_bucket(const char* p) {
+    std::uint64_t h = tag_state(static_cast<char>('0' + N));
+    for (std::size_t k = 0; k < N; ++k) h = fnv_step(h, static_cast<unsigned char>(p[k]));
+    return finish_bucket(h);
+}
+
+// Word bytes of normalised text: letters, digits and non-ASCII bytes. A table rather than
+// three comparisons: every feature function walks the text through it.
+constexpr std::array<bool, 256> kWordByte = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+    return t;
+}();
+bool word_byte(unsigned char c) { return kWordByte[c]; }
 
 struct Token {
     std::uint32_t begin, end;
@@ -226,18 +255,21 @@ void add_message_features(std::string_view s, SpeakerRole role, std::vector<Mode
     const char rt = role_tag(role);
     const char role_name[2] = {rt, 0};
     out.push_back({FeatureHash('r').add(std::string_view(role_name, 1)).bucket(), 0, 0, false});
+    // The hashes are FeatureHash's, computed in place (same values, so the same model file):
+    // the state after a constant prefix is computed once, the n-gram loops unroll. This is the
+    // model's hot path (a few hundred features per message).
+    const std::uint64_t x_prefix = fnv_step(fnv_step(tag_state('x'), static_cast<unsigned char>(rt)), 0x1F);
     std::optional<Token> prev;
+    std::uint64_t b_prefix = 0;  // FeatureHash('b').add(previous word).sep()
     for_each_token(s, [&](Token t) {
         const std::string_view w = s.substr(t.begin, t.end - t.begin);
-        out.push_back({FeatureHash('w').add(w).bucket(), t.begin, t.end, true});
+        out.push_back({finish_bucket(fnv_bytes(tag_state('w'), w)), t.begin, t.end, true});
         // The same word means something else from the AI ("overdose" in a reply may be means
         // information) than from the patient.
-        out.push_back({FeatureHash('x').add(std::string_view(role_name, 1)).sep().add(w).bucket(), t.begin, t.end, false});
-        if (prev) {
-            const std::string_view pw = s.substr(prev->begin, prev->end - prev->begin);
-            out.push_back({FeatureHash('b').add(pw).sep().add(w).bucket(), prev->begin, t.end, true});
-        }
+        out.push_back({finish_bucket(fnv_bytes(x_prefix, w)), t.begin, t.end, false});
+        if (prev) out.push_back({finish_bucket(fnv_bytes(b_prefix, w)), prev->begin, t.end, true});
         prev = t;
+        b_prefix = fnv_step(fnv_bytes(tag_state('b'), w), 0x1F);
         // Character n-grams of the word padded with spaces: they carry misspellings, plurals
         // and word pieces ("overdos", "pils") that no whole-word feature has seen.
         if (w.size() > kMaxCharGramWord) return;
@@ -245,12 +277,10 @@ void add_message_features(std::string_view s, SpeakerRole role, std::vector<Mode
         padded[0] = ' ';
         std::memcpy(padded + 1, w.data(), w.size());
         padded[w.size() + 1] = ' ';
-        const std::string_view p(padded, w.size() + 2);
-        for (std::size_t n = 3; n <= 5; ++n) {
-            for (std::size_t i = 0; i + n <= p.size(); ++i) {
-                out.push_back({FeatureHash(static_cast<char>('0' + n)).add(p.substr(i, n)).bucket(), t.begin, t.end, false});
-            }
-        }
+        const std::size_t size = w.size() + 2;
+        for (std::size_t i = 0; i + 3 <= size; ++i) out.push_back({gram_bucket<3>(padded + i), t.begin, t.end, false});
+        for (std::size_t i = 0; i + 4 <= size; ++i) out.push_back({gram_bucket<4>(padded + i), t.begin, t.end, false});
+        for (std::size_t i = 0; i + 5 <= size; ++i) out.push_back({gram_bucket<5>(padded + i), t.begin, t.end, false});
     });
 }
 

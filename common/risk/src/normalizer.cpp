@@ -1,5 +1,6 @@
 #include "tandem/risk/normalizer.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 
@@ -62,6 +63,8 @@ constexpr std::string_view kLatin1Fold[64] = {
 };
 
 // Emoji people use in place of risk words; the word is matched by the same rules as text.
+// At most 7 letters: with its two spaces a 3-byte emoji then yields at most 9 bytes, the 3 per
+// input byte the Emitter sizes its buffers for.
 std::string_view emoji_word(char32_t cp) {
     switch (cp) {
         case 0x1F52A: return "knife";
@@ -86,7 +89,7 @@ std::string_view emoji_word(char32_t cp) {
 bool is_ascii_letter(char c) { return c >= 'a' && c <= 'z'; }
 bool is_word_byte(char c) { return is_ascii_letter(c) || (c >= '0' && c <= '9'); }
 
-char unmask(char c) {
+constexpr char unmask(char c) {
     switch (c) {
         case '!':
         case '1':
@@ -99,36 +102,96 @@ char unmask(char c) {
     }
 }
 
+// Writes normalised bytes and their map through raw pointers into buffers sized for the worst
+// case up front (every byte of input can yield at most 3 normalised bytes: a 3-byte emoji
+// becomes " coffin "); finish() trims them to what was written. Rejected: push_back on the
+// three buffers, whose capacity checks and string terminators cost more than the work itself.
+// ASCII bytes as the character pass emits them (lowercased; \r as \n; \t, \f and \v as a
+// space), or 0 for the bytes that need the full path: apostrophes (dropped), the symbols that
+// may mask a letter (they depend on their neighbours) and NUL. Most text is only these bytes,
+// so the pass looks each up once instead of testing it case by case.
+constexpr std::array<char, 128> kAsciiFast = [] {
+    std::array<char, 128> t{};
+    for (int b = 0; b < 128; ++b) {
+        char c = static_cast<char>(b);
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c == '\r') c = '\n';
+        if (c == '\t' || c == '\f' || c == '\v') c = ' ';
+        if (c == '\'' || c == '`' || unmask(c) != 0) c = 0;
+        t[static_cast<std::size_t>(b)] = c;
+    }
+    return t;
+}();
+
 class Emitter {
 public:
-    explicit Emitter(NormalizedText& out) : out_(out) {}
+    Emitter(NormalizedText& out, std::size_t input) : out_(out) {
+        const std::size_t cap = 3 * input + 8;
+        if (out.text.size() < cap) out.text.resize(cap);
+        if (out.begin.size() < cap) out.begin.resize(cap);
+        if (out.end.size() < cap) out.end.resize(cap);
+        text_ = out.text.data();
+        begin_ = out.begin.data();
+        end_ = out.end.data();
+    }
 
     // Emits one normalised byte that came from original bytes [b, e). Squeezes runs of the same
     // letter and of whitespace, extending the previous byte's source instead of adding one.
     void put(char c, std::uint32_t b, std::uint32_t e) {
-        if (!out_.text.empty()) {
-            const char last = out_.text.back();
+        if (n_ != 0) {
+            const char last = text_[n_ - 1];
             const bool same_letter = is_ascii_letter(c) && c == last;
             const bool extra_space = c == ' ' && (last == ' ' || last == '\n');
             if (same_letter || extra_space) {
-                out_.end.back() = e;
+                end_[n_ - 1] = e;
                 return;
             }
         } else if (c == ' ' || c == '\n') {
             return;
         }
-        out_.text.push_back(c);
-        out_.begin.push_back(b);
-        out_.end.push_back(e);
+        raw(c, b, e);
     }
 
     void put_word(std::string_view word, std::uint32_t b, std::uint32_t e) {
         for (char c : word) put(c, b, e);
     }
 
+    // Appends a byte as it is (no squeezing).
+    void raw(char c, std::uint32_t b, std::uint32_t e) {
+        text_[n_] = c;
+        begin_[n_] = b;
+        end_[n_] = e;
+        ++n_;
+    }
+
+    // The last byte written, 0 when none.
+    char last() const { return n_ == 0 ? '\0' : text_[n_ - 1]; }
+
+    // Drops trailing whitespace and trims the buffers to the bytes written.
+    void finish() {
+        while (n_ != 0 && (text_[n_ - 1] == ' ' || text_[n_ - 1] == '\n')) --n_;
+        out_.text.resize(n_);
+        out_.begin.resize(n_);
+        out_.end.resize(n_);
+    }
+
 private:
     NormalizedText& out_;
+    char* text_ = nullptr;
+    std::uint32_t* begin_ = nullptr;
+    std::uint32_t* end_ = nullptr;
+    std::size_t n_ = 0;
 };
+
+// Appends bytes [from, to) of src to out, with their map.
+void append_range(const NormalizedText& src, std::size_t from, std::size_t to, NormalizedText& out) {
+    if (from >= to) return;
+    out.text.append(src.text, from, to - from);
+    out.begin.insert(out.begin.end(), src.begin.begin() + static_cast<std::ptrdiff_t>(from),
+                     src.begin.begin() + static_cast<std::ptrdiff_t>(to));
+    out.end.insert(out.end.end(), src.end.begin() + static_cast<std::ptrdiff_t>(from),
+                   src.end.begin() + static_cast<std::ptrdiff_t>(to));
+}
 
 }  // namespace
 
@@ -137,21 +200,38 @@ std::pair<std::size_t, std::size_t> NormalizedText::to_original(std::size_t b, s
 }
 
 Normalizer::Normalizer(const std::vector<std::pair<std::string, std::string>>& substitutions) {
+    NormalizedText from_chars;
+    NormalizedText to_chars;
     for (const auto& [from, to] : substitutions) {
-        substitutions_[characters(from).text] = characters(to).text;
+        characters(from, from_chars);
+        characters(to, to_chars);
+        const std::string& key = from_chars.text;
+        if (!key.empty()) {
+            // Bit 63 stands for every length from 63 up.
+            key_lengths_[static_cast<unsigned char>(key[0])] |= std::uint64_t{1} << std::min<std::size_t>(key.size(), 63);
+        }
+        substitutions_[key] = to_chars.text;
     }
 }
 
-NormalizedText Normalizer::characters(std::string_view text) const {
-    NormalizedText out;
-    out.text.reserve(text.size() + 8);
-    out.begin.reserve(text.size() + 8);
-    out.end.reserve(text.size() + 8);
-    Emitter emit(out);
+bool Normalizer::may_substitute(std::string_view word) const noexcept {
+    return (key_lengths_[static_cast<unsigned char>(word[0])] >> std::min<std::size_t>(word.size(), 63) & 1) != 0;
+}
+
+void Normalizer::characters(std::string_view text, NormalizedText& out) const {
+    Emitter emit(out, text.size());
     std::size_t i = 0;
     while (i < text.size()) {
         std::size_t len = 1;
-        const char32_t cp = decode(text, i, len);
+        const auto b0 = static_cast<unsigned char>(text[i]);
+        if (b0 < 0x80) {
+            if (const char fast = kAsciiFast[b0]; fast != 0) {
+                emit.put(fast, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + 1));
+                ++i;
+                continue;
+            }
+        }
+        const char32_t cp = b0 < 0x80 ? char32_t{b0} : decode(text, i, len);
         const auto b = static_cast<std::uint32_t>(i);
         const auto e = static_cast<std::uint32_t>(i + len);
         i += len;
@@ -163,7 +243,7 @@ NormalizedText Normalizer::characters(std::string_view text) const {
             if (c == '\'' || c == '`') continue;  // "dont" and "don't" read the same
             // Masked letters inside a word ("d!e", "k*lling", "cutt1ng"): between two letters,
             // these symbols stand for the letter they look like.
-            if (const char masked = unmask(c); masked != 0 && !out.text.empty() && is_ascii_letter(out.text.back()) &&
+            if (const char masked = unmask(c); masked != 0 && is_ascii_letter(emit.last()) &&
                 i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])) != 0) {
                 c = masked;
             }
@@ -194,57 +274,61 @@ NormalizedText Normalizer::characters(std::string_view text) const {
         } else {
             // Everything else (other scripts, other emoji) passes through unchanged; it is valid
             // UTF-8 and the scanner handles it.
-            for (std::size_t k = 0; k < len; ++k) {
-                out.text.push_back(text[b + k]);
-                out.begin.push_back(b);
-                out.end.push_back(e);
-            }
+            for (std::size_t k = 0; k < len; ++k) emit.raw(text[b + k], b, e);
         }
     }
-    while (!out.text.empty() && (out.text.back() == ' ' || out.text.back() == '\n')) {
-        out.text.pop_back();
-        out.begin.pop_back();
-        out.end.pop_back();
-    }
-    return out;
+    emit.finish();
 }
 
 NormalizedText Normalizer::normalize(std::string_view text) const {
-    NormalizedText chars = characters(text);
-    if (substitutions_.empty()) return chars;
     NormalizedText out;
-    out.text.reserve(chars.text.size() + 16);
-    out.begin.reserve(chars.text.size() + 16);
-    out.end.reserve(chars.text.size() + 16);
+    normalize(text, out);
+    return out;
+}
+
+void Normalizer::normalize(std::string_view text, NormalizedText& out) const {
+    // The character pass writes into a per-thread buffer; when no word is substituted (most
+    // messages) the buffers are swapped rather than copied, and both keep their capacity.
+    // Rejected: substituting during the character pass, since squeezing and the trailing trim
+    // must see the text before substitution.
+    thread_local NormalizedText chars;
+    characters(text, chars);
     const std::string& t = chars.text;
+    bool substituted = false;
+    std::size_t copied = 0;  // chars[0, copied) is already in out
     std::size_t i = 0;
-    while (i < t.size()) {
+    while (!substitutions_.empty() && i < t.size()) {
         if (!is_word_byte(t[i])) {
-            out.text.push_back(t[i]);
-            out.begin.push_back(chars.begin[i]);
-            out.end.push_back(chars.end[i]);
             ++i;
             continue;
         }
         std::size_t j = i;
         while (j < t.size() && is_word_byte(t[j])) ++j;
         const std::string_view word(t.data() + i, j - i);
-        if (auto it = substitutions_.find(word); it != substitutions_.end()) {
-            for (char c : it->second) {
-                out.text.push_back(c);
-                out.begin.push_back(chars.begin[i]);
-                out.end.push_back(chars.end[j - 1]);
-            }
-        } else {
-            for (std::size_t k = i; k < j; ++k) {
-                out.text.push_back(t[k]);
-                out.begin.push_back(chars.begin[k]);
-                out.end.push_back(chars.end[k]);
+        if (may_substitute(word)) {
+            if (auto it = substitutions_.find(word); it != substitutions_.end()) {
+                if (!substituted) {
+                    out.text.clear();
+                    out.begin.clear();
+                    out.end.clear();
+                    substituted = true;
+                }
+                append_range(chars, copied, i, out);
+                for (char c : it->second) {
+                    out.text.push_back(c);
+                    out.begin.push_back(chars.begin[i]);
+                    out.end.push_back(chars.end[j - 1]);
+                }
+                copied = j;
             }
         }
         i = j;
     }
-    return out;
+    if (!substituted) {
+        std::swap(out, chars);
+        return;
+    }
+    append_range(chars, copied, t.size(), out);
 }
 
 std::string Normalizer::canonical(std::string_view text) const { return normalize(text).text; }

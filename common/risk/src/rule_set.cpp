@@ -199,52 +199,111 @@ struct Fnv {
     }
 };
 
-constexpr std::string_view kCacheMagic = "TANDEM-RISK-DB-1\n";
+// Version 2 adds the per-role prefilter databases after the main one.
+constexpr std::string_view kCacheMagic = "TANDEM-RISK-DB-2\n";
+constexpr std::size_t kRoles = 3;  // SpeakerRole values, indexing the prefilter databases
 
-struct CachedDb {
-    hs_database_t* db = nullptr;
+// The compiled databases of a rule set; owns them until moved into RuleSet::Impl.
+struct Databases {
+    hs_database_t* main = nullptr;
+    std::array<hs_database_t*, kRoles> prefilter{};  // nullptr: no candidate pattern for the role
     std::vector<std::size_t> widths;
+
+    Databases() = default;
+    Databases(const Databases&) = delete;
+    Databases& operator=(const Databases&) = delete;
+    Databases(Databases&& o) noexcept : main(std::exchange(o.main, nullptr)), prefilter(std::exchange(o.prefilter, {})),
+                                        widths(std::move(o.widths)) {}
+    Databases& operator=(Databases&& o) noexcept {
+        if (this != &o) {
+            reset();
+            main = std::exchange(o.main, nullptr);
+            prefilter = std::exchange(o.prefilter, {});
+            widths = std::move(o.widths);
+        }
+        return *this;
+    }
+    ~Databases() { reset(); }
+    void reset() {
+        if (main != nullptr) hs_free_database(main);
+        main = nullptr;
+        for (auto*& p : prefilter) {
+            if (p != nullptr) hs_free_database(p);
+            p = nullptr;
+        }
+    }
 };
 
-std::optional<CachedDb> read_cache(const std::filesystem::path& file, std::size_t patterns) {
+// The file: magic, one u32 width per pattern, then for the main database and each role's
+// prefilter a u64 length and the serialised database (length 0: none). Native byte order: the
+// cache belongs to one machine.
+std::optional<Databases> read_cache(const std::filesystem::path& file, std::size_t patterns) {
     std::ifstream in(file, std::ios::binary);
     if (!in) return std::nullopt;
     std::ostringstream buffer;
     buffer << in.rdbuf();
     const std::string bytes = buffer.str();
-    const std::size_t header = kCacheMagic.size() + 4 * patterns;
-    if (bytes.size() <= header || bytes.compare(0, kCacheMagic.size(), kCacheMagic) != 0) return std::nullopt;
-    CachedDb out;
+    std::size_t at = kCacheMagic.size() + 4 * patterns;
+    if (bytes.size() <= at || bytes.compare(0, kCacheMagic.size(), kCacheMagic) != 0) return std::nullopt;
+    Databases out;
     for (std::size_t i = 0; i < patterns; ++i) {
         std::uint32_t w = 0;
         std::memcpy(&w, bytes.data() + kCacheMagic.size() + 4 * i, 4);
         out.widths.push_back(w);
     }
-    if (hs_deserialize_database(bytes.data() + header, bytes.size() - header, &out.db) != HS_SUCCESS) return std::nullopt;
+    auto next = [&](hs_database_t*& db) {
+        std::uint64_t length = 0;
+        if (bytes.size() - at < sizeof length) return false;
+        std::memcpy(&length, bytes.data() + at, sizeof length);
+        at += sizeof length;
+        if (bytes.size() - at < length) return false;
+        if (length == 0) return true;
+        const bool ok = hs_deserialize_database(bytes.data() + at, static_cast<std::size_t>(length), &db) == HS_SUCCESS;
+        at += static_cast<std::size_t>(length);
+        return ok;
+    };
+    if (!next(out.main) || out.main == nullptr) return std::nullopt;
+    for (auto*& p : out.prefilter) {
+        if (!next(p)) return std::nullopt;
+    }
+    if (at != bytes.size()) return std::nullopt;
     return out;
 }
 
 // Best effort: a cache that cannot be written only costs the next start a compile. Written to
 // a temporary name and renamed, so a concurrent reader never sees half a file.
-void write_cache(const std::filesystem::path& file, const hs_database_t* db, const std::vector<std::size_t>& widths) {
-    char* bytes = nullptr;
-    std::size_t length = 0;
-    if (hs_serialize_database(db, &bytes, &length) != HS_SUCCESS) return;
-    std::error_code ec;
-    std::filesystem::create_directories(file.parent_path(), ec);
-    const auto tmp = file.string() + ".tmp" + std::to_string(reinterpret_cast<std::uintptr_t>(&ec));
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out.write(kCacheMagic.data(), static_cast<std::streamsize>(kCacheMagic.size()));
-        for (std::size_t w : widths) {
-            const auto w32 = static_cast<std::uint32_t>(w);
-            out.write(reinterpret_cast<const char*>(&w32), 4);
-        }
-        out.write(bytes, static_cast<std::streamsize>(length));
+void write_cache(const std::filesystem::path& file, const Databases& dbs) {
+    std::vector<std::pair<char*, std::size_t>> blobs;
+    bool ok = true;
+    for (const hs_database_t* db : {static_cast<const hs_database_t*>(dbs.main), static_cast<const hs_database_t*>(dbs.prefilter[0]),
+                                    static_cast<const hs_database_t*>(dbs.prefilter[1]), static_cast<const hs_database_t*>(dbs.prefilter[2])}) {
+        char* bytes = nullptr;
+        std::size_t length = 0;
+        if (db != nullptr && hs_serialize_database(db, &bytes, &length) != HS_SUCCESS) ok = false;
+        blobs.emplace_back(bytes, length);
     }
-    std::free(bytes);
-    std::filesystem::rename(tmp, file, ec);
-    if (ec) std::filesystem::remove(tmp, ec);
+    static_assert(kRoles == 3);
+    if (ok) {
+        std::error_code ec;
+        std::filesystem::create_directories(file.parent_path(), ec);
+        const auto tmp = file.string() + ".tmp" + std::to_string(reinterpret_cast<std::uintptr_t>(&ec));
+        {
+            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+            out.write(kCacheMagic.data(), static_cast<std::streamsize>(kCacheMagic.size()));
+            for (std::size_t w : dbs.widths) {
+                const auto w32 = static_cast<std::uint32_t>(w);
+                out.write(reinterpret_cast<const char*>(&w32), 4);
+            }
+            for (const auto& [bytes, length] : blobs) {
+                const std::uint64_t n = length;
+                out.write(reinterpret_cast<const char*>(&n), sizeof n);
+                if (length != 0) out.write(bytes, static_cast<std::streamsize>(length));
+            }
+        }
+        std::filesystem::rename(tmp, file, ec);
+        if (ec) std::filesystem::remove(tmp, ec);
+    }
+    for (const auto& [bytes, length] : blobs) std::free(bytes);
 }
 
 // True when the pattern holds a bounded repeat wider than 8 ("{0,60}").
@@ -293,6 +352,34 @@ int on_match(unsigned int id, unsigned long long from, unsigned long long to, un
     return out.size() - st->first >= kMaxMatches ? 1 : 0;
 }
 
+// The prefilter only asks whether anything matches: the first report ends the scan.
+int on_candidate(unsigned int, unsigned long long, unsigned long long, unsigned int, void* ctx) {
+    *static_cast<bool*>(ctx) = true;
+    return 1;
+}
+
+// The patterns that can make a turn by role count: risk, question and safety-response rules
+// for that role (or any role). A turn without any of them analyses to nothing whatever
+// modifiers match, so it needs no scan with start offsets.
+bool prefilter_kind(RuleKind kind) {
+    return kind == RuleKind::risk || kind == RuleKind::question || kind == RuleKind::safety_response;
+}
+
+// Per-thread scratch, grown for every database of each rule set it meets; the generation
+// number (not the address, which a new set could reuse) says whether this set was already
+// accounted for.
+hs_scratch_t* thread_scratch(const Databases& dbs, std::uint64_t generation) {
+    thread_local ScratchHolder holder;
+    if (holder.generation != generation) {
+        if (hs_alloc_scratch(dbs.main, &holder.scratch) != HS_SUCCESS) throw std::bad_alloc();
+        for (const hs_database_t* p : dbs.prefilter) {
+            if (p != nullptr && hs_alloc_scratch(p, &holder.scratch) != HS_SUCCESS) throw std::bad_alloc();
+        }
+        holder.generation = generation;
+    }
+    return holder.scratch;
+}
+
 }  // namespace
 
 std::string_view to_string(SpeakerRole role) noexcept {
@@ -336,16 +423,11 @@ std::string_view risk_rules_schema_text() { return embedded::risk_rules_schema()
 struct RuleSet::Impl {
     std::vector<RiskRule> rules;
     std::vector<std::size_t> pattern_rule;   // compiled pattern index -> rule index
-    std::vector<std::size_t> pattern_width;  // 0 when compiled with SOM, else its max width
     std::string version;
     Normalizer normalizer;
-    hs_database_t* db = nullptr;
+    Databases dbs;  // dbs.widths: 0 when compiled with SOM, else the pattern's max width
     std::uint64_t generation = 0;
     bool from_cache = false;
-
-    ~Impl() {
-        if (db != nullptr) hs_free_database(db);
-    }
 };
 
 RuleSet::RuleSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -507,20 +589,19 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
     if (cache_dir) {
         Fnv key;
         key.add(hs_version());
-        key.add("flags:caseless+som-leftmost,width>8:nosom");
+        key.add("flags:caseless+som-leftmost,width>8:nosom;prefilter:risk+question+safety_response,per-role,singlematch");
         for (const auto& p : compiled) key.add(p);
         char name[40];
         std::snprintf(name, sizeof name, "rules-%016llx.hsdb", static_cast<unsigned long long>(key.h));
         cache_file = *cache_dir / name;
         if (auto cached = read_cache(*cache_file, compiled.size())) {
-            impl->db = cached->db;
-            impl->pattern_width = std::move(cached->widths);
+            impl->dbs = std::move(*cached);
             impl->from_cache = true;
         }
     }
     if (!impl->from_cache) {
         if (auto ok = compile(*impl, compiled, pattern_origin); !ok) return std::unexpected(ok.error());
-        if (cache_file) write_cache(*cache_file, impl->db, impl->pattern_width);
+        if (cache_file) write_cache(*cache_file, impl->dbs);
     }
     impl->normalizer = Normalizer(substitutions);
     std::string version;
@@ -530,12 +611,37 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
     return RuleSet(std::move(impl));
 }
 
+namespace {
+
+// One block-mode database of the given expressions; errors name the pattern's rule and file.
+Result<hs_database_t*> compile_database(const std::vector<const char*>& exprs, const std::vector<unsigned int>& flags,
+                                        const std::vector<unsigned int>& ids, const std::vector<std::string>& pattern_origin) {
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* err = nullptr;
+    const hs_error_t rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                                           static_cast<unsigned int>(exprs.size()), HS_MODE_BLOCK,
+                                           nullptr, &db, &err);
+    if (rc != HS_SUCCESS) {
+        std::string message = err != nullptr && err->message != nullptr ? err->message : "unknown error";
+        std::string origin = "rule set";
+        if (err != nullptr && err->expression >= 0 && static_cast<std::size_t>(err->expression) < ids.size() &&
+            ids[static_cast<std::size_t>(err->expression)] < pattern_origin.size()) {
+            origin = pattern_origin[ids[static_cast<std::size_t>(err->expression)]];
+        }
+        if (err != nullptr) hs_free_compile_error(err);
+        return fail(ErrorCode::parse, origin + ": Vectorscan refused the pattern: " + message);
+    }
+    return db;
+}
+
+}  // namespace
+
 Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compiled,
                               const std::vector<std::string>& pattern_origin) {
     std::vector<const char*> exprs;
     std::vector<unsigned int> flags;
     std::vector<unsigned int> ids;
-    impl.pattern_width.assign(compiled.size(), 0);
+    impl.dbs.widths.assign(compiled.size(), 0);
     for (std::size_t i = 0; i < compiled.size(); ++i) {
         exprs.push_back(compiled[i].c_str());
         // Exact start offsets (SOM) make Vectorscan refuse patterns with wide bounded repeats
@@ -549,7 +655,7 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
                 if (info_err != nullptr) hs_free_compile_error(info_err);
                 return fail(ErrorCode::parse, pattern_origin[i] + ": Vectorscan refused the pattern: " + message);
             }
-            impl.pattern_width[i] = info->max_width == 0xffffffffu ? 200 : std::max<std::size_t>(info->max_width, 1);
+            impl.dbs.widths[i] = info->max_width == 0xffffffffu ? 200 : std::max<std::size_t>(info->max_width, 1);
             std::free(info);
             flags.push_back(HS_FLAG_CASELESS);
             ids.push_back(static_cast<unsigned int>(i));
@@ -562,19 +668,32 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
         flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST);
         ids.push_back(static_cast<unsigned int>(i));
     }
-    hs_compile_error_t* err = nullptr;
-    const hs_error_t rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                                           static_cast<unsigned int>(exprs.size()), HS_MODE_BLOCK,
-                                           nullptr, &impl.db, &err);
-    if (rc != HS_SUCCESS) {
-        std::string message = err != nullptr && err->message != nullptr ? err->message : "unknown error";
-        std::string origin = "rule set";
-        if (err != nullptr && err->expression >= 0 &&
-            static_cast<std::size_t>(err->expression) < pattern_origin.size()) {
-            origin = pattern_origin[static_cast<std::size_t>(err->expression)];
+    auto db = compile_database(exprs, flags, ids, pattern_origin);
+    if (!db) return std::unexpected(db.error());
+    impl.dbs.main = *db;
+
+    // The prefilters: per role, the same expressions with the same flags less start-of-match
+    // tracking (which decides only where a match starts, never whether there is one), each
+    // reported once. Rejected: one prefilter of every pattern, since nearly every message has
+    // a modifier or a first-person word and would pass it; and scanning the main database
+    // only over the prefilter's hits, since Vectorscan cannot restrict a database to a subset
+    // of its patterns at scan time.
+    for (std::size_t r = 0; r < kRoles; ++r) {
+        const auto role = static_cast<SpeakerRole>(r);
+        std::vector<const char*> pre_exprs;
+        std::vector<unsigned int> pre_flags;
+        std::vector<unsigned int> pre_ids;
+        for (std::size_t i = 0; i < compiled.size(); ++i) {
+            const RiskRule& rule = impl.rules[impl.pattern_rule[i]];
+            if (!prefilter_kind(rule.kind) || (rule.role && *rule.role != role)) continue;
+            pre_exprs.push_back(exprs[i]);
+            pre_flags.push_back((flags[i] & ~static_cast<unsigned int>(HS_FLAG_SOM_LEFTMOST)) | HS_FLAG_SINGLEMATCH);
+            pre_ids.push_back(ids[i]);
         }
-        if (err != nullptr) hs_free_compile_error(err);
-        return fail(ErrorCode::parse, origin + ": Vectorscan refused the pattern: " + message);
+        if (pre_exprs.empty()) continue;
+        auto pre = compile_database(pre_exprs, pre_flags, pre_ids, pattern_origin);
+        if (!pre) return std::unexpected(pre.error());
+        impl.dbs.prefilter[r] = *pre;
     }
     return {};
 }
@@ -612,18 +731,20 @@ Result<RuleSet> RuleSet::load_builtin(const std::optional<std::filesystem::path>
 
 void RuleSet::scan(std::string_view normalised, std::vector<RuleMatch>& out) const {
     if (normalised.empty()) return;
-    // Scratch is per thread and grown for each rule set it meets; the generation number (not
-    // the address, which a new set could reuse) says whether this set was already accounted for.
-    thread_local ScratchHolder holder;
-    if (holder.generation != impl_->generation) {
-        if (hs_alloc_scratch(impl_->db, &holder.scratch) != HS_SUCCESS) {
-            throw std::bad_alloc();
-        }
-        holder.generation = impl_->generation;
-    }
-    ScanState state{&impl_->pattern_rule, &impl_->pattern_width, &out, out.size()};
-    hs_scan(impl_->db, normalised.data(), static_cast<unsigned int>(normalised.size()), 0,
-            holder.scratch, on_match, &state);
+    hs_scratch_t* scratch = thread_scratch(impl_->dbs, impl_->generation);
+    ScanState state{&impl_->pattern_rule, &impl_->dbs.widths, &out, out.size()};
+    hs_scan(impl_->dbs.main, normalised.data(), static_cast<unsigned int>(normalised.size()), 0,
+            scratch, on_match, &state);
+}
+
+bool RuleSet::may_match(std::string_view normalised, SpeakerRole role) const {
+    const auto r = static_cast<std::size_t>(role);
+    if (normalised.empty() || r >= kRoles || impl_->dbs.prefilter[r] == nullptr) return false;
+    hs_scratch_t* scratch = thread_scratch(impl_->dbs, impl_->generation);
+    bool found = false;
+    hs_scan(impl_->dbs.prefilter[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch,
+            on_candidate, &found);
+    return found;
 }
 
 }  // namespace tandem

@@ -36,18 +36,25 @@ public:
 
     /// The canonical form of text with its byte map. Never fails. Any thread.
     NormalizedText normalize(std::string_view text) const;
+    /// As normalize(text), written into out (its previous content replaced, its buffers reused:
+    /// no allocation once they are large enough). Any thread.
+    void normalize(std::string_view text, NormalizedText& out) const;
 
     /// The canonical form without the map (for substitution keys and tests). Any thread.
     std::string canonical(std::string_view text) const;
 
 private:
-    NormalizedText characters(std::string_view text) const;
+    void characters(std::string_view text, NormalizedText& out) const;
+    bool may_substitute(std::string_view word) const noexcept;
     // Transparent hashing: words are looked up as string_views, without allocating.
     struct Hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
     std::unordered_map<std::string, std::string, Hash, std::equal_to<>> substitutions_;
+    // Per first byte, the lengths of the substitution keys starting with it (bit n: n bytes):
+    // nearly every word fails this test and is never hashed.
+    std::uint64_t key_lengths_[256] = {};
 };
 
 /// Rewrites a rule pattern so it matches normalised text: folds accents and squeezes doubled

@@ -139,6 +139,12 @@ public:
     /// start, the longest). Any thread (scratch space is per thread).
     void scan(std::string_view normalised, std::vector<RuleMatch>& out) const;
 
+    /// False only when scan() would report no match of a risk, question or safety-response
+    /// rule that applies to role (so the rest of scan()'s matches, modifiers alone, could not
+    /// change a verdict). A cheap scan without start offsets that stops at the first candidate;
+    /// most benign text ends here. Any thread (scratch space is per thread).
+    bool may_match(std::string_view normalised, SpeakerRole role) const;
+
 private:
     struct Impl;
     explicit RuleSet(std::unique_ptr<Impl> impl);
