@@ -583,7 +583,8 @@ int cmd_audit(const std::vector<std::string>& args) {
             if (e.patient_id) line["patient_id"] = *e.patient_id;
             // Never message text or notes: only what kind of thing was done to what.
             for (const char* k : {"action", "action_id", "target_id", "flag_id", "message_id", "state", "count",
-                                  "conversation_id", "assigned_therapist_id"})
+                                  "conversation_id", "assigned_therapist_id", "instrument", "format",
+                                  "instruments", "assessment_count"})
                 if (e.payload.contains(k)) line[k] = e.payload[k];
             std::cout << line.dump() << "\n";
         }

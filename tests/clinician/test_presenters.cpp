@@ -385,6 +385,18 @@ TEST_CASE("audit trail lists clinicians' reads and actions, filtered, newest fir
     CHECK(audit_trail(model, audit_filter("p2", "t2")).size() == 1);
 }
 
+TEST_CASE("audit trail names a clinician_action by its verb (an exported report shows as report_exported)",
+          "[clinician][supervisor]") {
+    auto model = clinic();
+    model.apply(event(100, "clinician_action", "p1",
+                      {{"action", "report_exported"}, {"patient_id", "p1"}, {"format", "pdf"}}, t0(), "t1"));
+    model.apply(event(101, "clinician_action", "p1", {{"patient_id", "p1"}}, t0(), "t1"));  // no verb given
+    const auto all = audit_trail(model, AuditFilter{});
+    REQUIRE(all.size() == 2);
+    CHECK(all[0].type == "clinician_action");
+    CHECK(all[1].type == "report_exported");
+}
+
 TEST_CASE("auto-lock locks after the idle time and unlocks only with the password", "[clinician][lock]") {
     AutoLock lock;  // default 10 minutes
     CHECK(lock.idle() == minutes{10});

@@ -128,6 +128,8 @@ class Assessments(unittest.TestCase):
         self.assertEqual(len(exports), 1, listed)
         self.assertEqual(exports[0]["seq"], ok["seq"])
         self.assertEqual(exports[0]["action_id"], "export-casey")
+        self.assertEqual((exports[0]["format"], exports[0]["instruments"], exports[0]["assessment_count"]),
+                         ("png", ["phq9", "gad7"], 2))
         self.assertIn("chain ok", b.run("audit", "verify", "--data-dir", str(b.data_dir)))
 
     def test_phq9_item_9_opens_an_urgent_flag_and_sends_the_crisis_resources(self):

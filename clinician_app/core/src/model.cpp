@@ -253,7 +253,10 @@ ApplyOutcome Model::apply(const StoredEvent& event) {
     const json payload = json::parse(event.payload_json, nullptr, /*allow_exceptions=*/false);
     if (payload.is_discarded() || !payload.is_object()) return ApplyOutcome::malformed;
     if (is_audited(event)) {
-        audit_.push_back(AuditEntry{event.seq, event.time, event.actor_id, event.type, event.patient_id});
+        // A clinician_action names its verb in the payload ("report_exported"): the trail shows that.
+        std::string what = event.type == "clinician_action" ? str(payload, "action") : std::string();
+        if (what.empty()) what = event.type;
+        audit_.push_back(AuditEntry{event.seq, event.time, event.actor_id, std::move(what), event.patient_id});
     }
     // Scored questionnaires live beside the rest in their own book (outcome_series.h).
     if (event.type == "assessment_scored") {
