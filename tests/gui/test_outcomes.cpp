@@ -322,7 +322,7 @@ TEST_CASE("the Outcomes tab charts a patient's PHQ-9 and GAD-7 with answers on h
         CHECK(panel->exports_waiting() == 0);
         CHECK(std::filesystem::exists(png));
         REQUIRE(model.audit().size() == audited + 1);
-        CHECK(model.audit().back().type == "clinician_action");
+        CHECK(model.audit().back().type == "report_exported");
         CHECK(model.audit().back().patient_id == "p-outcomes");
     }
 
