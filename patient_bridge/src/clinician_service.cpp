@@ -61,7 +61,7 @@ std::string event_text(const StoredEvent& e) {
 std::string frame_around(std::string_view type, std::string_view payload_text, std::int64_t seq) {
     std::string out;
     out.reserve(payload_text.size() + 140);
-    out.append(R"({"id":")").append(new_id()).append(R"(","payload":)").append(payload_text);
+    out.append(R"({"id":")").append(new_frame_id()).append(R"(","payload":)").append(payload_text);
     out.append(R"(,"seq":)").append(std::to_string(seq)).append(R"(,"time":")").append(utc_now_text());
     out.append(R"(","type":")").append(type).append(R"("})");
     return out;

@@ -86,44 +86,68 @@ void PlanService::push_plan_frame(const std::string& patient_id) {
 void PlanService::after_patient_turn(const std::string& patient_id) {
     if (options_.proposal_after_turns <= 0) return;
     {
+        // The common case: the count kept here says this turn cannot make a proposal due, so no
+        // store read and no task (reading the conversation per turn was 7% of bridge CPU).
         const std::lock_guard lock(queued_mutex_);
         if (auto_queued_.contains(patient_id)) return;
+        TurnCount& tc = turn_counts_[patient_id];
+        ++tc.calls;
+        if (tc.seeded && tc.offset + static_cast<std::int64_t>(tc.calls) < options_.proposal_after_turns) return;
+        if (tc.check_queued) return;
+        tc.check_queued = true;
     }
-    // The counting reads the store, so it runs on the plan lane too: the patient's reply path
-    // only pays for a queue push.
-    workers_->post("plan:" + patient_id, [this, patient_id] {
-        {
-            const std::lock_guard lock(queued_mutex_);
-            if (auto_queued_.contains(patient_id)) return;
-        }
-        auto plans = store_.plans(patient_id);
-        if (!plans) return;
-        if (!plans->empty()) {  // a plan exists (proposed or written): intake proposals are done
-            const std::lock_guard lock(queued_mutex_);
-            auto_queued_.insert(patient_id);
+    // The exact check reads the store, so it runs on the plan lane: the patient's reply path
+    // only pays for a queue push. It runs once to seed the count and again only when the
+    // count says the threshold is reached.
+    workers_->post("plan:" + patient_id, [this, patient_id] { check_proposal_due(patient_id); });
+}
+
+void PlanService::check_proposal_due(const std::string& patient_id) {
+    std::uint64_t calls_before = 0;
+    {
+        const std::lock_guard lock(queued_mutex_);
+        if (auto_queued_.contains(patient_id)) return;
+        TurnCount& tc = turn_counts_[patient_id];
+        tc.check_queued = false;
+        calls_before = tc.calls;
+    }
+    auto plans = store_.plans(patient_id);
+    if (!plans) return;     // stays unseeded: the next turn checks again
+    if (!plans->empty()) {  // a plan exists (proposed or written): intake proposals are done
+        const std::lock_guard lock(queued_mutex_);
+        auto_queued_.insert(patient_id);
+        turn_counts_.erase(patient_id);
+        return;
+    }
+    auto convs = store_.conversations(patient_id);
+    if (!convs) return;
+    int turns = 0;
+    for (const auto& cv : *convs)
+        if (auto msgs = store_.messages(cv.id))
+            turns += static_cast<int>(std::count_if(msgs->begin(), msgs->end(),
+                                                    [](const MessageView& m) { return m.sender == "patient"; }));
+    {
+        const std::lock_guard lock(queued_mutex_);
+        if (turns < options_.proposal_after_turns) {
+            // Turns are stored before they are counted here, so a turn stored while the store
+            // was read may be counted twice (an early exact check), never missed (a late proposal).
+            TurnCount& tc = turn_counts_[patient_id];
+            tc.offset = static_cast<std::int64_t>(turns) - static_cast<std::int64_t>(calls_before);
+            tc.seeded = true;
             return;
         }
-        auto convs = store_.conversations(patient_id);
-        if (!convs) return;
-        int turns = 0;
-        for (const auto& cv : *convs)
-            if (auto msgs = store_.messages(cv.id))
-                turns += static_cast<int>(std::count_if(msgs->begin(), msgs->end(),
-                                                        [](const MessageView& m) { return m.sender == "patient"; }));
-        if (turns < options_.proposal_after_turns) return;
-        {
-            const std::lock_guard lock(queued_mutex_);
-            auto_queued_.insert(patient_id);
-        }
-        log_event(LogLevel::info, "plan_proposal_due", {{"patient", patient_id}, {"turns", turns}});
-        (void)propose(patient_id);
-    });
+        auto_queued_.insert(patient_id);
+        turn_counts_.erase(patient_id);
+    }
+    log_event(LogLevel::info, "plan_proposal_due", {{"patient", patient_id}, {"turns", turns}});
+    (void)propose(patient_id);
 }
 
 void PlanService::request_proposal(const std::string& patient_id) {
     {
         const std::lock_guard lock(queued_mutex_);
         auto_queued_.insert(patient_id);  // a clinician asked: no automatic one on top
+        turn_counts_.erase(patient_id);
     }
     workers_->post("plan:" + patient_id, [this, patient_id] { (void)propose(patient_id); });
 }

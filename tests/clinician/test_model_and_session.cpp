@@ -335,3 +335,62 @@ TEST_CASE("the idle lock time comes from the clinic policy at login, else ten mi
                        .dump());
     CHECK(other.policy().idle_lock_minutes == 10);  // the token's idle time is not the lock's
 }
+
+TEST_CASE("the session asks for batched frames and applies an events frame as the same events in order",
+          "[clinician][session]") {
+    struct Case {
+        const char* name;
+        std::vector<std::size_t> batch_sizes;  // how the clinic log is cut into events frames
+    };
+    const Case cases[] = {
+        {"the whole log in one frame", {7}},
+        {"a backlog page then a live pass", {4, 3}},
+        {"one event per frame", {1, 1, 1, 1, 1, 1, 1}},
+    };
+    const auto log = clinic_log();
+    Model reference;
+    for (const auto& e : log) reference.apply(parse_stored_event(e).value());
+    for (const auto& c : cases) {
+        SECTION(c.name) {
+            Model model;
+            Recorder rec;
+            std::vector<std::string> sent;
+            FeedSession session(model, rec, [&](std::string f) { sent.push_back(std::move(f)); });
+            session.set_credentials("ames", "secret");
+            session.on_open();
+            session.on_frame(login_ok("tok"));
+            REQUIRE(sent.size() == 2);
+            CHECK(frame_of(sent[1])["type"] == "subscribe");
+            CHECK(frame_of(sent[1])["payload"]["batch"] == true);
+            std::size_t next = 0;
+            for (std::size_t b = 0; b < c.batch_sizes.size(); ++b) {
+                json events = json::array();
+                for (std::size_t i = 0; i < c.batch_sizes[b]; ++i) events.push_back(log[next++]);
+                const auto last_seq = events.back()["seq"];
+                session.on_frame(json{{"type", "events"}, {"id", "b" + std::to_string(b)}, {"time", format_utc(t0())},
+                                      {"seq", last_seq}, {"payload", {{"events", events}}}}
+                                     .dump());
+                CHECK(model.cursor() == last_seq.get<std::uint64_t>());
+                if (b == 0) session.on_frame(caught_up(last_seq.get<std::uint64_t>()));
+            }
+            REQUIRE(rec.events.size() == log.size());
+            for (std::size_t i = 0; i < log.size(); ++i) CHECK(rec.events[i].first == log[i]["seq"].get<std::uint64_t>());
+            CHECK_FALSE(rec.events.front().second);  // the first frame is backlog
+            if (c.batch_sizes.size() > 1) CHECK(rec.events.back().second);
+            CHECK(model.cursor() == reference.cursor());
+            CHECK(model.flag("f1")->notes.size() == reference.flag("f1")->notes.size());
+            CHECK(model.flag("f1")->status == reference.flag("f1")->status);
+            CHECK(rec.errors.empty());
+        }
+    }
+}
+
+TEST_CASE("an events frame without an events array is reported and changes nothing", "[clinician][session]") {
+    Model model;
+    Recorder rec;
+    FeedSession session(model, rec, [](std::string) {});
+    session.on_frame(R"({"type":"events","id":"b","time":"2026-11-26T10:00:00.000Z","payload":{"events":{}}})");
+    CHECK(model.cursor() == 0);
+    CHECK(rec.errors.size() == 1);
+    CHECK(rec.events.empty());
+}

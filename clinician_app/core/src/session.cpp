@@ -100,6 +100,16 @@ void FeedSession::send_action_frame(const ActionRequest& request) {
 
 void FeedSession::on_closed() { set_state(SessionState::offline); }
 
+void FeedSession::apply_event(const json& payload) {
+    auto event = parse_stored_event(payload);
+    if (!event) {
+        listener_.on_error(event.error(), false);
+        return;
+    }
+    const auto outcome = model_.apply(*event);
+    listener_.on_event(*event, outcome, state_ == SessionState::live);
+}
+
 void FeedSession::on_frame(std::string_view text) {
     const json frame = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (!frame.is_object() || !frame.contains("type") || !frame["type"].is_string()) {
@@ -121,19 +131,23 @@ void FeedSession::on_frame(std::string_view text) {
             if (payload.contains("clinic_policy")) model_.set_policy(parse_policy(payload["clinic_policy"]));
             listener_.on_logged_in(model_.self());
             set_state(SessionState::syncing);
-            send("subscribe", {{"after_seq", model_.cursor()}});
+            // Batched: a backlog page or a live pass of the feed is one `events` frame, not one
+            // frame (and TLS record) per event (docs/PERFORMANCE.md).
+            send("subscribe", {{"after_seq", model_.cursor()}, {"batch", true}});
             // Actions sent before a drop may or may not have reached the bridge; the same
             // action_id makes the resend safe.
             action_envelopes_.clear();  // frames of the dropped connection get no answer now
             for (const auto& a : pending_.unanswered()) send_action_frame(a);
         } else if (type == "event") {
-            auto event = parse_stored_event(payload);
-            if (!event) {
-                listener_.on_error(event.error(), false);
+            apply_event(payload);
+        } else if (type == "events") {
+            // The same events a run of `event` frames would carry, in order; one that does not
+            // parse is reported and skipped, as its own frame would be.
+            if (!payload.contains("events") || !payload["events"].is_array()) {
+                listener_.on_error(Error{ErrorCode::schema, "an 'events' frame without its events", "events"}, false);
                 return;
             }
-            const auto outcome = model_.apply(*event);
-            listener_.on_event(*event, outcome, state_ == SessionState::live);
+            for (const auto& e : payload["events"]) apply_event(e.is_object() ? e : empty);
         } else if (type == "caught_up") {
             head_seq_ = payload.value("head_seq", std::uint64_t{0});
             set_state(SessionState::live);

@@ -5,6 +5,7 @@
 // `plan` frame. State lives in the store (plan_* events and the plans view); the service keeps
 // only an index from plan id to patient and the patients whose proposal was already queued.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -108,6 +109,17 @@ private:
     void remember(const std::string& plan_id, const std::string& patient_id);
     void push_plan_frame(const std::string& patient_id);
     void report_failure(const std::string& patient_id, const Error& error, int attempts);
+    void check_proposal_due(const std::string& patient_id);  // plan lane; reads the store
+
+    // A patient's turns since registration, as calls + offset: offset is set from the store's
+    // count on each exact check (seeded lazily, so a restart rebuilds it), calls counts
+    // after_patient_turn in this process.
+    struct TurnCount {
+        std::uint64_t calls = 0;
+        std::int64_t offset = 0;
+        bool seeded = false;
+        bool check_queued = false;  // an exact check is posted and not started yet
+    };
 
     Store& store_;
     ChatModel& model_;
@@ -123,6 +135,7 @@ private:
     std::unordered_map<std::string, std::string> plan_patient_;  // plan id -> patient id
     std::mutex queued_mutex_;
     std::unordered_set<std::string> auto_queued_;  // patients whose first proposal was queued
+    std::unordered_map<std::string, TurnCount> turn_counts_;  // patients not in auto_queued_
     std::unique_ptr<SerialWorkers> workers_;
 };
 

@@ -12,10 +12,15 @@ namespace tandem::bridge {
 /// Now as "2026-11-26T03:06:19.123Z". Any thread.
 std::string utc_now_text();
 
-/// A random UUIDv4 in text form, from OpenSSL's CSPRNG. Any thread.
+/// A random UUIDv4 in text form, from OpenSSL's CSPRNG: for anything stored or handed out
+/// (record ids, action ids). Any thread.
 std::string new_id();
 
-/// Serialises an envelope {type, id (new), time (now), payload}; adds "seq" when seq > 0. Any thread.
+/// A unique envelope id in UUIDv4 text form: a per-process random prefix plus a counter, so
+/// cheap but guessable; only for frame ids, never for anything stored or secret. Any thread.
+std::string new_frame_id();
+
+/// Serialises an envelope {type, id (new_frame_id), time (now), payload}; adds "seq" when seq > 0. Any thread.
 std::string make_frame(std::string_view type, nlohmann::json payload, std::uint64_t seq = 0);
 
 /// A typed error frame: payload {code, message, ref?}; `ref` echoes the client's envelope id

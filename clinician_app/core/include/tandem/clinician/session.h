@@ -78,6 +78,7 @@ private:
     void set_state(SessionState state);
     void send_login();
     void send_action_frame(const ActionRequest& request);
+    void apply_event(const nlohmann::json& payload);  // one stored event of an event or events frame
     void forget_password();
 
     Model& model_;
