@@ -48,10 +48,11 @@ TEST_CASE("the third development set stays above its regression floors", "[risk]
     REQUIRE(cases->size() >= 150);
     const auto report = tandem::evaluate(tandem::test::builtin_engine(), *cases);
     INFO(tandem::format_report(report, true));
-    // 0.85, not 0.90: the model alone raises to high only when very sure (engine.cpp), which
-    // turns five of dev3's model-only urgent catches into moderate flags.
-    CHECK(report.urgent_recall() >= 0.85);
-    CHECK(report.flag_recall() >= 0.90);
+    // Lower than the rules could reach alone on a set they were tuned on: the model's thresholds
+    // are calibrated on real conversation traffic (scripts/risk/calibrate_thresholds.py), where
+    // the dev-chosen ones raised a third of ordinary messages; 0.796 / 0.820 at 2026.11.26-4.
+    CHECK(report.urgent_recall() >= 0.78);
+    CHECK(report.flag_recall() >= 0.80);
     CHECK(report.benign_high_rate() <= 0.02);
     CHECK(report.benign_moderate_rate() <= 0.10);
 }
@@ -67,8 +68,9 @@ TEST_CASE("the fourth development set stays above its regression floors", "[risk
     REQUIRE(cases->size() >= 300);
     const auto report = tandem::evaluate(tandem::test::builtin_engine(), *cases);
     INFO(tandem::format_report(report, true));
+    // 0.898 / 0.910 at model 2026.11.26-4 (thresholds calibrated on real conversation traffic).
     CHECK(report.urgent_recall() >= 0.88);
-    CHECK(report.flag_recall() >= 0.92);
+    CHECK(report.flag_recall() >= 0.90);
     CHECK(report.benign_high_rate() <= 0.02);
     CHECK(report.benign_moderate_rate() <= 0.10);
 }
