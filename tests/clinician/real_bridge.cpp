@@ -77,6 +77,20 @@ void RealBridge::stop() {
     clinicians->drain();
 }
 
+std::vector<tandem::StoredEvent> RealBridge::report_exports() {
+    Principal all;
+    all.supervisor = true;
+    auto events = store->read_after(0, all, 100000);
+    REQUIRE(events);
+    std::vector<tandem::StoredEvent> out;
+    for (auto& e : *events) {
+        if (e.type == EventType::clinician_action && e.payload.value("action", std::string{}) == "report_exported") {
+            out.push_back(std::move(e));
+        }
+    }
+    return out;
+}
+
 Endpoint RealBridge::endpoint(const std::string& path) const { return Endpoint{"127.0.0.1", std::to_string(port), path}; }
 
 PatientDevice::PatientDevice(RealBridge& bridge) {

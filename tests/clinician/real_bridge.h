@@ -39,6 +39,8 @@ struct RealBridge {
     const std::string& fingerprint() const { return fingerprint_; }
     /// Stops serving (the app goes offline); the data dir stays until destruction.
     void stop();
+    /// The clinician_action events that record a report export (action report_exported), oldest first.
+    std::vector<tandem::StoredEvent> report_exports();
 
     TempDir dir;
     bridge::Metrics metrics;

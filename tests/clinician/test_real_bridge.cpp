@@ -265,19 +265,7 @@ TEST_CASE("report_exported is recorded once in the bridge's audit chain, and a r
     REQUIRE(model.assessments().series(pid, "phq9").size() == 2);
     const auto outcomes = patient_outcomes(model.assessments(), InstrumentRegistry::builtin(), pid);
     ExportAudit exports;
-    auto audits = [&] {
-        Principal all;
-        all.supervisor = true;
-        auto events = bridge.store->read_after(0, all, 100000);
-        REQUIRE(events);
-        std::vector<tandem::StoredEvent> out;
-        for (auto& e : *events) {
-            if (e.type == EventType::clinician_action && e.payload.value("action", std::string{}) == "report_exported") {
-                out.push_back(std::move(e));
-            }
-        }
-        return out;
-    };
+    auto audits = [&] { return bridge.report_exports(); };
 
     auto request = exports.begin("/home/tara/Alex Rivera.png", report_header(model, pid, now_ms()), outcomes);
     REQUIRE(request);

@@ -91,21 +91,6 @@ void store_scores(RealBridge& bridge, const std::string& tag) {
     }
 }
 
-// The bridge's clinician_action events recording an export (contract: action report_exported).
-std::vector<tandem::StoredEvent> export_audits(RealBridge& bridge) {
-    Principal all;
-    all.supervisor = true;
-    auto events = bridge.store->read_after(0, all, 100000);
-    REQUIRE(events);
-    std::vector<tandem::StoredEvent> out;
-    for (auto& e : *events) {
-        if (e.type == EventType::clinician_action && e.payload.value("action", std::string{}) == "report_exported") {
-            out.push_back(std::move(e));
-        }
-    }
-    return out;
-}
-
 // The app as it runs against the bridge, with its encrypted cache in `cache_dir`.
 std::unique_ptr<LiveSession> live_app(Model& model, PasswordVerifier& verifier, RealBridge& bridge,
                                       const std::filesystem::path& cache_dir) {
@@ -153,7 +138,7 @@ TEST_CASE("Export report is audited by the real bridge before the file is writte
         REQUIRE(pump_until([&] { return panel->exports_waiting() == 0; }));
         CHECK(std::filesystem::exists(pdf));
         CHECK_THAT(panel->export_message(), ContainsSubstring("audit log"));
-        auto audits = export_audits(bridge);
+        auto audits = bridge.report_exports();
         REQUIRE(audits.size() == 1);
         const auto& a = audits.front();
         CHECK(a.actor.id == std::optional<std::string>{bridge.therapist_id});
@@ -178,7 +163,7 @@ TEST_CASE("Export report is audited by the real bridge before the file is writte
         CHECK_FALSE(std::filesystem::exists(refused));
         CHECK_THAT(panel->export_message(), ContainsSubstring("could not be recorded in the audit log"));
         CHECK_THAT(panel->export_message(), ContainsSubstring("Nothing was written"));
-        CHECK(export_audits(bridge).size() == 1);
+        CHECK(bridge.report_exports().size() == 1);
         screenshot("outcomes-export-refused.png");
         // Back to tara for the rest; the app saves its cache at stop.
         REQUIRE(bridge::assign_patient(*bridge.store, *bridge.accounts, pid, bridge.therapist_id, admin));
