@@ -1,4 +1,5 @@
 #include "tandem/clinician/model.h"
+#include "tandem/clinician/json_fields.h"
 
 #include <algorithm>
 #include <array>
@@ -43,19 +44,6 @@ std::optional<Enum> value_in(const NameTable<Enum, N>& table, std::string_view n
         if (n == name) return v;
     }
     return std::nullopt;
-}
-
-// Optional string fields: absent and null both read as empty, which is what the views show.
-std::string str(const json& object, const char* key) {
-    const auto it = object.find(key);
-    if (it == object.end() || !it->is_string()) return {};
-    return it->get<std::string>();
-}
-
-std::optional<TimePoint> time_field(const json& object, const char* key) {
-    const auto it = object.find(key);
-    if (it == object.end() || !it->is_string()) return std::nullopt;
-    return parse_utc(it->get_ref<const std::string&>());
 }
 
 std::vector<RiskCategory> categories_of(const json& object) {

@@ -1,4 +1,5 @@
 #include "tandem/clinician/outcome_series.h"
+#include "tandem/clinician/json_fields.h"
 
 #include <algorithm>
 #include <array>
@@ -11,18 +12,6 @@ namespace tandem::clinician {
 namespace {
 
 using nlohmann::json;
-
-std::string str(const json& object, const char* key) {
-    const auto it = object.find(key);
-    if (it == object.end() || !it->is_string()) return {};
-    return it->get<std::string>();
-}
-
-std::optional<TimePoint> time_field(const json& object, const char* key) {
-    const auto it = object.find(key);
-    if (it == object.end() || !it->is_string()) return std::nullopt;
-    return parse_utc(it->get_ref<const std::string&>());
-}
 
 // The order a clinician reads them in: mood, anxiety, safety, then the alliance.
 constexpr std::array<std::string_view, 4> kClinicalOrder{"phq9", "gad7", "cssrs_screener", "wai_sr"};

@@ -1,4 +1,5 @@
 #include "tandem/clinician/plan_history.h"
+#include "tandem/clinician/json_fields.h"
 
 #include <algorithm>
 
@@ -33,11 +34,6 @@ constexpr std::array<ListInfo, kPlanListCount> kListInfo{{
 }};
 
 const ListInfo& info(PlanList list) { return kListInfo[static_cast<std::size_t>(list)]; }
-
-std::string str(const json& object, const char* key) {
-    const auto it = object.find(key);
-    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
 
 std::vector<std::string> strings(const json& object, std::string_view key) {
     std::vector<std::string> out;
