@@ -19,6 +19,7 @@
 #include "tandem/crypto/random.h"
 #include "tandem/schema/schema_registry.h"
 #include "tandem/store/sqlcipher_store.h"
+#include "clinic_fixture.h"
 #include "frames.h"
 #include "test_support.h"
 
@@ -34,8 +35,8 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr const char* kPassword = "correct horse battery";
-const Actor kAdmin{ActorKind::system, std::string("test")};
+constexpr const char* kPassword = tandem::test::kClinicPassword;
+const Actor kAdmin = tandem::test::kClinicAdmin;
 
 // A server frame must match its wire schema, as the e2e tests check with python3-jsonschema.
 void require_schema(const json& f) {
@@ -67,84 +68,24 @@ private:
     std::unique_ptr<ChatModel> inner_ = make_offline_companion();
 };
 
-struct TestClinic {
-    TempDir dir;
-    Metrics metrics;
-    std::unique_ptr<SqlcipherStore> raw_store;
-    std::unique_ptr<NotifyingStore> store;
-    std::unique_ptr<RiskScreener> screener;
-    std::unique_ptr<ChatModel> model = std::make_unique<RecordingModel>();
-    std::shared_ptr<PatientService> patients;
-    std::unique_ptr<AccountDirectory> accounts;
-    std::shared_ptr<ClinicianService> clinicians;
-    std::unique_ptr<Server> server;
-    std::filesystem::path cert;
-    std::uint16_t port = 0;
-    std::string tara, theo, sam;  // therapist, therapist, supervisor
-    std::string alex;             // tara's patient
+PatientServiceOptions patient_options(bool scheduled) {
+    PatientServiceOptions po;
+    po.offer_scheduled_assessments = scheduled;
+    return po;
+}
 
-    explicit TestClinic(bool scheduled = false) {
-        InitOptions o;
-        o.data_dir = dir.path();
-        auto init = init_data_dir(o);
-        REQUIRE(init);
-        cert = init->cert_file;
-        auto s = SqlcipherStore::open(dir.path() / "clinic.db", random_secret(32).bytes());
-        REQUIRE(s);
-        raw_store = std::move(*s);
-        store = std::make_unique<NotifyingStore>(*raw_store);
-        auto sc = make_rule_engine_screener();
-        REQUIRE(sc);
-        screener = std::move(*sc);
-        PatientServiceOptions po;
-        po.offer_scheduled_assessments = scheduled;
-        auto ps = PatientService::create(*store, *screener, *model, metrics, po);
-        REQUIRE(ps);
-        patients = *ps;
-        accounts = std::make_unique<AccountDirectory>(*store);
-        ClinicianServiceOptions co;
-        co.password_policy = PasswordPolicy{1, 1024, 1, 10};  // cheap Argon2id: tests log in often
-        tara = add("tara", {"therapist"}, co.password_policy);
-        theo = add("theo", {"therapist"}, co.password_policy);
-        sam = add("sam", {"supervisor"}, co.password_policy);
-        auto cs = ClinicianService::create(*store, *accounts, *patients, metrics, co);
-        REQUIRE(cs);
-        clinicians = *cs;
-        ServerOptions so;
-        so.cert_file = init->cert_file;
-        so.key_file = init->key_file;
-        server = std::make_unique<Server>(so, metrics);
-        server->add_websocket_endpoint("/patient", std::make_shared<PatientEndpoint>(patients, metrics, 1000));
-        server->add_websocket_endpoint("/clinician", std::make_shared<PatientEndpoint>(clinicians, metrics, 1000));
-        auto p = server->start();
-        REQUIRE(p);
-        port = *p;
-        auto id = patients->register_patient("Alex");
-        REQUIRE(id);
-        alex = *id;
-        REQUIRE(assign_patient(*store, *accounts, alex, tara, kAdmin));
-    }
-    ~TestClinic() {
-        server->stop();
-        patients->drain();
-        clinicians->drain();
-    }
-    std::string add(const std::string& user, std::vector<std::string> roles, const PasswordPolicy& policy) {
-        auto a = accounts->add(user, user, roles, kPassword, policy, kAdmin);
-        REQUIRE(a);
-        return a->id;
-    }
-    std::unique_ptr<WssClient> connect(const char* path) {
-        auto c = WssClient::connect(port, path, cert);
-        REQUIRE(c);
-        return std::move(*c);
-    }
-    std::unique_ptr<WssClient> clinician(const std::string& user) {
-        auto c = connect("/clinician");
-        REQUIRE(c->send_text(frame("login", {{"username", user}, {"password", kPassword}})));
-        REQUIRE(read_until(*c, [](const json& j) { return j["type"] == "login_ok" || j["type"] == "error"; })["type"] ==
-                "login_ok");
-        return c;
+ClinicianServiceOptions clinician_options() {
+    ClinicianServiceOptions co;
+    co.password_policy = PasswordPolicy{1, 1024, 1, 10};  // cheap Argon2id: tests log in often
+    return co;
+}
+
+struct TestClinic : tandem::test::Clinic {
+    std::string alex;  // tara's patient
+
+    explicit TestClinic(bool scheduled = false)
+        : Clinic(std::make_unique<RecordingModel>(), patient_options(scheduled), clinician_options()) {
+        alex = patient("Alex", tara);
     }
     // A patient connection with a redeemed invite; `token` receives the device token.
     std::unique_ptr<WssClient> patient_client(std::string* token = nullptr, std::vector<json>* seen = nullptr) {

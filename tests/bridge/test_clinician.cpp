@@ -23,6 +23,7 @@
 #include "tandem/crypto/totp.h"
 #include "tandem/schema/schema_registry.h"
 #include "tandem/store/sqlcipher_store.h"
+#include "clinic_fixture.h"
 #include "frames.h"
 #include "fake_connection.h"
 #include "test_support.h"
@@ -40,10 +41,10 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr const char* kPassword = "correct horse battery";
+constexpr const char* kPassword = tandem::test::kClinicPassword;
 // High risk for the rule engine: the safety protocol runs, the crisis starts, AI replies are held.
 constexpr const char* kCrisisText = "I have decided to end my life and I know how I will do it";
-const Actor kAdmin{ActorKind::system, std::string("test")};
+const Actor kAdmin = tandem::test::kClinicAdmin;
 
 
 struct Setup {
@@ -52,95 +53,30 @@ struct Setup {
     std::size_t page_events = 100;
 };
 
-struct TestClinic {
-    TempDir dir;
-    Metrics metrics;
-    std::unique_ptr<SqlcipherStore> raw_store;
-    std::unique_ptr<NotifyingStore> store;
-    std::unique_ptr<RiskScreener> screener;
-    std::unique_ptr<ChatModel> model = make_offline_companion();
-    std::shared_ptr<PatientService> patients;
-    std::unique_ptr<AccountDirectory> accounts;
-    std::shared_ptr<ClinicianService> clinicians;
-    std::unique_ptr<Server> server;
-    std::filesystem::path cert;
-    std::uint16_t port = 0;
-    std::string tara, theo, sam;  // therapist, therapist, supervisor
-    std::string alex, blair;      // alex is tara's patient, blair is theo's
+PatientServiceOptions patient_options(const Setup& setup) {
+    PatientServiceOptions po;
+    po.urgent_sla_minutes = setup.urgent_sla_minutes;
+    return po;
+}
 
-    explicit TestClinic(Setup setup = {}) {
-        InitOptions o;
-        o.data_dir = dir.path();
-        auto init = init_data_dir(o);
-        REQUIRE(init);
-        cert = init->cert_file;
-        auto s = SqlcipherStore::open(dir.path() / "clinic.db", random_secret(32).bytes());
-        REQUIRE(s);
-        raw_store = std::move(*s);
-        store = std::make_unique<NotifyingStore>(*raw_store);
-        auto sc = make_rule_engine_screener();
-        REQUIRE(sc);
-        screener = std::move(*sc);
-        PatientServiceOptions po;
-        po.urgent_sla_minutes = setup.urgent_sla_minutes;
-        auto ps = PatientService::create(*store, *screener, *model, metrics, po);
-        REQUIRE(ps);
-        patients = *ps;
-        accounts = std::make_unique<AccountDirectory>(*store);
-        ClinicianServiceOptions co;
-        co.password_policy = PasswordPolicy{1, 1024, 1, 10};  // cheap Argon2id: tests log in often
-        co.max_failed_logins = 3;
-        co.lockout_base = 60s;
-        co.sweep_interval = 100ms;
-        co.second_escalation_minutes = setup.second_escalation_minutes;
-        co.page_events = setup.page_events;
-        tara = add("tara", {"therapist"}, co.password_policy);
-        theo = add("theo", {"therapist"}, co.password_policy);
-        sam = add("sam", {"supervisor"}, co.password_policy);
-        auto cs = ClinicianService::create(*store, *accounts, *patients, metrics, co);
-        REQUIRE(cs);
-        clinicians = *cs;
-        ServerOptions so;
-        so.cert_file = init->cert_file;
-        so.key_file = init->key_file;
-        server = std::make_unique<Server>(so, metrics);
-        server->add_websocket_endpoint("/patient", std::make_shared<PatientEndpoint>(patients, metrics, 1000));
-        server->add_websocket_endpoint("/clinician", std::make_shared<PatientEndpoint>(clinicians, metrics, 1000));
-        auto p = server->start();
-        REQUIRE(p);
-        port = *p;
+ClinicianServiceOptions clinician_options(const Setup& setup) {
+    ClinicianServiceOptions co;
+    co.password_policy = PasswordPolicy{1, 1024, 1, 10};  // cheap Argon2id: tests log in often
+    co.max_failed_logins = 3;
+    co.lockout_base = 60s;
+    co.sweep_interval = 100ms;
+    co.second_escalation_minutes = setup.second_escalation_minutes;
+    co.page_events = setup.page_events;
+    return co;
+}
+
+struct TestClinic : tandem::test::Clinic {
+    std::string alex, blair;  // alex is tara's patient, blair is theo's
+
+    explicit TestClinic(Setup setup = {})
+        : Clinic(make_offline_companion(), patient_options(setup), clinician_options(setup)) {
         alex = patient("Alex", tara);
         blair = patient("Blair", theo);
-    }
-    ~TestClinic() {
-        server->stop();
-        patients->drain();
-        clinicians->drain();
-    }
-    std::string add(const std::string& user, std::vector<std::string> roles, const PasswordPolicy& policy) {
-        auto a = accounts->add(user, user, roles, kPassword, policy, kAdmin);
-        REQUIRE(a);
-        return a->id;
-    }
-    std::string patient(const std::string& name, const std::string& therapist) {
-        auto id = patients->register_patient(name);
-        REQUIRE(id);
-        REQUIRE(assign_patient(*store, *accounts, *id, therapist, kAdmin));
-        return *id;
-    }
-    std::unique_ptr<WssClient> connect(const char* path) {
-        auto c = WssClient::connect(port, path, cert);
-        REQUIRE(c);
-        return std::move(*c);
-    }
-    // A clinician connection, logged in.
-    std::unique_ptr<WssClient> clinician(const std::string& user, json* login_ok = nullptr) {
-        auto c = connect("/clinician");
-        REQUIRE(c->send_text(frame("login", {{"username", user}, {"password", kPassword}})));
-        auto ok = read_until(*c, [](const json& j) { return j["type"] == "login_ok" || j["type"] == "error"; });
-        REQUIRE(ok["type"] == "login_ok");
-        if (login_ok) *login_ok = ok;
-        return c;
     }
     // A patient connection with a redeemed invite.
     std::unique_ptr<WssClient> patient_client(const std::string& patient_id) {
