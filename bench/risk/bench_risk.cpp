@@ -8,7 +8,11 @@
 //   repeats one context, whose turns the engine's cache always holds).
 //   --verdicts prints the verdict on every bench message instead (each role, each context
 //   length), so a speed change can be checked to leave the bench's verdicts byte-identical.
-// Usage: bench_risk [--messages N] [--cold] [--no-model] [--verdicts] [--conversation]
+//   --matches reads JSON lines {"text", "context"?: [{"text"}]} on stdin and prints the rule
+//   set's raw scan of every text and context turn (each match's rule, start and end, in the
+//   order reported) and the prefilter's answer for each role: a change to the matching itself
+//   must leave this byte-identical, which is stricter than the verdicts.
+// Usage: bench_risk [--messages N] [--cold] [--no-model] [--verdicts] [--conversation] [--matches]
 
 #include <time.h>
 
@@ -21,6 +25,10 @@
 #include <span>
 #include <string>
 #include <vector>
+
+#include <iostream>
+
+#include <nlohmann/json.hpp>
 
 #include "tandem/risk/engine.h"
 
@@ -72,6 +80,29 @@ void print_verdicts(const tandem::RiskEngine& engine, const std::vector<std::str
     }
 }
 
+// One line per text: the prefilter's answer per role, then every match of the raw scan.
+void print_matches(const tandem::RuleSet& rules) {
+    std::vector<tandem::RuleMatch> matches;
+    auto one = [&](const std::string& text) {
+        const std::string norm = rules.normalizer().canonical(text);
+        matches.clear();
+        rules.scan(norm, matches);
+        std::printf("bytes=%zu may_match=%d%d%d matches=", norm.size(), rules.may_match(norm, tandem::SpeakerRole::patient) ? 1 : 0,
+                    rules.may_match(norm, tandem::SpeakerRole::ai) ? 1 : 0, rules.may_match(norm, tandem::SpeakerRole::clinician) ? 1 : 0);
+        for (const auto& m : matches) std::printf("[%s,%zu,%zu]", rules.rules()[m.rule].id.c_str(), m.begin, m.end);
+        std::printf("\n");
+    };
+    std::string line;
+    while (std::getline(std::cin, line)) {
+        if (line.empty()) continue;
+        const auto doc = nlohmann::json::parse(line);
+        one(doc.value("text", std::string()));
+        if (doc.contains("context")) {
+            for (const auto& t : doc["context"]) one(t.value("text", std::string()));
+        }
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,6 +111,7 @@ int main(int argc, char** argv) {
     bool no_model = false;
     bool verdicts = false;
     bool conversation = false;
+    bool matches = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--messages" && i + 1 < argc) n = std::strtoul(argv[++i], nullptr, 10);
@@ -87,6 +119,7 @@ int main(int argc, char** argv) {
         if (a == "--no-model") no_model = true;
         if (a == "--verdicts") verdicts = true;
         if (a == "--conversation") conversation = true;
+        if (a == "--matches") matches = true;
     }
 
     if (cold) {
@@ -103,6 +136,10 @@ int main(int argc, char** argv) {
     const double load_ms = ms_since(t0);
     if (!rules) return std::fprintf(stderr, "%s\n", rules.error().describe().c_str()), 1;
     std::printf("rule-set load, cached database: %.1f ms (from cache: %s)\n", load_ms, rules->from_cache() ? "yes" : "no");
+    if (matches) {
+        print_matches(*rules);
+        return 0;
+    }
     const auto m0 = Clock::now();
     std::optional<tandem::LearnedModel> model;
     if (!no_model) {
