@@ -21,6 +21,7 @@ AnnoMI text enters the product.
 """
 import argparse
 import json
+import math
 import os
 import struct
 import subprocess
@@ -56,7 +57,7 @@ def write_model(path, header, table):
 def lowest(share, floor, budget):
     """Lowest threshold on the STEP grid, >= floor and < 1, with share(t) <= budget, or None.
     share must not increase with t."""
-    lo = round(floor / STEP)
+    lo = math.ceil(floor / STEP - 1e-9)  # never below the floor
     hi = round(1 / STEP) - 1
     if share(hi * STEP) > budget:
         return None
