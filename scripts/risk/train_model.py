@@ -212,6 +212,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "common", "risk", "model", "risk_model.bin"))
     ap.add_argument("--version", default=datetime.date.today().strftime("%Y.%m.%d") + "-1")
     ap.add_argument("--grid", help="idf power:C pairs to try instead of GRID, e.g. 1.5:1,1.5:3")
+    ap.add_argument("--flag-budget", type=float, default=FLAG_BUDGET,
+                    help="share of written benign patient cases the model alone may raise to moderate+ (out of fold)")
     ap.add_argument("--report-only", action="store_true", help="cross-validate and print, write nothing")
     args = ap.parse_args()
 
@@ -275,7 +277,7 @@ def main():
     _, power, c, pf, pu = best
     column_scale = idf_scale(x, power)
     xs = x.multiply(column_scale).tocsr() if power else x
-    tf = pick_threshold(pf, benign, rules_rank, RANK["moderate"], blocked, FLAG_BUDGET)
+    tf = pick_threshold(pf, benign, rules_rank, RANK["moderate"], blocked, args.flag_budget)
     tu = pick_threshold(pu, benign, rules_rank, RANK["high"], blocked, URGENT_BUDGET)
     print(f"chosen idf^{power:g}, C={c:g}; thresholds flag {tf:.4f}, urgent {tu:.4f}")
 
@@ -371,7 +373,7 @@ def main():
             "idf_power": power,
             "idf": "ln((1+n)/(1+df))+1 per bucket over the training cases, scale idf^power folded into the weights",
             "cross_validation": "5-fold stratified by severity, seed 13",
-            "benign_budget": {"flag": FLAG_BUDGET, "urgent": URGENT_BUDGET},
+            "benign_budget": {"flag": args.flag_budget, "urgent": URGENT_BUDGET},
             "script": "scripts/risk/train_model.py",
             "sklearn": __import__("sklearn").__version__,
             "licences": "tests/data/risk: Tandem project; DiaSafety (if listed): Apache-2.0; AnnoMI (if "
