@@ -7,7 +7,8 @@ written sets' benign cases (hard negatives built to trip rules) are not. It is r
 or the product, only numbers derived from it (model weights, thresholds) may ship.
 
 The transcripts are split by transcript number so that no conversation is in two parts:
-  transcript % 4 == 0  training negatives (train_model.py --annomi-train)
+  transcript % 4 == 0  training negatives, for measurement only (train_model.py --annomi-negatives;
+                       the shipped model is not trained on AnnoMI: licence, docs/RISK.md seventh pass)
   transcript % 4 == 2  threshold calibration (calibrate_thresholds.py)
   transcript odd       measurement only, never trained or tuned on
 Each case is a patient message with the two turns before it as context (the therapist plays

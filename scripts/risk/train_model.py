@@ -208,7 +208,11 @@ def main():
     ap.add_argument("--diasafety-dir", help="converter output with diasafety-train.jsonl (adds its in-scope pairs)")
     ap.add_argument("--annomi", default=annomi.DEFAULT_CSV,
                     help="AnnoMI-simple.csv: its transcripts %% 4 == 0 give ordinary client talk as negatives")
-    ap.add_argument("--no-annomi", action="store_true", help="train on the written sets only")
+    ap.add_argument("--annomi-negatives", action="store_true",
+                    help="also train on AnnoMI's client turns (measurement only: its licence keeps the "
+                         "weights out of the product, docs/RISK.md seventh pass)")
+    ap.add_argument("--ordinary", default=os.path.join(ROOT, "tests", "data", "risk", "ordinary.jsonl"),
+                    help="written ordinary-talk negatives (outside the hard-negative budget); '' for none")
     ap.add_argument("--out", default=os.path.join(ROOT, "common", "risk", "model", "risk_model.bin"))
     ap.add_argument("--version", default=datetime.date.today().strftime("%Y.%m.%d") + "-1")
     ap.add_argument("--grid", help="idf power:C pairs to try instead of GRID, e.g. 1.5:1,1.5:3")
@@ -234,7 +238,14 @@ def main():
         cases += rows
         source += ["diasafety-train"] * len(rows)
         train_files.append(path)
-    if not args.no_annomi and os.path.exists(args.annomi):
+    if args.ordinary and os.path.exists(args.ordinary):
+        # Ordinary talk written for the project (no licence question, unlike AnnoMI): easy
+        # negatives, so like AnnoMI's they stay out of the hard-negative budget below.
+        rows = read_jsonl(args.ordinary)
+        cases += rows
+        source += ["ordinary"] * len(rows)
+        train_files.append(args.ordinary)
+    if args.annomi_negatives and os.path.exists(args.annomi):
         # Real ordinary talk as negatives (seventh pass): the written sets' benign cases are hard
         # negatives, so a model trained on them alone fired on a third of real client turns.
         rows = annomi.client_turns(args.annomi, "train", min_words=1)
@@ -257,7 +268,7 @@ def main():
     y_urgent = (expected >= RANK["high"]).astype(int)
     # The dev-side budget counts the written sets' benign patient cases only; the false-alarm
     # limit on real talk is applied afterwards on another AnnoMI part (calibrate_thresholds.py).
-    written = np.array([not s.startswith("annomi") for s in source])
+    written = np.array([not s.startswith("annomi") and s != "ordinary" for s in source])
     benign = (y_flag == 0) & np.array([c["role"] == "patient" for c in cases]) & written
     strat = expected
     groups = np.array([c.get("group", c["id"]) for c in cases])
