@@ -1,22 +1,43 @@
 #!/usr/bin/python3
-"""Recalibrates the learned model's two thresholds on realistic conversation traffic.
+"""Calibrates the learned model's two thresholds, one per head, on realistic conversation traffic.
 
-Why: the model's thresholds were chosen on the dev sets' benign cases, which are written to be
-hard negatives and turned out unlike real patient talk. On AnnoMI's client utterances (real
-motivational-interviewing conversations, almost none of them a crisis) the model at those
-thresholds raised 35% of messages to moderate or above, against 2% for the rules alone: it
-would bury clinicians. This script picks the lowest common threshold at which the whole engine
-(rules + model) raises at most --budget of the CALIBRATION half of AnnoMI (client utterances of
-at least 4 words from even-numbered transcripts) to moderate or above, and writes a new model
-file with those thresholds and a provenance note. The odd-numbered transcripts stay for
-measuring. Only two numbers are derived from AnnoMI; no AnnoMI text enters the product.
+Why: thresholds chosen on the written sets' benign cases (hard negatives written to trip rules)
+let the model raise a third of real patient talk to moderate or above (sixth pass, docs/RISK.md).
+This script runs the whole engine (rules + model, `tandem-risk --model FILE screen`) on the
+CALIBRATION part of AnnoMI (client turns of at least 4 words from transcripts % 4 == 2, each with
+its two previous turns as context; scripts/risk/annomi.py) and picks, starting from the model
+file's own thresholds (the training script's out-of-fold floors, never lowered):
+  1. the urgent threshold: the lowest at which at most --high-budget of the part is raised to
+     high or above (only the urgent head can raise to high);
+  2. the flag threshold: the lowest at which at most --budget is raised to moderate or above,
+     given that urgent threshold (if none does, the urgent threshold is raised further).
+Shares only fall as a threshold rises, so each is found by bisection on a 0.001 grid. It writes
+the thresholds and a provenance note into the model file. Transcripts % 4 == 0 are the training
+negatives, odd transcripts are for measuring only. Only numbers derived from AnnoMI ship; no
+AnnoMI text enters the product.
 
   /usr/bin/python3 scripts/risk/calibrate_thresholds.py --tandem-risk build/release/common/risk/tandem-risk \
-      --version 2026.11.26-4 [--annomi ../shared/data/annomi/AnnoMI-simple.csv] [--budget 0.085]
+      --version 2026.11.26-5 [--annomi ../shared/data/annomi/AnnoMI-simple.csv] [--budget 0.085] [--high-budget 0.01]
 """
-import argparse, csv, json, os, struct, subprocess, sys, tempfile
+import argparse
+import json
+import math
+import os
+import struct
+import subprocess
+import sys
+import tempfile
 
-MODEL = os.path.join(os.path.dirname(__file__), '..', '..', 'common', 'risk', 'model', 'risk_model.bin')
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import annomi  # noqa: E402
+
+MODEL = os.path.join(HERE, '..', '..', 'common', 'risk', 'model', 'risk_model.bin')
+# The issue's limits (10% moderate+, 2% high+) less a margin for the gap between a calibration
+# part and unseen talk: 1.5 points of the 10, half of the 2 (the rules alone use 0.1% there).
+MODERATE_BUDGET = 0.085
+HIGH_BUDGET = 0.01
+STEP = 0.001
 
 
 def read_model(path):
@@ -33,61 +54,92 @@ def write_model(path, header, table):
         f.write(b'TANDEMRM' + struct.pack('<I', len(body)) + body + table)
 
 
-def annomi_half(csv_path, parity):
-    out = []
-    for row in csv.DictReader(open(csv_path, encoding='utf-8')):
-        if row['interlocutor'] == 'client' and len(row['utterance_text'].split()) >= 4 \
-                and int(row['transcript_id']) % 2 == parity:
-            out.append({'id': f"{row['transcript_id']}-{row['utterance_id']}", 'role': 'patient',
-                        'text': row['utterance_text']})
-    return out
+def lowest(share, floor, budget):
+    """Lowest threshold on the STEP grid, >= floor and < 1, with share(t) <= budget, or None.
+    share must not increase with t."""
+    lo = math.ceil(floor / STEP - 1e-9)  # never below the floor
+    hi = round(1 / STEP) - 1
+    if share(hi * STEP) > budget:
+        return None
+    if share(lo * STEP) <= budget:
+        return lo * STEP
+    while hi - lo > 1:  # share(lo) > budget >= share(hi)
+        mid = (lo + hi) // 2
+        if share(mid * STEP) <= budget:
+            hi = mid
+        else:
+            lo = mid
+    return hi * STEP
 
 
-def raised_share(tandem_risk, model, messages):
-    lines = ''.join(json.dumps(m) + '\n' for m in messages)
+def choose(shares, floors, budget, high_budget):
+    """Per-head thresholds. shares(tf, tu) -> (moderate+ share, high+ share); floors = (tf, tu)."""
+    tf0, tu0 = floors
+    tu = lowest(lambda t: shares(tf0, t)[1], tu0, high_budget)
+    if tu is None:
+        return None
+    tf = lowest(lambda t: shares(t, tu)[0], tf0, budget)
+    if tf is None:  # the urgent head alone raises too much to moderate: raise it too
+        tf = 1 - STEP
+        tu = lowest(lambda t: shares(tf, t)[0], tu, budget)
+        if tu is None:
+            return None
+    return round(tf, 3), round(tu, 3)
+
+
+def engine_shares(tandem_risk, model, messages):
+    lines = ''.join(json.dumps({k: m[k] for k in ('id', 'role', 'text', 'context') if k in m}) + '\n'
+                    for m in messages)
     out = subprocess.run([tandem_risk, '--model', model, 'screen'], input=lines, capture_output=True,
                          text=True, check=True).stdout.splitlines()
-    return sum(json.loads(l)['severity'] in ('moderate', 'high', 'imminent') for l in out) / len(out)
+    sev = [json.loads(line)['severity'] for line in out]
+    return (sum(s in ('moderate', 'high', 'imminent') for s in sev) / len(sev),
+            sum(s in ('high', 'imminent') for s in sev) / len(sev))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--tandem-risk', required=True)
-    ap.add_argument('--annomi', default=os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared', 'data',
-                                                      'annomi', 'AnnoMI-simple.csv'))
-    ap.add_argument('--budget', type=float, default=0.085,
-                    help="share of calibration messages raised to moderate+ (the issue's 10%% limit less a 1.5-point margin)")
+    ap.add_argument('--annomi', default=annomi.DEFAULT_CSV)
+    ap.add_argument('--budget', type=float, default=MODERATE_BUDGET, help='share of the part raised to moderate+')
+    ap.add_argument('--high-budget', type=float, default=HIGH_BUDGET, help='share of the part raised to high+')
     ap.add_argument('--version', required=True)
     ap.add_argument('--model', default=MODEL)
     args = ap.parse_args()
     if not os.path.exists(args.annomi):
         sys.exit(f'{args.annomi}: AnnoMI is absent; nothing calibrated')
     header, table = read_model(args.model)
-    calibration = annomi_half(args.annomi, 0)
-    floor = header['thresholds']['urgent']
-    chosen = None
+    calibration = annomi.client_turns(args.annomi, 'calibration')
+    floors = (header['thresholds']['flag'], header['thresholds']['urgent'])
+    cache = {}
     with tempfile.TemporaryDirectory() as tmp:
         trial = os.path.join(tmp, 'trial.bin')
-        for step in range(0, 1000):
-            t = round(min(header['thresholds']['flag'], floor) + step * 0.002, 3)
-            if t >= 1:
-                break
-            header['thresholds'] = {'flag': t, 'urgent': max(t, floor)}
-            write_model(trial, header, table)
-            share = raised_share(args.tandem_risk, trial, calibration)
-            print(f'threshold {t:.3f}: {share:.4f} of {len(calibration)} calibration messages moderate+', file=sys.stderr)
-            if share <= args.budget:
-                chosen = (t, share)
-                break
+
+        def shares(tf, tu):
+            key = (round(tf, 3), round(tu, 3))
+            if key not in cache:
+                header['thresholds'] = {'flag': key[0], 'urgent': key[1]}
+                write_model(trial, header, table)
+                cache[key] = engine_shares(args.tandem_risk, trial, calibration)
+                print(f'flag {key[0]:.3f} urgent {key[1]:.3f}: moderate+ {cache[key][0]:.4f}, high+ {cache[key][1]:.4f} '
+                      f'of {len(calibration)}', file=sys.stderr)
+            return cache[key]
+
+        chosen = choose(shares, floors, args.budget, args.high_budget)
     if not chosen:
-        sys.exit('no threshold meets the budget')
+        sys.exit('no thresholds meet the budgets')
+    tf, tu = chosen
+    mod, high = cache[(tf, tu)] if (tf, tu) in cache else (float('nan'), float('nan'))
+    header['thresholds'] = {'flag': tf, 'urgent': tu}
     header['version'] = args.version
     header['training']['threshold_calibration'] = (
-        f"thresholds {chosen[0]:.3f} (flag and urgent, urgent floor {floor}): the lowest at which rules + model raise "
-        f"at most {args.budget:.3f} of AnnoMI's even-transcript client utterances (>= 4 words, n={len(calibration)}) "
-        f"to moderate+ (measured {chosen[1]:.4f}); scripts/risk/calibrate_thresholds.py")
+        f"flag {tf:.3f}, urgent {tu:.3f} (out-of-fold floors {floors[0]}, {floors[1]}): the lowest at which rules + "
+        f"model raise at most {args.high_budget:.3f} to high+ (urgent head) and {args.budget:.3f} to moderate+ (flag "
+        f"head) of AnnoMI's client turns (>= 4 words, 2 turns of context) from transcripts % 4 == 2 "
+        f"(n={len(calibration)}; measured {mod:.4f} / {high:.4f}); scripts/risk/calibrate_thresholds.py")
     write_model(args.model, header, table)
-    print(f'{args.model}: {header["name"]}@{args.version}, thresholds {header["thresholds"]}')
+    print(f'{args.model}: {header["name"]}@{args.version}, thresholds {header["thresholds"]}, '
+          f'calibration part moderate+ {mod:.4f}, high+ {high:.4f}')
 
 
 if __name__ == '__main__':

@@ -43,11 +43,14 @@ import sys
 import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+import annomi  # noqa: E402
+import calibrate_thresholds as calib  # noqa: E402
 import labelled_set as ls  # noqa: E402
 
 SEED = 13
@@ -140,10 +143,11 @@ def fit(x, y, c):
     return model
 
 
-def oof(x, y, strat, c):
-    """Out-of-fold probabilities of a binary head."""
+def oof(x, y, strat, groups, c):
+    """Out-of-fold probabilities of a binary head. Folds keep a group together (one AnnoMI
+    transcript), so no case is scored by a model that saw another turn of its conversation."""
     p = np.zeros(len(y))
-    for train, test in StratifiedKFold(5, shuffle=True, random_state=SEED).split(x, strat):
+    for train, test in StratifiedGroupKFold(5, shuffle=True, random_state=SEED).split(x, strat, groups):
         if len(set(y[train])) < 2:
             continue
         p[test] = fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
@@ -202,13 +206,23 @@ def main():
     ap.add_argument("--tandem-risk", required=True)
     ap.add_argument("--train", action="append")
     ap.add_argument("--diasafety-dir", help="converter output with diasafety-train.jsonl (adds its in-scope pairs)")
+    ap.add_argument("--annomi", default=annomi.DEFAULT_CSV,
+                    help="AnnoMI-simple.csv: its transcripts %% 4 == 0 give ordinary client talk as negatives")
+    ap.add_argument("--annomi-negatives", action="store_true",
+                    help="also train on AnnoMI's client turns (measurement only: its licence keeps the "
+                         "weights out of the product, docs/RISK.md seventh pass)")
+    ap.add_argument("--ordinary", default=os.path.join(ROOT, "tests", "data", "risk", "ordinary.jsonl"),
+                    help="written ordinary-talk negatives (outside the hard-negative budget); '' for none")
     ap.add_argument("--out", default=os.path.join(ROOT, "common", "risk", "model", "risk_model.bin"))
     ap.add_argument("--version", default=datetime.date.today().strftime("%Y.%m.%d") + "-1")
+    ap.add_argument("--grid", help="idf power:C pairs to try instead of GRID, e.g. 1.5:1,1.5:3")
+    ap.add_argument("--flag-budget", type=float, default=FLAG_BUDGET,
+                    help="share of written benign patient cases the model alone may raise to moderate+ (out of fold)")
     ap.add_argument("--report-only", action="store_true", help="cross-validate and print, write nothing")
     args = ap.parse_args()
 
     train_files = args.train or [os.path.join(ROOT, "tests", "data", "risk", n)
-                                 for n in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl")]
+                                 for n in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl")]
     train_files = [f for f in train_files if os.path.exists(f)]
     for f in train_files:
         if os.path.basename(f).startswith("heldout") or "-test" in os.path.basename(f):
@@ -224,6 +238,20 @@ def main():
         cases += rows
         source += ["diasafety-train"] * len(rows)
         train_files.append(path)
+    if args.ordinary and os.path.exists(args.ordinary):
+        # Ordinary talk written for the project (no licence question, unlike AnnoMI): easy
+        # negatives, so like AnnoMI's they stay out of the hard-negative budget below.
+        rows = read_jsonl(args.ordinary)
+        cases += rows
+        source += ["ordinary"] * len(rows)
+        train_files.append(args.ordinary)
+    if args.annomi_negatives and os.path.exists(args.annomi):
+        # Real ordinary talk as negatives (seventh pass): the written sets' benign cases are hard
+        # negatives, so a model trained on them alone fired on a third of real client turns.
+        rows = annomi.client_turns(args.annomi, "train", min_words=1)
+        cases += rows
+        source += ["annomi-train"] * len(rows)
+        train_files.append("AnnoMI-simple.csv (transcripts % 4 == 0, client turns)")
     print(f"training cases: {len(cases)} from {', '.join(os.path.basename(f) for f in train_files)}")
 
     feats = features(args.tandem_risk, cases)
@@ -238,15 +266,20 @@ def main():
                         for f, c in zip(feats, cases)])
     y_flag = (expected >= RANK["moderate"]).astype(int)
     y_urgent = (expected >= RANK["high"]).astype(int)
-    benign = (y_flag == 0) & np.array([c["role"] == "patient" for c in cases])
+    # The dev-side budget counts the written sets' benign patient cases only; the false-alarm
+    # limit on real talk is applied afterwards on another AnnoMI part (calibrate_thresholds.py).
+    written = np.array([not s.startswith("annomi") and s != "ordinary" for s in source])
+    benign = (y_flag == 0) & np.array([c["role"] == "patient" for c in cases]) & written
     strat = expected
+    groups = np.array([c.get("group", c["id"]) for c in cases])
 
     best = None
-    for power, c in GRID:
+    grid = [tuple(float(v) for v in pair.split(":")) for pair in args.grid.split(",")] if args.grid else GRID
+    for power, c in grid:
         column_scale = idf_scale(x, power)
         xs = x.multiply(column_scale).tocsr() if power else x
-        pf = oof(xs, y_flag, strat, c)
-        pu = oof(xs, y_urgent, strat, c)
+        pf = oof(xs, y_flag, strat, groups, c)
+        pu = oof(xs, y_urgent, strat, groups, c)
         loss = log_loss(y_flag, pf) + log_loss(y_urgent, pu)
         print(f"idf^{power:g}, C={c:g}: out-of-fold log loss flag {log_loss(y_flag, pf):.4f}, "
               f"urgent {log_loss(y_urgent, pu):.4f}")
@@ -255,12 +288,15 @@ def main():
     _, power, c, pf, pu = best
     column_scale = idf_scale(x, power)
     xs = x.multiply(column_scale).tocsr() if power else x
-    tf = pick_threshold(pf, benign, rules_rank, RANK["moderate"], blocked, FLAG_BUDGET)
+    tf = pick_threshold(pf, benign, rules_rank, RANK["moderate"], blocked, args.flag_budget)
     tu = pick_threshold(pu, benign, rules_rank, RANK["high"], blocked, URGENT_BUDGET)
     print(f"chosen idf^{power:g}, C={c:g}; thresholds flag {tf:.4f}, urgent {tu:.4f}")
 
     final = combine(rules_rank, blocked, pf, pu, tf, tu)
     model_only = combine(np.zeros_like(rules_rank), blocked, pf, pu, tf, tu)
+    acts = ~blocked
+    print(f"model alone, AUC where it may act: flag {roc_auc_score(y_flag[acts], pf[acts]):.3f}, "
+          f"urgent {roc_auc_score(y_urgent[acts], pu[acts]):.3f}")
     print("out-of-fold figures (the rules were tuned on these sets, so 'rules' and 'combined' "
           "overstate unseen text; 'model alone' is the honest out-of-fold figure):")
     for name in sorted(set(source)):
@@ -269,6 +305,37 @@ def main():
         band_report("rules      ", expected[m], rules_rank[m])
         band_report("model alone", expected[m], model_only[m])
         band_report("combined   ", expected[m], final[m])
+    if os.path.exists(args.annomi):
+        # Preview of calibrate_thresholds.py with this script's float model: the thresholds it
+        # would choose on AnnoMI's calibration part, and the out-of-fold figures at them. This is
+        # the figure to compare configurations by: recall at a matched false-alarm rate on talk.
+        cal = annomi.client_turns(args.annomi, "calibration")
+        cal_feats = features(args.tandem_risk, cal)
+        xc = matrix(cal_feats)
+        xcs = xc.multiply(column_scale).tocsr() if power else xc
+        pcf = fit(xs, y_flag, c).predict_proba(xcs)[:, 1]
+        pcu = fit(xs, y_urgent, c).predict_proba(xcs)[:, 1]
+        cal_rules = np.array([RANK[f["rules"]] for f in cal_feats])
+        cal_blocked = np.array([bool(f["discounted"]) or f["words"] < MIN_WORDS for f in cal_feats])
+
+        def shares(t_flag, t_urgent):
+            r = combine(cal_rules, cal_blocked, pcf, pcu, t_flag, t_urgent)
+            return float(np.mean(r >= RANK["moderate"])), float(np.mean(r >= RANK["high"]))
+
+        chosen = calib.choose(shares, (tf, tu), calib.MODERATE_BUDGET, calib.HIGH_BUDGET)
+        print(f"AnnoMI calibration part ({len(cal)} client turns): rules alone moderate+ "
+              f"{np.mean(cal_rules >= RANK['moderate']):.4f}; at the floors {shares(tf, tu)[0]:.4f} / "
+              f"{shares(tf, tu)[1]:.4f} (moderate+ / high+)")
+        if chosen:
+            ctf, ctu = chosen
+            print(f"calibrated thresholds (preview): flag {ctf:.3f}, urgent {ctu:.3f}: calibration part "
+                  f"moderate+ {shares(ctf, ctu)[0]:.4f}, high+ {shares(ctf, ctu)[1]:.4f}")
+            cal_final = combine(rules_rank, blocked, pf, pu, ctf, ctu)
+            for name in sorted(set(source)):
+                m = np.array([s == name for s in source])
+                band_report(f"{name} combined, calibrated", expected[m], cal_final[m])
+            dev = np.array([s.startswith("dev") for s in source])
+            band_report("ALL dev sets combined, calibrated", expected[dev], cal_final[dev])
     if args.report_only:
         return 0
 
@@ -311,16 +378,17 @@ def main():
         "heads": header_heads,
         "thresholds": {"flag": round(tf, 6), "urgent": round(tu, 6)},
         "training": {
-            "files": [os.path.basename(f) for f in train_files],
+            "files": [os.path.basename(f) if os.path.exists(f) else f for f in train_files],
             "cases": len(cases),
             "C": c,
             "idf_power": power,
             "idf": "ln((1+n)/(1+df))+1 per bucket over the training cases, scale idf^power folded into the weights",
             "cross_validation": "5-fold stratified by severity, seed 13",
-            "benign_budget": {"flag": FLAG_BUDGET, "urgent": URGENT_BUDGET},
+            "benign_budget": {"flag": args.flag_budget, "urgent": URGENT_BUDGET},
             "script": "scripts/risk/train_model.py",
             "sklearn": __import__("sklearn").__version__,
-            "licences": "tests/data/risk: Tandem project; DiaSafety (if listed): Apache-2.0, see "
+            "licences": "tests/data/risk: Tandem project; DiaSafety (if listed): Apache-2.0; AnnoMI (if "
+                        "listed; Wu et al. 2022, research use with citation): weights only, no text; see "
                         "common/risk/model/LICENSES.md",
         },
         "weights_fnv1a64": f"{h:016x}",

@@ -74,3 +74,23 @@ TEST_CASE("the fourth development set stays above its regression floors", "[risk
     CHECK(report.benign_high_rate() <= 0.02);
     CHECK(report.benign_moderate_rate() <= 0.10);
 }
+
+// dev5.jsonl was heldout3, scored once in aggregate with model -4 (urgent 0.524, flag 0.616),
+// then made development data in the seventh pass: rules were written from its misses and the
+// model is trained on it, so it is guarded by regression floors, not held up as evidence.
+TEST_CASE("the fifth development set stays above its regression floors", "[risk][dev_set]") {
+    const std::filesystem::path dev5 = std::filesystem::path(TANDEM_TEST_DATA_DIR) / "risk" / "dev5.jsonl";
+    if (!std::filesystem::exists(dev5)) SKIP("no fifth development set at " << dev5.string());
+    auto cases = tandem::load_labelled_set(dev5);
+    REQUIRE(cases.has_value());
+    REQUIRE(cases->size() >= 400);
+    const auto report = tandem::evaluate(tandem::test::builtin_engine(), *cases);
+    INFO(tandem::format_report(report, true));
+    // 0.796 / 0.890, benign 1.8% / 7.4% at model 2026.11.26-5. Below the targets even though
+    // trained on: most of its misses are AI replies (the model does not act on them) and
+    // phrasings no rule covers.
+    CHECK(report.urgent_recall() >= 0.77);
+    CHECK(report.flag_recall() >= 0.86);
+    CHECK(report.benign_high_rate() <= 0.02);
+    CHECK(report.benign_moderate_rate() <= 0.10);
+}
