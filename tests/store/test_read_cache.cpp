@@ -386,3 +386,53 @@ TEST_CASE("a read after an append returns includes it, with appenders and reader
     CHECK(stale.load() == 0);
     expect_same(*cached, *sql, reads);
 }
+
+TEST_CASE("fills that race with commits (evicted conversations and plans read again under appends) answer as SQL",
+          "[store][cache]") {
+    TempDir dir;
+    const auto key = random_secret(32);
+    const auto file = dir.path / "store.db";
+    SqlcipherStoreOptions small;
+    small.read_cache_messages = 4;
+    small.read_cache_bytes = 6 * 1024;  // about two conversations: most reads miss and fill
+    auto cached = open_with(file, key, small);
+    auto sql = open_with(file, key, uncached());
+    Reads reads{{}, {}};
+    for (int t = 0; t < 4; ++t) {
+        const std::string p = "p" + std::to_string(t);
+        append_ok(*cached, patient_registered(p, "ther-a"));
+        append_ok(*cached, conversation_started(p, "c" + p));
+        reads.patients.push_back(p);
+        reads.conversations.push_back("c" + p);
+    }
+    std::atomic<bool> done{false};
+    std::vector<std::thread> readers;
+    for (int r = 0; r < 3; ++r) {
+        readers.emplace_back([&, r] {
+            for (int i = 0; !done.load(); ++i) {
+                const std::string p = "p" + std::to_string((i + r) % 4);
+                (void)cached->recent_messages("c" + p, 3);
+                (void)cached->messages("c" + p);
+                (void)cached->plans(p);
+            }
+        });
+    }
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 4; ++t) {
+        writers.emplace_back([&, t] {
+            const std::string p = "p" + std::to_string(t);
+            for (int i = 0; i < 12; ++i) {
+                const std::string id = p + "-" + std::to_string(i);
+                (void)cached->append(ai_message(p, "c" + p, id, std::string(100, 'y'), "held"));
+                if (i % 3 == 2) (void)cached->append(state_changed(p, p + "-" + std::to_string(i - 1), "delivered", "edit"));
+                if (i == 5)
+                    (void)cached->append(patient_event(EventType::plan_proposed, p, {{"id", "plan-" + p}, {"patient_id", p}, {"version", 1}}));
+                if (i == 9) (void)cached->append(patient_event(EventType::plan_approved, p, {{"plan_id", "plan-" + p}}));
+            }
+        });
+    }
+    for (auto& w : writers) w.join();
+    done.store(true);
+    for (auto& r : readers) r.join();
+    expect_same(*cached, *sql, reads);
+}

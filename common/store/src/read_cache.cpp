@@ -255,26 +255,47 @@ void ReadCache::apply(const StoredEvent& e) {
         case EventType::ai_resumed: apply_patient(e); break;
         case EventType::message_appended:
         case EventType::message_state_changed: apply_message(e); break;
-        case EventType::plan_proposed: {
-            if (auto p = text_of(e.payload, "patient_id")) drop_plans_of(*p);
-            if (e.patient_id) drop_plans_of(*e.patient_id);
-            break;
-        }
+        case EventType::plan_proposed:
         case EventType::plan_approved:
-        case EventType::plan_rejected: {
-            // The projector finds the plan's patient in the plans view; the cache knows the owner
-            // of every plan it holds, and a plan it does not hold changes nothing it holds.
-            auto id = text_of(e.payload, "plan_id");
-            if (!id) id = text_of(e.payload, "id");
-            if (id) {
-                if (const auto it = plan_patient_.find(*id); it != plan_patient_.end()) drop_plans_of(std::string(it->second));
-            }
-            if (e.patient_id) drop_plans_of(*e.patient_id);
-            break;
-        }
+        case EventType::plan_rejected: apply_plan(e); break;
         default: break;
     }
     if (loaded_) known_seq_ = e.seq;
+}
+
+void ReadCache::apply_plan(const StoredEvent& e) {
+    if (e.type == EventType::plan_proposed) {
+        if (auto p = text_of(e.payload, "patient_id")) drop_plans_of(*p);
+    } else {
+        // The projector finds the plan's patient in the plans view; the cache knows the owner of
+        // every plan it holds, and a plan it does not hold changes nothing it holds.
+        auto id = text_of(e.payload, "plan_id");
+        if (!id) id = text_of(e.payload, "id");
+        if (id) {
+            if (const auto it = plan_patient_.find(*id); it != plan_patient_.end()) drop_plans_of(std::string(it->second));
+        }
+    }
+    if (e.patient_id) drop_plans_of(*e.patient_id);
+}
+
+// A fill read at `position` while the cache moved on to known_seq_: the newest events hold every
+// event in between, so they are applied to the new entry as the hook would have applied them
+// (appends by seq, state changes and plan drops are idempotent, so events the read already saw
+// change nothing). Without this, under load nearly every fill lost the race with the next commit.
+bool ReadCache::replayable(std::int64_t position) const { return position >= known_seq_ || position + 1 >= ring_first_; }
+
+void ReadCache::replay_since(std::int64_t position, bool messages) {
+    if (position >= known_seq_) return;
+    for (auto i = static_cast<std::size_t>(position + 1 - ring_first_); i < ring_.size(); ++i) {
+        const StoredEvent& e = *ring_[i];
+        if (messages && (e.type == EventType::message_appended || e.type == EventType::message_state_changed)) {
+            apply_message(e);
+        } else if (!messages && (e.type == EventType::plan_proposed || e.type == EventType::plan_approved ||
+                                 e.type == EventType::plan_rejected)) {
+            apply_plan(e);
+        }
+        if (!loaded_) return;
+    }
 }
 
 // The patients view as projections.cpp writes it: registration upserts (crisis and pause state
@@ -622,15 +643,16 @@ void ReadCache::fill_messages(std::int64_t position, std::string_view conversati
     }
     c->whole = whole && keep == tail.size();
     const std::unique_lock lock(mutex_);
-    // Only a read that began after every event the cache holds, with none applied since: the
-    // read may also hold a few newer events, which the hook then finds already there.
-    if (!loaded_ || off_ || known_seq_ != position) return;
+    // The read began after every event up to `position` was applied here, and may also hold a
+    // few newer ones, which the replay and the hook then find already there.
+    if (!loaded_ || off_ || position > known_seq_ || !replayable(position)) return;
     const std::string key(conversation_id);
     if (const auto it = conversations_.find(key); it != conversations_.end()) drop_conversation(it);
     for (const auto& m : c->messages) message_conversation_[m->id] = key;
     bytes_ += c->bytes;
     c->used.store(++clock_, std::memory_order_relaxed);
     conversations_.emplace(key, std::move(c));
+    replay_since(position, true);
     evict();
 }
 
@@ -639,13 +661,14 @@ void ReadCache::fill_plans(std::int64_t position, std::string_view patient_id, c
     p->rows = std::make_shared<const std::vector<PlanView>>(rows);
     p->bytes = approx_bytes(rows);
     const std::unique_lock lock(mutex_);
-    if (!loaded_ || off_ || known_seq_ != position) return;
+    if (!loaded_ || off_ || position > known_seq_ || !replayable(position)) return;
     const std::string key(patient_id);
     drop_plans_of(key);
     for (const auto& row : rows) plan_patient_[row.id] = key;
     bytes_ += p->bytes;
     p->used.store(++clock_, std::memory_order_relaxed);
     plans_.emplace(key, std::move(p));
+    replay_since(position, false);
     evict();
 }
 

@@ -75,7 +75,8 @@ public:
                                                        std::size_t limit);
 
     /// Keeps what an SQL read at `position` (from the miss) returned: the newest messages of a
-    /// conversation (`whole`: all of it). Dropped if the cache moved on meanwhile. Any thread.
+    /// conversation (`whole`: all of it), with the events the cache applied since `position`
+    /// replayed onto it; dropped when the newest events no longer reach back that far. Any thread.
     void fill_messages(std::int64_t position, std::string_view conversation_id, const std::vector<MessageView>& tail,
                        bool whole);
     /// Keeps a patient's plans read at `position`, as fill_messages. Any thread.
@@ -114,6 +115,9 @@ private:
     void apply(const StoredEvent& event);  // under mutex_ exclusive
     void apply_patient(const StoredEvent& event);
     void apply_message(const StoredEvent& event);
+    void apply_plan(const StoredEvent& event);
+    bool replayable(std::int64_t position) const;               // under mutex_
+    void replay_since(std::int64_t position, bool messages);  // under mutex_ exclusive
     void drop_plans_of(const std::string& patient_id);
     void drop_conversation(std::unordered_map<std::string, std::unique_ptr<Conversation>>::iterator it);
     void trim(Conversation& c);
