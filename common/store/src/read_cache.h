@@ -37,9 +37,9 @@ inline constexpr const char* message_view_columns =
 MessageView read_message_row(const sqlite::Stmt& row);
 
 struct ReadCacheOptions {
-    std::size_t ring_events = 8192;               ///< newest events kept for read_after and read_feed_after
-    std::size_t conversation_messages = 48;       ///< newest messages kept per conversation
-    std::size_t budget_bytes = 64u << 20;         ///< estimated memory for cached messages and plans
+    std::size_t ring_events = 4096;               ///< newest events kept for read_after and read_feed_after
+    std::size_t conversation_messages = 32;       ///< newest messages kept per conversation
+    std::size_t budget_bytes = 32u << 20;         ///< estimated memory for cached messages and plans
     std::size_t max_patients = 100000;            ///< more registered patients than this: the cache turns itself off
     std::size_t max_catch_up = 4096;              ///< more events appended elsewhere than this: reload instead
 };

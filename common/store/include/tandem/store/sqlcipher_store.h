@@ -27,9 +27,9 @@ struct SqlcipherStoreOptions {
     /// Answer find_patient, recent_messages, messages, plans, read_after and read_feed_after from
     /// memory kept in step with every commit (the same rows as SQL); false: every read is SQL.
     bool read_cache = true;
-    std::size_t read_cache_events = 8192;       ///< newest events kept for read_after and read_feed_after
-    std::size_t read_cache_messages = 48;       ///< newest messages kept per cached conversation
-    std::size_t read_cache_bytes = 64u << 20;   ///< estimated memory for cached messages and plans (LRU beyond)
+    std::size_t read_cache_events = 4096;       ///< newest events kept for read_after and read_feed_after
+    std::size_t read_cache_messages = 32;       ///< newest messages kept per cached conversation (the bridge reads 32)
+    std::size_t read_cache_bytes = 32u << 20;   ///< estimated memory for cached messages and plans (LRU beyond)
 };
 
 /// Schema version this code writes; open() migrates older files up to it.
