@@ -20,6 +20,7 @@
 
 #include "migrations.h"
 #include "projections.h"
+#include "read_cache.h"
 #include "sqlite.h"
 #include "tandem/crypto/key_file.h"
 #include "tandem/crypto/random.h"
@@ -257,6 +258,10 @@ struct SqlcipherStore::Impl {
     std::atomic<std::uint64_t> events_appended{0};
     std::atomic<std::uint64_t> checkpoints{0};
 
+    // In-memory answers to the hot reads (read_cache.h); null when options.read_cache is off.
+    std::unique_ptr<ReadCache> cache;
+    void publish_to_cache(const std::vector<Result<std::vector<AppendResult>>>& results);
+
     static int on_wal_commit(void* self, sqlite3* db, const char* schema, int pages);
     void run_checkpoints();
 
@@ -350,6 +355,17 @@ Result<std::vector<AppendResult>> SqlcipherStore::Impl::apply_request(Request& r
     return out;
 }
 
+// The events this group appended (duplicates name earlier events and are left out), in seq order:
+// requests were applied in order and a failed one gave its seqs back.
+void SqlcipherStore::Impl::publish_to_cache(const std::vector<Result<std::vector<AppendResult>>>& results) {
+    std::vector<const StoredEvent*> appended;
+    for (const auto& r : results)
+        if (r)
+            for (const auto& a : *r)
+                if (!a.duplicate) appended.push_back(&a.event);
+    if (!appended.empty()) cache->on_commit(appended);
+}
+
 void SqlcipherStore::Impl::commit_group(std::vector<std::unique_ptr<Request>>& group) {
     std::vector<Result<std::vector<AppendResult>>> results;
     results.reserve(group.size());
@@ -393,6 +409,7 @@ void SqlcipherStore::Impl::commit_group(std::vector<std::unique_ptr<Request>>& g
         if (auto r = update_head_hash.run("cannot record head"); !r) return fail_all(r.error());
     }
     if (auto r = tx->commit(); !r) return fail_all(r.error());
+    if (cache) publish_to_cache(results);  // before any caller returns: a read after append sees it
     commits.fetch_add(1, std::memory_order_relaxed);
     events_appended.fetch_add(static_cast<std::uint64_t>(head_state.seq - start.seq), std::memory_order_relaxed);
     for (std::size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(results[i]));
@@ -533,6 +550,19 @@ Result<std::unique_ptr<SqlcipherStore>> SqlcipherStore::open(const std::filesyst
         impl->idle_readers.push_back(&impl->readers.back());
     }
 
+    if (options.read_cache) {
+        auto watch = open_connection(name, key, options.key_kind, false);
+        if (!watch) return std::unexpected(wrap(watch.error(), name));
+        if (auto r = watch->exec("PRAGMA query_only = ON", "cannot make reader read-only"); !r) {
+            return std::unexpected(wrap(r.error(), name));
+        }
+        ReadCacheOptions cache_options;
+        cache_options.ring_events = options.read_cache_events;
+        cache_options.conversation_messages = options.read_cache_messages;
+        cache_options.budget_bytes = options.read_cache_bytes;
+        impl->cache = std::make_unique<ReadCache>(std::move(*watch), cache_options);
+    }
+
     auto checkpointer = open_connection(name, key, options.key_kind, false);
     if (!checkpointer) return std::unexpected(wrap(checkpointer.error(), name));
     impl->checkpointer = std::move(*checkpointer);
@@ -569,8 +599,16 @@ Result<std::unique_ptr<SqlcipherStore>> SqlcipherStore::open_with_key_file(const
 int SqlcipherStore::schema_version() const noexcept { return impl_->schema_version; }
 
 SqlcipherStore::Stats SqlcipherStore::stats() const noexcept {
-    return Stats{impl_->commits.load(std::memory_order_relaxed), impl_->events_appended.load(std::memory_order_relaxed),
-                 impl_->checkpoints.load(std::memory_order_relaxed)};
+    Stats out{impl_->commits.load(std::memory_order_relaxed), impl_->events_appended.load(std::memory_order_relaxed),
+              impl_->checkpoints.load(std::memory_order_relaxed)};
+    if (impl_->cache) {
+        const auto c = impl_->cache->stats();
+        out.cache_hits = c.hits;
+        out.cache_misses = c.misses;
+        out.cache_reloads = c.reloads;
+        out.cache_catch_ups = c.catch_ups;
+    }
+    return out;
 }
 
 Result<AppendResult> SqlcipherStore::append(NewEvent event) {
@@ -614,7 +652,10 @@ Result<std::vector<StoredEvent>> SqlcipherStore::read_after(std::int64_t after_s
                                                             std::size_t limit) {
     // Visibility is decided before a payload is parsed, so an event a principal may not see costs
     // a row step, never JSON work; the therapist's patient set is read from the patients view at
-    // query time, which is what "as of the current assignment" means.
+    // query time, which is what "as of the current assignment" means. The cache's newest events
+    // answer the same way from memory when they reach back to after_seq.
+    if (impl_->cache)
+        if (auto hit = impl_->cache->read_after(after_seq, principal, limit)) return std::move(*hit);
     Impl::ReaderLease lease(*impl_);
     auto stmt = lease.statement(kFeedSql);
     if (!stmt) return std::unexpected(stmt.error());
@@ -636,6 +677,8 @@ Result<std::vector<StoredEvent>> SqlcipherStore::read_after(std::int64_t after_s
 }
 
 Result<std::vector<FeedEvent>> SqlcipherStore::read_feed_after(std::int64_t after_seq, std::size_t limit) {
+    if (impl_->cache)
+        if (auto hit = impl_->cache->read_feed_after(after_seq, limit)) return std::move(*hit);
     Impl::ReaderLease lease(*impl_);
     auto stmt = lease.statement(kFeedSql);
     if (!stmt) return std::unexpected(stmt.error());
@@ -762,32 +805,8 @@ Result<ChainReport> SqlcipherStore::verify_chain(const std::optional<ChainHead>&
 
 namespace {
 
-PatientView read_patient(const sqlite::Stmt& s) {
-    PatientView p;
-    p.id = s.column_text(0);
-    p.display_name = s.column_text(1);
-    p.assigned_therapist_id = s.column_optional_text(2);
-    p.in_crisis = s.column_int(3) != 0;
-    p.ai_paused = s.column_int(4) != 0;
-    p.last_seq = s.column_int(5);
-    p.record = json::parse(s.column_view(6), nullptr, false);
-    return p;
-}
-
-constexpr const char* message_columns =
-    "m.id, m.conversation_id, m.patient_id, m.sender, m.state, m.seq, m.edited_text, e.payload";
-
-MessageView read_message(const sqlite::Stmt& s) {
-    MessageView m{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
-                  s.column_int(5), json::parse(s.column_view(7), nullptr, false)};
-    if (m.record.is_object()) {
-        m.record["state"] = m.state;
-        if (auto edited = s.column_optional_text(6)) m.record["text"] = *edited;
-    }
-    return m;
-}
-
-constexpr const char* patient_columns = "id, display_name, assigned_therapist_id, in_crisis, ai_paused, last_seq, record";
+constexpr const char* message_columns = message_view_columns;
+constexpr const char* patient_columns = patient_view_columns;
 
 template <class T, class Read>
 Result<std::vector<T>> collect(sqlite::Stmt& stmt, Read read) {
@@ -801,13 +820,15 @@ Result<std::vector<T>> collect(sqlite::Stmt& stmt, Read read) {
 }  // namespace
 
 Result<std::optional<PatientView>> SqlcipherStore::find_patient(std::string_view patient_id) {
+    if (impl_->cache)
+        if (auto hit = impl_->cache->find_patient(patient_id)) return std::move(*hit);
     Impl::ReaderLease lease(*impl_);
     static const std::string sql = std::string("SELECT ") + patient_columns + " FROM patients WHERE id=?1";
     auto prepared = lease.statement(sql);
     if (!prepared) return std::unexpected(prepared.error());
     sqlite::Stmt* stmt = *prepared;
     stmt->bind(1, patient_id);
-    auto rows = collect<PatientView>(*stmt, read_patient);
+    auto rows = collect<PatientView>(*stmt, read_patient_row);
     if (!rows) return std::unexpected(rows.error());
     if (rows->empty()) return std::optional<PatientView>{};
     return std::optional<PatientView>(std::move(rows->front()));
@@ -823,7 +844,7 @@ Result<std::vector<PatientView>> SqlcipherStore::patients(const Principal& princ
     stmt->bind(1, std::int64_t{principal.supervisor ? 1 : 0});
     stmt->bind(2, std::int64_t{principal.therapist ? 1 : 0});
     stmt->bind(3, std::string_view(principal.clinician_id));
-    return collect<PatientView>(*stmt, read_patient);
+    return collect<PatientView>(*stmt, read_patient_row);
 }
 
 Result<std::vector<ConversationView>> SqlcipherStore::conversations(std::string_view patient_id) {
@@ -841,6 +862,9 @@ Result<std::vector<ConversationView>> SqlcipherStore::conversations(std::string_
 }
 
 Result<std::vector<MessageView>> SqlcipherStore::messages(std::string_view conversation_id) {
+    std::optional<std::int64_t> position;  // set on a miss the SQL answer may fill
+    if (impl_->cache)
+        if (auto hit = impl_->cache->messages(conversation_id, position)) return std::move(*hit);
     Impl::ReaderLease lease(*impl_);
     static const std::string sql = std::string("SELECT ") + message_columns +
                                    " FROM messages m JOIN events e ON e.seq = m.seq WHERE m.conversation_id=?1 "
@@ -849,13 +873,18 @@ Result<std::vector<MessageView>> SqlcipherStore::messages(std::string_view conve
     if (!prepared) return std::unexpected(prepared.error());
     sqlite::Stmt* stmt = *prepared;
     stmt->bind(1, conversation_id);
-    return collect<MessageView>(*stmt, read_message);
+    auto rows = collect<MessageView>(*stmt, read_message_row);
+    if (rows && position) impl_->cache->fill_messages(*position, conversation_id, *rows, true);
+    return rows;
 }
 
 Result<std::vector<MessageView>> SqlcipherStore::recent_messages(std::string_view conversation_id, std::size_t limit) {
     // Newest first through the (conversation_id, seq) index, so a long conversation costs only
     // its window: the turn pipeline re-read whole conversations on every turn before (13% of the
-    // bridge's CPU, growing with the conversation).
+    // bridge's CPU, growing with the conversation). A conversation the cache holds costs no SQL.
+    std::optional<std::int64_t> position;
+    if (impl_->cache)
+        if (auto hit = impl_->cache->recent_messages(conversation_id, limit, position)) return std::move(*hit);
     Impl::ReaderLease lease(*impl_);
     static const std::string sql = std::string("SELECT ") + message_columns +
                                    " FROM messages m JOIN events e ON e.seq = m.seq WHERE m.conversation_id=?1 "
@@ -865,8 +894,9 @@ Result<std::vector<MessageView>> SqlcipherStore::recent_messages(std::string_vie
     sqlite::Stmt* stmt = *prepared;
     stmt->bind(1, conversation_id);
     stmt->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-    auto rows = collect<MessageView>(*stmt, read_message);
+    auto rows = collect<MessageView>(*stmt, read_message_row);
     if (rows) std::reverse(rows->begin(), rows->end());
+    if (rows && position) impl_->cache->fill_messages(*position, conversation_id, *rows, rows->size() < limit);
     return rows;
 }
 
@@ -894,16 +924,21 @@ Result<std::vector<FlagView>> SqlcipherStore::open_flags(const Principal& princi
 }
 
 Result<std::vector<PlanView>> SqlcipherStore::plans(std::string_view patient_id) {
+    std::optional<std::int64_t> position;
+    if (impl_->cache)
+        if (auto hit = impl_->cache->plans(patient_id, position)) return std::move(*hit);
     Impl::ReaderLease lease(*impl_);
     static const std::string sql = "SELECT id, patient_id, version, status, record FROM plans WHERE patient_id=?1 ORDER BY version, id";
     auto prepared = lease.statement(sql);
     if (!prepared) return std::unexpected(prepared.error());
     sqlite::Stmt* stmt = *prepared;
     stmt->bind(1, patient_id);
-    return collect<PlanView>(*stmt, [](const sqlite::Stmt& s) {
+    auto rows = collect<PlanView>(*stmt, [](const sqlite::Stmt& s) {
         return PlanView{s.column_text(0), s.column_text(1), s.column_int(2), s.column_text(3),
                         json::parse(s.column_view(4), nullptr, false)};
     });
+    if (rows && position) impl_->cache->fill_plans(*position, patient_id, *rows);
+    return rows;
 }
 
 Result<std::vector<AssessmentView>> SqlcipherStore::assessments(std::string_view patient_id) {

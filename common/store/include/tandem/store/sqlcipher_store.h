@@ -24,6 +24,12 @@ struct SqlcipherStoreOptions {
     StoreKeyKind key_kind = StoreKeyKind::raw_key;
     std::size_t max_batch_events = 4096;  ///< most events one group-commit transaction takes
     int checkpoint_pages = 8192;          ///< WAL size (4 KiB pages) that wakes the background checkpoint
+    /// Answer find_patient, recent_messages, messages, plans, read_after and read_feed_after from
+    /// memory kept in step with every commit (the same rows as SQL); false: every read is SQL.
+    bool read_cache = true;
+    std::size_t read_cache_events = 4096;       ///< newest events kept for read_after and read_feed_after
+    std::size_t read_cache_messages = 32;       ///< newest messages kept per cached conversation (the bridge reads 32)
+    std::size_t read_cache_bytes = 32u << 20;   ///< estimated memory for cached messages and plans (LRU beyond)
 };
 
 /// Schema version this code writes; open() migrates older files up to it.
@@ -84,6 +90,10 @@ public:
         std::uint64_t commits = 0;          ///< group-commit transactions committed
         std::uint64_t events_appended = 0;  ///< new events (duplicates not counted)
         std::uint64_t checkpoints = 0;      ///< background WAL checkpoints run
+        std::uint64_t cache_hits = 0;       ///< reads answered from the read cache
+        std::uint64_t cache_misses = 0;     ///< cacheable reads that went to SQL
+        std::uint64_t cache_reloads = 0;    ///< full loads of the read cache (first use, long gaps)
+        std::uint64_t cache_catch_ups = 0;  ///< reads of events appended by another process
     };
     Stats stats() const noexcept;
 
