@@ -1,6 +1,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -43,4 +44,45 @@ TEST_CASE("an id given by the caller is kept as given", "[store][writer]") {
     auto r = store->append(e);
     REQUIRE(r.has_value());
     CHECK(r->event.id == "5f0c3c1e-8f5e-4a57-9a43-0d3f7f2c1b6a");
+}
+
+TEST_CASE("a lone appender never waits for a fuller group", "[store][writer]") {
+    TempDir dir;
+    auto key = random_secret(32);
+    SqlcipherStoreOptions options;
+    options.group_wait = std::chrono::seconds(5);  // would show in the elapsed time if it applied
+    auto opened = SqlcipherStore::open(dir.path / "t.db", key.bytes(), options);
+    REQUIRE(opened.has_value());
+    auto& store = **opened;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 5; ++i) REQUIRE(store.append(clinic_configured()).has_value());
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+    CHECK(store.stats().commits == 5);
+}
+
+TEST_CASE("concurrent appenders share commits and every one is stored once", "[store][writer]") {
+    TempDir dir;
+    auto key = random_secret(32);
+    SqlcipherStoreOptions options;
+    options.group_wait = std::chrono::milliseconds(20);
+    options.group_target_events = 16;
+    auto opened = SqlcipherStore::open(dir.path / "t.db", key.bytes(), options);
+    REQUIRE(opened.has_value());
+    auto& store = **opened;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 10; ++i)
+                if (!store.append(clinic_configured())) ++failures;
+        });
+    }
+    for (auto& t : threads) t.join();
+    CHECK(failures == 0);
+    CHECK(store.stats().events_appended == 80);
+    CHECK(store.stats().commits < 80);
+    auto report = store.verify_chain(std::nullopt);
+    REQUIRE(report.has_value());
+    CHECK(report->ok);
+    CHECK(report->checked == 80);
 }
