@@ -34,6 +34,12 @@ using nlohmann::json;
 
 constexpr std::size_t raw_key_size = 32;
 
+// The writer's wait for a fuller group (see Impl::run): at most this long, ended early by this
+// many events. Constants rather than SqlcipherStoreOptions fields so the public header and its
+// ABI stay as they were; measured, not tuned per deployment.
+constexpr std::chrono::microseconds group_wait{2000};
+constexpr std::size_t group_target_events = 24;
+
 std::string now_text() { return format_timestamp(tandem::now_utc()); }
 
 
@@ -251,6 +257,7 @@ struct SqlcipherStore::Impl {
     std::condition_variable queue_cv;
     std::deque<std::unique_ptr<Request>> queue;
     bool stopping = false;
+    bool backlog_at_commit = false;  // writer thread only: see commit_group
     std::thread thread;
 
     // Checkpoints run on their own connection and thread. SQLite's automatic checkpoint was
@@ -366,6 +373,7 @@ void SqlcipherStore::Impl::commit_group(std::vector<std::unique_ptr<Request>>& g
     ChainHead start = head_state;
     auto fail_all = [&](const Error& error) {
         head_state = start;
+        backlog_at_commit = false;
         for (auto& request : group) request->done.set_value(std::unexpected(error));
     };
     auto tx = sqlite::Transaction::begin(writer);
@@ -403,6 +411,15 @@ void SqlcipherStore::Impl::commit_group(std::vector<std::unique_ptr<Request>>& g
         if (auto r = update_head_hash.run("cannot record head"); !r) return fail_all(r.error());
     }
     if (auto r = tx->commit(); !r) return fail_all(r.error());
+    {
+        // Appends that queued while this group committed, before any caller of it was woken,
+        // mean more appenders than a group held: only then can run()'s short wait gather more.
+        // Checked after waking the callers instead, a lone caller's next append would count;
+        // a rule on the group's size alone made the bridge's connect phase (a few io threads,
+        // each waiting for its own ack) 10 times slower.
+        const std::lock_guard lock(queue_mutex);
+        backlog_at_commit = !queue.empty();
+    }
     commits.fetch_add(1, std::memory_order_relaxed);
     events_appended.fetch_add(static_cast<std::uint64_t>(head_state.seq - start.seq), std::memory_order_relaxed);
     for (std::size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(results[i]));
@@ -421,7 +438,6 @@ void SqlcipherStore::Impl::run() {
         }
         return true;
     };
-    std::size_t previous_callers = 0;
     for (;;) {
         {
             std::unique_lock lock(queue_mutex);
@@ -434,13 +450,12 @@ void SqlcipherStore::Impl::run() {
             // committed groups of 1 to 3 turns (each commit rewrites the log's tail, the head
             // checkpoint and index edges, then fsyncs). A short wait for a fuller group cut the
             // pages written per turn by about 15% and commits by half in the write-path
-            // measurements of docs/PERFORMANCE.md, for up to group_wait more latency. Only when
-            // the previous group had several callers: a lone caller (an admin command, a test)
-            // would wait for nobody. Rejected: a fixed wait before every commit (it would tax
-            // the lone caller) and waiting by queue depth alone (one caller can queue one request).
-            if (previous_callers > 1 && options.group_wait.count() > 0) {
-                const auto deadline = std::chrono::steady_clock::now() + options.group_wait;
-                while (room && !stopping && events < options.group_target_events) {
+            // measurements of docs/PERFORMANCE.md, for up to group_wait (2 ms) more latency. Rejected: a
+            // fixed wait before every commit (it taxes a lone caller, an admin command or a test,
+            // who waits for nobody).
+            if (backlog_at_commit && group_wait.count() > 0) {
+                const auto deadline = std::chrono::steady_clock::now() + group_wait;
+                while (room && !stopping && events < group_target_events) {
                     if (queue.empty() && queue_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
                         room = take();
                         break;
@@ -449,7 +464,6 @@ void SqlcipherStore::Impl::run() {
                 }
             }
         }
-        previous_callers = group.size();
         commit_group(group);
         group.clear();
         events = 0;

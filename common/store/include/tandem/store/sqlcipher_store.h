@@ -3,7 +3,6 @@
 // writer thread that batches concurrent appends into one transaction (group commit), a few reader
 // connections with their prepared statements cached. <sqlite3.h> stays in src/.
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -25,10 +24,6 @@ struct SqlcipherStoreOptions {
     StoreKeyKind key_kind = StoreKeyKind::raw_key;
     std::size_t max_batch_events = 4096;  ///< most events one group-commit transaction takes
     int checkpoint_pages = 8192;          ///< WAL size (4 KiB pages) that wakes the background checkpoint
-    /// Under concurrent appends (the previous group held more than one caller), the writer waits
-    /// up to this long for a group of group_target_events before committing; a lone caller never waits.
-    std::chrono::microseconds group_wait{3000};
-    std::size_t group_target_events = 24;  ///< group size that ends group_wait early
 };
 
 /// Schema version this code writes; open() migrates older files up to it.
