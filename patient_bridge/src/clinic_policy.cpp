@@ -78,14 +78,23 @@ ClinicPolicySource::ClinicPolicySource(Store& store, ClinicSettings defaults)
 
 Result<void> ClinicPolicySource::refresh() {
     const std::lock_guard lock(mutex_);
-    return read_log_after(store_, cursor_, [this](const StoredEvent& e) {
-        if (e.type != EventType::clinic_configured) return;
-        // An unreadable record is skipped, not fatal: the previous policy stays in force.
-        if (auto s = settings_from_record(e.payload)) {
-            settings_ = std::move(*s);
-            configured_ = true;
-        }
-    });
+    return read_log_after(store_, cursor_, [this](const StoredEvent& e) { apply(e); });
+}
+
+// As AccountDirectory::follow: every escalation sweep re-read the whole log tail since the last
+// one for a change made a few times a year (1.9% of the bridge's CPU at 450 msg/s).
+void ClinicPolicySource::follow(std::int64_t after_seq, std::span<const FeedEvent> events) {
+    const std::lock_guard lock(mutex_);
+    follow_read_events(cursor_, after_seq, events, [this](const StoredEvent& e) { apply(e); });
+}
+
+void ClinicPolicySource::apply(const StoredEvent& e) {
+    if (e.type != EventType::clinic_configured) return;
+    // An unreadable record is skipped, not fatal: the previous policy stays in force.
+    if (auto s = settings_from_record(e.payload)) {
+        settings_ = std::move(*s);
+        configured_ = true;
+    }
 }
 
 ClinicSettings ClinicPolicySource::current() {

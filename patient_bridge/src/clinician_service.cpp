@@ -464,8 +464,11 @@ void ClinicianService::pump() {
         pump_more_.store(true);
     }
     if (!batch->empty()) feed_cursor_ = batch->back().event.seq;
-    for (const auto& fe : *batch)
-        if (fe.event.type == EventType::clinic_configured) patients_.on_clinic_configured(fe.event);
+    // The bridge's own indexes follow this read instead of re-reading every event themselves
+    // (log_tail.h); it also carries other processes' appends (the ticker polls the head).
+    policy_.follow(batch_from, *batch);
+    patients_.follow_log(*batch);
+    if (accounts_.follow(batch_from, *batch)) recheck_subscribers();  // before this pass's frames
 
     // Serialised on first use, then shared: each event's text, and its `event` frame.
     SharedFrames frames{std::vector<std::string>(batch->size()), std::vector<std::string>(batch->size())};

@@ -455,6 +455,12 @@ void PatientService::on_clinic_configured(const StoredEvent& event) {
     log_event(LogLevel::info, "clinic_policy_applied", {{"seq", event.seq}, {"urgent_sla_minutes", policy_->urgent_sla_minutes}});
 }
 
+void PatientService::follow_log(std::span<const FeedEvent> events) {
+    for (const auto& fe : events)
+        if (fe.event.type == EventType::clinic_configured) on_clinic_configured(fe.event);
+    plans_->follow_log(events);
+}
+
 Result<void> PatientService::start_session(const std::shared_ptr<Connection>& c, const std::string& patient_id,
                                            const std::string& device_token, std::int64_t last_seq) {
     auto conversation = current_conversation(patient_id);
@@ -626,7 +632,8 @@ void PatientService::handle_send(const std::shared_ptr<Connection>& c, const Pat
     metrics_.patient_messages.fetch_add(1);
     window.push_back(MessageView{stored_id, session->conversation_id, session->patient_id, "patient", "delivered",
                                  ev.seq, ev.payload});
-    finish_turn(*session, stored_id, risk, plan, *stored, recent ? &window : nullptr);
+    finish_turn(*session, stored_id, risk, plan, *stored, recent ? &window : nullptr,
+                patient_view ? &*patient_view : nullptr);
 }
 
 // The turn of a message stored without its screen (a crash between the two, under the code
@@ -647,7 +654,7 @@ void PatientService::process_turn(const Session& session, const std::string& sto
         reply_with_ai(session, stored_id, plan.hold, risk.severity >= Severity::moderate);
         return;
     }
-    finish_turn(session, stored_id, risk, plan, *stored);
+    finish_turn(session, stored_id, risk, plan, *stored, nullptr, patient_view ? &*patient_view : nullptr);
 }
 
 // Appends to `batch` (after the message, when the batch holds it) what the screen decides, in the
@@ -716,10 +723,10 @@ PatientService::TurnPlan PatientService::add_protocol_events(std::vector<NewEven
 // After the turn's batch is durable: the crisis frame, then the AI reply.
 void PatientService::finish_turn(const Session& s, const std::string& message_id, const RiskAssessment& risk,
                                  const TurnPlan& plan, const std::vector<AppendResult>& stored,
-                                 const std::vector<MessageView>* window) {
+                                 const std::vector<MessageView>* window, const PatientView* patient) {
     announce_protocol(s, risk, plan, stored);
     check_assessments_due(s, false);
-    reply_with_ai(s, message_id, plan.hold, risk.severity >= Severity::moderate, window);
+    reply_with_ai(s, message_id, plan.hold, risk.severity >= Severity::moderate, window, patient);
     plans_->after_patient_turn(s.patient_id);  // queues the intake proposal; never waits for it
 }
 
@@ -822,10 +829,11 @@ std::vector<ScreenTurn> PatientService::recent_turns(const std::string& conversa
 }
 
 void PatientService::reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review,
-                                   bool risk_disclosed, const std::vector<MessageView>* window_read) {
-    // Read now, not cached: an approval lands on the very next turn.
+                                   bool risk_disclosed, const std::vector<MessageView>* window_read,
+                                   const PatientView* patient) {
+    // PlanService keeps it current (an approval lands on the very next turn).
     const PromptPlan plan = plans_->active_plan(s.patient_id);
-    PromptContext prompt_context = plans_->prompt_context(s.patient_id, risk_disclosed);
+    PromptContext prompt_context = plans_->prompt_context(patient, s.patient_id, risk_disclosed);
     ChatRequest request;
     // One source for the prompt's line and the offline companion's sentence. A crisis or held
     // turn leaves the offer for the next ordinary one: a form is not what a person in distress

@@ -44,26 +44,70 @@ void PlanService::set_patient_sink(std::function<void(const std::string&, const 
 void PlanService::drain() { workers_->drain(); }
 
 PromptPlan PlanService::active_plan(const std::string& patient_id) {
+    // Reading the plans view every AI turn was a store read (and a parse of every version) per
+    // message for something a clinician changes a few times per patient.
+    std::uint64_t generation = 0;
+    {
+        const std::lock_guard lock(active_mutex_);
+        if (const auto it = active_.find(patient_id); it != active_.end()) return it->second;
+        generation = generation_;
+    }
     auto plans = store_.plans(patient_id);
     const PlanView* best = nullptr;
     if (plans)
         for (const auto& p : *plans)
             if (p.status == "approved" && (best == nullptr || p.version > best->version)) best = &p;
-    if (best == nullptr)
-        return default_prompt_plan(options_.default_plan_id, options_.default_plan_version, options_.default_homework);
     PromptPlan out;
-    out.id = best->id;
-    out.version = static_cast<int>(best->version);
-    out.is_default = false;
-    out.record = best->record;
+    if (best == nullptr) {
+        out = default_prompt_plan(options_.default_plan_id, options_.default_plan_version, options_.default_homework);
+    } else {
+        out.id = best->id;
+        out.version = static_cast<int>(best->version);
+        out.is_default = false;
+        out.record = best->record;
+    }
+    if (plans) {
+        const std::lock_guard lock(active_mutex_);
+        if (following_ && generation == generation_) active_.insert_or_assign(patient_id, out);
+    }
     return out;
 }
 
+void PlanService::follow_log(std::span<const FeedEvent> events) {
+    const std::lock_guard lock(active_mutex_);
+    // Enabling it with an empty map is safe at any point: what is read from now on is checked
+    // against the events that follow it.
+    following_ = true;
+    for (const auto& fe : events) {
+        const auto t = fe.event.type;
+        if (t != EventType::plan_proposed && t != EventType::plan_approved && t != EventType::plan_rejected) continue;
+        ++generation_;
+        if (fe.event.patient_id) active_.erase(*fe.event.patient_id);
+        else active_.clear();  // a plan event always names its patient; if not, drop them all
+    }
+}
+
+void PlanService::forget_active_plan(const std::string& patient_id) {
+    const std::lock_guard lock(active_mutex_);
+    ++generation_;
+    active_.erase(patient_id);
+}
+
 PromptContext PlanService::prompt_context(const std::string& patient_id, bool risk_disclosed) {
+    return prompt_context(nullptr, patient_id, risk_disclosed);
+}
+
+PromptContext PlanService::prompt_context(const PatientView* patient, const std::string& patient_id,
+                                          bool risk_disclosed) {
     PromptContext out;
     out.risk_disclosed = risk_disclosed;
-    if (auto p = store_.find_patient(patient_id); p && *p)
-        if (const auto c = (*p)->record.find("conditions"); c != (*p)->record.end() && c->is_array())
+    Result<std::optional<PatientView>> read;
+    if (patient == nullptr) {
+        read = store_.find_patient(patient_id);
+        if (read && *read) patient = &**read;
+    }
+    if (patient != nullptr)
+        if (const auto c = patient->record.find("conditions"); c != patient->record.end() && c->is_array())
             for (const auto& v : *c)
                 if (v.is_string()) out.conditions.push_back(v.get<std::string>());
     return out;
@@ -430,6 +474,7 @@ Result<PlanActionOutcome> PlanService::apply(const json& action, const std::stri
     out.duplicate = r->front().duplicate;
     out.seq = (*r)[result_index].event.seq;
     if (out.duplicate) return out;
+    forget_active_plan(patient_id);  // before the plan frame below and the patient's next turn
     for (const auto& [id, patient] : new_plans) remember(id, patient);
     if (approves) push_plan_frame(patient_id);
     if (kind == "plan_request") request_proposal(patient_id);

@@ -113,12 +113,84 @@ struct Shared {
 };
 
 // ---------------------------------------------------------------------------------------------
+// The TCP stream under TLS, able to hold writes back ("corked") until the next write that is
+// not: the frames a WebSocket session has queued behind each other (a patient's typing, reply
+// segments and reply come together) leave in one sendmsg instead of one each. Measured before
+// this: one sendmsg per frame, about 6 per patient message, 7% of the bridge's CPU in the
+// kernel. Each frame is still its own TLS record and WebSocket message, so nothing on the wire
+// changes but how the bytes are grouped into TCP writes. Rejected: TCP_CORK (it saves packets,
+// not syscalls) and writing WebSocket frames past Beast (its pongs and close would interleave).
+class CorkingStream {
+public:
+    using executor_type = beast::tcp_stream::executor_type;
+    using next_layer_type = beast::tcp_stream;
+    using lowest_layer_type = beast::tcp_stream::socket_type;  // what asio::ssl::stream asks for
+
+    explicit CorkingStream(beast::tcp_stream&& next) : next_(std::move(next)) {}
+
+    executor_type get_executor() noexcept { return next_.get_executor(); }
+    next_layer_type& next_layer() noexcept { return next_; }
+    const next_layer_type& next_layer() const noexcept { return next_; }
+    lowest_layer_type& lowest_layer() noexcept { return next_.socket(); }
+    const lowest_layer_type& lowest_layer() const noexcept { return next_.socket(); }
+
+    // Applies to writes started after it. The owner corks only while more writes of its own
+    // follow at once, so held bytes (including a pong Beast writes in between) never wait long.
+    void set_corked(bool corked) noexcept { corked_ = corked; }
+
+    template <class MutableBuffers, class ReadHandler>
+    auto async_read_some(const MutableBuffers& buffers, ReadHandler&& handler) {
+        return next_.async_read_some(buffers, std::forward<ReadHandler>(handler));
+    }
+
+    // TLS (asio::ssl) has at most one write outstanding on its next layer, so held_ is never
+    // appended to while a flush of it is in flight.
+    template <class ConstBuffers, class WriteHandler>
+    auto async_write_some(const ConstBuffers& buffers, WriteHandler&& handler) {
+        return net::async_initiate<WriteHandler, void(error_code, std::size_t)>(
+            [this](auto&& h, const ConstBuffers& b) { start_write(std::forward<decltype(h)>(h), b); }, handler,
+            buffers);
+    }
+
+private:
+    template <class Handler, class ConstBuffers>
+    void start_write(Handler&& h, const ConstBuffers& b) {
+        if (!corked_ && held_.empty()) {
+            next_.async_write_some(b, std::forward<Handler>(h));
+            return;
+        }
+        const std::size_t n = net::buffer_size(b);
+        const std::size_t old = held_.size();
+        held_.resize(old + n);
+        net::buffer_copy(net::buffer(held_.data() + old, n), b);
+        auto ex = net::get_associated_executor(h, get_executor());
+        // A long queue (a feed backlog) still goes out in bounded pieces.
+        if (corked_ && held_.size() < kMaxHeldBytes) {  // reported written now, through the executor (never inline)
+            net::post(ex, beast::bind_front_handler(std::forward<Handler>(h), error_code{}, n));
+            return;
+        }
+        net::async_write(next_, net::buffer(held_),
+                         net::bind_executor(ex, [this, n, h = std::forward<Handler>(h)](error_code ec, std::size_t) mutable {
+                             held_.clear();
+                             h(ec, ec ? std::size_t{0} : n);
+                         }));
+    }
+
+    static constexpr std::size_t kMaxHeldBytes = 64 * 1024;
+    beast::tcp_stream next_;
+    std::string held_;
+    bool corked_ = false;
+};
+
+using TlsStream = beast::ssl_stream<CorkingStream>;
+
+// ---------------------------------------------------------------------------------------------
 // WebSocket session: implements Connection for the endpoint.
 class WebSocketSession final : public Connection,
                                public Closable,
                                public std::enable_shared_from_this<WebSocketSession> {
 public:
-    WebSocketSession(beast::ssl_stream<beast::tcp_stream>&& stream, std::shared_ptr<Shared> shared,
+    WebSocketSession(TlsStream&& stream, std::shared_ptr<Shared> shared,
                      std::shared_ptr<WebSocketEndpoint> endpoint, ConnectionToken token)
         : ws_(std::move(stream)),
           shared_(std::move(shared)),
@@ -230,6 +302,8 @@ private:
     }
 
     void do_write() {
+        // More frames queued behind this one: hold its bytes and send them with the last.
+        ws_.next_layer().next_layer().set_corked(queue_.size() > 1);
         ws_.text(true);
         ws_.async_write(net::buffer(queue_.front()),
                         beast::bind_front_handler(&WebSocketSession::on_write, shared_from_this()));
@@ -274,7 +348,7 @@ private:
         if (opened_) endpoint_->on_close(shared_from_this());
     }
 
-    websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws_;
+    websocket::stream<TlsStream> ws_;
     std::shared_ptr<Shared> shared_;
     std::shared_ptr<WebSocketEndpoint> endpoint_;
     ConnectionToken token_;
@@ -421,7 +495,7 @@ private:
             log_event(LogLevel::debug, "https_error", {{"conn", id_}, {"op", what}, {"error", ec.message()}});
     }
 
-    beast::ssl_stream<beast::tcp_stream> stream_;
+    TlsStream stream_;
     beast::flat_buffer buffer_;
     std::shared_ptr<Shared> shared_;
     ConnectionToken token_;

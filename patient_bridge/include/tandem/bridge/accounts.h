@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -55,6 +56,10 @@ public:
 
     /// Reads events appended since the last refresh. Errors: storage. Any thread.
     Result<void> refresh();
+    /// Applies account events from a page the caller read anyway (the clinician feed's shared
+    /// read of every new event: log_tail.h follow_read_events), so refresh() has little left to
+    /// read. Returns true when an account changed. Any thread.
+    bool follow(std::int64_t after_seq, std::span<const FeedEvent> events);
     /// Lookups on the current index (call refresh() first when freshness matters). Any thread.
     std::optional<ClinicianAccount> by_username(std::string_view username);
     std::optional<ClinicianAccount> by_id(std::string_view id);
@@ -78,6 +83,7 @@ public:
 
 private:
     Result<void> write(const ClinicianAccount& account, EventType type, const Actor& actor);
+    bool apply(const StoredEvent& e);  // mutex_ held; true for an account event
     Store& store_;
     std::mutex mutex_;  // guards the index; one refresh at a time
     std::int64_t cursor_ = 0;

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -50,12 +51,16 @@ public:
     ClinicPolicySource(Store& store, ClinicSettings defaults);
     /// Reads events appended since the last refresh. Errors: storage. Any thread.
     Result<void> refresh();
+    /// Applies clinic_configured events from a page the caller read anyway (see
+    /// AccountDirectory::follow), so refresh() has little left to read. Any thread.
+    void follow(std::int64_t after_seq, std::span<const FeedEvent> events);
     /// The current settings. Any thread.
     ClinicSettings current();
     /// True when the log holds a clinic_configured event. Any thread.
     bool configured();
 
 private:
+    void apply(const StoredEvent& e);  // mutex_ held
     Store& store_;
     std::mutex mutex_;  // guards everything below; one refresh at a time
     std::int64_t cursor_ = 0;

@@ -3,6 +3,7 @@
 // system, not as a clinician, from where they last stopped.
 
 #include <cstdint>
+#include <span>
 
 #include "tandem/store/store.h"
 
@@ -24,6 +25,23 @@ Result<void> read_log_after(Store& store, std::int64_t& cursor, OnEvent&& on_eve
             on_event(e);
         }
     }
+}
+
+/// Moves an index along events somebody else already read (one read_feed_after page: every
+/// event after `after_seq`, in order) instead of reading them again: calls `on_event` for those
+/// after `cursor` and moves `cursor` to the page's end. Returns false, and does nothing, when
+/// `cursor` is before `after_seq` (the index has a gap that only its own read_log_after fills).
+/// Caller holds the index's lock.
+template <typename OnEvent>
+bool follow_read_events(std::int64_t& cursor, std::int64_t after_seq, std::span<const FeedEvent> events,
+                        OnEvent&& on_event) {
+    if (cursor < after_seq) return false;
+    for (const auto& fe : events) {
+        if (fe.event.seq <= cursor) continue;
+        cursor = fe.event.seq;
+        on_event(fe.event);
+    }
+    return true;
 }
 
 }  // namespace tandem::bridge

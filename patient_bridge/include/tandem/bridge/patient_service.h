@@ -138,6 +138,10 @@ public:
     /// from now on; an event older than the one in force, or unreadable, changes nothing. The
     /// clinician feed calls it for each new event, replay() at start. Any thread.
     void on_clinic_configured(const StoredEvent& event);
+    /// Every new event of the log, in order, page by page (the clinician feed's shared read):
+    /// applies clinic policy and keeps the active plans of PlanService::follow_log current.
+    /// Any thread.
+    void follow_log(std::span<const FeedEvent> events);
     /// The clinic policy turns apply now (urgent SLA, crisis resources). Any thread.
     ClinicSettings clinic_settings() const;
     /// Sends one frame to every live connection of the patient (clinician releases and
@@ -193,7 +197,7 @@ private:
                            const std::vector<AppendResult>& stored);
     void finish_turn(const Session& s, const std::string& message_id, const RiskAssessment& risk,
                      const TurnPlan& plan, const std::vector<AppendResult>& stored,
-                     const std::vector<MessageView>* window = nullptr);
+                     const std::vector<MessageView>* window = nullptr, const PatientView* patient = nullptr);
     // source_field: what message_id names ("message_id", or "assessment_id" for risky answers).
     NewEvent flag_event(const Session& s, const std::string& message_id, const RiskAssessment& risk, int sla_minutes,
                         std::optional<std::string> dedupe_key, const char* source_field = "message_id");
@@ -204,9 +208,10 @@ private:
                                        const std::string& assessment_id, const RiskAssessment& risk, bool urgent);
     void check_assessments_due(const Session& s, bool force);
     std::vector<ScreenTurn> recent_turns(const std::string& conversation_id, const std::string& exclude_id);
-    // window: the conversation's tail read by this turn, or null to read it now.
+    // window: the conversation's tail read by this turn, or null to read it now; patient: the
+    // patient as this turn read it, or null to read it now.
     void reply_with_ai(const Session& s, const std::string& message_id, bool hold_for_review, bool risk_disclosed,
-                       const std::vector<MessageView>* window = nullptr);
+                       const std::vector<MessageView>* window = nullptr, const PatientView* patient = nullptr);
     Result<std::int64_t> deliver_system_message(const Session& s, const std::string& text);
     std::optional<Session> session_of(std::uint64_t connection_id);
     bool take_patient_token(const std::string& patient_id);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -61,14 +62,23 @@ public:
     /// any other call. Main thread.
     void set_patient_sink(std::function<void(const std::string& patient_id, const std::string& frame)> sink);
 
-    /// The plan the patient's next AI turn runs under: the newest approved version, read from
-    /// the store now (no cache, so an approval applies to the very next turn), else the clinic
-    /// default. A store error gives the default. Any thread; blocking.
+    /// The plan the patient's next AI turn runs under: the newest approved version, else the
+    /// clinic default. Read from the store, or once follow_log() is fed, from memory kept
+    /// current by it (an approval through apply() applies to the very next turn; one appended
+    /// by another process, after the feed's next pass). A store error gives the default (not
+    /// kept). Any thread; blocking.
     PromptPlan active_plan(const std::string& patient_id);
+
+    /// Every event of the log after some point, in order, page by page (the clinician feed's
+    /// shared read): from the first call on, active plans are kept in memory and a plan event
+    /// of a patient drops theirs. Without it every active_plan() reads the store. Any thread.
+    void follow_log(std::span<const FeedEvent> events);
 
     /// What the prompt may know about the patient besides the plan (registered conditions).
     /// Any thread; blocking.
     PromptContext prompt_context(const std::string& patient_id, bool risk_disclosed);
+    /// The same from a patient view the caller already read (null: read it now). Any thread.
+    PromptContext prompt_context(const PatientView* patient, const std::string& patient_id, bool risk_disclosed);
 
     /// The wire/plan payload for the patient (never from a proposal). Any thread; blocking.
     nlohmann::json patient_payload(const std::string& patient_id);
@@ -137,6 +147,14 @@ private:
     std::unordered_set<std::string> auto_queued_;  // patients whose first proposal was queued
     std::unordered_map<std::string, TurnCount> turn_counts_;  // patients not in auto_queued_
     std::unique_ptr<SerialWorkers> workers_;
+
+    // Active plans in memory (follow_log). generation_ moves on every drop, so a store read that
+    // raced a plan event is not kept (it may predate the event).
+    void forget_active_plan(const std::string& patient_id);
+    std::mutex active_mutex_;
+    bool following_ = false;
+    std::uint64_t generation_ = 0;
+    std::unordered_map<std::string, PromptPlan> active_;
 };
 
 }  // namespace tandem::bridge
