@@ -431,9 +431,8 @@ void SqlcipherStore::Impl::commit_group(std::vector<std::unique_ptr<Request>>& g
     {
         // Appends that queued while this group committed, before any caller of it was woken,
         // mean more appenders than a group held: only then can run()'s short wait gather more.
-        // Checked after waking the callers instead, a lone caller's next append would count;
-        // a rule on the group's size alone made the bridge's connect phase (a few io threads,
-        // each waiting for its own ack) 10 times slower.
+        // Checked after waking the callers instead, a lone caller's next append would count and
+        // it would wait for nobody on every append (tests/store/test_writer.cpp caught it).
         const std::lock_guard lock(queue_mutex);
         backlog_at_commit = !queue.empty();
     }
