@@ -3,7 +3,8 @@
 // LLM or the offline companion's templates) made on workers off the patient's reply path, the
 // clinicians' plan actions (decide, write, restore) as atomic event batches, and the patient's
 // `plan` frame. State lives in the store (plan_* events and the plans view); the service keeps
-// only an index from plan id to patient and the patients whose proposal was already queued.
+// an index from plan id to patient, the patients whose proposal was already queued, and (once
+// follow_log is fed) each patient's active plan.
 
 #include <cstdint>
 #include <functional>
