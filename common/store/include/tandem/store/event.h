@@ -43,7 +43,7 @@ struct Actor {
     bool operator==(const Actor&) const = default;
 };
 
-/// An event to append. The store assigns seq, prev_hash and hash; it fills `id` (a UUIDv4) and
+/// An event to append. The store assigns seq, prev_hash and hash; it fills `id` (a time-ordered UUIDv7) and
 /// `time` (now, UTC, milliseconds) when they are empty.
 struct NewEvent {
     EventType type = EventType::clinician_action;
