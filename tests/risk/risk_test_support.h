@@ -1,9 +1,14 @@
 #pragma once
 // Shared by the risk tests: one engine with the project's rule files per test process.
 
+#include <algorithm>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <catch2/catch_test_macros.hpp>
 
 #include "tandem/risk/engine.h"
 
@@ -17,6 +22,42 @@ inline const RiskEngine& builtin_engine() {
         return RiskEngine(std::move(*rules));
     }();
     return engine;
+}
+
+/// The built-in rules without the learned model: for what the rules alone must decide, so a
+/// retrained model can neither hide nor fake a rule's verdict.
+inline const RiskEngine& rules_alone_engine() {
+    static const RiskEngine engine = [] {
+        auto rules = RuleSet::load_builtin();
+        if (!rules) throw std::runtime_error("built-in risk rules do not load: " + rules.error().describe());
+        return RiskEngine(std::move(*rules), std::nullopt);
+    }();
+    return engine;
+}
+
+/// A named message and the severity band (and category) its screen must land in.
+struct ScreenCase {
+    const char* name;
+    SpeakerRole role;
+    std::string text;
+    std::vector<Turn> context;
+    Severity at_least;
+    Severity at_most;
+    std::optional<RiskCategory> category;  // must be among the categories when set
+};
+
+/// Screens every case with `engine` and checks its band and category, naming the case on failure.
+inline void check_screen_cases(const RiskEngine& engine, const std::vector<ScreenCase>& cases) {
+    for (const auto& c : cases) {
+        const auto a = engine.screen(c.text, c.role, c.context);
+        INFO(c.name << ": got " << to_string(a.severity) << " (" << a.rationale << ")");
+        CHECK(a.severity >= c.at_least);
+        CHECK(a.severity <= c.at_most);
+        if (c.category) {
+            const bool has = std::find(a.categories.begin(), a.categories.end(), *c.category) != a.categories.end();
+            CHECK(has);
+        }
+    }
 }
 
 inline std::vector<std::string> category_names(const RiskAssessment& a) {

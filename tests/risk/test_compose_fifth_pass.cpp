@@ -31,18 +31,9 @@ struct Case {
 constexpr auto P = SpeakerRole::patient;
 constexpr auto A = SpeakerRole::ai;
 
-const tandem::RiskEngine& rules_alone() {
-    static const tandem::RiskEngine engine = [] {
-        auto rules = tandem::RuleSet::load_builtin();
-        if (!rules) throw std::runtime_error("built-in risk rules do not load: " + rules.error().describe());
-        return tandem::RiskEngine(std::move(*rules), std::nullopt);
-    }();
-    return engine;
-}
-
 void check_cases(const std::vector<Case>& cases) {
     for (const auto& c : cases) {
-        const auto a = rules_alone().screen(c.text, P, c.context);
+        const auto a = tandem::test::rules_alone_engine().screen(c.text, P, c.context);
         INFO(c.name << ": got " << tandem::to_string(a.severity) << " (" << a.rationale << ")");
         CHECK(a.severity >= c.at_least);
         CHECK(a.severity <= c.at_most);

@@ -19,39 +19,13 @@ using tandem::Turn;
 
 namespace {
 
-struct Case {
-    const char* name;
-    SpeakerRole role;
-    std::string text;
-    std::vector<Turn> context;
-    Severity at_least;
-    Severity at_most;
-    std::optional<RiskCategory> category;  // must be among the categories when set
-};
+using Case = tandem::test::ScreenCase;
 
 constexpr auto P = SpeakerRole::patient;
 constexpr auto A = SpeakerRole::ai;
 
-const tandem::RiskEngine& rules_alone() {
-    static const tandem::RiskEngine engine = [] {
-        auto rules = tandem::RuleSet::load_builtin();
-        if (!rules) throw std::runtime_error("built-in risk rules do not load: " + rules.error().describe());
-        return tandem::RiskEngine(std::move(*rules), std::nullopt);
-    }();
-    return engine;
-}
-
 void check_cases(const std::vector<Case>& cases) {
-    for (const auto& c : cases) {
-        const auto a = rules_alone().screen(c.text, c.role, c.context);
-        INFO(c.name << ": got " << tandem::to_string(a.severity) << " (" << a.rationale << ")");
-        CHECK(a.severity >= c.at_least);
-        CHECK(a.severity <= c.at_most);
-        if (c.category) {
-            const bool has = std::find(a.categories.begin(), a.categories.end(), *c.category) != a.categories.end();
-            CHECK(has);
-        }
-    }
+    tandem::test::check_screen_cases(tandem::test::rules_alone_engine(), cases);
 }
 
 }  // namespace

@@ -17,31 +17,13 @@ using tandem::Turn;
 
 namespace {
 
-struct Case {
-    const char* name;
-    SpeakerRole role;
-    std::string text;
-    std::vector<Turn> context;
-    Severity at_least;
-    Severity at_most;
-    std::optional<RiskCategory> category;  // must be among the categories when set
-};
+using Case = tandem::test::ScreenCase;
 
 constexpr auto P = SpeakerRole::patient;
 constexpr auto A = SpeakerRole::ai;
 
 void check_cases(const std::vector<Case>& cases) {
-    const auto& engine = tandem::test::builtin_engine();
-    for (const auto& c : cases) {
-        const auto a = engine.screen(c.text, c.role, c.context);
-        INFO(c.name << ": got " << tandem::to_string(a.severity) << " (" << a.rationale << ")");
-        CHECK(a.severity >= c.at_least);
-        CHECK(a.severity <= c.at_most);
-        if (c.category) {
-            const bool has = std::find(a.categories.begin(), a.categories.end(), *c.category) != a.categories.end();
-            CHECK(has);
-        }
-    }
+    tandem::test::check_screen_cases(tandem::test::builtin_engine(), cases);
 }
 
 }  // namespace
