@@ -488,44 +488,28 @@ std::optional<std::optional<PatientView>> ReadCache::find_patient(std::string_vi
 
 std::optional<std::vector<MessageView>> ReadCache::recent_messages(std::string_view conversation_id, std::size_t limit,
                                                                    std::optional<std::int64_t>& position) {
-    std::vector<std::shared_ptr<const MessageView>> picked;
-    bool served = false;
-    if (sync()) {
-        const std::shared_lock lock(mutex_);
-        if (loaded_ && !off_) {
-            const auto it = conversations_.find(std::string(conversation_id));
-            if (it != conversations_.end() && (it->second->whole || it->second->messages.size() >= limit)) {
-                const auto& all = it->second->messages;
-                const std::size_t n = std::min(limit, all.size());
-                picked.assign(all.end() - static_cast<std::ptrdiff_t>(n), all.end());
-                it->second->used.store(++clock_, std::memory_order_relaxed);
-                served = true;
-            } else {
-                position = known_seq_;
-            }
-        }
-    }
-    if (!served) {
-        misses_.fetch_add(1, std::memory_order_relaxed);
-        return std::nullopt;
-    }
-    hits_.fetch_add(1, std::memory_order_relaxed);
-    std::vector<MessageView> out;
-    out.reserve(picked.size());
-    for (const auto& m : picked) out.push_back(*m);
-    return out;
+    return conversation_tail(conversation_id, limit, position);
 }
 
 std::optional<std::vector<MessageView>> ReadCache::messages(std::string_view conversation_id,
                                                             std::optional<std::int64_t>& position) {
+    return conversation_tail(conversation_id, std::nullopt, position);
+}
+
+std::optional<std::vector<MessageView>> ReadCache::conversation_tail(std::string_view conversation_id,
+                                                                     std::optional<std::size_t> limit,
+                                                                     std::optional<std::int64_t>& position) {
     std::vector<std::shared_ptr<const MessageView>> picked;
     bool served = false;
     if (sync()) {
         const std::shared_lock lock(mutex_);
         if (loaded_ && !off_) {
             const auto it = conversations_.find(std::string(conversation_id));
-            if (it != conversations_.end() && it->second->whole) {
-                picked.assign(it->second->messages.begin(), it->second->messages.end());
+            // A partial tail serves only a limit it covers; the whole conversation needs all of it.
+            if (it != conversations_.end() && (it->second->whole || (limit && it->second->messages.size() >= *limit))) {
+                const auto& all = it->second->messages;
+                const std::size_t n = limit ? std::min(*limit, all.size()) : all.size();
+                picked.assign(all.end() - static_cast<std::ptrdiff_t>(n), all.end());
                 it->second->used.store(++clock_, std::memory_order_relaxed);
                 served = true;
             } else {

@@ -97,6 +97,10 @@ public:
     Stats stats() const noexcept;
 
 private:
+    // recent_messages (limit) and messages (nullopt: the whole conversation) share this.
+    std::optional<std::vector<MessageView>> conversation_tail(std::string_view conversation_id,
+                                                              std::optional<std::size_t> limit,
+                                                              std::optional<std::int64_t>& position);
     struct Conversation {
         std::deque<std::shared_ptr<const MessageView>> messages;  // seq order, contiguous to the newest
         bool whole = false;                                       // holds every message of the conversation
