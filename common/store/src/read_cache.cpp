@@ -486,6 +486,11 @@ std::optional<std::optional<PatientView>> ReadCache::find_patient(std::string_vi
     return std::optional<PatientView>(*found);
 }
 
+bool ReadCache::counted(bool served) {
+    (served ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
+    return served;
+}
+
 std::optional<std::vector<MessageView>> ReadCache::recent_messages(std::string_view conversation_id, std::size_t limit,
                                                                    std::optional<std::int64_t>& position) {
     return conversation_tail(conversation_id, limit, position);
@@ -517,11 +522,7 @@ std::optional<std::vector<MessageView>> ReadCache::conversation_tail(std::string
             }
         }
     }
-    if (!served) {
-        misses_.fetch_add(1, std::memory_order_relaxed);
-        return std::nullopt;
-    }
-    hits_.fetch_add(1, std::memory_order_relaxed);
+    if (!counted(served)) return std::nullopt;
     std::vector<MessageView> out;
     out.reserve(picked.size());
     for (const auto& m : picked) out.push_back(*m);
@@ -541,11 +542,7 @@ std::optional<std::vector<PlanView>> ReadCache::plans(std::string_view patient_i
             }
         }
     }
-    if (!rows) {
-        misses_.fetch_add(1, std::memory_order_relaxed);
-        return std::nullopt;
-    }
-    hits_.fetch_add(1, std::memory_order_relaxed);
+    if (!counted(rows != nullptr)) return std::nullopt;
     return *rows;
 }
 
@@ -569,11 +566,7 @@ std::optional<std::vector<FeedEvent>> ReadCache::read_feed_after(std::int64_t af
             }
         }
     }
-    if (!served) {
-        misses_.fetch_add(1, std::memory_order_relaxed);
-        return std::nullopt;
-    }
-    hits_.fetch_add(1, std::memory_order_relaxed);
+    if (!counted(served)) return std::nullopt;
     std::vector<FeedEvent> out;
     out.reserve(picked.size());
     for (auto& [e, therapist] : picked) out.push_back(FeedEvent{*e, std::move(therapist)});
@@ -605,11 +598,7 @@ std::optional<std::vector<StoredEvent>> ReadCache::read_after(std::int64_t after
             }
         }
     }
-    if (!served) {
-        misses_.fetch_add(1, std::memory_order_relaxed);
-        return std::nullopt;
-    }
-    hits_.fetch_add(1, std::memory_order_relaxed);
+    if (!counted(served)) return std::nullopt;
     std::vector<StoredEvent> out;
     out.reserve(picked.size());
     for (const auto& e : picked) out.push_back(*e);

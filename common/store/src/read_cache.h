@@ -97,6 +97,8 @@ public:
     Stats stats() const noexcept;
 
 private:
+    // Counts a lookup as a hit or a miss (Stats) and returns `served`.
+    bool counted(bool served);
     // recent_messages (limit) and messages (nullopt: the whole conversation) share this.
     std::optional<std::vector<MessageView>> conversation_tail(std::string_view conversation_id,
                                                               std::optional<std::size_t> limit,
