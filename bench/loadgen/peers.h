@@ -140,10 +140,10 @@ public:
     /// A session was established at least once.
     bool ever_ready() const { return ever_ready_; }
     std::function<void(PatientPeer&)> on_ready;  ///< play mode: called at each (re)connection
-    std::function<void(PatientPeer&)> on_lost;
+    std::function<void(PatientPeer&)> on_lost;   ///< play mode: called when the connection ends
     /// play mode: a `questionnaire` frame's payload (a form to answer, new or resumed).
     std::function<void(PatientPeer&, const nlohmann::json&)> on_questionnaire;
-    bool invalid_invite = false;
+    bool invalid_invite = false;  ///< the bridge refused this seat's invite code
 
     /// Sends one chat message stamped with the send time, or with `tag` as its client_msg_id.
     void send_message(std::string_view text, std::string_view tag = "");
