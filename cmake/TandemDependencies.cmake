@@ -30,6 +30,17 @@ find_path(VALIJSON_INCLUDE_DIR valijson/validator.hpp REQUIRED)
 add_library(Tandem::valijson INTERFACE IMPORTED)
 target_include_directories(Tandem::valijson INTERFACE "${VALIJSON_INCLUDE_DIR}")
 
+# jemalloc replaces glibc's malloc in the processes that allocate from many threads at once
+# (tandem-bridge: 64 pipeline threads plus I/O), where glibc's malloc and free were about a
+# quarter of the CPU (docs/PERFORMANCE.md). Linking it, not LD_PRELOAD, puts it in the package's
+# Depends through dpkg-shlibdeps. Left out under the sanitizer preset, whose runtime must see
+# every allocation.
+add_library(Tandem::jemalloc INTERFACE IMPORTED)
+if(NOT CMAKE_CXX_FLAGS MATCHES "-fsanitize=address")
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc>=5)
+  target_link_libraries(Tandem::jemalloc INTERFACE PkgConfig::JEMALLOC)
+endif()
+
 # Beast and Asio are header-only; the bridge keeps them in few translation units.
 add_library(Tandem::asio INTERFACE IMPORTED)
 target_link_libraries(Tandem::asio INTERFACE Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads)

@@ -19,7 +19,7 @@ fi
 from_main=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libvalijson-dev
-  libwxgtk3.2-dev libcairo2-dev libvectorscan-dev libargon2-dev libboost-dev
+  libwxgtk3.2-dev libcairo2-dev libvectorscan-dev libargon2-dev libboost-dev libjemalloc-dev
   python3 python3-jsonschema python3-sklearn python3-numpy
   xvfb xauth xdotool imagemagick fonts-dejavu-core openssl
   # Integration tests (foreign WebSocket client, chat page in headless Chromium) and packaging.
@@ -51,24 +51,38 @@ fi
 # A clean Debian root for the installer test (tests/installer, docs/INSTALL.md): made here, where
 # the network may be used, so the test never downloads anything; it installs our .deb files into
 # a copy. minbase plus the shared libraries the packages depend on, from the same suites.
+# The marker file lists those libraries: when the list grows (libjemalloc2 came after the first
+# roots were made), an existing root gets what it lacks instead of a 5-minute debootstrap anew.
 rootfs=/var/cache/tandem/rootfs-bookworm
-rootfs_libs=(libargon2-1 libcurl4 libssl3 libvectorscan5 libwxgtk3.2-1)
-if [ ! -e "$rootfs/.tandem-rootfs-complete" ]; then
+rootfs_libs=(libargon2-1 libcurl4 libjemalloc2 libssl3 libvectorscan5 libwxgtk3.2-1)
+rootfs_backports_libs=(libsqlcipher1)
+rootfs_marker=.tandem-rootfs-complete
+rootfs_wanted=$(printf '%s\n' "${rootfs_libs[@]}" "${rootfs_backports_libs[@]}" | sort)
+rootfs_add_libs() {  # rootfs_add_libs ROOT: installs the lists above (present ones are no-ops)
+  chroot "$1" apt-get update -qq
+  chroot "$1" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${rootfs_libs[@]}" > /dev/null
+  chroot "$1" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends -t bookworm-backports "${rootfs_backports_libs[@]}" > /dev/null
+  chroot "$1" apt-get clean
+  rm -rf "$1"/var/lib/apt/lists/*
+  printf '%s\n' "$rootfs_wanted" > "$1/$rootfs_marker"
+}
+if [ ! -e "$rootfs/$rootfs_marker" ]; then
   echo "install-deps: making the installer test's Debian root in $rootfs (once)"
   mkdir -p /var/cache/tandem
   rm -rf "$rootfs.partial"
   debootstrap --variant=minbase bookworm "$rootfs.partial" http://deb.debian.org/debian > /dev/null
   echo "deb http://deb.debian.org/debian bookworm-backports main" \
     > "$rootfs.partial/etc/apt/sources.list.d/bookworm-backports.list"
-  chroot "$rootfs.partial" apt-get update -qq
-  chroot "$rootfs.partial" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${rootfs_libs[@]}" > /dev/null
-  chroot "$rootfs.partial" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends -t bookworm-backports libsqlcipher1 > /dev/null
-  chroot "$rootfs.partial" apt-get clean
-  rm -rf "$rootfs.partial"/var/lib/apt/lists/*
-  touch "$rootfs.partial/.tandem-rootfs-complete"
+  rootfs_add_libs "$rootfs.partial"
   rm -rf "$rootfs"
   mv "$rootfs.partial" "$rootfs"
+elif [ "$(cat "$rootfs/$rootfs_marker")" != "$rootfs_wanted" ]; then
+  # Installed in place, not into a copy swapped in: packages only add files, and a test running
+  # now has the root mounted as an overlay's lower layer, which a swap and delete would pull
+  # from under it. The marker is rewritten last, so an interrupted update is retried next time.
+  echo "install-deps: bringing the installer test's Debian root up to date (${rootfs_libs[*]} ${rootfs_backports_libs[*]})"
+  rootfs_add_libs "$rootfs"
 fi
 echo "install-deps: done"

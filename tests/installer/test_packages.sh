@@ -56,6 +56,8 @@ check "bridge package version is the project version ($version-1)" \
   test "$(dpkg-deb -f "$bridge_deb" Version)" = "$version-1"
 check "bridge Depends come from dpkg-shlibdeps plus SQLCipher 4" \
   sh -c "dpkg-deb -f '$bridge_deb' Depends | grep -q 'libc6' && dpkg-deb -f '$bridge_deb' Depends | grep -q 'libsqlcipher1 (>= 4.6)'"
+check "bridge Depends name libjemalloc2 (tandem-bridge links jemalloc)" \
+  sh -c "dpkg-deb -f '$bridge_deb' Depends | grep -q 'libjemalloc2'"
 # Errors fail the test; warnings are listed in docs/INSTALL.md.
 check "lintian reports no errors" lintian --fail-on error --suppress-tags initial-upload-closes-no-bugs \
   "$bridge_deb" ${clinician_deb:+"$clinician_deb"}
