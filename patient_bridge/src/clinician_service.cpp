@@ -45,18 +45,6 @@ std::string event_text(const StoredEvent& e) {
     return redacted(e).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// make_frame's envelope around an already serialised payload, keys in make_frame's (sorted)
-// order. Rejected: make_frame on the parsed payload, which serialised each event once per
-// frame again (a batch re-dumps every event it carries).
-std::string frame_around(std::string_view type, std::string_view payload_text, std::int64_t seq) {
-    std::string out;
-    out.reserve(payload_text.size() + 140);
-    out.append(R"({"id":")").append(new_frame_id()).append(R"(","payload":)").append(payload_text);
-    out.append(R"(,"seq":)").append(std::to_string(seq)).append(R"(,"time":")").append(utc_now_text());
-    out.append(R"(","type":")").append(type).append(R"("})");
-    return out;
-}
-
 // Collects event texts into one `events` frame (docs/PROTOCOL.md) for a subscriber that asked
 // for batches; the envelope's seq is the last event's.
 class BatchFrame {
@@ -67,7 +55,7 @@ public:
     }
     bool empty() const { return body_.empty(); }
     std::int64_t last_seq() const { return last_seq_; }
-    std::string take() { return frame_around("events", body_.append("]}"), last_seq_); }
+    std::string take() { return frame_around("events", body_.append("]}"), static_cast<std::uint64_t>(last_seq_)); }
 
 private:
     std::string body_;
@@ -487,7 +475,7 @@ void ClinicianService::send_shared(Subscriber& s, const std::vector<FeedEvent>& 
             out.add(frames.texts[i], fe.event.seq);
             continue;
         }
-        if (frames.events[i].empty()) frames.events[i] = frame_around("event", frames.texts[i], fe.event.seq);
+        if (frames.events[i].empty()) frames.events[i] = frame_around("event", frames.texts[i], static_cast<std::uint64_t>(fe.event.seq));
         if (!c->send(frames.events[i])) {
             // The server dropped a client that fell too far behind; it resumes from its cursor.
             s.connection.reset();
@@ -522,7 +510,7 @@ bool ClinicianService::deliver(std::uint64_t, Subscriber& s) {
             out.add(event_text(e), e.seq);
             continue;
         }
-        if (!c->send(frame_around("event", event_text(e), e.seq))) {
+        if (!c->send(frame_around("event", event_text(e), static_cast<std::uint64_t>(e.seq)))) {
             s.connection.reset();
             return true;
         }
