@@ -475,7 +475,8 @@ void ClinicianService::send_shared(Subscriber& s, const std::vector<FeedEvent>& 
             out.add(frames.texts[i], fe.event.seq);
             continue;
         }
-        if (frames.events[i].empty()) frames.events[i] = frame_around("event", frames.texts[i], static_cast<std::uint64_t>(fe.event.seq));
+        if (frames.events[i].empty())
+            frames.events[i] = frame_around("event", frames.texts[i], static_cast<std::uint64_t>(fe.event.seq));
         if (!c->send(frames.events[i])) {
             // The server dropped a client that fell too far behind; it resumes from its cursor.
             s.connection.reset();

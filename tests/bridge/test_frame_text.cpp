@@ -84,8 +84,12 @@ TEST_CASE("a frame written as text equals make_frame's frame of the same payload
     // The same bytes, not only the same value: re-serialising the parsed frame changes nothing.
     CHECK(dumped(nlohmann::json::parse(ai)) == ai);
 
-    const std::string segment =
-        FrameText{}.number("index", 3).text("reply_id", "r-1").text("reply_to", "m-1").text("text", "Hi. ").frame("segment");
+    const std::string segment = FrameText{}
+                                    .number("index", 3)
+                                    .text("reply_id", "r-1")
+                                    .text("reply_to", "m-1")
+                                    .text("text", "Hi. ")
+                                    .frame("segment");
     CHECK(without_id_and_time(segment) ==
           without_id_and_time(make_frame(
               "segment", {{"reply_id", "r-1"}, {"reply_to", "m-1"}, {"index", 3}, {"text", "Hi. "}})));
