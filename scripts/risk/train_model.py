@@ -257,7 +257,7 @@ def combine(rules_rank, blocked, pf, pu, tf, tu):
 # which, out of fold, it raises at most AI_BUDGET of the written benign AI replies (correct safety
 # responses, ordinary replies): those the engine must leave alone.
 AI_BUDGET = 0.01
-AI_GRID = [(1.0, 0.3), (1.0, 1.0), (1.5, 0.3), (1.5, 1.0), (1.5, 3.0)]
+AI_GRID = [(1.0, 0.1), (1.0, 0.3), (1.0, 1.0), (1.5, 0.3)]
 
 
 def train_ai_head(args, cases, source, feats, written):
@@ -293,6 +293,12 @@ def train_ai_head(args, cases, source, feats, written):
             best = (loss, power, c, p, cs)
     _, power, c, p, cs = best
     t = pick_threshold(p, written_benign, rules, RANK["moderate"], blocked, AI_BUDGET)
+    # A correct safety response must never be raised: above every written safe_ai reply's
+    # out-of-fold probability, whatever the budget allows.
+    safe = np.array([cc.get("kind") == "safe_ai" for cc in pool]) & np.array(pool_written)
+    safe_p = p[safe & ~blocked & (rules < RANK["moderate"])]
+    if len(safe_p):
+        t = max(t, float(min(0.99, np.nextafter(safe_p.max(), 1.0))))
     final = np.where((p >= t) & ~blocked, np.maximum(rules, RANK["moderate"]), rules)
     print(f"  chosen idf^{power:g}, C={c:g}, threshold {t:.4f}; out of fold, AI replies:")
     names = sorted(set(pool_source))
@@ -301,7 +307,6 @@ def train_ai_head(args, cases, source, feats, written):
         exp = np.array([RANK[cc["expected"]["severity"]] for cc, mm in zip(pool, m) if mm])
         band_report(f"{name} rules        ", exp, rules[m])
         band_report(f"{name} rules + head ", exp, final[m])
-    safe = np.array([cc.get("kind") == "safe_ai" for cc in pool]) & np.array(pool_written)
     print(f"  written safe_ai replies raised by the head: {int(np.sum((final > rules) & safe))} of {int(safe.sum())}")
     model = fit(x.multiply(cs).tocsr(), y, c)
     return model.coef_[0] * cs, float(model.intercept_[0]), t, power, c
@@ -317,8 +322,9 @@ def main():
     ap.add_argument("--annomi-negatives", action="store_true",
                     help="also train on AnnoMI's client turns (measurement only: its licence keeps the "
                          "weights out of the product, docs/RISK.md seventh pass)")
-    ap.add_argument("--ordinary", default=os.path.join(ROOT, "tests", "data", "risk", "ordinary.jsonl"),
-                    help="written ordinary-talk negatives (outside the hard-negative budget); '' for none")
+    ap.add_argument("--ordinary", action="append",
+                    help="written ordinary-talk negatives (outside the hard-negative budget; repeat for several; "
+                         "default tests/data/risk/ordinary.jsonl and ordinary2.jsonl); '' for none")
     ap.add_argument("--out", default=os.path.join(ROOT, "common", "risk", "model", "risk_model.bin"))
     ap.add_argument("--version", default=datetime.date.today().strftime("%Y.%m.%d") + "-1")
     ap.add_argument("--grid", help="idf power:C pairs to try instead of GRID, e.g. 1.5:1,1.5:3")
@@ -334,7 +340,8 @@ def main():
     args = ap.parse_args()
 
     train_files = args.train or [os.path.join(ROOT, "tests", "data", "risk", n)
-                                 for n in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl")]
+                                 for n in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl",
+                                           "dev7.jsonl")]
     train_files = [f for f in train_files if os.path.exists(f)]
     for f in train_files:
         if os.path.basename(f).startswith("heldout") or "-test" in os.path.basename(f):
@@ -350,13 +357,17 @@ def main():
         cases += rows
         source += ["diasafety-train"] * len(rows)
         train_files.append(path)
-    if args.ordinary and os.path.exists(args.ordinary):
+    ordinary_files = args.ordinary if args.ordinary is not None else [
+        os.path.join(ROOT, "tests", "data", "risk", n) for n in ("ordinary.jsonl", "ordinary2.jsonl")]
+    for path in ordinary_files:
+        if not path or not os.path.exists(path):
+            continue
         # Ordinary talk written for the project (no licence question, unlike AnnoMI): easy
         # negatives, so like AnnoMI's they stay out of the hard-negative budget below.
-        rows = read_jsonl(args.ordinary)
+        rows = read_jsonl(path)
         cases += rows
-        source += ["ordinary"] * len(rows)
-        train_files.append(args.ordinary)
+        source += [os.path.basename(path).removesuffix(".jsonl")] * len(rows)
+        train_files.append(path)
     if args.annomi_negatives and os.path.exists(args.annomi):
         # Real ordinary talk as negatives (seventh pass): the written sets' benign cases are hard
         # negatives, so a model trained on them alone fired on a third of real client turns.
@@ -389,7 +400,7 @@ def main():
     y_urgent = (expected >= RANK["high"]).astype(int)
     # The dev-side budget counts the written sets' benign patient cases only; the false-alarm
     # limit on real talk is applied afterwards on another AnnoMI part (calibrate_thresholds.py).
-    written = np.array([not s.startswith("annomi") and s != "ordinary" for s in source])
+    written = np.array([not s.startswith("annomi") and not s.startswith("ordinary") for s in source])
     benign = (y_flag == 0) & np.array([c["role"] == "patient" for c in cases]) & written
     strat = expected
     groups = np.array([c.get("group", c["id"]) for c in cases])
