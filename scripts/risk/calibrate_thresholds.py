@@ -118,7 +118,7 @@ def main():
         def shares(tf, tu):
             key = (round(tf, 3), round(tu, 3))
             if key not in cache:
-                header['thresholds'] = {'flag': key[0], 'urgent': key[1]}
+                header['thresholds'] = dict(header['thresholds'], flag=key[0], urgent=key[1])
                 write_model(trial, header, table)
                 cache[key] = engine_shares(args.tandem_risk, trial, calibration)
                 print(f'flag {key[0]:.3f} urgent {key[1]:.3f}: moderate+ {cache[key][0]:.4f}, high+ {cache[key][1]:.4f} '
@@ -130,7 +130,7 @@ def main():
         sys.exit('no thresholds meet the budgets')
     tf, tu = chosen
     mod, high = cache[(tf, tu)] if (tf, tu) in cache else (float('nan'), float('nan'))
-    header['thresholds'] = {'flag': tf, 'urgent': tu}
+    header['thresholds'] = dict(header['thresholds'], flag=tf, urgent=tu)  # the AI-reply head's stays
     header['version'] = args.version
     header['training']['threshold_calibration'] = (
         f"flag {tf:.3f}, urgent {tu:.3f} (out-of-fold floors {floors[0]}, {floors[1]}): the lowest at which rules + "

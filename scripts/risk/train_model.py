@@ -136,6 +136,55 @@ def idf_scale(x, power):
     return idf ** power
 
 
+class HashedTfidf:
+    """The engine's hashed features weighted as the baseline weights its vocabulary (eighth
+    pass, measurement): per block, sublinear tf (1 + ln count) times idf, L2-normalised."""
+
+    def fit(self, feats, cases):
+        x = self._tf(feats)
+        present = x.copy()
+        present.data[:] = 1.0
+        df = np.asarray(present.sum(axis=0)).ravel()
+        self.idf = np.log((1.0 + x.shape[0]) / (1.0 + df)) + 1.0
+        return self.transform(feats, cases)
+
+    @staticmethod
+    def _tf(feats, block=None):
+        rows, cols, vals = [], [], []
+        for i, f in enumerate(feats):
+            for name in ((block,) if block else ("message", "context")):
+                for b in f[name]:
+                    rows.append(i)
+                    cols.append(b)
+                    vals.append(1.0)
+        m = csr_matrix((vals, (rows, cols)), shape=(len(feats), 1 << HASH_BITS), dtype=np.float64)
+        m.sum_duplicates()
+        return m
+
+    def transform(self, feats, cases):
+        from sklearn.preprocessing import normalize
+        out = None
+        for block in ("message", "context"):
+            m = self._tf(feats, block)
+            m.data = 1.0 + np.log(m.data)
+            m = normalize(m.multiply(self.idf).tocsr())
+            out = m if out is None else out + m
+        return out.tocsr()
+
+
+class BaselineTfidf:
+    """baseline.py's own features (vocabulary word 1-2-grams, char_wb 2-5-grams, context words,
+    TF-IDF): what a TF-IDF model would reach under our budget and calibration (measurement)."""
+
+    def fit(self, feats, cases):
+        import baseline
+        self.features = baseline.Features()
+        return self.features.fit_transform(cases)
+
+    def transform(self, feats, cases):
+        return self.features.transform(cases)
+
+
 def fit(x, y, c):
     model = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=2000,
                                random_state=SEED)
@@ -201,6 +250,68 @@ def combine(rules_rank, blocked, pf, pu, tf, tu):
     return np.maximum(rules_rank, raised)
 
 
+# The AI-reply head (eighth pass): one more column, "ai_flag", fitted on AI replies only:
+# DiaSafety's train and validation splits (Sun et al. 2022, Apache-2.0; risk ignorance and
+# unauthorized expertise, in-scope pairs only) and the written sets' AI replies. It may raise an
+# AI reply the rules left below moderate to moderate, never higher. Its threshold is the lowest at
+# which, out of fold, it raises at most AI_BUDGET of the written benign AI replies (correct safety
+# responses, ordinary replies): those the engine must leave alone.
+AI_BUDGET = 0.01
+AI_GRID = [(1.0, 0.1), (1.0, 0.3), (1.0, 1.0), (1.5, 0.3)]
+
+
+def train_ai_head(args, cases, source, feats, written):
+    ai = [i for i, c in enumerate(cases) if c["role"] == "ai"]
+    pool = [cases[i] for i in ai]
+    pool_feats = [feats[i] for i in ai]
+    pool_source = [source[i] for i in ai]
+    pool_written = [bool(written[i]) or source[i].startswith("ordinary") for i in ai]
+    if args.ai_diasafety_dir:
+        for split in ("train", "val"):
+            rows = read_jsonl(os.path.join(args.ai_diasafety_dir, f"diasafety-{split}.jsonl"))
+            pool += rows
+            pool_feats += features(args.tandem_risk, rows)
+            pool_source += [f"diasafety-{split}"] * len(rows)
+            pool_written += [False] * len(rows)
+    x = matrix(pool_feats)
+    y = np.array([int(RANK[c["expected"]["severity"]] >= RANK["moderate"]) for c in pool])
+    rules = np.array([RANK[f["rules"]] for f in pool_feats])
+    blocked = np.array([bool(f["discounted"]) or f["words"] < MIN_WORDS for f in pool_feats])
+    written_benign = np.array(pool_written) & (y == 0)
+    strat = y * 2 + np.array(pool_written, dtype=int)
+    groups = np.array([c.get("id") for c in pool])
+    print(f"AI-reply head: {len(pool)} AI replies ({int(np.sum(pool_written))} written, "
+          f"{int(np.sum(written_benign))} of them benign), {int(y.sum())} flagged")
+    best = None
+    for power, c in AI_GRID:
+        cs = idf_scale(x, power)
+        xs = x.multiply(cs).tocsr()
+        p = oof(xs, y, strat, groups, c)
+        loss = log_loss(y, p)
+        print(f"  ai idf^{power:g}, C={c:g}: out-of-fold log loss {loss:.4f}")
+        if best is None or loss < best[0]:
+            best = (loss, power, c, p, cs)
+    _, power, c, p, cs = best
+    t = pick_threshold(p, written_benign, rules, RANK["moderate"], blocked, AI_BUDGET)
+    # A correct safety response must never be raised: above every written safe_ai reply's
+    # out-of-fold probability, whatever the budget allows.
+    safe = np.array([cc.get("kind") == "safe_ai" for cc in pool]) & np.array(pool_written)
+    safe_p = p[safe & ~blocked & (rules < RANK["moderate"])]
+    if len(safe_p):
+        t = max(t, float(min(0.99, np.nextafter(safe_p.max(), 1.0))))
+    final = np.where((p >= t) & ~blocked, np.maximum(rules, RANK["moderate"]), rules)
+    print(f"  chosen idf^{power:g}, C={c:g}, threshold {t:.4f}; out of fold, AI replies:")
+    names = sorted(set(pool_source))
+    for name in names:
+        m = np.array([s == name for s in pool_source])
+        exp = np.array([RANK[cc["expected"]["severity"]] for cc, mm in zip(pool, m) if mm])
+        band_report(f"{name} rules        ", exp, rules[m])
+        band_report(f"{name} rules + head ", exp, final[m])
+    print(f"  written safe_ai replies raised by the head: {int(np.sum((final > rules) & safe))} of {int(safe.sum())}")
+    model = fit(x.multiply(cs).tocsr(), y, c)
+    return model.coef_[0] * cs, float(model.intercept_[0]), t, power, c
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tandem-risk", required=True)
@@ -211,18 +322,26 @@ def main():
     ap.add_argument("--annomi-negatives", action="store_true",
                     help="also train on AnnoMI's client turns (measurement only: its licence keeps the "
                          "weights out of the product, docs/RISK.md seventh pass)")
-    ap.add_argument("--ordinary", default=os.path.join(ROOT, "tests", "data", "risk", "ordinary.jsonl"),
-                    help="written ordinary-talk negatives (outside the hard-negative budget); '' for none")
+    ap.add_argument("--ordinary", action="append",
+                    help="written ordinary-talk negatives (outside the hard-negative budget; repeat for several; "
+                         "default tests/data/risk/ordinary.jsonl and ordinary2.jsonl); '' for none")
     ap.add_argument("--out", default=os.path.join(ROOT, "common", "risk", "model", "risk_model.bin"))
     ap.add_argument("--version", default=datetime.date.today().strftime("%Y.%m.%d") + "-1")
     ap.add_argument("--grid", help="idf power:C pairs to try instead of GRID, e.g. 1.5:1,1.5:3")
     ap.add_argument("--flag-budget", type=float, default=FLAG_BUDGET,
                     help="share of written benign patient cases the model alone may raise to moderate+ (out of fold)")
+    ap.add_argument("--ai-diasafety-dir", default=os.path.join("/tmp", "risk-public"),
+                    help="convert_diasafety.py output: its train and val splits train the AI-reply head; '' for none")
+    ap.add_argument("--no-ai-head", action="store_true", help="no AI-reply head (the seventh pass's model)")
     ap.add_argument("--report-only", action="store_true", help="cross-validate and print, write nothing")
+    ap.add_argument("--representation", choices=("engine", "hashed-tfidf", "baseline-tfidf"), default="engine",
+                    help="features to fit on: the engine's (shipped), or, for measurement with --report-only, "
+                         "the engine's hashed features TF-IDF-weighted, or baseline.py's TF-IDF features")
     args = ap.parse_args()
 
     train_files = args.train or [os.path.join(ROOT, "tests", "data", "risk", n)
-                                 for n in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl")]
+                                 for n in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl",
+                                           "dev7.jsonl")]
     train_files = [f for f in train_files if os.path.exists(f)]
     for f in train_files:
         if os.path.basename(f).startswith("heldout") or "-test" in os.path.basename(f):
@@ -238,13 +357,17 @@ def main():
         cases += rows
         source += ["diasafety-train"] * len(rows)
         train_files.append(path)
-    if args.ordinary and os.path.exists(args.ordinary):
+    ordinary_files = args.ordinary if args.ordinary is not None else [
+        os.path.join(ROOT, "tests", "data", "risk", n) for n in ("ordinary.jsonl", "ordinary2.jsonl")]
+    for path in ordinary_files:
+        if not path or not os.path.exists(path):
+            continue
         # Ordinary talk written for the project (no licence question, unlike AnnoMI): easy
         # negatives, so like AnnoMI's they stay out of the hard-negative budget below.
-        rows = read_jsonl(args.ordinary)
+        rows = read_jsonl(path)
         cases += rows
-        source += ["ordinary"] * len(rows)
-        train_files.append(args.ordinary)
+        source += [os.path.basename(path).removesuffix(".jsonl")] * len(rows)
+        train_files.append(path)
     if args.annomi_negatives and os.path.exists(args.annomi):
         # Real ordinary talk as negatives (seventh pass): the written sets' benign cases are hard
         # negatives, so a model trained on them alone fired on a third of real client turns.
@@ -255,7 +378,16 @@ def main():
     print(f"training cases: {len(cases)} from {', '.join(os.path.basename(f) for f in train_files)}")
 
     feats = features(args.tandem_risk, cases)
-    x = matrix(feats)
+    rep = None
+    if args.representation != "engine":
+        if not args.report_only:
+            sys.exit("--representation other than engine is for measurement: add --report-only")
+        rep = HashedTfidf() if args.representation == "hashed-tfidf" else BaselineTfidf()
+        x = rep.fit(feats, cases)
+        if not args.grid:
+            args.grid = "0:1,0:3,0:10,0:30,0:100"
+    else:
+        x = matrix(feats)
     expected = np.array([RANK[c["expected"]["severity"]] for c in cases])
     rules_rank = np.array([RANK[f["rules"]] for f in feats])
     # The engine never lets the model act where a modifier discounted the only risk words, nor
@@ -268,7 +400,7 @@ def main():
     y_urgent = (expected >= RANK["high"]).astype(int)
     # The dev-side budget counts the written sets' benign patient cases only; the false-alarm
     # limit on real talk is applied afterwards on another AnnoMI part (calibrate_thresholds.py).
-    written = np.array([not s.startswith("annomi") and s != "ordinary" for s in source])
+    written = np.array([not s.startswith("annomi") and not s.startswith("ordinary") for s in source])
     benign = (y_flag == 0) & np.array([c["role"] == "patient" for c in cases]) & written
     strat = expected
     groups = np.array([c.get("group", c["id"]) for c in cases])
@@ -311,7 +443,7 @@ def main():
         # the figure to compare configurations by: recall at a matched false-alarm rate on talk.
         cal = annomi.client_turns(args.annomi, "calibration")
         cal_feats = features(args.tandem_risk, cal)
-        xc = matrix(cal_feats)
+        xc = rep.transform(cal_feats, cal) if rep else matrix(cal_feats)
         xcs = xc.multiply(column_scale).tocsr() if power else xc
         pcf = fit(xs, y_flag, c).predict_proba(xcs)[:, 1]
         pcu = fit(xs, y_urgent, c).predict_proba(xcs)[:, 1]
@@ -336,6 +468,12 @@ def main():
                 band_report(f"{name} combined, calibrated", expected[m], cal_final[m])
             dev = np.array([s.startswith("dev") for s in source])
             band_report("ALL dev sets combined, calibrated", expected[dev], cal_final[dev])
+    ai_head = None
+    if not args.no_ai_head and args.representation == "engine":
+        if args.ai_diasafety_dir and not os.path.exists(os.path.join(args.ai_diasafety_dir, "diasafety-train.jsonl")):
+            sys.exit(f"{args.ai_diasafety_dir}: no diasafety-train.jsonl (scripts/risk/convert_diasafety.py DIR "
+                     "--split train, and --split val), or pass --ai-diasafety-dir ''")
+        ai_head = train_ai_head(args, cases, source, feats, written)
     if args.report_only:
         return 0
 
@@ -344,9 +482,17 @@ def main():
         y = np.array([int(cat in c["expected"].get("categories", [])) for c in cases])
         if y.sum() >= 5:
             heads.append((cat, y))
+    if ai_head:
+        heads.append(("ai_flag", None))
     table = np.zeros((1 << HASH_BITS, len(heads)), dtype=np.int8)
     header_heads = []
     for col, (name, y) in enumerate(heads):
+        if name == "ai_flag":
+            w, intercept = ai_head[0], ai_head[1]
+            scale = float(np.max(np.abs(w)) / 127.0) or 1e-9
+            table[:, col] = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+            header_heads.append({"name": name, "intercept": intercept, "scale": scale})
+            continue
         model = fit(xs, y, c)
         # Fold the column scale into the weights: the engine scores unscaled features.
         w = model.coef_[0] * column_scale
@@ -376,7 +522,8 @@ def main():
         "feature_set": FEATURE_SET + "+" + lexicon_version(),
         "hash_bits": HASH_BITS,
         "heads": header_heads,
-        "thresholds": {"flag": round(tf, 6), "urgent": round(tu, 6)},
+        "thresholds": dict({"flag": round(tf, 6), "urgent": round(tu, 6)},
+                           **({"ai_flag": round(ai_head[2], 6)} if ai_head else {})),
         "training": {
             "files": [os.path.basename(f) if os.path.exists(f) else f for f in train_files],
             "cases": len(cases),
@@ -386,6 +533,9 @@ def main():
             "cross_validation": "5-fold stratified by severity, seed 13",
             "benign_budget": {"flag": args.flag_budget, "urgent": URGENT_BUDGET},
             "script": "scripts/risk/train_model.py",
+            **({"ai_head": f"ai_flag: AI replies of the files above and DiaSafety train+val in-scope pairs (Sun et al. "
+                           f"2022, Apache-2.0), idf^{ai_head[3]:g}, C={ai_head[4]:g}, threshold: at most "
+                           f"{AI_BUDGET} of the written benign AI replies raised out of fold"} if ai_head else {}),
             "sklearn": __import__("sklearn").__version__,
             "licences": "tests/data/risk: Tandem project; DiaSafety (if listed): Apache-2.0; AnnoMI (if "
                         "listed; Wu et al. 2022, research use with citation): weights only, no text; see "

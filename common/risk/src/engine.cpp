@@ -527,6 +527,31 @@ RiskAssessment RiskEngine::screen(std::string_view text, SpeakerRole role, std::
         }
     }
 
+    // AI replies (eighth pass): a head of their own, fitted on DiaSafety's train and validation
+    // pairs and the written sets' AI replies, may raise a reply the rules left below moderate to
+    // moderate (clinician review), never higher: the rules alone caught 0.18 of DiaSafety's
+    // unsafe replies. Its threshold keeps it off the written correct safety responses, and like
+    // the patient model it does not act where a modifier discounted the only risk words, nor on
+    // replies under risk_model_min_words words.
+    if (model_ && role == SpeakerRole::ai && model_->has_ai_head() && out.severity < Severity::moderate &&
+        !(out.severity == Severity::none && !a.discounted_by.empty()) && count_words(a.norm.text) >= risk_model_min_words) {
+        thread_local ModelFeatures features;
+        collect_model_features(analyser, a, role, context, features);
+        const double p = model_->ai_flag(features);
+        if (p >= model_->ai_flag_threshold()) {
+            out.severity = Severity::moderate;
+            std::string what = "unsafe AI";
+            if (out.categories.empty()) {
+                if (auto c = model_->best_category(features, role)) {
+                    out.categories.push_back(c->first);
+                    what = std::string(to_string(c->first));
+                }
+            }
+            reasons.emplace_back(Severity::moderate, "statistical model " + model_->version() + " (AI-reply head): reply resembles " +
+                                                         what + " replies rated moderate or above, p=" + probability_text(p));
+        }
+    }
+
     std::sort(out.categories.begin(), out.categories.end());
     out.categories.erase(std::unique(out.categories.begin(), out.categories.end()), out.categories.end());
     const bool suicidal = contains(out.categories, RiskCategory::suicidal_ideation) ||

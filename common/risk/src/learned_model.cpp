@@ -380,6 +380,10 @@ Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
             urgent_col = c;
             m.urgent_intercept_ = intercept;
             urgent_scale = scale;
+        } else if (name == "ai_flag") {
+            m.ai_column_ = c;
+            m.ai_intercept_ = intercept;
+            m.ai_scale_ = scale;
         } else {
             const auto cat = parse_risk_category(name);
             if (!cat) return fail(ErrorCode::schema, "risk model head " + name + " is not a risk category", "/heads/" + std::to_string(c));
@@ -389,6 +393,11 @@ Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
     if (!flag_col || !urgent_col) return fail(ErrorCode::schema, "risk model needs a flag and an urgent head", "/heads");
     m.flag_threshold_ = header["thresholds"]["flag"].get<double>();
     m.urgent_threshold_ = header["thresholds"]["urgent"].get<double>();
+    // A head without its threshold would never be calibrated: refuse rather than guess one.
+    if (m.ai_column_.has_value() != header["thresholds"].contains("ai_flag")) {
+        return fail(ErrorCode::schema, "risk model: an ai_flag head and thresholds.ai_flag come together", "/thresholds");
+    }
+    if (m.ai_column_) m.ai_threshold_ = header["thresholds"]["ai_flag"].get<double>();
     // The two severity heads run on every message: keep them dequantised side by side, so a
     // feature costs one cache line instead of a row of the full table.
     m.severity_.resize(buckets * 2);
@@ -439,6 +448,11 @@ double LearnedModel::head_logit(const ModelFeatures& f, std::size_t column, doub
     const double nm = f.message.empty() ? 1.0 : std::sqrt(static_cast<double>(f.message.size()));
     const double nc = f.context.empty() ? 1.0 : std::sqrt(static_cast<double>(f.context.size()));
     return intercept + scale * (m / nm + c / nc);
+}
+
+double LearnedModel::ai_flag(const ModelFeatures& f) const {
+    if (!ai_column_) return 0;
+    return sigmoid(head_logit(f, *ai_column_, ai_intercept_, ai_scale_));
 }
 
 std::optional<std::pair<RiskCategory, double>> LearnedModel::best_category(const ModelFeatures& f, SpeakerRole role) const {

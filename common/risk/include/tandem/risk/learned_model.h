@@ -129,6 +129,14 @@ public:
 
     /// Scores features from add_message_features/add_context_features. Any thread.
     ModelScore score(const ModelFeatures& features) const;
+    /// Whether the file has an AI-reply head (model files from 2026.11.26-8 on). Any thread.
+    bool has_ai_head() const noexcept { return ai_column_.has_value(); }
+    /// Probability that an AI reply is unsafe (moderate or above) by the AI-reply head; 0 when the
+    /// file has none. Any thread.
+    double ai_flag(const ModelFeatures& features) const;
+    /// Threshold of the AI-reply head, chosen out of fold on the written benign AI replies (1 when
+    /// the file has no such head). Any thread.
+    double ai_flag_threshold() const noexcept { return ai_threshold_; }
     /// The most probable category among those a role's text can have, with its probability;
     /// nullopt when the model has no category head for the role. Any thread.
     std::optional<std::pair<RiskCategory, double>> best_category(const ModelFeatures& features,
@@ -155,6 +163,8 @@ private:
     double flag_intercept_ = 0, urgent_intercept_ = 0;
     double flag_threshold_ = 1, urgent_threshold_ = 1;
     std::vector<CategoryHead> categories_;
+    std::optional<std::size_t> ai_column_;  // the AI-reply head's column in weights_
+    double ai_intercept_ = 0, ai_scale_ = 0, ai_threshold_ = 1;
 };
 
 /// The JSON Schema text of a model file's header (embedded from schemas/risk_model.schema.json).
