@@ -436,3 +436,49 @@ TEST_CASE("fills that race with commits (evicted conversations and plans read ag
     for (auto& r : readers) r.join();
     expect_same(*cached, *sql, reads);
 }
+
+TEST_CASE("a cached message's record is shared by every read and never changed under an earlier reader",
+          "[store][cache]") {
+    TempDir dir;
+    const auto key = random_secret(32);
+    auto cached = open_with(dir.path / "store.db", key, {});
+    append_ok(*cached, patient_registered("pa", "ther-a"));
+    append_ok(*cached, conversation_started("pa", "ca"));
+    append_ok(*cached, message("pa", "ca", "m0", "first"));
+    auto before = cached->recent_messages("ca", 1);  // a miss: fills the cache
+    auto first = cached->recent_messages("ca", 1);
+    auto second = cached->recent_messages("ca", 1);
+    REQUIRE(before.has_value());
+    REQUIRE(first.has_value());
+    REQUIRE(second.has_value());
+    REQUIRE(first->size() == 1);
+    REQUIRE(second->size() == 1);
+    // Two hits hand out one record, not two copies of its tree.
+    CHECK(&first->front().record.get() == &second->front().record.get());
+    CHECK(first->front().record.value("text", "") == "first");
+
+    // A state change makes a new record for later reads; what an earlier read holds stays as read.
+    append_ok(*cached, state_changed("pa", "m0", "held"));
+    auto after = cached->recent_messages("ca", 1);
+    REQUIRE(after.has_value());
+    REQUIRE(after->size() == 1);
+    CHECK(after->front().state == "held");
+    CHECK(after->front().record["state"] == "held");
+    CHECK(first->front().record["state"] == "delivered");
+    CHECK(&after->front().record.get() != &first->front().record.get());
+}
+
+TEST_CASE("SharedJson reads as the json it holds, and a default one is null", "[store][cache]") {
+    const SharedJson empty;
+    CHECK(empty->is_null());
+    CHECK_FALSE(empty.is_object());
+    const SharedJson record(json{{"text", "hi"}, {"n", 3}});
+    const SharedJson copy = record;
+    CHECK(&copy.get() == &record.get());
+    CHECK(record.value("text", "") == "hi");
+    CHECK(record.value("missing", 7) == 7);
+    CHECK(record.contains("n"));
+    CHECK(record["n"] == 3);
+    const json& as_ref = record;
+    CHECK(as_ref.dump() == R"({"n":3,"text":"hi"})");
+}

@@ -39,7 +39,7 @@ std::size_t approx_bytes(const json& j) {
 
 std::size_t approx_bytes(const MessageView& m) {
     return sizeof(MessageView) + 64 + m.id.size() + m.conversation_id.size() + m.patient_id.size() +
-           approx_bytes(m.record);
+           approx_bytes(m.record.get());
 }
 
 std::size_t approx_bytes(const std::vector<PlanView>& rows) {
@@ -64,11 +64,13 @@ PatientView read_patient_row(const sqlite::Stmt& s) {
 
 MessageView read_message_row(const sqlite::Stmt& s) {
     MessageView m{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
-                  s.column_int(5), json::parse(s.column_view(7), nullptr, false)};
-    if (m.record.is_object()) {
-        m.record["state"] = m.state;
-        if (auto edited = s.column_optional_text(6)) m.record["text"] = *edited;
+                  s.column_int(5), {}};
+    auto record = json::parse(s.column_view(7), nullptr, false);
+    if (record.is_object()) {
+        record["state"] = m.state;
+        if (auto edited = s.column_optional_text(6)) record["text"] = *edited;
     }
+    m.record = std::move(record);
     return m;
 }
 
@@ -374,8 +376,9 @@ void ReadCache::apply_message(const StoredEvent& e) {
         m->sender = *sender;
         m->state = text_of(e.payload, "state").value_or("delivered");
         m->seq = e.seq;
-        m->record = e.payload;
-        if (m->record.is_object()) m->record["state"] = m->state;
+        json record = e.payload;
+        if (record.is_object()) record["state"] = m->state;
+        m->record = std::move(record);
         const std::size_t n = approx_bytes(*m);
         c.bytes += n;
         bytes_ += n;
@@ -399,8 +402,10 @@ void ReadCache::apply_message(const StoredEvent& e) {
         auto changed = std::make_shared<MessageView>(**m);
         changed->state = *state;
         if (changed->record.is_object()) {
-            changed->record["state"] = *state;
-            if (auto text = text_of(e.payload, "text")) changed->record["text"] = *text;
+            json record = changed->record.get();  // shared with earlier readers: a new one, not an edit
+            record["state"] = *state;
+            if (auto text = text_of(e.payload, "text")) record["text"] = *text;
+            changed->record = std::move(record);
         }
         const std::size_t before = approx_bytes(**m);
         const std::size_t after = approx_bytes(*changed);

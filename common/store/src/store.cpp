@@ -4,6 +4,11 @@
 
 namespace tandem {
 
+const nlohmann::json& SharedJson::null_value() noexcept {
+    static const nlohmann::json null;
+    return null;
+}
+
 // The visibility rule lives here once: SqlcipherStore::read_after filters its rows with it, and the
 // clinician feed filters one shared read with it per subscriber. Rejected: keeping the rule in
 // read_after's SQL and a copy in the bridge, which two people could change apart.

@@ -5,9 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -67,6 +69,50 @@ struct ConversationView {
     nlohmann::json record;
 };
 
+/// A JSON value that is never changed once made, shared by every copy: copying a view that holds
+/// one copies a pointer, not the tree. Reads as a const nlohmann::json (value, contains, [], ->,
+/// and converts to const json&); to change one, copy the json out and build a new SharedJson.
+/// Why: the read cache hands the same message records to every turn, and copying their trees
+/// was 7.5% of the bridge's CPU under load (docs/PERFORMANCE.md, "Bridge under load").
+class SharedJson {
+public:
+    /// A null value.
+    SharedJson() = default;
+    /// Takes `value` (implicit, so a view is still built from a json as before).
+    SharedJson(nlohmann::json value)  // NOLINT(google-explicit-constructor)
+        : value_(std::make_shared<const nlohmann::json>(std::move(value))) {}
+
+    /// The value (null when default-constructed); valid while this or a copy lives.
+    const nlohmann::json& get() const noexcept { return value_ ? *value_ : null_value(); }
+    /// As get(), so a SharedJson passes where a const json& is wanted.
+    operator const nlohmann::json&() const noexcept { return get(); }  // NOLINT(google-explicit-constructor)
+    /// As get().
+    const nlohmann::json& operator*() const noexcept { return get(); }
+    /// As get(), for any other const json member.
+    const nlohmann::json* operator->() const noexcept { return &get(); }
+    /// As nlohmann::json::value.
+    template <class... Args>
+    decltype(auto) value(Args&&... args) const {
+        return get().value(std::forward<Args>(args)...);
+    }
+    /// As nlohmann::json::contains.
+    template <class Key>
+    bool contains(Key&& key) const {
+        return get().contains(std::forward<Key>(key));
+    }
+    /// As the const nlohmann::json::operator[] (an absent key is undefined there too: check first).
+    template <class Key>
+    decltype(auto) operator[](Key&& key) const {
+        return get()[std::forward<Key>(key)];
+    }
+    /// As nlohmann::json::is_object.
+    bool is_object() const noexcept { return get().is_object(); }
+
+private:
+    static const nlohmann::json& null_value() noexcept;
+    std::shared_ptr<const nlohmann::json> value_;
+};
+
 /// The messages view: each Message with its current state (delivered, held, withheld).
 struct MessageView {
     std::string id;
@@ -75,7 +121,7 @@ struct MessageView {
     std::string sender;
     std::string state;
     std::int64_t seq = 0;     ///< the message_appended event
-    nlohmann::json record;    ///< the Message record with state (and text, if released edited) updated
+    SharedJson record;        ///< the Message record with state (and text, if released edited) updated
 };
 
 /// The flags view (open_flags lists those not resolved).
