@@ -202,13 +202,13 @@ struct Fnv {
 // Version 2 adds the per-role prefilter databases after the main one; version 3 the per-role
 // scan databases after those.
 constexpr std::string_view kCacheMagic = "TANDEM-RISK-DB-3\n";
-constexpr std::size_t kRoles = 3;  // SpeakerRole values, indexing the prefilter databases
+constexpr std::size_t kRoles = 3;  // SpeakerRole values, indexing the per-role databases
 
 // The compiled databases of a rule set; owns them until moved into RuleSet::Impl.
 struct Databases {
     hs_database_t* main = nullptr;
     std::array<hs_database_t*, kRoles> prefilter{};  // nullptr: no candidate pattern for the role
-    std::array<hs_database_t*, kRoles> role{};       // the main database's patterns for a role; nullptr: none
+    std::array<hs_database_t*, kRoles> role{};       // the role's rules alone; nullptr: none (patient: main)
     std::vector<std::size_t> widths;
 
     Databases() = default;
@@ -240,8 +240,8 @@ struct Databases {
 };
 
 // The file: magic, one u32 width per pattern, then for the main database, each role's
-// prefilter and each role's scan database a u64 length and the serialised database (length 0: none). Native byte order: the
-// cache belongs to one machine.
+// prefilter and each role's scan database a u64 length and the serialised database (length 0:
+// none). Native byte order: the cache belongs to one machine.
 std::optional<Databases> read_cache(const std::filesystem::path& file, std::size_t patterns) {
     std::ifstream in(file, std::ios::binary);
     if (!in) return std::nullopt;
