@@ -2,6 +2,9 @@
 
 #include <catch2/catch_test_macros.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -92,4 +95,46 @@ TEST_CASE("rules from a directory replace the built-in ones", "[risk][rules]") {
     CHECK(rules->rules().size() == tandem::RuleSet::load_builtin()->rules().size());
     auto missing = tandem::RuleSet::load_directory("/nonexistent/tandem/rules", std::nullopt);
     REQUIRE_FALSE(missing.has_value());
+}
+
+TEST_CASE("a cached rule set scans as the fresh compile, and a cache file of an older format is recompiled", "[risk][rules][cache]") {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("tandem-risk-cache-test-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(dir);
+    const std::vector<tandem::RuleSource> sources{{"t.json", file_with_rule(
+        "      \"id\": \"ai.rule\", \"kind\": \"risk\", \"role\": \"ai\", \"category\": \"ai_means_information\",\n"
+        "      \"severity\": \"high\", \"patterns\": [\"\\\\bcut (?:here|there)\\\\b\"], \"rationale\": \"r\"")}};
+    auto scan_text = [](const tandem::RuleSet& rules, tandem::SpeakerRole role) {
+        std::vector<tandem::RuleMatch> out;
+        rules.scan(rules.normalizer().canonical("I cut myself. Cut here"), role, out);
+        std::string s;
+        for (const auto& m : out) s += rules.rules()[m.rule].id + "@" + std::to_string(m.begin) + "-" + std::to_string(m.end) + " ";
+        return s;
+    };
+    auto fresh = tandem::RuleSet::load(sources, dir);
+    REQUIRE(fresh.has_value());
+    CHECK_FALSE(fresh->from_cache());
+    auto cached = tandem::RuleSet::load(sources, dir);
+    REQUIRE(cached.has_value());
+    CHECK(cached->from_cache());
+    CHECK(scan_text(*cached, tandem::SpeakerRole::patient) == "ok.rule@2-12 ");
+    CHECK(scan_text(*cached, tandem::SpeakerRole::ai) == "ai.rule@14-22 ");
+    CHECK(scan_text(*cached, tandem::SpeakerRole::clinician).empty());
+    for (const auto role : {tandem::SpeakerRole::patient, tandem::SpeakerRole::ai, tandem::SpeakerRole::clinician}) {
+        CHECK(scan_text(*cached, role) == scan_text(*fresh, role));
+    }
+
+    // A file written by the previous layout (version 2: no per-role scan databases) must not
+    // be read as this one.
+    std::size_t files = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        std::ofstream(entry.path(), std::ios::binary | std::ios::trunc) << "TANDEM-RISK-DB-2\n" << std::string(64, '\0');
+        ++files;
+    }
+    CHECK(files == 1);
+    auto again = tandem::RuleSet::load(sources, dir);
+    REQUIRE(again.has_value());
+    CHECK_FALSE(again->from_cache());
+    CHECK(scan_text(*again, tandem::SpeakerRole::ai) == "ai.rule@14-22 ");
+    std::filesystem::remove_all(dir);
 }

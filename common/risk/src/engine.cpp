@@ -189,7 +189,9 @@ public:
         const ScratchLease lease;
         Scratch& sc = *lease;
         std::vector<RuleMatch>& matches = sc.matches;
-        rules_.scan(out.norm.text, matches);
+        // The role's own database: the same matches as the full scan less other roles' rules,
+        // which the loop below would skip anyway.
+        rules_.scan(out.norm.text, role, matches);
         if (matches.empty()) return;
 
         const auto& all = rules_.rules();

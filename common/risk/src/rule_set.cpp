@@ -199,26 +199,29 @@ struct Fnv {
     }
 };
 
-// Version 2 adds the per-role prefilter databases after the main one.
-constexpr std::string_view kCacheMagic = "TANDEM-RISK-DB-2\n";
-constexpr std::size_t kRoles = 3;  // SpeakerRole values, indexing the prefilter databases
+// Version 2 adds the per-role prefilter databases after the main one; version 3 the per-role
+// scan databases after those.
+constexpr std::string_view kCacheMagic = "TANDEM-RISK-DB-3\n";
+constexpr std::size_t kRoles = 3;  // SpeakerRole values, indexing the per-role databases
 
 // The compiled databases of a rule set; owns them until moved into RuleSet::Impl.
 struct Databases {
     hs_database_t* main = nullptr;
     std::array<hs_database_t*, kRoles> prefilter{};  // nullptr: no candidate pattern for the role
+    std::array<hs_database_t*, kRoles> role{};       // the role's rules alone; nullptr: none (patient: main)
     std::vector<std::size_t> widths;
 
     Databases() = default;
     Databases(const Databases&) = delete;
     Databases& operator=(const Databases&) = delete;
     Databases(Databases&& o) noexcept : main(std::exchange(o.main, nullptr)), prefilter(std::exchange(o.prefilter, {})),
-                                        widths(std::move(o.widths)) {}
+                                        role(std::exchange(o.role, {})), widths(std::move(o.widths)) {}
     Databases& operator=(Databases&& o) noexcept {
         if (this != &o) {
             reset();
             main = std::exchange(o.main, nullptr);
             prefilter = std::exchange(o.prefilter, {});
+            role = std::exchange(o.role, {});
             widths = std::move(o.widths);
         }
         return *this;
@@ -227,16 +230,18 @@ struct Databases {
     void reset() {
         if (main != nullptr) hs_free_database(main);
         main = nullptr;
-        for (auto*& p : prefilter) {
-            if (p != nullptr) hs_free_database(p);
-            p = nullptr;
+        for (auto* dbs : {&prefilter, &role}) {
+            for (auto*& p : *dbs) {
+                if (p != nullptr) hs_free_database(p);
+                p = nullptr;
+            }
         }
     }
 };
 
-// The file: magic, one u32 width per pattern, then for the main database and each role's
-// prefilter a u64 length and the serialised database (length 0: none). Native byte order: the
-// cache belongs to one machine.
+// The file: magic, one u32 width per pattern, then for the main database, each role's
+// prefilter and each role's scan database a u64 length and the serialised database (length 0:
+// none). Native byte order: the cache belongs to one machine.
 std::optional<Databases> read_cache(const std::filesystem::path& file, std::size_t patterns) {
     std::ifstream in(file, std::ios::binary);
     if (!in) return std::nullopt;
@@ -263,8 +268,10 @@ std::optional<Databases> read_cache(const std::filesystem::path& file, std::size
         return ok;
     };
     if (!next(out.main) || out.main == nullptr) return std::nullopt;
-    for (auto*& p : out.prefilter) {
-        if (!next(p)) return std::nullopt;
+    for (auto* dbs : {&out.prefilter, &out.role}) {
+        for (auto*& p : *dbs) {
+            if (!next(p)) return std::nullopt;
+        }
     }
     if (at != bytes.size()) return std::nullopt;
     return out;
@@ -275,14 +282,15 @@ std::optional<Databases> read_cache(const std::filesystem::path& file, std::size
 void write_cache(const std::filesystem::path& file, const Databases& dbs) {
     std::vector<std::pair<char*, std::size_t>> blobs;
     bool ok = true;
-    for (const hs_database_t* db : {static_cast<const hs_database_t*>(dbs.main), static_cast<const hs_database_t*>(dbs.prefilter[0]),
-                                    static_cast<const hs_database_t*>(dbs.prefilter[1]), static_cast<const hs_database_t*>(dbs.prefilter[2])}) {
+    std::vector<const hs_database_t*> in_order{dbs.main};
+    in_order.insert(in_order.end(), dbs.prefilter.begin(), dbs.prefilter.end());
+    in_order.insert(in_order.end(), dbs.role.begin(), dbs.role.end());
+    for (const hs_database_t* db : in_order) {
         char* bytes = nullptr;
         std::size_t length = 0;
         if (db != nullptr && hs_serialize_database(db, &bytes, &length) != HS_SUCCESS) ok = false;
         blobs.emplace_back(bytes, length);
     }
-    static_assert(kRoles == 3);
     if (ok) {
         std::error_code ec;
         std::filesystem::create_directories(file.parent_path(), ec);
@@ -372,8 +380,10 @@ hs_scratch_t* thread_scratch(const Databases& dbs, std::uint64_t generation) {
     thread_local ScratchHolder holder;
     if (holder.generation != generation) {
         if (hs_alloc_scratch(dbs.main, &holder.scratch) != HS_SUCCESS) throw std::bad_alloc();
-        for (const hs_database_t* p : dbs.prefilter) {
-            if (p != nullptr && hs_alloc_scratch(p, &holder.scratch) != HS_SUCCESS) throw std::bad_alloc();
+        for (const auto* role_dbs : {&dbs.prefilter, &dbs.role}) {
+            for (const hs_database_t* p : *role_dbs) {
+                if (p != nullptr && hs_alloc_scratch(p, &holder.scratch) != HS_SUCCESS) throw std::bad_alloc();
+            }
         }
         holder.generation = generation;
     }
@@ -589,7 +599,7 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
     if (cache_dir) {
         Fnv key;
         key.add(hs_version());
-        key.add("flags:caseless+som-leftmost,width>8:nosom;prefilter:risk+question+safety_response,per-role,singlematch");
+        key.add("flags:caseless+som-leftmost,width>8:nosom;prefilter:risk+question+safety_response,per-role,singlematch;scan:per-role-but-patient");
         for (const auto& p : compiled) key.add(p);
         char name[40];
         std::snprintf(name, sizeof name, "rules-%016llx.hsdb", static_cast<unsigned long long>(key.h));
@@ -695,6 +705,35 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
         if (!pre) return std::unexpected(pre.error());
         impl.dbs.prefilter[r] = *pre;
     }
+
+    // The per-role scan databases: the main database's expressions, flags and ids for the
+    // rules that apply to the role. analyse() drops every match of a rule for another role
+    // first thing, so scanning for them only costs: an AI reply's scan of the bench's texts
+    // falls from 85k to 21k instructions (the patient rules are most of the set). Not for the
+    // patient, whose turns keep the main database (filtered): the patient rules are nearly
+    // all of it (85k to 80k), and two `.{0,N}` patterns ending at one offset were reported in
+    // another order by the smaller database (6 of 9,099 gaur500 posts), an order that reaches
+    // the rationale. The main database also serves scan() without a role (bench_risk
+    // --matches, tests), the reference the per-role scans are checked against
+    // (tests/risk/test_fast_paths.cpp).
+    for (std::size_t r = 0; r < kRoles; ++r) {
+        const auto role = static_cast<SpeakerRole>(r);
+        if (role == SpeakerRole::patient) continue;
+        std::vector<const char*> role_exprs;
+        std::vector<unsigned int> role_flags;
+        std::vector<unsigned int> role_ids;
+        for (std::size_t i = 0; i < compiled.size(); ++i) {
+            const RiskRule& rule = impl.rules[impl.pattern_rule[i]];
+            if (rule.role && *rule.role != role) continue;
+            role_exprs.push_back(exprs[i]);
+            role_flags.push_back(flags[i]);
+            role_ids.push_back(ids[i]);
+        }
+        if (role_exprs.empty()) continue;
+        auto scan_db = compile_database(role_exprs, role_flags, role_ids, pattern_origin);
+        if (!scan_db) return std::unexpected(scan_db.error());
+        impl.dbs.role[r] = *scan_db;
+    }
     return {};
 }
 
@@ -735,6 +774,26 @@ void RuleSet::scan(std::string_view normalised, std::vector<RuleMatch>& out) con
     ScanState state{&impl_->pattern_rule, &impl_->dbs.widths, &out, out.size()};
     hs_scan(impl_->dbs.main, normalised.data(), static_cast<unsigned int>(normalised.size()), 0,
             scratch, on_match, &state);
+}
+
+void RuleSet::scan(std::string_view normalised, SpeakerRole role, std::vector<RuleMatch>& out) const {
+    const auto r = static_cast<std::size_t>(role);
+    if (normalised.empty() || r >= kRoles) return;
+    if (role == SpeakerRole::patient) {
+        // No database of its own (see compile()): the main one, less other roles' rules.
+        const std::size_t first = out.size();
+        scan(normalised, out);
+        const auto& rules = impl_->rules;
+        out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
+                                 [&](const RuleMatch& m) { return rules[m.rule].role && *rules[m.rule].role != role; }),
+                  out.end());
+        return;
+    }
+    if (impl_->dbs.role[r] == nullptr) return;
+    hs_scratch_t* scratch = thread_scratch(impl_->dbs, impl_->generation);
+    ScanState state{&impl_->pattern_rule, &impl_->dbs.widths, &out, out.size()};
+    hs_scan(impl_->dbs.role[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch, on_match,
+            &state);
 }
 
 bool RuleSet::may_match(std::string_view normalised, SpeakerRole role) const {

@@ -139,6 +139,11 @@ public:
     /// start, the longest). Any thread (scratch space is per thread).
     void scan(std::string_view normalised, std::vector<RuleMatch>& out) const;
 
+    /// As scan(), but only the matches of rules that apply to role (role "any" or this role),
+    /// in scan()'s order; for AI and clinician turns from a smaller database of just those
+    /// rules (an AI reply is not scanned for the patient rules). Any thread.
+    void scan(std::string_view normalised, SpeakerRole role, std::vector<RuleMatch>& out) const;
+
     /// False only when scan() would report no match of a risk, question or safety-response
     /// rule that applies to role (so the rest of scan()'s matches, modifiers alone, could not
     /// change a verdict). A cheap scan without start offsets that stops at the first candidate;
