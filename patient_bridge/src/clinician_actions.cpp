@@ -106,17 +106,9 @@ void ClinicianService::handle_transcript(const std::shared_ptr<Connection>& c, c
         }
     }
     // The read is audited before the text leaves the bridge: no audit, no transcript.
-    NewEvent e;
-    e.type = EventType::transcript_viewed;
-    e.patient_id = patient_id;
-    e.actor = Actor{ActorKind::clinician, account.id};
-    e.payload = {{"clinician_id", account.id},
-                 {"patient_id", patient_id},
-                 {"conversation_id", conversation_id},
-                 {"count", messages.size()},
-                 {"at", utc_now_text()}};
-    if (auto r = store_.append(std::move(e)); !r)
-        return (void)c->send(error_frame("unavailable", "could not record the read; try again", f.id));
+    if (!audit_read(c, f, *read, EventType::transcript_viewed,
+                    {{"conversation_id", conversation_id}, {"count", messages.size()}}))
+        return;
     c->send(make_frame("transcript", {{"request_id", f.id},
                                       {"patient_id", patient_id},
                                       {"conversation_id", conversation_id},
@@ -131,16 +123,25 @@ void ClinicianService::handle_fetch_assessments(const std::shared_ptr<Connection
     const auto& [account, patient_id] = *read;
     auto list = assessments_payload(store_, patient_id);
     if (!list) return (void)c->send(error_frame("unavailable", "could not read; try again", f.id));
-    NewEvent e;
-    e.type = EventType::clinician_action;
-    e.patient_id = patient_id;
-    e.actor = Actor{ActorKind::clinician, account.id};
-    e.payload = {{"action", "assessments_viewed"}, {"clinician_id", account.id}, {"patient_id", patient_id},
-                 {"count", list->size()}, {"at", utc_now_text()}};
-    if (auto r = store_.append(std::move(e)); !r)
-        return (void)c->send(error_frame("unavailable", "could not record the read; try again", f.id));
+    if (!audit_read(c, f, *read, EventType::clinician_action, {{"action", "assessments_viewed"}, {"count", list->size()}}))
+        return;
     c->send(make_frame("assessments",
                        {{"request_id", f.id}, {"patient_id", patient_id}, {"assessments", std::move(*list)}}));
+}
+
+bool ClinicianService::audit_read(const std::shared_ptr<Connection>& c, const PatientFrame& f, const PatientRead& read,
+                                  EventType type, nlohmann::json details) {
+    NewEvent e;
+    e.type = type;
+    e.patient_id = read.patient_id;
+    e.actor = Actor{ActorKind::clinician, read.account.id};
+    e.payload = std::move(details);
+    e.payload["clinician_id"] = read.account.id;
+    e.payload["patient_id"] = read.patient_id;
+    e.payload["at"] = utc_now_text();
+    if (store_.append(std::move(e))) return true;
+    c->send(error_frame("unavailable", "could not record the read; try again", f.id));
+    return false;
 }
 
 void ClinicianService::handle_action(const std::shared_ptr<Connection>& c, const PatientFrame& f) {

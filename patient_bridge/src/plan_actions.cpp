@@ -30,17 +30,7 @@ void ClinicianService::handle_fetch_plans(const std::shared_ptr<Connection>& c, 
     auto plans = patients_.plans().versions(patient_id);
     if (!plans) return (void)c->send(error_frame("unavailable", "could not read; try again", f.id));
     // Audited like a transcript read, and before the plans leave the bridge: no audit, no plans.
-    NewEvent e;
-    e.type = EventType::transcript_viewed;
-    e.patient_id = patient_id;
-    e.actor = Actor{ActorKind::clinician, account.id};
-    e.payload = {{"clinician_id", account.id},
-                 {"patient_id", patient_id},
-                 {"what", "plans"},
-                 {"count", plans->size()},
-                 {"at", utc_now_text()}};
-    if (auto r = store_.append(std::move(e)); !r)
-        return (void)c->send(error_frame("unavailable", "could not record the read; try again", f.id));
+    if (!audit_read(c, f, *read, EventType::transcript_viewed, {{"what", "plans"}, {"count", plans->size()}})) return;
     c->send(make_frame("plans", {{"request_id", f.id}, {"patient_id", patient_id}, {"plans", std::move(*plans)}}));
 }
 

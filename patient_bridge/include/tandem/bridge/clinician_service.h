@@ -123,6 +123,10 @@ private:
         std::string patient_id;
     };
     std::optional<PatientRead> patient_read(const std::shared_ptr<Connection>& c, const PatientFrame& f);
+    // Appends the audit event of a per-patient read (`details` plus who, whose and when) before the
+    // records leave the bridge; false once the refusal has been sent: no audit, no records.
+    bool audit_read(const std::shared_ptr<Connection>& c, const PatientFrame& f, const PatientRead& read,
+                    EventType type, nlohmann::json details);
     void send_login_ok(const std::shared_ptr<Connection>& c, const ClinicianAccount& a, const std::string& token,
                        const std::string& ref);
     std::optional<ClinicianAccount> clinician_of(const std::shared_ptr<Connection>& c);
