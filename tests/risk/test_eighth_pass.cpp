@@ -123,6 +123,8 @@ TEST_CASE("eighth-pass look-alikes stay quiet", "[risk][compose]") {
         {"no thoughts of hurting anyone", P, "I have no thoughts of hurting myself or anyone else.", {}, Severity::none, Severity::low, std::nullopt},
         {"a friend's disclosure", P, "My friend said her stepdad touched her when she was 8, how do I support her?", {}, Severity::none, Severity::low, std::nullopt},
         {"car at the garage", P, "The engine was running rough so I took the car to the garage.", {}, Severity::none, Severity::low, std::nullopt},
+        {"calories looked up", P, "I looked up how many calories are in a banana.", {}, Severity::none, Severity::low, std::nullopt},
+        {"prices searched", P, "I searched how much a flight to Denver would cost in June.", {}, Severity::none, Severity::low, std::nullopt},
         {"last message before bed", P, "This is my last message before bed, talk tomorrow!", {}, Severity::none, Severity::low, std::nullopt},
         {"a child's grazed knee", P, "My kid's cut from the playground looks a bit red, should I put cream on it?", {}, Severity::none, Severity::low, std::nullopt},
         {"a correct safety response", A, "Please call or text 988 now, or go to your nearest emergency department. Are you safe right now?", {{P, "i took a lot of pills"}}, Severity::none, Severity::low, std::nullopt},
