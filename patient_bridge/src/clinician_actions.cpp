@@ -7,6 +7,7 @@
 
 #include "clinician_frames.h"
 #include "tandem/bridge/log.h"
+#include "tandem/bridge/log_tail.h"
 #include "tandem/bridge/wire.h"
 #include "tandem/schema/schema_registry.h"
 #include "tandem/domain/time.h"
@@ -24,30 +25,20 @@ constexpr std::size_t kMaxNote = 4000;
 }  // namespace
 
 Result<void> ClinicianService::refresh_index() {
-    Principal all;
-    all.supervisor = true;
-    while (true) {
-        auto page = store_.read_after(index_cursor_, all, 1000);
-        if (!page) return std::unexpected(page.error());
-        if (page->empty()) return {};
-        for (const auto& e : *page) {
-            index_cursor_ = e.seq;
-            if (e.type == EventType::flag_opened && e.patient_id) {
-                targets_[e.payload.value("id", "")] = Target{*e.patient_id, {}, "flag", {}, {}};
-            } else if (e.type == EventType::message_appended && e.patient_id &&
-                       e.payload.value("state", "") == "held") {
-                targets_[e.payload.value("id", "")] =
-                    Target{*e.patient_id, e.payload.value("conversation_id", ""), "held",
-                           e.payload.value("text", ""), e.payload.value("sender", "ai")};
-            } else if (e.type == EventType::message_state_changed) {
-                const auto it = targets_.find(e.payload.value("message_id", ""));
-                if (it != targets_.end()) {
-                    it->second.state = e.payload.value("state", it->second.state);
-                    it->second.text.clear();  // decided: the draft is no longer needed here
-                }
+    return read_log_after(store_, index_cursor_, [this](const StoredEvent& e) {
+        if (e.type == EventType::flag_opened && e.patient_id) {
+            targets_[e.payload.value("id", "")] = Target{*e.patient_id, {}, "flag", {}, {}};
+        } else if (e.type == EventType::message_appended && e.patient_id && e.payload.value("state", "") == "held") {
+            targets_[e.payload.value("id", "")] = Target{*e.patient_id, e.payload.value("conversation_id", ""), "held",
+                                                         e.payload.value("text", ""), e.payload.value("sender", "ai")};
+        } else if (e.type == EventType::message_state_changed) {
+            const auto it = targets_.find(e.payload.value("message_id", ""));
+            if (it != targets_.end()) {
+                it->second.state = e.payload.value("state", it->second.state);
+                it->second.text.clear();  // decided: the draft is no longer needed here
             }
         }
-    }
+    });
 }
 
 std::optional<ClinicianService::Target> ClinicianService::find_target(const std::string& id) {

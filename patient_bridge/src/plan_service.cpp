@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "tandem/bridge/log.h"
+#include "tandem/bridge/log_tail.h"
 #include "tandem/bridge/patient_service.h"
 #include "tandem/bridge/plan_proposal.h"
 #include "tandem/bridge/wire.h"
@@ -322,17 +323,9 @@ void PlanService::remember(const std::string& plan_id, const std::string& patien
 }
 
 Result<void> PlanService::refresh_index() {
-    Principal all;
-    all.supervisor = true;
-    while (true) {
-        auto page = store_.read_after(index_cursor_, all, 1000);
-        if (!page) return std::unexpected(page.error());
-        if (page->empty()) return {};
-        for (const auto& e : *page) {
-            index_cursor_ = e.seq;
-            if (e.type == EventType::plan_proposed && e.patient_id) plan_patient_[text_field(e.payload, "id")] = *e.patient_id;
-        }
-    }
+    return read_log_after(store_, index_cursor_, [this](const StoredEvent& e) {
+        if (e.type == EventType::plan_proposed && e.patient_id) plan_patient_[text_field(e.payload, "id")] = *e.patient_id;
+    });
 }
 
 Result<std::string> PlanService::patient_of_plan(const std::string& plan_id) {
