@@ -551,25 +551,35 @@ std::optional<std::vector<PlanView>> ReadCache::plans(std::string_view patient_i
     return *rows;
 }
 
+template <typename Visit>
+bool ReadCache::visit_ring_after(std::int64_t after_seq, Visit&& visit) const {
+    // Every event after after_seq up to known_seq_ must be in the ring; none exists past
+    // known_seq_ (sync saw the head there or before).
+    if (!loaded_ || off_ || !replayable(after_seq)) return false;
+    if (after_seq >= known_seq_) return true;
+    for (auto i = static_cast<std::size_t>(after_seq + 1 - ring_first_); i < ring_.size(); ++i) {
+        if (!visit(ring_[i])) break;
+    }
+    return true;
+}
+
+const std::optional<std::string>& ReadCache::therapist_of(const StoredEvent& e) const {
+    static const std::optional<std::string> none;
+    if (!e.patient_id) return none;
+    const auto it = patients_.find(*e.patient_id);
+    return it == patients_.end() ? none : it->second->assigned_therapist_id;
+}
+
 std::optional<std::vector<FeedEvent>> ReadCache::read_feed_after(std::int64_t after_seq, std::size_t limit) {
     std::vector<std::pair<std::shared_ptr<const StoredEvent>, std::optional<std::string>>> picked;
     bool served = false;
     if (sync()) {
         const std::shared_lock lock(mutex_);
-        // Every event after after_seq up to known_seq_ must be in the ring; none exists past
-        // known_seq_ (sync saw the head there or before).
-        if (loaded_ && !off_ && (after_seq >= known_seq_ || after_seq + 1 >= ring_first_)) {
-            served = true;
-            if (after_seq < known_seq_) {
-                for (auto i = static_cast<std::size_t>(after_seq + 1 - ring_first_); i < ring_.size() && picked.size() < limit; ++i) {
-                    std::optional<std::string> therapist;
-                    if (const auto& pid = ring_[i]->patient_id) {
-                        if (const auto it = patients_.find(*pid); it != patients_.end()) therapist = it->second->assigned_therapist_id;
-                    }
-                    picked.emplace_back(ring_[i], std::move(therapist));
-                }
-            }
-        }
+        served = visit_ring_after(after_seq, [&](const std::shared_ptr<const StoredEvent>& e) {
+            if (picked.size() >= limit) return false;
+            picked.emplace_back(e, therapist_of(*e));
+            return true;
+        });
     }
     if (!counted(served)) return std::nullopt;
     std::vector<FeedEvent> out;
@@ -584,24 +594,11 @@ std::optional<std::vector<StoredEvent>> ReadCache::read_after(std::int64_t after
     bool served = false;
     if (sync()) {
         const std::shared_lock lock(mutex_);
-        if (loaded_ && !off_ && (after_seq >= known_seq_ || after_seq + 1 >= ring_first_)) {
-            served = true;
-            if (after_seq < known_seq_) {
-                static const std::optional<std::string> none;
-                for (auto i = static_cast<std::size_t>(after_seq + 1 - ring_first_); i < ring_.size() && picked.size() < limit; ++i) {
-                    const StoredEvent& e = *ring_[i];
-                    if (!principal.supervisor) {
-                        const std::optional<std::string>* therapist = &none;
-                        if (e.patient_id) {
-                            if (const auto it = patients_.find(*e.patient_id); it != patients_.end())
-                                therapist = &it->second->assigned_therapist_id;
-                        }
-                        if (!may_read(principal, e, *therapist)) continue;
-                    }
-                    picked.push_back(ring_[i]);
-                }
-            }
-        }
+        served = visit_ring_after(after_seq, [&](const std::shared_ptr<const StoredEvent>& e) {
+            if (picked.size() >= limit) return false;
+            if (principal.supervisor || may_read(principal, *e, therapist_of(*e))) picked.push_back(e);
+            return true;
+        });
     }
     if (!counted(served)) return std::nullopt;
     std::vector<StoredEvent> out;

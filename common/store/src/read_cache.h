@@ -123,6 +123,12 @@ private:
     void apply_message(const StoredEvent& event);
     void apply_plan(const StoredEvent& event);
     bool replayable(std::int64_t position) const;               // under mutex_
+    // Calls `visit` with each ringed event after `after_seq`, in order, until it returns false;
+    // false when the ring cannot answer for `after_seq` (then nothing is visited). Under mutex_.
+    template <typename Visit>
+    bool visit_ring_after(std::int64_t after_seq, Visit&& visit) const;
+    // The patient's current therapist for an event (none for no patient or an unknown one). Under mutex_.
+    const std::optional<std::string>& therapist_of(const StoredEvent& e) const;
     void replay_since(std::int64_t position, bool messages);  // under mutex_ exclusive
     void drop_plans_of(const std::string& patient_id);
     void drop_conversation(std::unordered_map<std::string, std::unique_ptr<Conversation>>::iterator it);
