@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
         o.drain_s = number("--drain", 5);
         o.threads = static_cast<int>(number("--threads", 2));
         o.risky_percent = number("--risky-percent", 1.0);
-        o.connect_rate = number("--connect-rate", 500);
+        o.connect_rate = number("--connect-rate", 100);
         o.bridge_pid = static_cast<int>(number("--bridge-pid", 0));
         const auto frames = flag("--feed-frames", "batch");
         if (frames != "batch" && frames != "single") return usage("--feed-frames must be batch or single");
