@@ -108,6 +108,7 @@ wxWindow* MainFrame::build_conversation_pane() {
     outcomes_ = new OutcomesPanel(book, model_);
     // An export is an audited action: it takes the same path (and waiting count) as the others.
     outcomes_->set_action_sender([this](const ActionRequest& r) { return try_send(r); });
+    outcomes_->set_action_withdrawer([this](const std::string& action_id) { withdraw_action(action_id); });
     book->AddPage(outcomes_, "Outcomes");
     return book;
 }

@@ -60,6 +60,8 @@ LiveSession::LiveSession(Model& model, PasswordVerifier& verifier, LiveOptions o
     });
     session_->set_credentials(options_.username, std::string(text_of(options_.password)), options_.totp);
     frame_->set_action_sink([this](const ActionRequest& a) { return session_->send_action(a); });
+    frame_->set_action_withdrawer([this](const std::string& id) { session_->withdraw_action(id); });
+    frame_->outcomes_panel()->set_audit_timeout(options_.export_audit_timeout);
     frame_->set_patient_opener([this](const std::string& patient_id) {
         session_->fetch_transcript(patient_id);
         session_->fetch_assessments(patient_id);

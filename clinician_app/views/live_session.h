@@ -3,6 +3,7 @@
 // encrypted local cache, wired as the app runs them (and as the GUI tests run them against a
 // real bridge). The window is built from the cache first, so it opens without the bridge.
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "tandem/clinician/connection.h"
 #include "tandem/clinician/local_cache.h"
 #include "tandem/clinician/model.h"
+#include "tandem/clinician/outcome_report.h"
 #include "tandem/crypto/secret_buffer.h"
 
 namespace tandem::clinician {
@@ -32,6 +34,8 @@ struct LiveOptions {
     std::string totp;                ///< optional one-time code typed at login
     std::filesystem::path cache_dir; ///< empty: no local cache (tests that want none)
     CacheKdf cache_kdf;
+    /// How long an export waits for the bridge's audit answer before it gives up and says so.
+    std::chrono::milliseconds export_audit_timeout = kExportAuditTimeout;
 };
 
 /// GUI thread only. Owns everything but the frame, which wx owns; call stop() before the frame

@@ -310,6 +310,12 @@ void MainFrame::on_action_result(const std::string& action_id, bool ok, const st
     mark_dirty();
 }
 
+void MainFrame::withdraw_action(const std::string& action_id) {
+    waiting_.erase(action_id);
+    if (withdrawer_) withdrawer_(action_id);
+    refresh_status();
+}
+
 void MainFrame::on_error(const Error& error, bool fatal) {
     SetStatusText(u8(error.describe()), 0);
     if (fatal) wxMessageBox(u8(error.describe()), "Tandem", wxOK | wxICON_ERROR, this);
@@ -355,6 +361,9 @@ bool MainFrame::try_unlock(const std::string& password) {
 
 void MainFrame::on_tick() {
     const auto now = now_ms();
+    // Before the lock: an export's deadline passes while the window is locked too, and its
+    // action must stop waiting (and stop being resent) then, not at unlock.
+    outcomes_->expire_exports();
     if (lock_.tick(now)) lock_now();
     if (lock_.locked()) return;
     if (dirty_) {

@@ -75,6 +75,10 @@ public:
 
     /// Sets where actions are sent (the session or the demo bridge).
     void set_action_sink(ActionSink sink) { sink_ = std::move(sink); }
+    /// How a sent action stops being waited for (the live app: FeedSession::withdraw_action).
+    void set_action_withdrawer(std::function<void(const std::string&)> withdrawer) {
+        withdrawer_ = std::move(withdrawer);
+    }
     /// Called when a patient is opened (the live app fetches their history from the bridge).
     void set_patient_opener(std::function<void(const std::string&)> opener) { opener_ = std::move(opener); }
     /// How the live app asks the bridge for a patient's plan versions (`fetch_plans`); false offline.
@@ -155,6 +159,9 @@ private:
     void send(const Result<ActionRequest>& request);
     /// send() for callers that need to know: true when the action went to the bridge (or the demo's).
     bool try_send(const ActionRequest& request);
+    /// Stops waiting for an action's answer (an export that gave up): not counted as waiting,
+    /// and the withdrawer tells the session.
+    void withdraw_action(const std::string& action_id);
     void refresh_plan_review();
     /// The patient the plan button opens: the open patient, else the selected flag's.
     std::string plan_patient() const;
@@ -183,6 +190,7 @@ private:
     bool dirty_ = true;
     std::string status_;
     ActionSink sink_;
+    std::function<void(const std::string&)> withdrawer_;
     std::function<void(const std::string&)> opener_;
     std::function<bool(const std::string&)> plan_fetcher_;
     PlanReviewDialog* plan_review_ = nullptr;

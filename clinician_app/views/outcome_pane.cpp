@@ -144,7 +144,10 @@ Result<void> OutcomesPanel::request_export(const std::filesystem::path& path) {
         return std::unexpected(request.error());
     }
     const std::string id = request->action_id;
-    say_export("Recording the export in the audit log\u2026", false);
+    say_export("Recording the export in the audit log (waiting up to " +
+                   std::to_string(std::chrono::ceil<std::chrono::seconds>(audit_.timeout()).count()) +
+                   " s for the bridge)\u2026",
+               false);
     if (!sender_ || !sender_(*request)) {
         audit_.cancel(id);
         const std::string text = export_not_recorded_text("Offline: actions need the bridge");
@@ -173,6 +176,19 @@ bool OutcomesPanel::on_action_result(const std::string& action_id, bool ok, cons
     log_info(export_log_line(report_format_of(pending->path), pending->patient_id, model_.self().id));
     say_export("Report written to " + pending->path.string() + " (the export is in the audit log).", false);
     return true;
+}
+
+void OutcomesPanel::expire_exports() {
+    if (audit_.waiting() == 0) return;
+    // Rejected: failing at once when the connection drops. The session resends the action after
+    // a quick reconnect (the bridge is idempotent on its id), so a blip still exports; the
+    // deadline alone bounds the wait, whatever the cause (bridge gone, silent, an error frame
+    // that names no request).
+    for (const auto& gone : audit_.expire()) {
+        if (withdrawer_) withdrawer_(gone.action_id);
+        // Not logged: only a written export has its line in the app's log.
+        say_export(export_no_answer_text(audit_.timeout(), online_), true);
+    }
 }
 
 void OutcomesPanel::on_export(wxCommandEvent&) {

@@ -4,6 +4,7 @@
 // table with alliance scores). Thin: everything shown comes from outcome_presenter.h and
 // outcome_table.h. Views only.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -42,6 +43,13 @@ public:
     /// Where the export's `report_exported` action goes (the frame's action path: the session,
     /// or the demo's stand-in bridge); it returns false when the action could not be sent.
     void set_action_sender(std::function<bool(const ActionRequest&)> sender) { sender_ = std::move(sender); }
+    /// How an export that gave up waiting stops its action (the frame: no longer counted as
+    /// waiting, and the session neither resends it nor reports a late answer).
+    void set_action_withdrawer(std::function<void(const std::string&)> withdrawer) {
+        withdrawer_ = std::move(withdrawer);
+    }
+    /// How long an export waits for the bridge's answer (kExportAuditTimeout unless the app sets another).
+    void set_audit_timeout(std::chrono::milliseconds timeout) { audit_.set_timeout(timeout); }
     /// Whether the bridge can be reached (the frame's online state): exports are audited first.
     void set_online(bool online) { online_ = online; }
     /// Exports the open patient's report to `path` (.pdf or .png): sends `report_exported` and
@@ -52,6 +60,9 @@ public:
     /// Every action result passes here: the export it answers is written (ok) or dropped with
     /// the refusal shown (not ok). False when the action was not an export.
     bool on_action_result(const std::string& action_id, bool ok, const std::string& error);
+    /// Gives up on exports whose answer is overdue: nothing is written, the action is withdrawn
+    /// and the panel says why. The frame calls it on every tick (also while locked).
+    void expire_exports();
 
     // Read-only probes for the GUI tests.
     const PatientOutcomes& outcomes() const { return outcomes_; }
@@ -70,6 +81,7 @@ private:
 
     const Model& model_;
     std::function<bool(const ActionRequest&)> sender_;
+    std::function<void(const std::string&)> withdrawer_;
     bool online_ = false;
     ExportAudit audit_;
     std::string export_message_text_;

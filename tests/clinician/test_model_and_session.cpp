@@ -282,6 +282,48 @@ TEST_CASE("an envelope-level error naming an action's frame clears the pending a
     CHECK(sent.size() == 2);  // resume, subscribe
 }
 
+TEST_CASE("a withdrawn action (an export that gave up) is not resent after a reconnect and its late answer is not "
+          "reported",
+          "[clinician][session][export]") {
+    Model model;
+    Recorder rec;
+    std::vector<std::string> sent;
+    FeedSession session(model, rec, [&](std::string f) { sent.push_back(std::move(f)); });
+    session.set_credentials("ames", "pw");
+    session.on_open();
+    session.on_frame(login_ok("tok"));
+    auto exported = actions::report_exported("p1", "pdf", {"phq9"}, 2);
+    REQUIRE(exported);
+    const auto ack = actions::flag_acknowledge("f1");
+    REQUIRE(session.send_action(*exported));
+    const std::string envelope = frame_of(sent.back())["id"];
+    REQUIRE(session.send_action(ack));
+    // Tried: an error frame that names no request (the bridge's trouble, not this action's): the
+    // export keeps waiting, so only its deadline can end the wait.
+    session.on_frame(json{{"type", "error"}, {"id", "e1"}, {"time", format_utc(t0())},
+                          {"payload", {{"code", "internal"}, {"message", "try later"}}}}
+                         .dump());
+    CHECK(session.pending().size() == 2);
+    CHECK(session.withdraw_action(exported->action_id));
+    CHECK_FALSE(session.withdraw_action(exported->action_id));  // once
+    CHECK(session.pending().size() == 1);
+    // A late answer, whether an action_result or an envelope error, reaches no listener.
+    session.on_frame(json{{"type", "action_result"}, {"id", "r"}, {"time", format_utc(t0())},
+                          {"payload", {{"action_id", exported->action_id}, {"ok", true}, {"seq", 10}}}}
+                         .dump());
+    session.on_frame(json{{"type", "error"}, {"id", "e2"}, {"time", format_utc(t0())},
+                          {"payload", {{"code", "schema"}, {"message", "late"}, {"request_id", envelope}}}}
+                         .dump());
+    CHECK(rec.results.empty());
+    // After a reconnect only the acknowledgement is resent.
+    session.on_closed();
+    sent.clear();
+    session.on_open();
+    session.on_frame(login_ok("tok"));
+    REQUIRE(sent.size() == 3);  // resume, subscribe, the acknowledgement
+    CHECK(frame_of(sent[2])["payload"]["action_id"] == ack.action_id);
+}
+
 TEST_CASE("a clinic that requires a one-time code gets a second login carrying it, then forgets both",
           "[clinician][session]") {
     Model model;

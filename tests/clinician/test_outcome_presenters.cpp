@@ -491,6 +491,53 @@ TEST_CASE("an export waits for its audit: written only on ok, dropped with the r
         CHECK(request.error().field == "path");
         CHECK(audit.waiting() == 0);
     }
+    SECTION("no answer by the deadline: given up once, and an answer after that writes nothing") {
+        using std::chrono::milliseconds;
+        const ExportAudit::Clock::time_point start{};  // steady time, passed in: no sleeping
+        ExportAudit timed(milliseconds{2000});
+        auto first = timed.begin("a.pdf", report_header(m, "p1", t0()), outcomes, start);
+        auto second = timed.begin("b.png", report_header(m, "p1", t0()), outcomes, start + milliseconds{500});
+        REQUIRE(first);
+        REQUIRE(second);
+        CHECK(timed.expire(start + milliseconds{1999}).empty());  // not yet
+        auto gone = timed.expire(start + milliseconds{2000});
+        REQUIRE(gone.size() == 1);
+        CHECK(gone[0].action_id == first->action_id);
+        CHECK(gone[0].path == "a.pdf");
+        CHECK(timed.waiting() == 1);
+        CHECK_FALSE(timed.complete(first->action_id));  // the late ok finds nothing to write
+        CHECK(timed.expire(start + milliseconds{2000}).empty());  // given up once, not again
+        // The other export still gets its answer before its own deadline.
+        CHECK(timed.complete(second->action_id));
+        CHECK(timed.expire(start + milliseconds{60000}).empty());
+        CHECK(timed.waiting() == 0);
+        // A new timeout applies to exports begun after it.
+        timed.set_timeout(milliseconds{100});
+        auto third = timed.begin("c.pdf", report_header(m, "p1", t0()), outcomes, start);
+        REQUIRE(third);
+        CHECK(timed.expire(start + milliseconds{100}).size() == 1);
+        CHECK(ExportAudit{}.timeout() == kExportAuditTimeout);
+    }
+    SECTION("the no-answer text says how long it waited, why if known, and that nothing was written") {
+        struct Case {
+            const char* name;
+            std::chrono::milliseconds waited;
+            bool online;
+            std::string expected;
+        };
+        const std::vector<Case> cases{
+            {"connection up, bridge silent", std::chrono::milliseconds{5000}, true,
+             "The export could not be recorded in the audit log: the bridge did not answer within 5 s. Nothing was "
+             "written. Try the export again."},
+            {"connection lost", std::chrono::milliseconds{1500}, false,
+             "The export could not be recorded in the audit log: the bridge did not answer within 2 s (the connection "
+             "to the bridge was lost). Nothing was written. Try the export again."},
+        };
+        for (const auto& c : cases) {
+            INFO(c.name);
+            CHECK(export_no_answer_text(c.waited, c.online) == c.expected);
+        }
+    }
     SECTION("the refusal text says why and that nothing was written") {
         CHECK(export_not_recorded_text("permission_denied: not your patient") ==
               "The export could not be recorded in the audit log: permission_denied: not your patient. Nothing was "

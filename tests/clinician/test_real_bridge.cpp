@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "real_bridge.h"
+#include "tcp_relay.h"
 #include "tandem/clinician/actions.h"
 #include "tandem/clinician/local_cache.h"
 #include "tandem/clinician/outcome_demo.h"
@@ -303,4 +304,111 @@ TEST_CASE("report_exported is recorded once in the bridge's audit chain, and a r
     CHECK(recorder.action_error.find("permission_denied") != std::string::npos);
     CHECK(audits().size() == 1);
     client->stop();
+}
+
+namespace {
+
+// The app logged in to the real bridge through a TcpRelay and caught up: the export cases lose
+// the connection at the relay.
+struct RelayedApp {
+    RelayedApp() {
+        client.start();
+        REQUIRE(loop.pump_until([&] { return recorder.caught_up > 0; }));
+    }
+    /// From now on what the app sends is dropped on the way (the bridge never sees it).
+    void swallow() {
+        relay.set_mode(TcpRelay::Mode::swallow);
+        loop.pump_until([] { return false; }, std::chrono::milliseconds{100});  // the relay takes it up
+    }
+    /// Begins an export of the patient's report to `path` in `exports` and sends its action.
+    ActionRequest send_export(ExportAudit& exports, const std::string& path) {
+        const std::string pid = bridge.patient_id;
+        auto request = exports.begin(path, report_header(model, pid, now_ms()),
+                                     patient_outcomes(model.assessments(), InstrumentRegistry::builtin(), pid));
+        REQUIRE(request);
+        REQUIRE(client.session.send_action(*request));
+        return *request;
+    }
+
+    FakeGuiLoop loop;
+    RealBridge bridge;
+    TcpRelay relay{bridge.port};
+    Model model;
+    Recorder recorder;
+    LiveClient client{model, recorder, Endpoint{"127.0.0.1", std::to_string(relay.port()), "/clinician"},
+                      bridge.fingerprint(), "tara", kBridgePassword};
+};
+
+}  // namespace
+
+TEST_CASE("an export the bridge never answers gives up at its deadline, is not resent, and the next export works",
+          "[clinician][bridge-contract][export]") {
+    // Each case cuts the real bridge off behind a relay in its own way (what was tried is its
+    // name); the export's frame is swallowed first, so the bridge provably never saw it.
+    struct Case {
+        const char* name;
+        bool cut_connection;  ///< after the export: close the connection and refuse reconnects
+        bool stop_bridge;     ///< after the export: the bridge itself goes away
+    };
+    const std::vector<Case> cases{
+        {"the connection stays up and the bridge stays silent", false, false},
+        {"the connection is lost mid-export and the bridge stays unreachable", true, false},
+        {"the bridge is killed mid-export", false, true},
+    };
+    using std::chrono::milliseconds;
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.name) {
+            RelayedApp app;
+            ExportAudit exports(milliseconds{800});
+            app.swallow();
+            const ActionRequest lost = app.send_export(exports, "lost.pdf");
+            CHECK(exports.expire().empty());
+            if (c.cut_connection) app.relay.set_mode(TcpRelay::Mode::refuse);
+            if (c.stop_bridge) app.bridge.stop();  // drains its services: may take longer than the deadline
+            // Nothing answers within the deadline: the export is given up, and its action too.
+            app.loop.pump_until([] { return false; }, milliseconds{900});
+            const auto gone = exports.expire();
+            REQUIRE(gone.size() == 1);
+            CHECK(gone[0].action_id == lost.action_id);
+            CHECK(app.client.session.withdraw_action(lost.action_id));
+            CHECK(app.client.session.pending().size() == 0);
+            CHECK_FALSE(app.recorder.action_ok.has_value());
+            if (c.cut_connection) CHECK(app.client.closes > 0);
+            if (c.stop_bridge) {
+                CHECK(app.bridge.report_exports().empty());
+                continue;
+            }
+            // The bridge is reachable again: the app reconnects, the given-up export is not
+            // resent (nothing recorded for it), and the next export is audited and answered.
+            app.relay.set_mode(TcpRelay::Mode::refuse);  // ends the swallowed stream, if still open
+            REQUIRE(app.loop.pump_until([&] { return app.client.session.state() == SessionState::offline; }));
+            app.relay.set_mode(TcpRelay::Mode::pass);
+            REQUIRE(app.loop.pump_until([&] { return app.client.session.state() == SessionState::live; }));
+            const ActionRequest next = app.send_export(exports, "next.pdf");
+            REQUIRE(app.loop.pump_until([&] { return app.recorder.action_ok.has_value(); }));
+            CHECK(*app.recorder.action_ok);
+            CHECK(exports.complete(next.action_id).has_value());
+            const auto recorded = app.bridge.report_exports();
+            REQUIRE(recorded.size() == 1);
+            CHECK(recorded[0].payload.at("action_id") == next.action_id);
+        }
+    }
+}
+
+TEST_CASE("an export whose connection drops and comes back before the deadline is resent and audited once",
+          "[clinician][bridge-contract][export]") {
+    RelayedApp app;
+    ExportAudit exports(std::chrono::seconds{8});
+    // Tried: the export's frame is lost with the connection (swallowed, then cut), and the relay
+    // lets the app back in at once: the session's resend after the reconnect carries it.
+    app.swallow();
+    const ActionRequest request = app.send_export(exports, "blip.png");
+    app.relay.set_mode(TcpRelay::Mode::refuse);
+    REQUIRE(app.loop.pump_until([&] { return app.client.session.state() == SessionState::offline; }));
+    app.relay.set_mode(TcpRelay::Mode::pass);
+    REQUIRE(app.loop.pump_until([&] { return app.recorder.action_ok.has_value(); }));
+    CHECK(*app.recorder.action_ok);
+    CHECK(exports.expire().empty());  // answered well before its deadline
+    CHECK(exports.complete(request.action_id).has_value());
+    CHECK(app.bridge.report_exports().size() == 1);
 }

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "outcome_chart.h"
 #include "outcome_pane.h"
 #include "real_bridge.h"
+#include "tcp_relay.h"
 #include "tandem/clinician/outcome_demo.h"
 #include "tandem/clinician/plan_review.h"
 #include "tandem/clinician/session.h"
@@ -91,11 +93,14 @@ void store_scores(RealBridge& bridge, const std::string& tag) {
     }
 }
 
-// The app as it runs against the bridge, with its encrypted cache in `cache_dir`.
+// The app as it runs against the bridge, with its encrypted cache in `cache_dir`; `via` connects
+// through a relay instead, and `export_timeout` replaces the app's default wait for an audit.
 std::unique_ptr<LiveSession> live_app(Model& model, PasswordVerifier& verifier, RealBridge& bridge,
-                                      const std::filesystem::path& cache_dir) {
+                                      const std::filesystem::path& cache_dir, std::optional<Endpoint> via = {},
+                                      std::chrono::milliseconds export_timeout = kExportAuditTimeout) {
     LiveOptions o;
-    o.endpoint = bridge.endpoint("/clinician");
+    o.endpoint = via.value_or(bridge.endpoint("/clinician"));
+    o.export_audit_timeout = export_timeout;
     o.pinned_fingerprint = bridge.fingerprint();
     o.username = "tara";
     o.password = SecretBuffer::copy_of(kBridgePassword);
@@ -106,6 +111,18 @@ std::unique_ptr<LiveSession> live_app(Model& model, PasswordVerifier& verifier, 
     live->frame()->Show();
     live->start();
     return live;
+}
+
+// Waits until the app is live with store_scores' results, then shows the patient's Outcomes tab
+// with both charts drawn.
+OutcomesPanel* open_synced_outcomes(LiveSession& live, const Model& model, const std::string& pid) {
+    REQUIRE(pump_until([&] { return live.session().state() == SessionState::live; }));
+    REQUIRE(pump_until([&] { return model.assessments().series(pid, "gad7").size() == 3; }));
+    live.frame()->show_patient(pid);
+    OutcomesPanel* panel = live.frame()->outcomes_panel();
+    select_page_of(panel);
+    REQUIRE(pump_until([&] { return panel->chart_panels().size() == 2; }));
+    return panel;
 }
 
 }  // namespace
@@ -122,12 +139,7 @@ TEST_CASE("Export report is audited by the real bridge before the file is writte
         Model model;
         PasswordVerifier verifier;
         auto live = live_app(model, verifier, bridge, cache_dir);
-        REQUIRE(pump_until([&] { return live->session().state() == SessionState::live; }));
-        REQUIRE(pump_until([&] { return model.assessments().series(pid, "gad7").size() == 3; }));
-        live->frame()->show_patient(pid);
-        OutcomesPanel* panel = live->frame()->outcomes_panel();
-        select_page_of(panel);
-        REQUIRE(pump_until([&] { return panel->chart_panels().size() == 2; }));
+        OutcomesPanel* panel = open_synced_outcomes(*live, model, pid);
 
         // Exported: the bridge records it (one clinician_action, by tara, with what was exported),
         // answers ok, and only then is the file written.
@@ -196,6 +208,59 @@ TEST_CASE("Export report is audited by the real bridge before the file is writte
     CHECK_THAT(panel->export_message(), ContainsSubstring("Offline"));
     CHECK_THAT(panel->export_message(), ContainsSubstring("Nothing was written"));
     screenshot("outcomes-offline.png");
+    live->stop();
+    live->frame()->Destroy();
+    wxYield();
+}
+
+TEST_CASE("an export the bridge never answers gives up after the app's timeout and says so: nothing is written, and "
+          "the next export is audited and written",
+          "[gui][bridge][outcomes][export]") {
+    RealBridge bridge;
+    store_scores(bridge, "late");
+    TcpRelay relay(bridge.port);
+    TempDir home;
+    const std::string pid = bridge.patient_id;
+    Model model;
+    PasswordVerifier verifier;
+    auto live = live_app(model, verifier, bridge, home.path() / "cache",
+                         Endpoint{"127.0.0.1", std::to_string(relay.port()), "/clinician"}, std::chrono::seconds{2});
+    OutcomesPanel* panel = open_synced_outcomes(*live, model, pid);
+
+    // Tried: the connection is lost mid-export. The export's frame is swallowed on its way (so
+    // the bridge never sees it), then the connection is cut and reconnects are refused.
+    relay.set_mode(TcpRelay::Mode::swallow);
+    settle();
+    const auto lost = home.path() / "no-answer.pdf";
+    const auto asked = std::chrono::steady_clock::now();
+    REQUIRE(panel->request_export(lost));
+    CHECK_THAT(panel->export_message(), ContainsSubstring("waiting up to 2 s"));
+    CHECK_THAT(live->frame()->status_line(), ContainsSubstring("1 action(s) waiting for the bridge"));
+    relay.set_mode(TcpRelay::Mode::refuse);
+    REQUIRE(pump_until([&] { return panel->exports_waiting() == 0; }, std::chrono::seconds{8}));
+    const auto waited = std::chrono::steady_clock::now() - asked;
+    CHECK(waited >= std::chrono::seconds{2});
+    // The deadline plus a few 250 ms ticks; the margin is for a busy shared machine.
+    CHECK(waited < std::chrono::seconds{6});
+    CHECK_FALSE(std::filesystem::exists(lost));
+    CHECK_THAT(panel->export_message(), ContainsSubstring("did not answer within 2 s"));
+    CHECK_THAT(panel->export_message(), ContainsSubstring("connection to the bridge was lost"));
+    CHECK_THAT(panel->export_message(), ContainsSubstring("Nothing was written"));
+    settle();
+    CHECK_THAT(live->frame()->status_line(), !ContainsSubstring("waiting for the bridge"));
+    CHECK(live->session().pending().size() == 0);  // not resent when the bridge is back
+    screenshot("outcomes-export-no-answer.png");
+
+    // The bridge is reachable again: the next export is audited and written, and the bridge
+    // holds exactly that one export (the given-up one was never resent).
+    relay.set_mode(TcpRelay::Mode::pass);
+    REQUIRE(pump_until([&] { return live->session().state() == SessionState::live; }));
+    const auto next = home.path() / "next.pdf";
+    REQUIRE(panel->request_export(next));
+    REQUIRE(pump_until([&] { return panel->exports_waiting() == 0; }));
+    CHECK(std::filesystem::exists(next));
+    CHECK_THAT(panel->export_message(), ContainsSubstring("Report written"));
+    CHECK(bridge.report_exports().size() == 1);
     live->stop();
     live->frame()->Destroy();
     wxYield();

@@ -1,22 +1,19 @@
 #include "tandem/clinician/local_cache.h"
 
-#include <argon2.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <set>
 #include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "tandem/crypto/hash.h"
-#include "tandem/crypto/random.h"
+#include "cache_key.h"
+#include "cache_records.h"
 #include "tandem/crypto/secret_buffer.h"
 
 // Why not a tandem::SqlcipherStore: the store is the clinic's event log, which assigns its own
@@ -30,8 +27,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using namespace cache_records;
 
-constexpr int kFormat = 1;  // of cache.key
 // Of cache.db's tables (meta 'format'). 1: caseload, flags, messages, audit. 2: also scored
 // questionnaires and plan versions (issue 8), so outcomes and plan history read offline.
 constexpr int kDbFormat = 2;
@@ -40,7 +37,6 @@ constexpr int kDbFormat = 2;
 // the patient online fetches them again).
 constexpr int kMaxAssessmentsPerPatient = 520;
 constexpr int kMaxPlanVersionsPerPatient = 50;
-constexpr std::string_view kCheckLabel = "tandem clinician cache key check v1";
 
 std::string safe_part(std::string_view s) {
     std::string out;
@@ -116,77 +112,6 @@ private:
 Result<void> exec(sqlite3* db, const char* sql, std::string_view what) {
     if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return std::unexpected(sql_error(db, what));
     return {};
-}
-
-// ---- the key file -------------------------------------------------------------------------
-
-struct KeyFile {
-    CacheKdf kdf;
-    std::vector<std::uint8_t> salt;
-    std::string check_hex;
-};
-
-SecretBuffer derive_key(std::string_view password, const KeyFile& k) {
-    SecretBuffer key(32);
-    const int rc = argon2id_hash_raw(k.kdf.t_cost, k.kdf.m_cost_kib, k.kdf.parallelism, password.data(), password.size(),
-                                     k.salt.data(), k.salt.size(), key.mutable_bytes().data(), key.size());
-    if (rc != ARGON2_OK) throw std::runtime_error(std::string("argon2: ") + argon2_error_message(rc));
-    return key;
-}
-
-std::string check_of(const SecretBuffer& key) {
-    Sha256 h;
-    h.update(kCheckLabel);
-    h.update(key.bytes());
-    return to_hex(h.finish());
-}
-
-// Not secret (a salt and a check of a 256-bit key), but owner-only like everything of the app's.
-Result<void> write_key_file(const fs::path& path, const KeyFile& k) {
-    const json j{{"format", kFormat}, {"kdf", "argon2id"}, {"t_cost", k.kdf.t_cost}, {"m_cost_kib", k.kdf.m_cost_kib},
-                 {"parallelism", k.kdf.parallelism}, {"salt", to_hex(std::span<const std::uint8_t>(k.salt))},
-                 {"check", k.check_hex}};
-    const std::string text = j.dump() + "\n";
-    const fs::path tmp = path.string() + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return fail(ErrorCode::io, "cannot write " + tmp.string());
-    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    std::error_code ec;
-    if (!ok) {
-        fs::remove(tmp, ec);
-        return fail(ErrorCode::io, "cannot write " + tmp.string());
-    }
-    fs::rename(tmp, path, ec);
-    if (ec) return fail(ErrorCode::io, "cannot rename " + tmp.string() + ": " + ec.message());
-    return {};
-}
-
-std::optional<KeyFile> read_key_file(const fs::path& path) {
-    std::ifstream in(path);
-    if (!in) return std::nullopt;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const json j = json::parse(ss.str(), nullptr, false);
-    if (!j.is_object() || j.value("format", 0) != kFormat || j.value("kdf", std::string{}) != "argon2id") {
-        return std::nullopt;
-    }
-    KeyFile k;
-    try {
-        k.kdf.t_cost = j.at("t_cost").get<std::uint32_t>();
-        k.kdf.m_cost_kib = j.at("m_cost_kib").get<std::uint32_t>();
-        k.kdf.parallelism = j.at("parallelism").get<std::uint32_t>();
-        auto salt = from_hex(j.at("salt").get<std::string>());
-        if (!salt || salt->size() < 16) return std::nullopt;
-        k.salt = std::move(*salt);
-        k.check_hex = j.at("check").get<std::string>();
-    } catch (const json::exception&) {
-        return std::nullopt;
-    }
-    if (k.check_hex.size() != 64 || k.kdf.t_cost == 0 || k.kdf.m_cost_kib < 8 || k.kdf.parallelism == 0) {
-        return std::nullopt;
-    }
-    return k;
 }
 
 // ---- the database -------------------------------------------------------------------------
@@ -284,85 +209,6 @@ Result<fs::path> set_aside(const fs::path& dir, std::string_view why) {
     return aside;
 }
 
-json risk_json(const RiskAssessment& r) {
-    json spans = json::array();
-    for (const auto& s : r.spans) {
-        spans.push_back({{"begin", s.begin}, {"end", s.end}, {"rule_id", s.rule_id}, {"rationale", s.rationale}});
-    }
-    json cats = json::array();
-    for (auto c : r.categories) cats.push_back(std::string(to_string(c)));
-    json out{{"severity", std::string(to_string(r.severity))}, {"categories", std::move(cats)}, {"spans", std::move(spans)},
-             {"rationale", r.rationale}, {"engine_version", r.engine_version}, {"ruleset_version", r.ruleset_version}};
-    if (r.cssrs_level) out["cssrs_level"] = *r.cssrs_level;
-    return out;
-}
-
-json roles_json(const std::vector<Role>& roles) {
-    json out = json::array();
-    for (auto r : roles) out.push_back(std::string(to_string(r)));
-    return out;
-}
-
-std::vector<Role> roles_of(const std::string& text) {
-    std::vector<Role> out;
-    const json j = json::parse(text, nullptr, false);
-    if (!j.is_array()) return out;
-    for (const auto& r : j) {
-        if (r.is_string()) {
-            if (auto role = parse_role(r.get_ref<const std::string&>())) out.push_back(*role);
-        }
-    }
-    return out;
-}
-
-json clinician_json(const ClinicianInfo& c) {
-    return {{"id", c.id}, {"username", c.username}, {"display_name", c.display_name}, {"roles", roles_json(c.roles)},
-            {"active", c.active}};
-}
-
-// A plan version as the TreatmentPlan record, so parse_plan() reads it back: one JSON column
-// rather than thirty, since plans are few and always read whole.
-json plan_record(const PlanVersion& v) {
-    json r = plan_content_json(v.content);
-    r["id"] = v.id;
-    r["patient_id"] = v.patient_id;
-    r["version"] = v.version;
-    r["status"] = std::string(to_string(v.status));
-    r["proposer"] = v.proposed_by_ai ? json{{"kind", "ai"}} : json{{"kind", "clinician"}, {"clinician_id", v.proposer_id}};
-    if (!v.approver_id.empty()) r["approver_id"] = v.approver_id;
-    if (!v.reason.empty()) r["reason"] = v.reason;
-    r["created_at"] = format_utc(v.created_at);
-    if (v.decided_at) r["decided_at"] = format_utc(*v.decided_at);
-    if (v.based_on_version) r["based_on_version"] = *v.based_on_version;
-    return r;
-}
-
-// Items as "2,1,,3" (empty = unanswered): 40,000 questionnaires load without a JSON parse each
-// (measured: JSON arrays cost a fifth of the launch at that size).
-std::string items_text(const std::vector<std::optional<int>>& items) {
-    std::string out;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i > 0) out += ',';
-        if (items[i]) out += std::to_string(*items[i]);
-    }
-    return out;
-}
-
-std::vector<std::optional<int>> items_of(const std::string& text) {
-    std::vector<std::optional<int>> out;
-    if (text.empty()) return out;
-    std::size_t start = 0;
-    while (true) {
-        const auto end = text.find(',', start);
-        const std::string_view part = std::string_view(text).substr(start, end == std::string::npos ? end : end - start);
-        if (part.empty()) out.emplace_back(std::nullopt);
-        else out.emplace_back(std::atoi(std::string(part).c_str()));
-        if (end == std::string::npos) break;
-        start = end + 1;
-    }
-    return out;
-}
-
 }  // namespace
 
 fs::path default_cache_dir(std::string_view server_key, std::string_view username) {
@@ -390,22 +236,18 @@ namespace {
 
 Result<std::unique_ptr<LocalCache::Impl>> create_fresh(const fs::path& dir, std::string_view password,
                                                       const CacheKdf& kdf) {
-    KeyFile k;
-    k.kdf = kdf;
-    k.salt = random_bytes(16);
-    const SecretBuffer key = derive_key(password, k);
-    k.check_hex = check_of(key);
+    const cache_key::NewKey fresh = cache_key::new_key(password, kdf);
     // Created empty and owner-only first: SQLite would use the umask, and gives its WAL and
     // shared-memory files the database file's mode.
     const int fd = ::open((dir / "cache.db").c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return fail(ErrorCode::io, "cannot create " + (dir / "cache.db").string());
     ::close(fd);
-    auto opened = open_db(dir / "cache.db", key);
+    auto opened = open_db(dir / "cache.db", fresh.key);
     if (!opened) return std::unexpected(opened.error());
     if (!opened->damage.empty()) return fail(ErrorCode::storage, "a new cache is unreadable: " + opened->damage);
     // The key file goes last: a crash before it leaves a database without one, which the next
     // open treats as damaged and replaces (it held nothing yet).
-    if (auto w = write_key_file(dir / "cache.key", k); !w) return std::unexpected(w.error());
+    if (auto w = cache_key::write(dir / "cache.key", fresh.file); !w) return std::unexpected(w.error());
     auto impl = std::make_unique<LocalCache::Impl>();
     impl->db = std::move(opened->db);
     return impl;
@@ -469,14 +311,11 @@ Result<std::unique_ptr<LocalCache>> LocalCache::open(const fs::path& dir, std::s
     CacheOpenReport report;
     std::unique_ptr<Impl> impl;
     const bool db_exists = fs::exists(db_path, ec);
-    const auto key_file = read_key_file(dir / "cache.key");
+    const auto key_file = cache_key::read(dir / "cache.key");
     if (db_exists && key_file) {
-        const SecretBuffer key = derive_key(password, *key_file);
-        if (check_of(key) != key_file->check_hex) {
-            return fail(ErrorCode::wrong_key, "the password does not open this computer's offline cache (" +
-                                                  db_path.string() + "); nothing was changed");
-        }
-        auto opened = open_db(db_path, key);
+        const auto key = cache_key::unlock(password, *key_file, db_path);
+        if (!key) return std::unexpected(key.error());
+        auto opened = open_db(db_path, *key);
         if (!opened) return std::unexpected(opened.error());
         if (opened->damage.empty()) {
             impl = std::make_unique<Impl>();
@@ -667,12 +506,7 @@ Result<void> LocalCache::load(Model& model, bool defer_questionnaires) {
             p.id = s->col_text(0);
             p.display_name = s->col_text(1);
             p.assigned_therapist_id = s->col_text(2);
-            const json conditions = json::parse(s->col_text(3), nullptr, false);
-            if (conditions.is_array()) {
-                for (const auto& c : conditions) {
-                    if (c.is_string()) p.conditions.push_back(c.get<std::string>());
-                }
-            }
+            p.conditions = conditions_of(s->col_text(3));
             p.in_crisis = s->col_int(4) != 0;
             p.ai_paused = s->col_int(5) != 0;
             p.last_activity = s->col_time(6);
@@ -691,32 +525,12 @@ Result<void> LocalCache::load(Model& model, bool defer_questionnaires) {
             f.conversation_id = s->col_text(2);
             f.message_id = s->col_text(3);
             f.severity = parse_severity(s->col_text(4)).value_or(Severity::moderate);
-            // Categories are a space-separated list of wire names: no JSON parse for 50,000 rows.
-            std::string cats = s->col_text(5);
-            std::size_t start = 0;
-            while (start < cats.size()) {
-                auto end = cats.find(' ', start);
-                if (end == std::string::npos) end = cats.size();
-                if (auto c = parse_risk_category(std::string_view(cats).substr(start, end - start))) {
-                    f.categories.push_back(*c);
-                }
-                start = end + 1;
-            }
+            f.categories = categories_of(s->col_text(5));
             f.status = parse_flag_status(s->col_text(6)).value_or(FlagStatus::open);
             f.opened_at = s->col_time(7).value_or(TimePoint{});
             f.sla_deadline = s->col_time(8).value_or(f.opened_at);
             f.escalation_level = static_cast<int>(s->col_int(9));
-            if (!s->col_null(10)) {
-                const json notes = json::parse(s->col_text(10), nullptr, false);
-                if (notes.is_array()) {
-                    for (const auto& n : notes) {
-                        if (!n.is_object()) continue;
-                        f.notes.push_back(FlagNote{n.value("clinician_id", std::string{}),
-                                                   TimePoint{std::chrono::milliseconds{n.value("at", std::int64_t{0})}},
-                                                   n.value("text", std::string{})});
-                    }
-                }
-            }
+            if (!s->col_null(10)) f.notes = notes_of(s->col_text(10));
             f.acknowledged_by = s->col_text(11);
             f.acknowledged_at = s->col_time(12);
             f.resolved_by = s->col_text(13);
@@ -819,10 +633,7 @@ Result<void> LocalCache::save(Model& model) {
             if (auto r = s->run("cannot save the clinician"); !r) return r;
             const auto& p = model.policy();
             s->text(1, "policy");
-            s->text(2, json{{"urgent_sla_minutes", p.urgent_sla_minutes},
-                            {"second_escalation_minutes", p.second_escalation_minutes},
-                            {"idle_lock_minutes", p.idle_lock_minutes}}
-                           .dump());
+            s->text(2, policy_json(p).dump());
             if (auto r = s->run("cannot save the clinic policy"); !r) return r;
         }
         if (!changes.clinicians.empty()) {
@@ -868,26 +679,13 @@ Result<void> LocalCache::save(Model& model) {
                 s->text(3, f->conversation_id);
                 s->text(4, f->message_id);
                 s->text(5, to_string(f->severity));
-                std::string cats;
-                for (auto c : f->categories) {
-                    if (!cats.empty()) cats += ' ';
-                    cats += to_string(c);
-                }
-                s->text(6, cats);
+                s->text(6, categories_text(f->categories));
                 s->text(7, to_string(f->status));
                 s->time(8, f->opened_at);
                 s->time(9, f->sla_deadline);
                 s->integer(10, f->escalation_level);
-                if (f->notes.empty()) {
-                    s->null(11);
-                } else {
-                    json notes = json::array();
-                    for (const auto& n : f->notes) {
-                        notes.push_back({{"clinician_id", n.clinician_id}, {"at", n.at.time_since_epoch().count()},
-                                         {"text", n.text}});
-                    }
-                    s->text(11, notes.dump());
-                }
+                if (f->notes.empty()) s->null(11);
+                else s->text(11, notes_json(f->notes).dump());
                 s->text(12, f->acknowledged_by);
                 s->time(13, f->acknowledged_at);
                 s->text(14, f->resolved_by);

@@ -90,8 +90,15 @@ std::string export_not_recorded_text(const std::string& reason) {
            ". Nothing was written.";
 }
 
+std::string export_no_answer_text(std::chrono::milliseconds waited, bool online) {
+    const auto seconds = std::chrono::ceil<std::chrono::seconds>(waited).count();
+    return export_not_recorded_text("the bridge did not answer within " + std::to_string(seconds) + " s" +
+                                    (online ? std::string{} : std::string{" (the connection to the bridge was lost)"})) +
+           " Try the export again.";
+}
+
 Result<ActionRequest> ExportAudit::begin(const std::filesystem::path& path, ReportHeader header,
-                                         PatientOutcomes outcomes) {
+                                         PatientOutcomes outcomes, Clock::time_point now) {
     const std::string format = report_format_of(path);
     if (format.empty()) {
         return fail(ErrorCode::invalid_argument, "a report is written as .pdf or .png, not '" + path.extension().string() + "'",
@@ -99,7 +106,8 @@ Result<ActionRequest> ExportAudit::begin(const std::filesystem::path& path, Repo
     }
     auto request = report_exported_action(outcomes, format);
     if (!request) return request;
-    PendingExport pending{request->action_id, outcomes.patient_id, path, std::move(header), std::move(outcomes)};
+    PendingExport pending{request->action_id, outcomes.patient_id, path, std::move(header), std::move(outcomes),
+                          now + timeout_};
     pending_.emplace(request->action_id, std::move(pending));
     return request;
 }
@@ -111,6 +119,20 @@ std::optional<PendingExport> ExportAudit::complete(const std::string& action_id)
     if (it == pending_.end()) return std::nullopt;
     PendingExport out = std::move(it->second);
     pending_.erase(it);
+    return out;
+}
+
+std::vector<PendingExport> ExportAudit::expire(Clock::time_point now) {
+    std::vector<PendingExport> out;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+        if (it->second.deadline <= now) {
+            out.push_back(std::move(it->second));
+            it = pending_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const PendingExport& a, const PendingExport& b) { return a.deadline < b.deadline; });
     return out;
 }
 

@@ -219,6 +219,13 @@ bool FeedSession::send_action(const ActionRequest& request) {
     return true;
 }
 
+bool FeedSession::withdraw_action(const std::string& action_id) {
+    if (!pending_.complete(action_id)) return false;
+    // Its envelopes too, so an envelope-level error about it later is not taken for an answer.
+    std::erase_if(action_envelopes_, [&](const auto& entry) { return entry.second == action_id; });
+    return true;
+}
+
 bool FeedSession::fetch_transcript(const std::string& patient_id, std::optional<std::uint64_t> before_seq, int limit) {
     if (!online()) return false;
     json payload{{"patient_id", patient_id}, {"limit", limit}};

@@ -3,6 +3,7 @@
 // on the page, so the PNG and the PDF (views/outcome_report_export.cpp) draw the same layout
 // with the same code. No wx: the layout and the log line are tested without a display.
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <map>
@@ -85,6 +86,16 @@ std::string report_format_of(const std::filesystem::path& path);
 /// Any thread.
 std::string export_not_recorded_text(const std::string& reason);
 
+/// How long an export waits for the bridge's answer before it gives up, unless the app says
+/// otherwise (views::LiveOptions::export_audit_timeout). A few seconds: the bridge answers an
+/// action in milliseconds, and the person is looking at the pane waiting.
+inline constexpr std::chrono::milliseconds kExportAuditTimeout{5000};
+
+/// What the person reads when an export gave up waiting for its audit after `waited`
+/// ("... the bridge did not answer within 5 s (the connection to the bridge was lost). Nothing
+/// was written. Try the export again."); `online`: the connection was still up. Any thread.
+std::string export_no_answer_text(std::chrono::milliseconds waited, bool online);
+
 /// An export whose `report_exported` action waits for the bridge's answer: exactly what will be
 /// written once the bridge says ok (the report as it was when audited, not as it is later).
 struct PendingExport {
@@ -93,25 +104,41 @@ struct PendingExport {
     std::filesystem::path path;
     ReportHeader header;
     PatientOutcomes outcomes;
+    std::chrono::steady_clock::time_point deadline;  ///< no answer by then: expire() gives it up
 };
 
-/// Exports waiting for their audit: the file is written only after `action_result {ok: true}`.
+/// Exports waiting for their audit: the file is written only after `action_result {ok: true}`,
+/// and only while the export still waits (an answer after expire() finds nothing to write).
 /// GUI thread only.
 class ExportAudit {
 public:
+    using Clock = std::chrono::steady_clock;
+
+    /// `timeout`: how long each export waits for its answer (see kExportAuditTimeout).
+    explicit ExportAudit(std::chrono::milliseconds timeout = kExportAuditTimeout) : timeout_(timeout) {}
+    /// Changes the wait for exports begun from now on.
+    void set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
+    std::chrono::milliseconds timeout() const { return timeout_; }
+
     /// Builds the action for `outcomes` to be written at `path` (format from its extension) and
-    /// remembers the export under the action's id. Errors: invalid_argument (no patient, a path
-    /// that is neither .pdf nor .png, or as report_exported_action).
-    Result<ActionRequest> begin(const std::filesystem::path& path, ReportHeader header, PatientOutcomes outcomes);
+    /// remembers the export under the action's id until `now` + timeout(). Errors:
+    /// invalid_argument (no patient, a path that is neither .pdf nor .png, or as
+    /// report_exported_action).
+    Result<ActionRequest> begin(const std::filesystem::path& path, ReportHeader header, PatientOutcomes outcomes,
+                                Clock::time_point now = Clock::now());
     /// Forgets an export whose action could not be sent (offline). False when unknown.
     bool cancel(const std::string& action_id);
     /// The export answered by this action result, removed; nullopt when the action is not an
-    /// export (every action result passes here) or was already answered.
+    /// export (every action result passes here), was already answered, or expired.
     std::optional<PendingExport> complete(const std::string& action_id);
+    /// The exports still unanswered at their deadline (at or before `now`), removed, earliest
+    /// deadline first: the caller says so, writes nothing and stops waiting for their actions.
+    std::vector<PendingExport> expire(Clock::time_point now = Clock::now());
     /// Exports still waiting for the bridge.
     std::size_t waiting() const { return pending_.size(); }
 
 private:
+    std::chrono::milliseconds timeout_;
     std::map<std::string, PendingExport> pending_;
 };
 

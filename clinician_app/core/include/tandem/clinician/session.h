@@ -59,6 +59,10 @@ public:
     /// Sends an action now (online) and remembers it until its result (an `action_result`, or an
     /// envelope-level `error` naming the frame that carried it); false when offline.
     bool send_action(const ActionRequest& request);
+    /// Stops waiting for an unanswered action (an export that gave up on its audit): it is not
+    /// resent after a reconnect, and a late answer for it reaches no listener. False when it was
+    /// not waiting (answered already, or unknown).
+    bool withdraw_action(const std::string& action_id);
     /// Asks for a patient's transcript (older history before `before_seq` when given).
     bool fetch_transcript(const std::string& patient_id, std::optional<std::uint64_t> before_seq = {},
                           int limit = 200);
