@@ -410,21 +410,42 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
     // the segments; the reply is then held whatever the final screen says. Rejected: sending
     // deltas and retracting on a bad screen (the patient would already have read it), and
     // screening each sentence alone (a sentence can be unsafe only after the one before it).
+    //
+    // A model that holds the whole reply before its first piece (the offline companion, a
+    // provider's one-object answer) says so through DeltaSink::whole: that text is screened
+    // once, whole, before anything streams. Unsafe as a whole, nothing streams and it is held;
+    // safe, its sentences go out as segments unscreened, since each is part of exactly the text
+    // that passed, and the final screen reuses the verdict. At least as strict as the prefixes
+    // (a prefix the per-sentence path would show is never shown from a reply held whole) at one
+    // screen instead of one per sentence plus one; the re-screens were about half of the
+    // bridge's screening CPU under the load benchmark. A model that streams as it generates
+    // keeps the per-sentence path: its later text does not exist when the first sentence is due.
     std::string streamed;
     std::size_t shown = 0;
     int segment_index = 0;
     std::optional<RiskAssessment> unsafe_prefix;
+    std::optional<std::string> whole_text;        // announced before any piece, and screened
+    std::optional<RiskAssessment> whole_verdict;  // its screen
     DeltaSink sink;
     if (!hold_for_review && options_.stream_segments) {
-        sink = [&](std::string_view delta) {
+        auto on_piece = [&](std::string_view delta) {
             streamed.append(delta);
             if (unsafe_prefix) return;
+            if (whole_text && !whole_text->starts_with(streamed)) {
+                // The pieces left the announced text (a broken model): from here every prefix is
+                // screened as for a streamed reply. What was shown was part of the screened text.
+                whole_text.reset();
+                whole_verdict.reset();
+            }
+            if (whole_verdict && whole_verdict->severity >= Severity::moderate) return;  // held whole
             const auto cut = sentence_cut(streamed, shown);
             if (cut <= shown) return;
-            auto verdict = screener_.screen(std::string_view(streamed).substr(0, cut), ScreenRole::ai, context);
-            if (unsafe_as_prefix(verdict)) {
-                unsafe_prefix = std::move(verdict);
-                return;
+            if (!whole_verdict) {
+                auto verdict = screener_.screen(std::string_view(streamed).substr(0, cut), ScreenRole::ai, context);
+                if (unsafe_as_prefix(verdict)) {
+                    unsafe_prefix = std::move(verdict);
+                    return;
+                }
             }
             send_to_patient(s.patient_id, FrameText{}
                                               .number("index", segment_index++)
@@ -434,6 +455,12 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
                                               .frame("segment"));
             shown = cut;
         };
+        auto on_whole = [&](std::string_view text) {
+            if (!streamed.empty() || whole_text) return;  // late or repeated: the pieces decide
+            whole_verdict = screener_.screen(text, ScreenRole::ai, context);
+            whole_text.emplace(text);
+        };
+        sink = DeltaSink(std::move(on_piece), std::move(on_whole));
     }
 
     metrics_.llm_requests.fetch_add(1);
@@ -459,7 +486,10 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
         return;
     }
 
-    RiskAssessment risk = screener_.screen(reply->text, ScreenRole::ai, context);
+    // The verdict of the text screened whole, when the reply is exactly that text; else a screen.
+    RiskAssessment risk = whole_verdict && reply->text == *whole_text
+                              ? std::move(*whole_verdict)
+                              : screener_.screen(reply->text, ScreenRole::ai, context);
     // Keep the prefix's verdict when it was worse; its spans lie inside the full text only if
     // the streamed text is a prefix of it (it is, unless a provider's final text differs).
     if (unsafe_prefix && unsafe_prefix->severity > risk.severity && reply->text.starts_with(streamed))
