@@ -270,6 +270,9 @@ public:
         if (!request.risk_disclosed && !request.offered_questionnaires.empty())
             reply += questionnaire_mention(request.offered_questionnaires);
         if (on_delta) {
+            // The whole reply is known before its first piece: the turn screens it once, whole,
+            // and then shows the pieces without re-screening each sentence's prefix.
+            on_delta.whole(reply);
             // Streamed in word-sized pieces so the page behaves as with a real model.
             std::size_t start = 0;
             while (start < reply.size()) {

@@ -305,7 +305,10 @@ private:
                 !j["choices"][0]["message"]["content"].is_string())
                 return fail(ErrorCode::parse, "malformed reply from the LLM provider");
             a.text = j["choices"][0]["message"]["content"];
-            if (on_delta && !a.text.empty()) on_delta(a.text);
+            if (on_delta && !a.text.empty()) {
+                on_delta.whole(a.text);  // known whole before any of it is shown: one screen
+                on_delta(a.text);
+            }
             a.done = true;
         }
         if (!a.done && a.finish_reason.empty())

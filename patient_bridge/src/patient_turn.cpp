@@ -136,8 +136,10 @@ void PatientService::handle_send(const std::shared_ptr<Connection>& c, const Pat
     // stored without its flag. The screen costs tens of microseconds against a commit's
     // milliseconds. Rejected: storing first and screening after (what this did before), whose
     // crash window needed a replay at start to close.
+    // Moved out of the read, not copied: the copy (a record tree per turn) was 0.3% of the bridge.
     auto patient = store_.find_patient(session->patient_id);
-    const std::optional<PatientView> patient_view = patient && *patient ? **patient : std::optional<PatientView>{};
+    const std::optional<PatientView> patient_view =
+        patient && *patient ? std::move(**patient) : std::optional<PatientView>{};
     // One read of the conversation's tail serves the screen's context now and, with this message
     // added once stored, the LLM window: two reads per turn were 9% of the bridge's CPU.
     auto recent = store_.recent_messages(session->conversation_id, window_size());
@@ -179,7 +181,8 @@ void PatientService::process_turn(const Session& session, const std::string& sto
     const auto context = recent_turns(session.conversation_id, stored_id);
     const RiskAssessment risk = screener_.screen(text, ScreenRole::patient, context);
     auto patient = store_.find_patient(session.patient_id);
-    const std::optional<PatientView> patient_view = patient && *patient ? **patient : std::optional<PatientView>{};
+    const std::optional<PatientView> patient_view =
+        patient && *patient ? std::move(**patient) : std::optional<PatientView>{};
     std::vector<NewEvent> batch;
     const TurnKeys keys{std::nullopt, "flag:" + stored_id, "crisis:" + stored_id, std::nullopt};
     TurnPlan plan = add_screened_events(batch, session, stored_id, risk, patient_view, keys);
@@ -410,21 +413,42 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
     // the segments; the reply is then held whatever the final screen says. Rejected: sending
     // deltas and retracting on a bad screen (the patient would already have read it), and
     // screening each sentence alone (a sentence can be unsafe only after the one before it).
+    //
+    // A model that holds the whole reply before its first piece (the offline companion, a
+    // provider's one-object answer) says so through DeltaSink::whole: that text is screened
+    // once, whole, before anything streams. Unsafe as a whole, nothing streams and it is held;
+    // safe, its sentences go out as segments unscreened, since each is part of exactly the text
+    // that passed, and the final screen reuses the verdict. At least as strict as the prefixes
+    // (a prefix the per-sentence path would show is never shown from a reply held whole) at one
+    // screen instead of one per sentence plus one; the re-screens were about half of the
+    // bridge's screening CPU under the load benchmark. A model that streams as it generates
+    // keeps the per-sentence path: its later text does not exist when the first sentence is due.
     std::string streamed;
     std::size_t shown = 0;
     int segment_index = 0;
     std::optional<RiskAssessment> unsafe_prefix;
+    std::optional<std::string> whole_text;        // announced before any piece, and screened
+    std::optional<RiskAssessment> whole_verdict;  // its screen
     DeltaSink sink;
     if (!hold_for_review && options_.stream_segments) {
-        sink = [&](std::string_view delta) {
+        auto on_piece = [&](std::string_view delta) {
             streamed.append(delta);
             if (unsafe_prefix) return;
+            if (whole_text && !whole_text->starts_with(streamed)) {
+                // The pieces left the announced text (a broken model): from here every prefix is
+                // screened as for a streamed reply. What was shown was part of the screened text.
+                whole_text.reset();
+                whole_verdict.reset();
+            }
+            if (whole_verdict && whole_verdict->severity >= Severity::moderate) return;  // held whole
             const auto cut = sentence_cut(streamed, shown);
             if (cut <= shown) return;
-            auto verdict = screener_.screen(std::string_view(streamed).substr(0, cut), ScreenRole::ai, context);
-            if (unsafe_as_prefix(verdict)) {
-                unsafe_prefix = std::move(verdict);
-                return;
+            if (!whole_verdict) {
+                auto verdict = screener_.screen(std::string_view(streamed).substr(0, cut), ScreenRole::ai, context);
+                if (unsafe_as_prefix(verdict)) {
+                    unsafe_prefix = std::move(verdict);
+                    return;
+                }
             }
             send_to_patient(s.patient_id, FrameText{}
                                               .number("index", segment_index++)
@@ -434,6 +458,12 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
                                               .frame("segment"));
             shown = cut;
         };
+        auto on_whole = [&](std::string_view text) {
+            if (!streamed.empty() || whole_text) return;  // late or repeated: the pieces decide
+            whole_verdict = screener_.screen(text, ScreenRole::ai, context);
+            whole_text.emplace(text);
+        };
+        sink = DeltaSink(std::move(on_piece), std::move(on_whole));
     }
 
     metrics_.llm_requests.fetch_add(1);
@@ -459,7 +489,10 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
         return;
     }
 
-    RiskAssessment risk = screener_.screen(reply->text, ScreenRole::ai, context);
+    // The verdict of the text screened whole, when the reply is exactly that text; else a screen.
+    RiskAssessment risk = whole_verdict && reply->text == *whole_text
+                              ? std::move(*whole_verdict)
+                              : screener_.screen(reply->text, ScreenRole::ai, context);
     // Keep the prefix's verdict when it was worse; its spans lie inside the full text only if
     // the streamed text is a prefix of it (it is, unless a provider's final text differs).
     if (unsafe_prefix && unsafe_prefix->severity > risk.severity && reply->text.starts_with(streamed))

@@ -3,7 +3,7 @@
 
 Speaks POST /v1/chat/completions with stream=true (server-sent events). The request's
 "model" field picks a scripted behaviour, so one server process covers every case:
-  ok, slow-ok, json (non-streaming), 500, 429, 429-then-ok, 401, hang (stops mid-stream),
+  ok, slow-ok, json (non-streaming; a step's text is its content), 500, 429, 429-then-ok, 401, hang (stops mid-stream),
   hang-headers (never answers), malformed (bad JSON chunk), drop (closes mid-stream),
   unsafe (a reply the AI screen must hold),
   auth-check (401 unless the Bearer token is "sekrit"),
@@ -106,7 +106,8 @@ class Handler(BaseHTTPRequestHandler):
             self.start_stream()
             self.send_chunks(ok_parts, delay=0.1)
         elif model == "json":
-            body = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Whole reply."},
+            content = "Whole reply." if text is None else text
+            body = {"choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                                  "finish_reason": "stop"}], "model": "fake-model"}
             self.reply(200, "application/json", json.dumps(body).encode())
         elif model == "500":

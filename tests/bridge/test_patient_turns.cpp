@@ -39,14 +39,21 @@ std::unique_ptr<RiskScreener> engine_screener() {
     return std::move(*s);
 }
 
-// A model that streams a fixed reply in the given pieces, as a provider would.
+// A model that streams a fixed reply in the given pieces, as a provider would; with
+// `known_whole`, it first announces the whole text, as the offline companion does.
 class ScriptedModel final : public ChatModel {
 public:
-    explicit ScriptedModel(std::vector<std::string> pieces) : pieces_(std::move(pieces)) {}
+    explicit ScriptedModel(std::vector<std::string> pieces, bool known_whole = false)
+        : pieces_(std::move(pieces)), known_whole_(known_whole) {}
     Result<ChatReply> complete(const ChatRequest& request, const DeltaSink& on_delta,
                                const std::atomic<bool>*) override {
         last_request_ = request;
         ChatReply r;
+        if (known_whole_) {
+            std::string whole;
+            for (const auto& p : pieces_) whole += p;
+            on_delta.whole(whole);
+        }
         for (const auto& p : pieces_) {
             if (on_delta) on_delta(p);
             r.text += p;
@@ -60,6 +67,7 @@ public:
 
 private:
     std::vector<std::string> pieces_;
+    bool known_whole_ = false;
 };
 
 // The real engine, recording the context each screen was given.
@@ -78,6 +86,14 @@ public:
         std::vector<ScreenTurn> context;
     };
     std::vector<Call> calls;
+    /// The texts screened in the AI's role, in order.
+    std::vector<std::string> ai_texts() {
+        const std::lock_guard lock(mutex_);
+        std::vector<std::string> out;
+        for (const auto& c : calls)
+            if (c.role == ScreenRole::ai) out.push_back(c.text);
+        return out;
+    }
 
 private:
     std::mutex mutex_;
@@ -138,6 +154,42 @@ struct Bridge {
     }
 };
 
+
+// fake_llm.py on 127.0.0.1, scripted over its own HTTP API (through python's urllib: the tests
+// have no HTTP client of their own).
+struct FakeProvider {
+    ChildProcess process{{"/usr/bin/python3", TANDEM_FAKE_LLM}};
+    std::string url;
+    FakeProvider() {
+        const auto line = process.read_line(10s);
+        REQUIRE(line.rfind("PORT ", 0) == 0);
+        url = "http://127.0.0.1:" + line.substr(5);
+    }
+    void script(const json& body) {
+        const std::string code =
+            "import sys,urllib.request as u\n"
+            "r=u.Request(sys.argv[1],data=sys.argv[2].encode(),method='POST',"
+            "headers={'Content-Type':'application/json'})\n"
+            "u.urlopen(r,timeout=5).read()\n";
+        auto [status, out] = tandem::test::run_command({"/usr/bin/python3", "-c", code, url + "/script", body.dump()});
+        REQUIRE(status == 0);
+    }
+    std::unique_ptr<ChatModel> client() const {
+        LlmSettings s;
+        s.base_url = url;
+        s.model = "scripted";
+        s.total_timeout = 5000ms;
+        return make_openai_client(s, "");
+    }
+};
+
+// The segments of one reply, joined, from the frames seen before its final message or hold.
+std::string segments_of(const std::vector<json>& seen) {
+    std::string out;
+    for (const auto& f : seen)
+        if (f["type"] == "segment") out += f["payload"]["text"].get<std::string>();
+    return out;
+}
 
 json redeem(Bridge& b, WssClient& c) {
     auto code = b.service->issue_invite(b.patient_id);
@@ -490,4 +542,94 @@ TEST_CASE("a patient message acknowledged but never screened before a crash gets
     REQUIRE(third);
     (*third)->drain();
     CHECK(screener.calls.size() == screens);
+}
+
+TEST_CASE("a reply known whole that is unsafe only as a whole is held with no segment sent",
+          "[bridge][turn][stream]") {
+    // Bad input tried: a first sentence that the per-sentence path would show (see "a later unsafe
+    // sentence stops the segments"), then medication advice; the model holds it whole first.
+    Bridge b(std::make_unique<ScriptedModel>(
+        std::vector<std::string>{"I hear you. ", "You should stop taking your medication. ", "It will pass."}, true));
+    auto c = b.connect();
+    const auto session = redeem(b, *c);
+    REQUIRE(c->send_text(frame("send", {{"client_msg_id", "w-1"}, {"text", "my pills make me foggy"}})));
+    std::vector<json> seen;
+    const auto reviewing = read_until(*c, of_type("reviewing"), &seen);
+    for (const auto& f : seen) CHECK(f["type"] != "segment");
+    auto extra = c->read(300ms);
+    if (extra) CHECK(extra->find("stop taking") == std::string::npos);
+    b.service->drain();
+    // One screen of the whole text, before anything streamed.
+    CHECK(b.recorder().ai_texts() ==
+          std::vector<std::string>{"I hear you. You should stop taking your medication. It will pass."});
+    int held = 0;
+    for (const auto& m : b.messages(session["payload"]["conversation_id"])) {
+        if (m.sender != "ai") continue;
+        CHECK(m.state == "held");
+        CHECK(m.id == reviewing["payload"]["reply_id"]);
+        ++held;
+    }
+    CHECK(held == 1);
+    CHECK(b.metrics.ai_messages_held.load() == 1);
+}
+
+TEST_CASE("a safe reply known whole is screened once and streams the same segments", "[bridge][turn][stream]") {
+    Bridge b(std::make_unique<ScriptedModel>(
+        std::vector<std::string>{"That sounds", " like a hard week. ", "What helped", " last time? Maybe", " a short walk."},
+        true));
+    auto c = b.connect();
+    redeem(b, *c);
+    REQUIRE(c->send_text(frame("send", {{"client_msg_id", "w-2"}, {"text", "work has been rough"}})));
+    std::vector<json> seen;
+    const auto final_msg = read_until(*c, [](const json& j) { return j["type"] == "message" && j["payload"]["sender"] == "ai"; }, &seen);
+    int index = 0;
+    for (const auto& f : seen)
+        if (f["type"] == "segment") CHECK(f["payload"]["index"] == index++);
+    CHECK(index == 2);  // as the streamed path cuts them
+    CHECK(segments_of(seen) == "That sounds like a hard week. What helped last time?");
+    CHECK(final_msg["payload"]["text"] == "That sounds like a hard week. What helped last time? Maybe a short walk.");
+    b.service->drain();
+    CHECK(b.recorder().ai_texts() ==
+          std::vector<std::string>{"That sounds like a hard week. What helped last time? Maybe a short walk."});
+}
+
+TEST_CASE("the offline companion's reply is screened once per turn", "[bridge][turn][stream]") {
+    Bridge b(make_offline_companion());
+    auto c = b.connect();
+    redeem(b, *c);
+    std::vector<std::string> replies;
+    for (const auto& [id, text] : {std::pair{"o-1", "work has been rough"}, std::pair{"o-2", "I can't sleep"}}) {
+        REQUIRE(c->send_text(frame("send", {{"client_msg_id", id}, {"text", text}})));
+        std::vector<json> seen;
+        const auto reply = read_until(*c, [](const json& j) { return j["type"] == "message" && j["payload"]["sender"] == "ai"; }, &seen);
+        replies.push_back(reply["payload"]["text"]);
+        // Whatever streamed is the start of the final text.
+        CHECK(replies.back().starts_with(segments_of(seen)));
+    }
+    b.service->drain();
+    CHECK(b.recorder().ai_texts() == replies);
+}
+
+TEST_CASE("a streamed LLM reply is re-screened at every sentence; a one-object answer is screened once",
+          "[bridge][turn][stream][llm]") {
+    FakeProvider provider;
+    const std::string text = "That sounds hard. What helped last time? Maybe a walk.";
+    // The first request streams the text word by word (server-sent events); the second answers one
+    // JSON object (a provider that ignores stream: true).
+    provider.script({{"steps", json::array({{{"kind", "ok"}, {"text", text}}, {{"kind", "json"}, {"text", text}}})}});
+    Bridge b(provider.client());
+    auto c = b.connect();
+    redeem(b, *c);
+    std::vector<std::string> segments;
+    for (const char* id : {"l-1", "l-2"}) {
+        REQUIRE(c->send_text(frame("send", {{"client_msg_id", id}, {"text", "work has been rough"}})));
+        std::vector<json> seen;
+        const auto reply = read_until(*c, [](const json& j) { return j["type"] == "message" && j["payload"]["sender"] == "ai"; }, &seen);
+        CHECK(reply["payload"]["text"] == text);
+        segments.push_back(segments_of(seen));
+    }
+    b.service->drain();
+    CHECK(segments == std::vector<std::string>{"That sounds hard. What helped last time?", "That sounds hard. What helped last time?"});
+    CHECK(b.recorder().ai_texts() == std::vector<std::string>{"That sounds hard.", "That sounds hard. What helped last time?",
+                                                              text, text});
 }

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "tandem/bridge/config.h"
@@ -54,8 +55,44 @@ struct ChatReply {
     bool offline = false;
 };
 
-/// Receives each piece of the reply as it streams, in order.
-using DeltaSink = std::function<void(std::string_view delta)>;
+/// Receives a reply as it comes: each piece as it streams, in order, and, from a model that
+/// holds the whole reply before its first piece (the offline companion; a provider that answered
+/// one JSON object), that whole text once, before any piece. The turn screens such a reply once,
+/// whole, before any of it is shown, instead of re-screening the prefix at every sentence. Built
+/// from a callable like the std::function it replaces, so `complete(request, lambda)`, `{}` and
+/// `nullptr` read as before. Called on the model's thread.
+class DeltaSink {
+public:
+    using Piece = std::function<void(std::string_view delta)>;
+    using Whole = std::function<void(std::string_view text)>;
+
+    /// No receiver: pieces and the whole text are dropped.
+    DeltaSink() = default;
+    /// No receiver, as `DeltaSink{}`.
+    DeltaSink(std::nullptr_t) {}  // NOLINT(google-explicit-constructor)
+    /// Pieces go to `piece`; a whole text announced first is dropped.
+    template <class F>
+        requires(!std::is_same_v<std::remove_cvref_t<F>, DeltaSink> && std::is_invocable_v<F&, std::string_view>)
+    DeltaSink(F piece) : piece_(std::move(piece)) {}  // NOLINT(google-explicit-constructor)
+    /// Pieces to `piece`, the whole text (when the model has it first) to `whole`.
+    DeltaSink(Piece piece, Whole whole) : piece_(std::move(piece)), whole_(std::move(whole)) {}
+
+    /// Hands on one piece (nothing without a receiver).
+    void operator()(std::string_view delta) const {
+        if (piece_) piece_(delta);
+    }
+    /// True when someone receives the pieces (a model may then skip splitting its text).
+    explicit operator bool() const noexcept { return static_cast<bool>(piece_); }
+    /// For a model that holds the whole reply before streaming it: call once, before the first
+    /// piece, with exactly the text the pieces then add up to and the reply returns.
+    void whole(std::string_view text) const {
+        if (whole_) whole_(text);
+    }
+
+private:
+    Piece piece_;
+    Whole whole_;
+};
 
 class ChatModel {
 public:
