@@ -321,7 +321,7 @@ PATIENT_CATEGORIES = CATEGORIES[:8]
 
 
 def family_allocation(args, cases, source, xs, c, x, rules_rank, blocked, pf, pu, expected, written, benign, strat,
-                      groups, cal, xcs, cal_rules, cal_blocked, pcf, pcu):
+                      groups, cal, xcs, cal_rules, cal_blocked, pcf, pcu, floors):
     """Per-family thresholds (family_thresholds.py): out of fold on the training cases, the
     model fitted on everything on AnnoMI's calibration part. Prints where the budget goes, the
     allocation, and each set's figures at thresholds chosen without that set's gain."""
@@ -354,8 +354,19 @@ def family_allocation(args, cases, source, xs, c, x, rules_rank, blocked, pf, pu
     budgets = {"cal_mod": int(np.floor(calib.MODERATE_BUDGET * n_cal)), "cal_high": int(np.floor(calib.HIGH_BUDGET * n_cal)),
                "wb_mod": int(np.floor(args.flag_budget * benign.sum())), "wb_high": int(np.floor(URGENT_BUDGET * benign.sum())),
                "ord_mod": int(np.floor(ORDINARY_BUDGET * ordinary.sum()))}
-    thresholds, totals = fam.allocate(tables, budgets)
-    print(f"per-family thresholds (budgets {budgets}; spent {totals}):")
+    # No family's threshold goes below the global out-of-fold floors (the written benign budget
+    # alone): a family with few cases could otherwise be given a threshold its own handful of
+    # out-of-fold scores happened to allow. The unfloored allocation is printed for comparison.
+    free, free_totals = fam.allocate(tables, budgets)
+    tf_c, tu_c = fam.case_thresholds(family, free)
+    devm = np.array([s_.startswith("dev") for s_ in source])
+    print(f"without floors (measurement): spent {free_totals}; " +
+          ", ".join(f"{n} {a:.3f}/{b:.3f}" for n, (a, b) in zip(names, free)))
+    band_report("ALL dev sets, families without floors, all sets' gain", expected[devm],
+                fam.raise_ranks(rules_rank, blocked, pf, pu, tf_c, tu_c)[devm])
+    floors = (float(np.ceil(floors[0] / 0.005) * 0.005), float(np.ceil(floors[1] / 0.005) * 0.005))
+    thresholds, totals = fam.allocate(tables, budgets, floors=floors)
+    print(f"per-family thresholds, floors {floors} (budgets {budgets}; spent {totals}):")
     for name, (a, b) in zip(names, thresholds):
         print(f"  {name:20s} flag {a:.3f} urgent {b:.3f}")
     tf_c, tu_c = fam.case_thresholds(family, thresholds)
@@ -366,11 +377,10 @@ def family_allocation(args, cases, source, xs, c, x, rules_rank, blocked, pf, pu
         m = set_index == s_
         band_report(f"{name} families, all sets' gain", expected[m], final[m])
         if name.startswith("dev"):
-            t_wo, _ = fam.allocate(tables, budgets, exclude=(s_,))
+            t_wo, _ = fam.allocate(tables, budgets, exclude=(s_,), floors=floors)
             a_, b_ = fam.case_thresholds(family[m], t_wo)
             loso[m] = fam.raise_ranks(rules_rank[m], blocked[m], pf[m], pu[m], a_, b_)
             band_report(f"{name} families, without its gain", expected[m], loso[m])
-    devm = np.array([s_.startswith("dev") for s_ in source])
     band_report("ALL dev sets, families, all sets' gain", expected[devm], final[devm])
     band_report("ALL dev sets, families, each without its gain", expected[devm], loso[devm])
     return {name: (round(a, 3), round(b, 3)) for name, (a, b) in zip(names, thresholds)}
@@ -490,6 +500,7 @@ def main():
     xs = x.multiply(column_scale).tocsr() if power else x
     tf = pick_threshold(pf, benign, rules_rank, RANK["moderate"], blocked, args.flag_budget)
     tu = pick_threshold(pu, benign, rules_rank, RANK["high"], blocked, URGENT_BUDGET)
+    floors = (tf, tu)
     print(f"chosen idf^{power:g}, C={c:g}; thresholds flag {tf:.4f}, urgent {tu:.4f}")
 
     final = combine(rules_rank, blocked, pf, pu, tf, tu)
@@ -540,7 +551,8 @@ def main():
             if chosen:
                 tf, tu = chosen  # the global pair (used by no family with its own) as calibrated
             families = family_allocation(args, cases, source, xs, c, x, rules_rank, blocked, pf, pu, expected,
-                                         written, benign, strat, groups, cal, xcs, cal_rules, cal_blocked, pcf, pcu)
+                                         written, benign, strat, groups, cal, xcs, cal_rules, cal_blocked, pcf, pcu,
+                                         floors)
     elif not args.global_thresholds:
         sys.exit(f"{args.annomi}: AnnoMI is absent; per-family thresholds need its calibration part (or --global-thresholds)")
     ai_head = None
