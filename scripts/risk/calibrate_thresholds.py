@@ -97,6 +97,45 @@ def engine_shares(tandem_risk, model, messages):
             sum(s in ('high', 'imminent') for s in sev) / len(sev))
 
 
+def check_families(args, header, table, calibration):
+    """Per-family thresholds (ninth pass) were allocated by train_model.py with its float model;
+    the engine scores with int8 weights. Measure the whole engine on the calibration part and, if
+    it is over a budget, raise every family's thresholds by the least common step that brings it
+    within (never lower them)."""
+    base = json.loads(json.dumps(header['thresholds']['categories']))
+    with tempfile.TemporaryDirectory() as tmp:
+        trial = os.path.join(tmp, 'trial.bin')
+
+        def shares(delta_flag, delta_urgent):
+            header['thresholds']['categories'] = {
+                k: {'flag': round(min(0.999, v['flag'] + delta_flag), 3),
+                    'urgent': round(min(0.999, v['urgent'] + delta_urgent), 3)} for k, v in base.items()}
+            write_model(trial, header, table)
+            got = engine_shares(args.tandem_risk, trial, calibration)
+            print(f'families +{delta_flag:.3f} / +{delta_urgent:.3f}: moderate+ {got[0]:.4f}, high+ {got[1]:.4f} '
+                  f'of {len(calibration)}', file=sys.stderr)
+            return got
+
+        du = 0.0
+        while shares(0.0, du)[1] > args.high_budget and du < 1:
+            du += 0.005
+        df = 0.0
+        while shares(df, du)[0] > args.budget and df < 1:
+            df += 0.005
+        mod, high = shares(df, du)
+    if mod > args.budget or high > args.high_budget:
+        sys.exit('no thresholds meet the budgets')
+    header['version'] = args.version
+    header['training']['threshold_calibration'] = (
+        f"per-family thresholds from train_model.py raised by +{df:.3f} (flag) / +{du:.3f} (urgent) so that rules + "
+        f"model (int8, the engine) raise at most {args.high_budget:.3f} to high+ and {args.budget:.3f} to moderate+ of "
+        f"AnnoMI's client turns (>= 4 words, 2 turns of context) from transcripts % 4 == 2 (n={len(calibration)}; "
+        f"measured {mod:.4f} / {high:.4f}); scripts/risk/calibrate_thresholds.py")
+    write_model(args.model, header, table)
+    print(f'{args.model}: {header["name"]}@{args.version}, thresholds {header["thresholds"]}, '
+          f'calibration part moderate+ {mod:.4f}, high+ {high:.4f}')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--tandem-risk', required=True)
@@ -110,6 +149,8 @@ def main():
         sys.exit(f'{args.annomi}: AnnoMI is absent; nothing calibrated')
     header, table = read_model(args.model)
     calibration = annomi.client_turns(args.annomi, 'calibration')
+    if 'categories' in header['thresholds']:
+        return check_families(args, header, table, calibration)
     floors = (header['thresholds']['flag'], header['thresholds']['urgent'])
     cache = {}
     with tempfile.TemporaryDirectory() as tmp:

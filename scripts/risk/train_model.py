@@ -51,6 +51,7 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 import annomi  # noqa: E402
 import calibrate_thresholds as calib  # noqa: E402
+import family_thresholds as fam  # noqa: E402
 import labelled_set as ls  # noqa: E402
 
 SEED = 13
@@ -312,6 +313,79 @@ def train_ai_head(args, cases, source, feats, written):
     return model.coef_[0] * cs, float(model.intercept_[0]), t, power, c
 
 
+# Share of the written ordinary talk (ordinary*.jsonl, easy negatives) the model may raise to
+# moderate+ out of fold under per-family thresholds: model -8 raised 1.8% / 1.7% of ordinary /
+# ordinary2 with its global pair, so a family allocation may not spend more than that.
+ORDINARY_BUDGET = 0.02
+PATIENT_CATEGORIES = CATEGORIES[:8]
+
+
+def family_allocation(args, cases, source, xs, c, x, rules_rank, blocked, pf, pu, expected, written, benign, strat,
+                      groups, cal, xcs, cal_rules, cal_blocked, pcf, pcu, floors):
+    """Per-family thresholds (family_thresholds.py): out of fold on the training cases, the
+    model fitted on everything on AnnoMI's calibration part. Prints where the budget goes, the
+    allocation, and each set's figures at thresholds chosen without that set's gain."""
+    heads = []
+    for cat in PATIENT_CATEGORIES:
+        y = np.array([int(cat in cc["expected"].get("categories", [])) for cc in cases])
+        if y.sum() >= 5:
+            heads.append((cat, y))
+    names = [h[0] for h in heads]
+    oof_cat = np.column_stack([oof(xs, y, strat, groups, c) for _, y in heads])
+    cal_cat = np.column_stack([fit(xs, y, c).predict_proba(xcs)[:, 1] for _, y in heads])
+    family = np.argmax(oof_cat, axis=1)
+    cal_family = np.argmax(cal_cat, axis=1)
+    set_names = sorted(set(source))
+    set_index = np.array([set_names.index(s_) for s_ in source])
+    ordinary = np.array([s_.startswith("ordinary") for s_ in source]) & (expected < RANK["moderate"])
+    patient = np.array([cc["role"] == "patient" for cc in cases])
+    dev = {"rules": rules_rank, "blocked": blocked, "pf": pf, "pu": pu, "expected": expected, "family": family,
+           "set": set_index, "written": written, "ordinary": ordinary, "patient": patient}
+    cal_d = {"rules": cal_rules, "blocked": cal_blocked, "pf": pcf, "pu": pcu, "family": cal_family}
+    n_cal = len(cal_rules)
+    print(f"category families (highest patient category head): AnnoMI calibration part by family, turns "
+          f"(of them p(flag) >= 0.5 / p(urgent) >= 0.5, rules moderate+):")
+    for k, name in enumerate(names):
+        m = cal_family == k
+        print(f"  {name:20s} {int(m.sum()):4d} ({int(np.sum(m & (pcf >= 0.5)))} / {int(np.sum(m & (pcu >= 0.5)))}, "
+              f"{int(np.sum(m & (cal_rules >= RANK['moderate'])))}); training cases {int(np.sum(family == k))}, "
+              f"flagged {int(np.sum((family == k) & (expected >= RANK['moderate'])))}")
+    tables = fam.Tables(dev, cal_d, len(names), len(set_names))
+    budgets = {"cal_mod": int(np.floor(calib.MODERATE_BUDGET * n_cal)), "cal_high": int(np.floor(calib.HIGH_BUDGET * n_cal)),
+               "wb_mod": int(np.floor(args.flag_budget * benign.sum())), "wb_high": int(np.floor(URGENT_BUDGET * benign.sum())),
+               "ord_mod": int(np.floor(ORDINARY_BUDGET * ordinary.sum()))}
+    # No family's threshold goes below the global out-of-fold floors (the written benign budget
+    # alone): a family with few cases could otherwise be given a threshold its own handful of
+    # out-of-fold scores happened to allow. The unfloored allocation is printed for comparison.
+    free, free_totals = fam.allocate(tables, budgets)
+    tf_c, tu_c = fam.case_thresholds(family, free)
+    devm = np.array([s_.startswith("dev") for s_ in source])
+    print(f"without floors (measurement): spent {free_totals}; " +
+          ", ".join(f"{n} {a:.3f}/{b:.3f}" for n, (a, b) in zip(names, free)))
+    band_report("ALL dev sets, families without floors, all sets' gain", expected[devm],
+                fam.raise_ranks(rules_rank, blocked, pf, pu, tf_c, tu_c)[devm])
+    floors = (float(np.ceil(floors[0] / 0.005) * 0.005), float(np.ceil(floors[1] / 0.005) * 0.005))
+    thresholds, totals = fam.allocate(tables, budgets, floors=floors)
+    print(f"per-family thresholds, floors {floors} (budgets {budgets}; spent {totals}):")
+    for name, (a, b) in zip(names, thresholds):
+        print(f"  {name:20s} flag {a:.3f} urgent {b:.3f}")
+    tf_c, tu_c = fam.case_thresholds(family, thresholds)
+    final = fam.raise_ranks(rules_rank, blocked, pf, pu, tf_c, tu_c)
+    print("out of fold at the per-family thresholds (each set also at thresholds allocated WITHOUT its own gain):")
+    loso = np.zeros_like(final)
+    for s_, name in enumerate(set_names):
+        m = set_index == s_
+        band_report(f"{name} families, all sets' gain", expected[m], final[m])
+        if name.startswith("dev"):
+            t_wo, _ = fam.allocate(tables, budgets, exclude=(s_,), floors=floors)
+            a_, b_ = fam.case_thresholds(family[m], t_wo)
+            loso[m] = fam.raise_ranks(rules_rank[m], blocked[m], pf[m], pu[m], a_, b_)
+            band_report(f"{name} families, without its gain", expected[m], loso[m])
+    band_report("ALL dev sets, families, all sets' gain", expected[devm], final[devm])
+    band_report("ALL dev sets, families, each without its gain", expected[devm], loso[devm])
+    return {name: (round(a, 3), round(b, 3)) for name, (a, b) in zip(names, thresholds)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tandem-risk", required=True)
@@ -324,7 +398,7 @@ def main():
                          "weights out of the product, docs/RISK.md seventh pass)")
     ap.add_argument("--ordinary", action="append",
                     help="written ordinary-talk negatives (outside the hard-negative budget; repeat for several; "
-                         "default tests/data/risk/ordinary.jsonl and ordinary2.jsonl); '' for none")
+                         "default tests/data/risk/ordinary.jsonl, ordinary2.jsonl and ordinary3.jsonl); '' for none")
     ap.add_argument("--out", default=os.path.join(ROOT, "common", "risk", "model", "risk_model.bin"))
     ap.add_argument("--version", default=datetime.date.today().strftime("%Y.%m.%d") + "-1")
     ap.add_argument("--grid", help="idf power:C pairs to try instead of GRID, e.g. 1.5:1,1.5:3")
@@ -334,14 +408,18 @@ def main():
                     help="convert_diasafety.py output: its train and val splits train the AI-reply head; '' for none")
     ap.add_argument("--no-ai-head", action="store_true", help="no AI-reply head (the seventh pass's model)")
     ap.add_argument("--report-only", action="store_true", help="cross-validate and print, write nothing")
+    ap.add_argument("--global-thresholds", action="store_true",
+                    help="one threshold pair for every message (the eighth pass's model) instead of one per "
+                         "category family (family_thresholds.py)")
     ap.add_argument("--representation", choices=("engine", "hashed-tfidf", "baseline-tfidf"), default="engine",
                     help="features to fit on: the engine's (shipped), or, for measurement with --report-only, "
                          "the engine's hashed features TF-IDF-weighted, or baseline.py's TF-IDF features")
     args = ap.parse_args()
+    families = None
 
     train_files = args.train or [os.path.join(ROOT, "tests", "data", "risk", n)
                                  for n in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl",
-                                           "dev7.jsonl")]
+                                           "dev7.jsonl", "dev8.jsonl", "dev9.jsonl")]
     train_files = [f for f in train_files if os.path.exists(f)]
     for f in train_files:
         if os.path.basename(f).startswith("heldout") or "-test" in os.path.basename(f):
@@ -358,7 +436,7 @@ def main():
         source += ["diasafety-train"] * len(rows)
         train_files.append(path)
     ordinary_files = args.ordinary if args.ordinary is not None else [
-        os.path.join(ROOT, "tests", "data", "risk", n) for n in ("ordinary.jsonl", "ordinary2.jsonl")]
+        os.path.join(ROOT, "tests", "data", "risk", n) for n in ("ordinary.jsonl", "ordinary2.jsonl", "ordinary3.jsonl")]
     for path in ordinary_files:
         if not path or not os.path.exists(path):
             continue
@@ -422,6 +500,7 @@ def main():
     xs = x.multiply(column_scale).tocsr() if power else x
     tf = pick_threshold(pf, benign, rules_rank, RANK["moderate"], blocked, args.flag_budget)
     tu = pick_threshold(pu, benign, rules_rank, RANK["high"], blocked, URGENT_BUDGET)
+    floors = (tf, tu)
     print(f"chosen idf^{power:g}, C={c:g}; thresholds flag {tf:.4f}, urgent {tu:.4f}")
 
     final = combine(rules_rank, blocked, pf, pu, tf, tu)
@@ -468,6 +547,14 @@ def main():
                 band_report(f"{name} combined, calibrated", expected[m], cal_final[m])
             dev = np.array([s.startswith("dev") for s in source])
             band_report("ALL dev sets combined, calibrated", expected[dev], cal_final[dev])
+        if not args.global_thresholds:
+            if chosen:
+                tf, tu = chosen  # the global pair (used by no family with its own) as calibrated
+            families = family_allocation(args, cases, source, xs, c, x, rules_rank, blocked, pf, pu, expected,
+                                         written, benign, strat, groups, cal, xcs, cal_rules, cal_blocked, pcf, pcu,
+                                         floors)
+    elif not args.global_thresholds:
+        sys.exit(f"{args.annomi}: AnnoMI is absent; per-family thresholds need its calibration part (or --global-thresholds)")
     ai_head = None
     if not args.no_ai_head and args.representation == "engine":
         if args.ai_diasafety_dir and not os.path.exists(os.path.join(args.ai_diasafety_dir, "diasafety-train.jsonl")):
@@ -523,7 +610,9 @@ def main():
         "hash_bits": HASH_BITS,
         "heads": header_heads,
         "thresholds": dict({"flag": round(tf, 6), "urgent": round(tu, 6)},
-                           **({"ai_flag": round(ai_head[2], 6)} if ai_head else {})),
+                           **({"ai_flag": round(ai_head[2], 6)} if ai_head else {}),
+                           **({"categories": {name: {"flag": t[0], "urgent": t[1]} for name, t in families.items()}}
+                              if families else {})),
         "training": {
             "files": [os.path.basename(f) if os.path.exists(f) else f for f in train_files],
             "cases": len(cases),
@@ -532,6 +621,11 @@ def main():
             "idf": "ln((1+n)/(1+df))+1 per bucket over the training cases, scale idf^power folded into the weights",
             "cross_validation": "5-fold stratified by severity, seed 13",
             "benign_budget": {"flag": args.flag_budget, "urgent": URGENT_BUDGET},
+            **({"category_thresholds": "per family (the highest-scoring patient category head): greedy allocation of "
+                                       "AnnoMI's calibration-part budget (moderate+ 0.085, high+ 0.01), the written benign "
+                                       f"budgets above and {ORDINARY_BUDGET} of ordinary talk, to the families that buy "
+                                       "the most out-of-fold recall on the written sets; scripts/risk/family_thresholds.py"}
+               if families else {}),
             "script": "scripts/risk/train_model.py",
             **({"ai_head": f"ai_flag: AI replies of the files above and DiaSafety train+val in-scope pairs (Sun et al. "
                            f"2022, Apache-2.0), idf^{ai_head[3]:g}, C={ai_head[4]:g}, threshold: at most "

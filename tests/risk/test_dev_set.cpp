@@ -73,7 +73,11 @@ TEST_CASE("the fourth development set stays above its regression floors", "[risk
     // threshold, calibrated to raise at most 1% of real client talk to high+, came out at 0.971
     // (-7: 0.717): trained with more ordinary talk (ordinary2) it is surer on real talk, so the
     // same 1% costs more urgent recall on written cases (docs/RISK.md, eighth pass).
-    CHECK(report.urgent_recall() >= 0.83);
+    // 0.807 / 0.904 at 2026.11.26-10: the floor moved from 0.83 because that model's thresholds
+    // are per category family, and the suicidal-ideation family, which spends AnnoMI's
+    // false-alarm budget, got the highest (flag 0.965, urgent 0.999): on cases it was trained on
+    // it raises fewer, while out of fold it catches more (docs/RISK.md, ninth pass).
+    CHECK(report.urgent_recall() >= 0.79);
     CHECK(report.flag_recall() >= 0.90);
     CHECK(report.benign_high_rate() <= 0.02);
     CHECK(report.benign_moderate_rate() <= 0.10);
@@ -131,9 +135,47 @@ TEST_CASE("the seventh development set stays above its regression floors", "[ris
     INFO(tandem::format_report(report, true));
     // 0.523 / 0.879, benign 0.8% / 4.8% at model 2026.11.26-8 (trained on). Urgent recall is far
     // below the target: most of its urgent cases are phrasings no rule covers, and the model alone
-    // raises to high only when very sure.
+    // raises to high only when very sure. 0.566 / 0.812 at 2026.11.26-10: the flag floor moved
+    // from 0.86 for the reason given for dev4 above (the suicidal-ideation family's flag threshold
+    // 0.965 against -8's global 0.891; out of fold dev7's flag recall rose, 0.549 -> 0.578).
     CHECK(report.urgent_recall() >= 0.50);
-    CHECK(report.flag_recall() >= 0.86);
+    CHECK(report.flag_recall() >= 0.79);
+    CHECK(report.benign_high_rate() <= 0.02);
+    CHECK(report.benign_moderate_rate() <= 0.10);
+}
+
+// dev8.jsonl (written training data, eighth pass) is first trained on by the shipped model in the
+// ninth pass (rules alone before it: urgent 0.216, flag 0.337); the ninth pass wrote no rule from
+// it, so its rules-alone gain (+4 urgent, +9 flag cases) is an unseen check of the cmp9 rules.
+TEST_CASE("the eighth development set stays above its regression floors", "[risk][dev_set]") {
+    const std::filesystem::path dev8 = std::filesystem::path(TANDEM_TEST_DATA_DIR) / "risk" / "dev8.jsonl";
+    if (!std::filesystem::exists(dev8)) SKIP("no eighth development set at " << dev8.string());
+    auto cases = tandem::load_labelled_set(dev8);
+    REQUIRE(cases.has_value());
+    REQUIRE(cases->size() >= 700);
+    const auto report = tandem::evaluate(tandem::test::builtin_engine(), *cases);
+    INFO(tandem::format_report(report, true));
+    // 0.622 / 0.844, benign 0.0% / 4.0% at model 2026.11.26-10 (trained on); out of fold 0.305 / 0.504.
+    CHECK(report.urgent_recall() >= 0.58);
+    CHECK(report.flag_recall() >= 0.80);
+    CHECK(report.benign_high_rate() <= 0.02);
+    CHECK(report.benign_moderate_rate() <= 0.10);
+}
+
+// dev9.jsonl was heldout5, scored once in aggregate (model -8: urgent 0.560, flag 0.777), then
+// made development data in the ninth pass: rules were written from its misses (cmp9.*) and the
+// model is trained on it, so it is guarded by regression floors, not held up as evidence.
+TEST_CASE("the ninth development set stays above its regression floors", "[risk][dev_set]") {
+    const std::filesystem::path dev9 = std::filesystem::path(TANDEM_TEST_DATA_DIR) / "risk" / "dev9.jsonl";
+    if (!std::filesystem::exists(dev9)) SKIP("no ninth development set at " << dev9.string());
+    auto cases = tandem::load_labelled_set(dev9);
+    REQUIRE(cases.has_value());
+    REQUIRE(cases->size() >= 400);
+    const auto report = tandem::evaluate(tandem::test::builtin_engine(), *cases);
+    INFO(tandem::format_report(report, true));
+    // 0.850 / 0.927, benign 0.0% / 1.7% at model 2026.11.26-10 (rules written from it, trained on).
+    CHECK(report.urgent_recall() >= 0.82);
+    CHECK(report.flag_recall() >= 0.90);
     CHECK(report.benign_high_rate() <= 0.02);
     CHECK(report.benign_moderate_rate() <= 0.10);
 }

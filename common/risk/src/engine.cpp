@@ -494,16 +494,19 @@ RiskAssessment RiskEngine::screen(std::string_view text, SpeakerRole role, std::
         thread_local ModelFeatures features;
         collect_model_features(analyser, a, role, context, features);
         const ModelScore p = model_->score(features);
+        // Each category family may have thresholds of its own (ninth pass): the AnnoMI
+        // false-alarm budget is spent where it buys the most recall, not by one global pair.
+        const ModelThresholds t = model_->patient_thresholds(features, p);
         Severity raised = Severity::none;
         double prob = 0;
         // A false urgent verdict sends the patient a crisis message and holds the AI, so the
         // model alone mostly opens a flag for review (moderate): at its own urgent threshold a
         // bag of n-grams read "my pills make me foggy" as urgent. It raises to high where the
         // rules saw a risk sign of their own (low or above), or when it is very sure.
-        if (p.urgent >= model_->urgent_threshold() && (out.severity >= Severity::low || p.urgent >= kModelAloneUrgent)) {
+        if (p.urgent >= t.urgent && (out.severity >= Severity::low || p.urgent >= kModelAloneUrgent)) {
             raised = Severity::high;
             prob = p.urgent;
-        } else if (p.flag >= model_->flag_threshold() || p.urgent >= model_->urgent_threshold()) {
+        } else if (p.flag >= t.flag || p.urgent >= t.urgent) {
             raised = Severity::moderate;
             prob = std::max(p.flag, p.urgent);
         }

@@ -398,6 +398,25 @@ Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
         return fail(ErrorCode::schema, "risk model: an ai_flag head and thresholds.ai_flag come together", "/thresholds");
     }
     if (m.ai_column_) m.ai_threshold_ = header["thresholds"]["ai_flag"].get<double>();
+    // Category families with thresholds of their own (ninth pass): each must name a patient
+    // category the file has a head for, or the threshold could never apply.
+    m.lowest_ = ModelThresholds{m.flag_threshold_, m.urgent_threshold_};
+    if (header["thresholds"].contains("categories")) {
+        m.family_thresholds_.assign(m.categories_.size(), std::nullopt);
+        for (const auto& [name, t] : header["thresholds"]["categories"].items()) {
+            const auto cat = parse_risk_category(name);
+            const auto head = std::find_if(m.categories_.begin(), m.categories_.end(),
+                                           [&](const CategoryHead& h) { return cat && h.category == *cat; });
+            if (!cat || *cat >= RiskCategory::ai_means_information || head == m.categories_.end()) {
+                return fail(ErrorCode::schema, "risk model: thresholds.categories." + name + " names no patient category head",
+                            "/thresholds/categories/" + name);
+            }
+            const ModelThresholds own{t["flag"].get<double>(), t["urgent"].get<double>()};
+            m.family_thresholds_[static_cast<std::size_t>(head - m.categories_.begin())] = own;
+            m.lowest_.flag = std::min(m.lowest_.flag, own.flag);
+            m.lowest_.urgent = std::min(m.lowest_.urgent, own.urgent);
+        }
+    }
     // The two severity heads run on every message: keep them dequantised side by side, so a
     // feature costs one cache line instead of a row of the full table.
     m.severity_.resize(buckets * 2);
@@ -453,6 +472,25 @@ double LearnedModel::head_logit(const ModelFeatures& f, std::size_t column, doub
 double LearnedModel::ai_flag(const ModelFeatures& f) const {
     if (!ai_column_) return 0;
     return sigmoid(head_logit(f, *ai_column_, ai_intercept_, ai_scale_));
+}
+
+ModelThresholds LearnedModel::patient_thresholds(const ModelFeatures& f, const ModelScore& p) const {
+    const ModelThresholds global{flag_threshold_, urgent_threshold_};
+    // Below every family's thresholds no family can raise it: skip the category heads (the
+    // common case, and the reason the per-family thresholds cost little).
+    if (family_thresholds_.empty() || (p.flag < lowest_.flag && p.urgent < lowest_.urgent)) return global;
+    std::optional<std::size_t> best;
+    double best_logit = 0;
+    for (std::size_t i = 0; i < categories_.size(); ++i) {
+        const auto& h = categories_[i];
+        if (h.category >= RiskCategory::ai_means_information) continue;
+        const double z = head_logit(f, h.column, h.intercept, h.scale);
+        if (!best || z > best_logit) {
+            best = i;
+            best_logit = z;
+        }
+    }
+    return best && family_thresholds_[*best] ? *family_thresholds_[*best] : global;
 }
 
 std::optional<std::pair<RiskCategory, double>> LearnedModel::best_category(const ModelFeatures& f, SpeakerRole role) const {

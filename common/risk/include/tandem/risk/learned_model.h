@@ -109,6 +109,13 @@ struct ModelScore {
     double urgent = 0;   ///< probability it is high or above
 };
 
+/// A pair of probability thresholds: the model raises to moderate at flag, and reads urgent at
+/// urgent (engine.cpp's raise step).
+struct ModelThresholds {
+    double flag = 1;
+    double urgent = 1;
+};
+
 /// A loaded, validated model. Immutable: any thread may score with it concurrently.
 class LearnedModel {
 public:
@@ -129,6 +136,14 @@ public:
 
     /// Scores features from add_message_features/add_context_features. Any thread.
     ModelScore score(const ModelFeatures& features) const;
+    /// Whether the file gives some category families thresholds of their own
+    /// (thresholds.categories, model files from 2026.11.26-10 on). Any thread.
+    bool has_category_thresholds() const noexcept { return !family_thresholds_.empty(); }
+    /// The thresholds that apply to a patient message with this score: those of its category
+    /// family (the patient category head that scores highest) when the file gives that family
+    /// its own, else the global pair. The category heads are only read when the score reaches
+    /// some family's threshold, so most messages cost no more than score(). Any thread.
+    ModelThresholds patient_thresholds(const ModelFeatures& features, const ModelScore& score) const;
     /// Whether the file has an AI-reply head (model files from 2026.11.26-8 on). Any thread.
     bool has_ai_head() const noexcept { return ai_column_.has_value(); }
     /// Probability that an AI reply is unsafe (moderate or above) by the AI-reply head; 0 when the
@@ -163,6 +178,10 @@ private:
     double flag_intercept_ = 0, urgent_intercept_ = 0;
     double flag_threshold_ = 1, urgent_threshold_ = 1;
     std::vector<CategoryHead> categories_;
+    // Per-family thresholds, indexed like categories_ (nullopt: the global pair applies), and
+    // the lowest flag / urgent threshold of any family or the global pair.
+    std::vector<std::optional<ModelThresholds>> family_thresholds_;
+    ModelThresholds lowest_;
     std::optional<std::size_t> ai_column_;  // the AI-reply head's column in weights_
     double ai_intercept_ = 0, ai_scale_ = 0, ai_threshold_ = 1;
 };
