@@ -1,6 +1,7 @@
 #include "tandem/risk/engine.h"
 
 #include "embedded.h"
+#include "prefilter_odds.h"
 
 #include <algorithm>
 #include <array>
@@ -184,15 +185,25 @@ public:
         rules_.normalizer().normalize(text, out.norm);
         // Without a risk, question or safety-response candidate for this role nothing below
         // can add to the analysis (modifiers only act on risk matches): skip the scan with
-        // start offsets, the engine's largest cost, for the benign majority of turns.
-        if (!rules_.may_match(out.norm.text, role)) return;
+        // start offsets, the engine's largest cost, for benign turns, as long as enough of the
+        // role's recent turns were benign to pay for asking (prefilter_odds.h).
+        detail::PrefilterOdds& odds = detail::PrefilterOdds::of(role);
+        const bool asked = odds.ask();
+        if (asked) {
+            const bool candidate = rules_.may_match(out.norm.text, role);
+            odds.learn(!candidate);
+            if (!candidate) return;
+        }
         const ScratchLease lease;
         Scratch& sc = *lease;
         std::vector<RuleMatch>& matches = sc.matches;
         // The role's own database: the same matches as the full scan less other roles' rules,
         // which the loop below would skip anyway.
         rules_.scan(out.norm.text, role, matches);
-        if (matches.empty()) return;
+        if (matches.empty()) {
+            if (!asked) odds.learn(true);
+            return;
+        }
 
         const auto& all = rules_.rules();
         std::vector<const RuleMatch*>& candidates = sc.candidates;
@@ -220,6 +231,9 @@ public:
             }
         }
         if (extra_breaks) std::sort(breaks.begin(), breaks.end());
+        // Unasked, the scan answers what the prefilter would have: with no candidate, the
+        // analysis below stays empty, as when the prefilter says no.
+        if (!asked) odds.learn(candidates.empty() && out.questions.empty() && !out.safety_response);
 
         std::vector<Finding>& conditional = sc.conditional;
         for (const RuleMatch* m : candidates) {
