@@ -12,7 +12,10 @@
 //   set's raw scan of every text and context turn (each match's rule, start and end, in the
 //   order reported) and the prefilter's answer for each role: a change to the matching itself
 //   must leave this byte-identical, which is stricter than the verdicts.
+//   --rules DIR loads every *.json rule file of DIR instead of the built-in ones (to measure a
+//   rewrite of a rule file before it is built in).
 // Usage: bench_risk [--messages N] [--cold] [--no-model] [--verdicts] [--conversation] [--matches]
+//                   [--rules DIR]
 
 #include <time.h>
 
@@ -112,6 +115,7 @@ int main(int argc, char** argv) {
     bool verdicts = false;
     bool conversation = false;
     bool matches = false;
+    std::optional<std::filesystem::path> rules_dir;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--messages" && i + 1 < argc) n = std::strtoul(argv[++i], nullptr, 10);
@@ -120,19 +124,26 @@ int main(int argc, char** argv) {
         if (a == "--verdicts") verdicts = true;
         if (a == "--conversation") conversation = true;
         if (a == "--matches") matches = true;
+        if (a == "--rules" && i + 1 < argc) rules_dir = argv[++i];
     }
 
+    auto load_rules = [&](const std::optional<std::filesystem::path>& cache_dir) {
+        return rules_dir ? tandem::RuleSet::load_directory(*rules_dir, cache_dir) : tandem::RuleSet::load_builtin(cache_dir);
+    };
     if (cold) {
         const auto t0 = Clock::now();
-        auto fresh = tandem::RuleSet::load_builtin(std::nullopt);
+        auto fresh = load_rules(std::nullopt);
         if (!fresh) return std::fprintf(stderr, "%s\n", fresh.error().describe().c_str()), 1;
         std::printf("rule-set load, cold compile (no cache): %.1f ms, %zu patterns\n", ms_since(t0), fresh->pattern_count());
     }
     // Warm the cache once, then time a load that uses it (what every start after the first does).
     const auto cache = std::filesystem::temp_directory_path() / "tandem-bench-risk-cache";
-    { auto warm = tandem::RuleSet::load_builtin(cache); if (!warm) return 1; }
+    {
+        auto warm = load_rules(cache);
+        if (!warm) return std::fprintf(stderr, "%s\n", warm.error().describe().c_str()), 1;
+    }
     const auto t0 = Clock::now();
-    auto rules = tandem::RuleSet::load_builtin(cache);
+    auto rules = load_rules(cache);
     const double load_ms = ms_since(t0);
     if (!rules) return std::fprintf(stderr, "%s\n", rules.error().describe().c_str()), 1;
     std::printf("rule-set load, cached database: %.1f ms (from cache: %s)\n", load_ms, rules->from_cache() ? "yes" : "no");

@@ -1,6 +1,7 @@
 #include "tandem/risk/engine.h"
 
 #include "embedded.h"
+#include "prefilter_odds.h"
 
 #include <algorithm>
 #include <array>
@@ -120,6 +121,31 @@ std::uint64_t mix_key(std::uint64_t h, std::uint64_t text_hash, SpeakerRole role
     return h * 0xff51afd7ed558ccdULL;
 }
 
+// std::hash of a turn's text, remembered for the texts this thread hashed lately: each screen
+// keys its message and every context turn, and in a conversation the same turns come back with
+// each message (the window slides by one), so a turn is hashed once rather than seven times.
+// Comparing a text against the few remembered ones of its length is cheaper than hashing it
+// again (callgrind, bench_risk: hashing was 3.3k instructions a message).
+std::uint64_t text_hash(std::string_view text) {
+    struct Entry {
+        std::string text;
+        std::uint64_t hash = 0;
+    };
+    struct Memo {
+        std::array<Entry, 16> entries;
+        std::size_t next = 0;
+    };
+    thread_local Memo memo;
+    for (const Entry& e : memo.entries) {
+        if (e.text.size() == text.size() && e.text == text) return e.hash;
+    }
+    Entry& slot = memo.entries[memo.next];
+    memo.next = (memo.next + 1) % memo.entries.size();
+    slot.text.assign(text);
+    slot.hash = std::hash<std::string_view>{}(text);
+    return slot.hash;
+}
+
 struct CachedTurn {
     TurnKey key;
     std::string text;  // compared on a hit, so a hash collision cannot swap two turns
@@ -184,15 +210,25 @@ public:
         rules_.normalizer().normalize(text, out.norm);
         // Without a risk, question or safety-response candidate for this role nothing below
         // can add to the analysis (modifiers only act on risk matches): skip the scan with
-        // start offsets, the engine's largest cost, for the benign majority of turns.
-        if (!rules_.may_match(out.norm.text, role)) return;
+        // start offsets, the engine's largest cost, for benign turns, as long as enough of the
+        // role's recent turns were benign to pay for asking (prefilter_odds.h).
+        detail::PrefilterOdds& odds = detail::PrefilterOdds::of(role);
+        const bool asked = odds.ask();
+        if (asked) {
+            const bool candidate = rules_.may_match(out.norm.text, role);
+            odds.learn(!candidate);
+            if (!candidate) return;
+        }
         const ScratchLease lease;
         Scratch& sc = *lease;
         std::vector<RuleMatch>& matches = sc.matches;
         // The role's own database: the same matches as the full scan less other roles' rules,
         // which the loop below would skip anyway.
         rules_.scan(out.norm.text, role, matches);
-        if (matches.empty()) return;
+        if (matches.empty()) {
+            if (!asked) odds.learn(true);
+            return;
+        }
 
         const auto& all = rules_.rules();
         std::vector<const RuleMatch*>& candidates = sc.candidates;
@@ -220,6 +256,9 @@ public:
             }
         }
         if (extra_breaks) std::sort(breaks.begin(), breaks.end());
+        // Unasked, the scan answers what the prefilter would have: with no candidate, the
+        // analysis below stays empty, as when the prefilter says no.
+        if (!asked) odds.learn(candidates.empty() && out.questions.empty() && !out.safety_response);
 
         std::vector<Finding>& conditional = sc.conditional;
         for (const RuleMatch* m : candidates) {
@@ -305,7 +344,7 @@ public:
     // differ next time, as the window slides, and it would not be reused).
     void remember_message(std::string_view text, SpeakerRole role, const TurnAnalysis& a) const {
         if (a.used_context) return;
-        const TurnKey key{mix_key(seed(), std::hash<std::string_view>{}(text), role), 0};
+        const TurnKey key{mix_key(seed(), text_hash(text), role), 0};
         if (cached(key, text) != nullptr) return;
         CachedTurn entry{key, std::string(text), {}};
         entry.analysis.risks = a.risks;
@@ -363,9 +402,9 @@ private:
     TurnKey turn_key(std::span<const Turn> context, std::size_t i) const {
         const std::uint64_t seed = this->seed();
         auto compute = [&](std::size_t k, std::uint64_t chain_before) {
-            // std::hash (word at a time) rather than byte-wise FNV: about a kilobyte per message.
-            const std::uint64_t text_hash = std::hash<std::string_view>{}(context[k].text);
-            return TurnKey{mix_key(seed, text_hash, context[k].role), mix_key(chain_before, text_hash, context[k].role)};
+            // std::hash (word at a time) rather than byte-wise FNV, and remembered (text_hash).
+            const std::uint64_t hash = text_hash(context[k].text);
+            return TurnKey{mix_key(seed, hash, context[k].role), mix_key(chain_before, hash, context[k].role)};
         };
         if (context.data() != keyed_ || context.size() > keys_count_) {
             keyed_ = context.data();

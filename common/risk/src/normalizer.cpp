@@ -208,14 +208,18 @@ Normalizer::Normalizer(const std::vector<std::pair<std::string, std::string>>& s
         const std::string& key = from_chars.text;
         if (!key.empty()) {
             // Bit 63 stands for every length from 63 up.
-            key_lengths_[static_cast<unsigned char>(key[0])] |= std::uint64_t{1} << std::min<std::size_t>(key.size(), 63);
+            const std::uint64_t length_bit = std::uint64_t{1} << std::min<std::size_t>(key.size(), 63);
+            key_lengths_[static_cast<unsigned char>(key.front())] |= length_bit;
+            key_last_lengths_[static_cast<unsigned char>(key.back())] |= length_bit;
         }
         substitutions_[key] = to_chars.text;
     }
 }
 
 bool Normalizer::may_substitute(std::string_view word) const noexcept {
-    return (key_lengths_[static_cast<unsigned char>(word[0])] >> std::min<std::size_t>(word.size(), 63) & 1) != 0;
+    const std::size_t length = std::min<std::size_t>(word.size(), 63);
+    return ((key_lengths_[static_cast<unsigned char>(word.front())] & key_last_lengths_[static_cast<unsigned char>(word.back())]) >>
+                length & 1) != 0;
 }
 
 void Normalizer::characters(std::string_view text, NormalizedText& out) const {

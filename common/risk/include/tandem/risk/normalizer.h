@@ -52,9 +52,11 @@ private:
         std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
     std::unordered_map<std::string, std::string, Hash, std::equal_to<>> substitutions_;
-    // Per first byte, the lengths of the substitution keys starting with it (bit n: n bytes):
-    // nearly every word fails this test and is never hashed.
+    // Per first byte, the lengths of the substitution keys starting with it (bit n: n bytes),
+    // and likewise per last byte: nearly every word fails one of the two tests and is never
+    // hashed (the first byte alone let through about one word in three).
     std::uint64_t key_lengths_[256] = {};
+    std::uint64_t key_last_lengths_[256] = {};
 };
 
 /// Rewrites a rule pattern so it matches normalised text: folds accents and squeezes doubled
