@@ -1,5 +1,9 @@
+#include <chrono>
+#include <regex>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <catch2/catch_test_macros.hpp>
 
@@ -47,6 +51,70 @@ TEST_CASE("new ids are distinct lowercase UUIDv4 text", "[domain][id]") {
         seen.insert(s);
     }
     CHECK(seen.size() == 200);
+}
+
+TEST_CASE("time-ordered ids are valid UUIDv7 text, unique across threads", "[domain][id]") {
+    constexpr int threads = 4;
+    constexpr int per_thread = 5000;
+    std::vector<std::vector<std::string>> made(threads);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t)
+        workers.emplace_back([&made, t] {
+            made[static_cast<std::size_t>(t)].reserve(per_thread);
+            for (int i = 0; i < per_thread; ++i) made[static_cast<std::size_t>(t)].push_back(new_uuid_v7());
+        });
+    for (auto& w : workers) w.join();
+    std::set<std::string> all;
+    const std::regex v7("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+    for (const auto& ids : made)
+        for (const auto& id : ids) {
+            all.insert(id);
+            CHECK(is_valid_id(id));
+        }
+    CHECK(all.size() == static_cast<std::size_t>(threads * per_thread));
+    for (const auto& ids : made) {
+        INFO(ids.front());
+        CHECK(std::regex_match(ids.front(), v7));
+        CHECK(std::regex_match(ids.back(), v7));
+    }
+}
+
+TEST_CASE("time-ordered ids made later sort later and carry their Unix milliseconds", "[domain][id]") {
+    struct Case {
+        const char* name;
+        std::chrono::milliseconds gap;
+    };
+    const Case cases[] = {{"2 ms apart", std::chrono::milliseconds(2)},
+                          {"20 ms apart", std::chrono::milliseconds(20)},
+                          {"no gap, one thread", std::chrono::milliseconds(0)}};
+    for (const auto& c : cases) {
+        INFO(c.name);
+        const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        const std::string first = new_uuid_v7();
+        std::this_thread::sleep_for(c.gap);
+        std::this_thread::sleep_for(std::chrono::microseconds(1));  // past the 244 ns fraction tick
+        const std::string second = new_uuid_v7();
+        // The time is the first 60 bits: 48 of milliseconds, the version nibble, 12 of fraction.
+        CHECK(first.substr(0, 18) < second.substr(0, 18));
+        const std::string ms_hex = first.substr(0, 8) + first.substr(9, 4);
+        const auto ms = static_cast<long long>(std::stoull(ms_hex, nullptr, 16));
+        CHECK(ms >= before);
+        CHECK(ms <= before + 1000);
+    }
+}
+
+TEST_CASE("random UUIDv4 ids stay distinct across threads", "[domain][id]") {
+    std::vector<std::string> a, b;
+    std::thread t([&] {
+        for (int i = 0; i < 5000; ++i) b.push_back(new_uuid_v4());
+    });
+    for (int i = 0; i < 5000; ++i) a.push_back(new_uuid_v4());
+    t.join();
+    std::set<std::string> all(a.begin(), a.end());
+    all.insert(b.begin(), b.end());
+    CHECK(all.size() == 10000);
 }
 
 TEST_CASE("a default id is empty and a bad literal id throws", "[domain][id]") {

@@ -221,6 +221,7 @@ int SqlcipherStore::schema_version() const noexcept { return impl_->schema_versi
 SqlcipherStore::Stats SqlcipherStore::stats() const noexcept {
     Stats out{impl_->commits.load(std::memory_order_relaxed), impl_->events_appended.load(std::memory_order_relaxed),
               impl_->checkpoints.load(std::memory_order_relaxed)};
+    out.pages_written = impl_->pages_written.load(std::memory_order_relaxed);
     if (impl_->cache) {
         const auto c = impl_->cache->stats();
         out.cache_hits = c.hits;

@@ -123,6 +123,7 @@ struct SqlcipherStore::Impl {
     std::atomic<std::uint64_t> commits{0};
     std::atomic<std::uint64_t> events_appended{0};
     std::atomic<std::uint64_t> checkpoints{0};
+    std::atomic<std::uint64_t> pages_written{0};
 
     // In-memory answers to the hot reads (read_cache.h); null when options.read_cache is off.
     std::unique_ptr<ReadCache> cache;

@@ -13,8 +13,8 @@ namespace tandem::bridge {
 /// Now as "2026-11-26T03:06:19.123Z". Any thread.
 std::string utc_now_text();
 
-/// A random UUIDv4 in text form, from OpenSSL's CSPRNG: for anything stored or handed out
-/// (record ids, action ids). Any thread.
+/// A time-ordered UUIDv7 in text form (tandem::new_uuid_v7: creation time, then 62 bits from the
+/// kernel's CSPRNG): for anything stored or handed out (record ids, action ids). Any thread.
 std::string new_id();
 
 /// A unique envelope id in UUIDv4 text form: a per-process random prefix plus a counter, so

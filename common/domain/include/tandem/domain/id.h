@@ -1,6 +1,7 @@
 #pragma once
 // Strong ids: a ClinicId cannot be passed where a PatientId is expected. The text rule is the
-// architecture's: 1 to 64 characters from [A-Za-z0-9_.-]; new ids are random UUIDv4 text.
+// architecture's: 1 to 64 characters from [A-Za-z0-9_.-]; new ids are UUID text (random v4, or
+// time-ordered v7 for ids that key a store index).
 
 #include <compare>
 #include <cstddef>
@@ -17,8 +18,15 @@ namespace tandem {
 /// True when text is 1 to 64 characters from [A-Za-z0-9_.-]. Any thread.
 bool is_valid_id(std::string_view text) noexcept;
 
-/// Random UUIDv4 in lowercase 8-4-4-4-12 form, from std::random_device. Any thread.
+/// Random UUIDv4 in lowercase 8-4-4-4-12 form: 122 bits from the kernel's CSPRNG. Any thread.
 std::string new_uuid_v4();
+
+/// Time-ordered UUIDv7 in lowercase 8-4-4-4-12 form (RFC 9562: 48 bits of Unix milliseconds, 12
+/// bits of sub-millisecond time, then 62 bits from the kernel's CSPRNG), so ids made later sort
+/// later as text (to the clock's precision) and a store index keyed by them grows at its right
+/// edge. Unique (62 random bits per 244 ns tick), not guessable; reveals when it was made. Any
+/// thread; throws std::runtime_error only if the kernel's random source fails (broken invariant).
+std::string new_uuid_v7();
 
 /// An id of the record kind named by Tag. Default-constructed ids are empty (not valid);
 /// validate() of a record rejects them.

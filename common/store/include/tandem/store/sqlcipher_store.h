@@ -94,6 +94,7 @@ public:
         std::uint64_t cache_misses = 0;     ///< cacheable reads that went to SQL
         std::uint64_t cache_reloads = 0;    ///< full loads of the read cache (first use, long gaps)
         std::uint64_t cache_catch_ups = 0;  ///< reads of events appended by another process
+        std::uint64_t pages_written = 0;    ///< database pages the writer's commits wrote (WAL frames)
     };
     Stats stats() const noexcept;
 
