@@ -29,21 +29,10 @@ constexpr std::string_view kRequestTypes[] = {"login", "resume", "subscribe", "f
 
 std::string sha256_hex(std::string_view text) { return to_hex(sha256(text)); }
 
-// Credentials never leave the bridge, not even as hashes.
-json redacted(const StoredEvent& e) {
-    json j = to_json(e);
-    if (auto& p = j["payload"]; p.is_object()) {
-        p.erase("password_hash");
-        p.erase("token_sha256");
-        p.erase("totp_secret");
-    }
-    return j;
-}
+// Payload fields that never leave the bridge, not even as hashes.
+constexpr const char* kSecretFields[] = {"password_hash", "token_sha256", "totp_secret"};
 
-// An event as the feed sends it, serialised once per pass and shared by every frame carrying it.
-std::string event_text(const StoredEvent& e) {
-    return redacted(e).dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string dumped(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // Collects event texts into one `events` frame (docs/PROTOCOL.md) for a subscriber that asked
 // for batches; the envelope's seq is the last event's.
@@ -63,6 +52,56 @@ private:
 };
 
 }  // namespace
+
+// Written field by field in the order nlohmann's dump of to_json(e) gives (sorted keys, absent
+// optionals left out), so clients see the bytes they saw when the event was a json tree built
+// and dumped per pass (tests/bridge/test_clinician_service.cpp compares the two). Only the
+// payload goes through nlohmann, dumped in place: copying it into a tree first (to_json) and
+// dumping that was most of the feed's serialisation cost. Rejected: keeping the payload's text
+// from the store's write (it is dumped there for the hash), which would need the writer to hand
+// its text to the read cache: another owner's code, and a second copy of every payload in memory.
+std::string feed_event_text(const StoredEvent& e) {
+    const json* payload = &e.payload;
+    json redacted;
+    if (e.payload.is_object()) {
+        for (const char* field : kSecretFields) {
+            if (!e.payload.contains(field)) continue;
+            if (payload == &e.payload) redacted = e.payload;
+            redacted.erase(field);
+            payload = &redacted;
+        }
+    }
+    std::string out;
+    out.reserve(320 + (e.payload.is_object() ? 64 * e.payload.size() : 16));
+    out.append(R"({"actor":{)");
+    if (e.actor.id) {
+        out.append(R"("id":)");
+        append_json_string(out, *e.actor.id);
+        out.push_back(',');
+    }
+    out.append(R"("kind":)");
+    append_json_string(out, to_string(e.actor.kind));
+    out.append(R"(},"hash":)");
+    append_json_string(out, e.hash);
+    out.append(R"(,"id":)");
+    append_json_string(out, e.id);
+    if (e.patient_id) {
+        out.append(R"(,"patient_id":)");
+        append_json_string(out, *e.patient_id);
+    }
+    out.append(R"(,"payload":)");
+    out.append(dumped(*payload));
+    out.append(R"(,"prev_hash":)");
+    append_json_string(out, e.prev_hash);
+    out.append(R"(,"seq":)");
+    out.append(std::to_string(e.seq));
+    out.append(R"(,"time":)");
+    append_json_string(out, e.time);
+    out.append(R"(,"type":)");
+    append_json_string(out, to_string(e.type));
+    out.push_back('}');
+    return out;
+}
 
 ClinicianService::ClinicianService(NotifyingStore& store, AccountDirectory& accounts, PatientService& patients,
                                    Metrics& metrics, ClinicianServiceOptions options)
@@ -408,26 +447,39 @@ bool ClinicianService::may_see_patient(const ClinicianAccount& a, const std::str
 void ClinicianService::on_appended(std::int64_t seq) {
     for (auto seen = notified_head_.load(); seq > seen && !notified_head_.compare_exchange_weak(seen, seq);) {
     }
-    // Coalesced: many appends while a pass is queued (or waiting out feed_coalesce) cost one pass.
+    // Coalesced: the appends that arrive while a pass is queued or running cost one more pass.
     if (!pump_queued_.exchange(true)) workers_.post("feed", [this] { pump(); });
 }
 
 // One pass: one read of the new events shared by every live subscriber, each event serialised
 // once, filtered per subscriber with the store's own visibility rule (may_read); subscribers
-// still paging through a backlog get one page of their own from read_after. Passes start at
-// most once per feed_coalesce. Measured before this (docs/PERFORMANCE.md): every append (about
-// 4 per patient message) woke a pass that ran one read_after per subscriber and parsed and
-// serialised every event once per subscriber, a fixed cost that dominated at low rates.
-// Rejected: forwarding appended events from NotifyingStore straight to subscribers, which
+// still paging through a backlog get one page of their own from read_after. Measured before
+// this (docs/PERFORMANCE.md): every append (about 4 per patient message) woke a pass that ran
+// one read_after per subscriber and parsed and serialised every event once per subscriber, a
+// fixed cost that dominated at low rates.
+// A pass starts as soon as the feed lane takes it and flushes what it read at once: the appends
+// that land while it runs are the next pass's batch, so batches grow with the load by
+// themselves. Rejected (measured, docs/PERFORMANCE.md "Feed path"): a pass at most once per
+// feed_coalesce (5 ms before), a timer that every event waited out for a few ms however idle
+// the feed lane was, on a worker thread it held asleep; it stays as an option, 0 by default.
+// Also rejected: forwarding appended events from NotifyingStore straight to subscribers, which
 // loses seq order across concurrent appenders and misses other processes' appends.
 void ClinicianService::pump() {
-    const auto due = last_pass_ + options_.feed_coalesce;
-    if (Clock::now() < due) std::this_thread::sleep_until(due);
+    if (options_.feed_coalesce.count() > 0) {
+        const auto due = last_pass_ + options_.feed_coalesce;
+        if (Clock::now() < due) std::this_thread::sleep_until(due);
+        last_pass_ = Clock::now();
+    }
     pump_queued_.store(false);
-    last_pass_ = Clock::now();
 
     const std::int64_t batch_from = feed_cursor_;
-    auto batch = store_.read_feed_after(feed_cursor_, options_.page_events);
+    // Several appends of one group commit each notify; the first pass reads all their events, so
+    // the passes their later notices queue have nothing new: they skip the read (and its head
+    // check) and only serve subscribers paging through a backlog. Another process's appends are
+    // noticed by the ticker's head poll, which raises notified_head_ too.
+    const bool news = notified_head_.load() > feed_cursor_;
+    auto batch = news ? store_.read_feed_after(feed_cursor_, options_.page_events)
+                      : Result<std::vector<FeedEvent>>(std::vector<FeedEvent>{});
     if (!batch) {
         log_event(LogLevel::error, "feed_read_failed", {{"error", batch.error().describe()}});
         batch = std::vector<FeedEvent>{};
@@ -446,8 +498,11 @@ void ClinicianService::pump() {
         Subscriber& s = it->second;
         if (s.live && s.cursor >= batch_from) {
             send_shared(s, *batch, frames);
-        } else if (!deliver(it->first, s)) {
-            pump_more_.store(true);
+        } else if (const auto now = Clock::now(); now < s.next_page) {
+            pump_more_.store(true);  // the ticker's pass pages it
+        } else {
+            s.next_page = now + options_.backlog_page_interval;
+            if (!deliver(it->first, s)) pump_more_.store(true);
         }
         if (s.connection.expired()) {
             it = subscribers_.erase(it);
@@ -470,7 +525,7 @@ void ClinicianService::send_shared(Subscriber& s, const std::vector<FeedEvent>& 
     for (std::size_t i = 0; i < batch.size(); ++i) {
         const auto& fe = batch[i];
         if (fe.event.seq <= s.cursor || !may_read(s.principal, fe.event, fe.assigned_therapist_id)) continue;
-        if (frames.texts[i].empty()) frames.texts[i] = event_text(fe.event);
+        if (frames.texts[i].empty()) frames.texts[i] = feed_event_text(fe.event);
         if (s.batch) {
             out.add(frames.texts[i], fe.event.seq);
             continue;
@@ -508,10 +563,10 @@ bool ClinicianService::deliver(std::uint64_t, Subscriber& s) {
     BatchFrame out;
     for (const auto& e : *page) {
         if (s.batch) {
-            out.add(event_text(e), e.seq);
+            out.add(feed_event_text(e), e.seq);
             continue;
         }
-        if (!c->send(frame_around("event", event_text(e), static_cast<std::uint64_t>(e.seq)))) {
+        if (!c->send(frame_around("event", feed_event_text(e), static_cast<std::uint64_t>(e.seq)))) {
             s.connection.reset();
             return true;
         }

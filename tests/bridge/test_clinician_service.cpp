@@ -4,7 +4,11 @@
 // test_clinician.cpp.
 #include <catch2/catch_test_macros.hpp>
 
+#include <atomic>
 #include <fstream>
+#include <functional>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -361,4 +365,126 @@ TEST_CASE("a live feed follows its account: another process's appends arrive, an
     REQUIRE(write_clinic_settings(**cli, s, kAdmin));
     std::this_thread::sleep_for(400ms);
     for (const auto& f : sam->take()) CHECK(f["type"] != "event");
+}
+
+TEST_CASE("a feed event's text is byte for byte nlohmann's dump of the event, with credentials left out",
+          "[bridge][clinician][wire]") {
+    const auto dumped = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+    // What the feed sent while it built a json tree per event (the clients' contract).
+    const auto tree_text = [&](const StoredEvent& e) {
+        json j = to_json(e);
+        if (auto& p = j["payload"]; p.is_object())
+            for (const char* secret : {"password_hash", "token_sha256", "totp_secret"}) p.erase(secret);
+        return dumped(j);
+    };
+    StoredEvent base;
+    base.seq = 42;
+    base.id = "0193a6f0-0000-7000-8000-000000000001";
+    base.type = EventType::message_appended;
+    base.time = "2026-11-26T03:06:19.123Z";
+    base.patient_id = "p-1";
+    base.actor = Actor{ActorKind::patient, std::string("p-1")};
+    base.payload = {{"id", "m-1"}, {"text", "I had a rough day."}, {"sender", "patient"}, {"state", "delivered"}};
+    base.prev_hash = std::string(genesis_hash);
+    base.hash = std::string(64, 'a');
+    struct Case {
+        const char* name;
+        std::function<void(StoredEvent&)> change;
+    };
+    const std::vector<Case> cases = {
+        {"a patient's message", [](StoredEvent&) {}},
+        {"no patient (an account event)", [](StoredEvent& e) { e.patient_id.reset(); }},
+        {"an actor without an id (the system)", [](StoredEvent& e) { e.actor = Actor{ActorKind::system, {}}; }},
+        {"an AI actor", [](StoredEvent& e) { e.actor = Actor{ActorKind::ai, std::string("companion")}; }},
+        {"a large seq", [](StoredEvent& e) { e.seq = 9'007'199'254'740'993; }},
+        {"another event type", [](StoredEvent& e) { e.type = EventType::assessment_progress; }},
+        {"escapes, control characters and UTF-8 in the payload",
+         [](StoredEvent& e) { e.payload["text"] = "she said \"no\" \\ \n\t\x01 caf\xc3\xa9 \xf0\x9f\x99\x82"; }},
+        {"invalid UTF-8 in the payload (replaced)", [](StoredEvent& e) { e.payload["text"] = "cut \xe2\x82 \x80 x"; }},
+        {"invalid UTF-8 in an id (replaced)", [](StoredEvent& e) { e.actor.id = "bad\xc0\xaf"; }},
+        {"nested payload with numbers, nulls, arrays",
+         [](StoredEvent& e) {
+             e.payload["risk"] = {{"severity", "high"}, {"spans", json::array({{{"begin", 0}, {"end", 4}}})},
+                                  {"cssrs_level", nullptr}, {"score", 0.25}};
+         }},
+        {"an empty payload", [](StoredEvent& e) { e.payload = json::object(); }},
+        {"a payload that is not an object", [](StoredEvent& e) { e.payload = json::array({1, "two"}); }},
+        {"a clinician's account (password hash and TOTP secret left out)",
+         [](StoredEvent& e) {
+             e.type = EventType::clinician_added;
+             e.patient_id.reset();
+             e.payload = {{"id", "c-1"}, {"username", "tara"}, {"password_hash", "$argon2id$v=19$..."},
+                          {"totp_secret", "JBSWY3DPEHPK3PXP"}, {"roles", {"therapist"}}};
+         }},
+        {"a session (token hash left out)",
+         [](StoredEvent& e) {
+             e.type = EventType::clinician_action;
+             e.payload = {{"action", "session_opened"}, {"token_sha256", std::string(64, 'f')}};
+         }},
+    };
+    for (const auto& k : cases) {
+        INFO(k.name);
+        StoredEvent e = base;
+        k.change(e);
+        const auto text = feed_event_text(e);
+        CHECK(text == tree_text(e));
+        CHECK(text.find("password_hash") == std::string::npos);
+        CHECK(text.find("totp_secret") == std::string::npos);
+        CHECK(text.find("token_sha256") == std::string::npos);
+    }
+}
+
+TEST_CASE("a live feed gets every event appended by many threads at once, in order, once, single and batched",
+          "[bridge][clinician]") {
+    TempDir dir;
+    const auto key = random_secret(32);
+    BridgeStart b(dir.path() / "clinic.db", key);
+    REQUIRE(b.accounts->add("sam", "Sam", {"supervisor"}, kPassword, PasswordPolicy{1, 1024, 1, 10}, kAdmin));
+    auto single = std::make_shared<FakeConnection>();
+    auto batched = std::make_shared<FakeConnection>();
+    for (const auto& c : {single, batched}) {
+        REQUIRE(b.ask(c, "login", {{"username", "sam"}, {"password", kPassword}})["type"] == "login_ok");
+        b.service->on_frame(c, PatientFrame{"subscribe", "s", {{"after_seq", 0}, {"batch", c == batched}}});
+        REQUIRE(c->wait_for([](const json& f) { return f["type"] == "caught_up"; }));
+    }
+    const auto head = b.store->head();
+    REQUIRE(head);
+    // Many small appends land while passes run: each pass must flush what it read, and the passes
+    // that later notices queue must neither skip nor repeat an event.
+    constexpr int kThreads = 8, kEach = 40;
+    std::atomic<int> failed{0};  // Catch2's assertions are not for other threads
+    std::vector<std::thread> appenders;
+    for (int t = 0; t < kThreads; ++t)
+        appenders.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                NewEvent e;
+                e.type = EventType::clinician_action;
+                e.actor = kAdmin;
+                e.payload = {{"action", "load_test"}, {"thread", t}, {"i", i}};
+                if (!b.store->append(std::move(e))) failed.fetch_add(1);
+            }
+        });
+    for (auto& t : appenders) t.join();
+    REQUIRE(failed.load() == 0);
+    const std::int64_t last = head->seq + kThreads * kEach;
+    for (const auto& c : {single, batched}) {
+        INFO((c == batched ? "batched" : "single"));
+        std::vector<std::int64_t> seqs;
+        const auto until = std::chrono::steady_clock::now() + 8s;
+        while ((seqs.empty() || seqs.back() < last) && std::chrono::steady_clock::now() < until) {
+            // Events up to `head` (the second login's session_opened) may still be arriving.
+            const auto keep = [&](const json& e) {
+                if (e["seq"].get<std::int64_t>() > head->seq) seqs.push_back(e["seq"].get<std::int64_t>());
+            };
+            for (const auto& f : c->take()) {
+                if (f["type"] == "event") keep(f["payload"]);
+                if (f["type"] == "events")
+                    for (const auto& e : f["payload"]["events"]) keep(e);
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+        std::vector<std::int64_t> expected;
+        for (std::int64_t s = head->seq + 1; s <= last; ++s) expected.push_back(s);
+        CHECK(seqs == expected);
+    }
 }

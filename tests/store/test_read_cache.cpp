@@ -482,3 +482,40 @@ TEST_CASE("SharedJson reads as the json it holds, and a default one is null", "[
     const json& as_ref = record;
     CHECK(as_ref.dump() == R"({"n":3,"text":"hi"})");
 }
+
+TEST_CASE("a cached feed read shares the cache's events: no copy per read, and later appends change none",
+          "[store][cache]") {
+    TempDir dir;
+    const auto key = random_secret(32);
+    auto cached = open_with(dir.path / "store.db", key, {});
+    auto sql = open_with(dir.path / "store.db", key, uncached());
+    REQUIRE(cached->read_feed_after(0, 1000).has_value());  // loads the cache: what follows is ringed
+    append_ok(*cached, patient_registered("pa", "ther-a"));
+    append_ok(*cached, conversation_started("pa", "ca"));
+    append_ok(*cached, message("pa", "ca", "m0", "first"));
+    auto first = cached->read_feed_after(0, 1000);
+    auto second = cached->read_feed_after(1, 1000);
+    REQUIRE(first.has_value());
+    REQUIRE(second.has_value());
+    REQUIRE(first->size() == 3);
+    REQUIRE(second->size() == 2);
+    // Two reads hand out the same events, and a copied FeedEvent shares it too.
+    CHECK(first->at(1).shared.get() == second->at(0).shared.get());
+    CHECK(&first->at(2).event == second->at(1).shared.get());
+    const FeedEvent copy = first->at(2);
+    CHECK(&copy.event == &first->at(2).event);
+    CHECK(copy.assigned_therapist_id == std::optional<std::string>("ther-a"));
+
+    // A reassignment and a state change after the read: the events read stay as they were; the
+    // assignment travels beside the event, so the next read carries the new one.
+    append_ok(*cached, patient_event(EventType::patient_assigned, "pa", {{"patient_id", "pa"}, {"assigned_therapist_id", "ther-b"}}));
+    append_ok(*cached, state_changed("pa", "m0", "held"));
+    CHECK(copy.event.payload.value("state", "") == "delivered");
+    CHECK(copy.assigned_therapist_id == std::optional<std::string>("ther-a"));
+    auto later = cached->read_feed_after(2, 1000);
+    REQUIRE(later.has_value());
+    REQUIRE(later->size() == 3);
+    CHECK(later->at(0).shared.get() == copy.shared.get());
+    CHECK(later->at(0).assigned_therapist_id == std::optional<std::string>("ther-b"));
+    CHECK(as_json(*later) == as_json(sql->read_feed_after(2, 1000)));
+}

@@ -200,7 +200,7 @@ Result<void> ReadCache::catch_up() {
         const std::shared_lock lock(mutex_);
         from = known_seq_;
     }
-    std::vector<StoredEvent> events;
+    std::vector<std::shared_ptr<const StoredEvent>> events;
     {
         auto stmt = sqlite::Stmt::prepare(watch_, std::string("SELECT ") + event_columns +
                                                       " FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2");
@@ -211,39 +211,51 @@ Result<void> ReadCache::catch_up() {
         while ((rc = stmt->step()) == SQLITE_ROW) {
             auto e = read_event_row(*stmt);
             if (!e) return std::unexpected(e.error());
-            events.push_back(std::move(*e));
+            events.push_back(std::make_shared<const StoredEvent>(std::move(*e)));
         }
         if (rc != SQLITE_DONE) return std::unexpected(sqlite::make_error(watch_.get(), rc, "cannot read events"));
     }
     if (events.size() > options_.max_catch_up) return reload();
     const std::unique_lock lock(mutex_);
     catch_ups_.fetch_add(1, std::memory_order_relaxed);
-    for (const auto& e : events) {
+    for (auto& e : events) {
         if (!loaded_ || off_) break;
-        if (e.seq <= known_seq_) continue;  // the writer's hook applied it meanwhile
-        if (e.seq != known_seq_ + 1) break;
-        apply(e);
+        if (e->seq <= known_seq_) continue;  // the writer's hook applied it meanwhile
+        if (e->seq != known_seq_ + 1) break;
+        apply(std::move(e));
     }
     evict();
     return {};
 }
 
+// The events are copied (the writer hands its callers the originals) before the exclusive lock
+// is taken, so readers of the cache (every turn, the feed) wait for the pointer pushes only; the
+// events that fall off the ring are freed after it is released too. Rejected: taking the
+// writer's events by move, which needs AppendResult to share its event (the writer's code).
 void ReadCache::on_commit(const std::vector<const StoredEvent*>& events) {
+    std::vector<std::shared_ptr<const StoredEvent>> copies;
+    copies.reserve(events.size());
+    for (const StoredEvent* e : events) copies.push_back(std::make_shared<const StoredEvent>(*e));
+    std::vector<std::shared_ptr<const StoredEvent>> dropped;  // freed after the lock
     const std::unique_lock lock(mutex_);
     if (!loaded_ || off_) return;
-    for (const StoredEvent* e : events) {
+    for (auto& e : copies) {
         if (e->seq <= known_seq_) continue;  // a reader's catch-up read it first
         if (e->seq != known_seq_ + 1) return;  // another process appended before: the next sync reads the gap
-        apply(*e);
+        apply(std::move(e), &dropped);
         if (!loaded_) return;
     }
     evict();
 }
 
-void ReadCache::apply(const StoredEvent& e) {
+void ReadCache::apply(std::shared_ptr<const StoredEvent> event, std::vector<std::shared_ptr<const StoredEvent>>* dropped) {
+    const StoredEvent& e = *event;
     if (options_.ring_events > 0) {
-        ring_.push_back(std::make_shared<const StoredEvent>(e));
-        while (ring_.size() > options_.ring_events) ring_.pop_front();
+        ring_.push_back(std::move(event));
+        while (ring_.size() > options_.ring_events) {
+            if (dropped) dropped->push_back(std::move(ring_.front()));
+            ring_.pop_front();
+        }
         ring_first_ = ring_.front()->seq;
     } else {
         ring_first_ = e.seq + 1;
@@ -584,7 +596,8 @@ std::optional<std::vector<FeedEvent>> ReadCache::read_feed_after(std::int64_t af
     if (!counted(served)) return std::nullopt;
     std::vector<FeedEvent> out;
     out.reserve(picked.size());
-    for (auto& [e, therapist] : picked) out.push_back(FeedEvent{*e, std::move(therapist)});
+    // The ring's own events, shared: a read copies no event (they are never changed once ringed).
+    for (auto& [e, therapist] : picked) out.emplace_back(std::move(e), std::move(therapist));
     return out;
 }
 

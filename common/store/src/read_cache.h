@@ -118,7 +118,10 @@ private:
     Result<std::int64_t> watch_head();
     Result<void> reload();          // under watch_mutex_
     Result<void> catch_up();        // under watch_mutex_
-    void apply(const StoredEvent& event);  // under mutex_ exclusive
+    // Rings `event` and applies it to the views; events falling off the ring go to `dropped` (to
+    // be freed after the lock) when given. Under mutex_ exclusive.
+    void apply(std::shared_ptr<const StoredEvent> event,
+               std::vector<std::shared_ptr<const StoredEvent>>* dropped = nullptr);
     void apply_patient(const StoredEvent& event);
     void apply_message(const StoredEvent& event);
     void apply_plan(const StoredEvent& event);

@@ -40,12 +40,21 @@ struct ClinicianServiceOptions {
     /// role changes apply to feeds, and events appended by another process (the admin CLI) are sent.
     std::chrono::milliseconds refresh_interval{1'000};
     std::size_t page_events = 100;                  ///< events per feed page and per shared read (below the send queue limit)
-    /// Feed passes start at most this often: appends in between share one pass (one store read,
-    /// one serialisation per event); the wait is all the latency it adds.
-    std::chrono::milliseconds feed_coalesce{5};
+    /// Feed passes start at most this often (0: as soon as the feed lane is free, which is what
+    /// the bridge runs: appends that land during a pass share the next one). A wait here delays
+    /// every event by up to this much; kept for measuring against.
+    std::chrono::milliseconds feed_coalesce{0};
+    /// A subscriber paging through a backlog gets at most one page per this interval (passes
+    /// come with every commit now; a page per pass would flood a slow client's send queue).
+    std::chrono::milliseconds backlog_page_interval{5};
     std::size_t max_transcript = 200;               ///< most messages per fetch_transcript
     int worker_threads = 2;
 };
+
+/// An event as the feed sends it inside `event` and `events` frames: byte for byte nlohmann's
+/// dump of to_json(event) (sorted keys, invalid UTF-8 replaced), with the payload's credential
+/// fields (password_hash, token_sha256, totp_secret) left out. Any thread.
+std::string feed_event_text(const StoredEvent& event);
 
 class ClinicianService final : public PatientHandler {
 public:
@@ -82,6 +91,7 @@ private:
         bool live = false;  // caught_up was sent
         std::int64_t head_at_subscribe = 0;
         bool batch = false;  // subscribe {batch: true}: events go out as `events` frames
+        std::chrono::steady_clock::time_point next_page{};  // backlog pages no sooner than this
     };
     struct SharedFrames {  // one pass's serialised events, by index in the shared read
         std::vector<std::string> texts;   // the event payloads

@@ -137,9 +137,22 @@ struct FlagView {
 };
 
 /// One event of a feed read (Store::read_feed_after) with what visibility needs besides the event:
-/// the current assignment of the event's patient.
+/// the current assignment of the event's patient. The event is shared and never changed: copying a
+/// FeedEvent copies a pointer, and a cached read hands out the read cache's own event, not a copy.
+/// Why: the feed reads every event once per pass, and copying each one (payload tree included)
+/// was 1% of the bridge under load (docs/PERFORMANCE.md, "Bridge under load"). `event` stays a
+/// member reference so readers write `fe.event.seq` as before; it is copy- and move-constructible
+/// but not assignable (it refers to the event `shared` owns).
 struct FeedEvent {
-    StoredEvent event;
+    /// Shares `shared_event` (not null). Any thread.
+    FeedEvent(std::shared_ptr<const StoredEvent> shared_event, std::optional<std::string> therapist)
+        : shared(std::move(shared_event)), event(*shared), assigned_therapist_id(std::move(therapist)) {}
+    /// Takes `stored` into a new shared event (a read from SQL). Any thread.
+    FeedEvent(StoredEvent stored, std::optional<std::string> therapist)
+        : FeedEvent(std::make_shared<const StoredEvent>(std::move(stored)), std::move(therapist)) {}
+
+    std::shared_ptr<const StoredEvent> shared;  ///< owns `event`
+    const StoredEvent& event;                   ///< *shared
     std::optional<std::string> assigned_therapist_id;  ///< the patient's therapist as of the read; none if unassigned
 };
 
