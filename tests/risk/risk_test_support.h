@@ -11,6 +11,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include "tandem/risk/engine.h"
+#include "tandem/risk/evaluation.h"
 
 namespace tandem::test {
 
@@ -64,6 +65,18 @@ inline std::vector<std::string> category_names(const RiskAssessment& a) {
     std::vector<std::string> out;
     for (auto c : a.categories) out.emplace_back(to_string(c));
     return out;
+}
+
+/// dev, dev2 and dev3 together: the labelled cases the speed tests screen both ways to show a fast
+/// path gives the same verdicts.
+inline std::vector<LabelledCase> development_cases() {
+    std::vector<LabelledCase> all;
+    for (const char* name : {"dev.jsonl", "dev2.jsonl", "dev3.jsonl"}) {
+        auto cases = load_labelled_set(std::string(TANDEM_TEST_DATA_DIR) + "/risk/" + name);
+        REQUIRE(cases.has_value());
+        all.insert(all.end(), cases->begin(), cases->end());
+    }
+    return all;
 }
 
 }  // namespace tandem::test

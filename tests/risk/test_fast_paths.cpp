@@ -14,20 +14,10 @@
 namespace tandem {
 namespace {
 
-std::vector<LabelledCase> development_cases() {
-    std::vector<LabelledCase> all;
-    for (const char* name : {"dev.jsonl", "dev2.jsonl", "dev3.jsonl"}) {
-        auto cases = load_labelled_set(std::string(TANDEM_TEST_DATA_DIR) + "/risk/" + name);
-        REQUIRE(cases.has_value());
-        all.insert(all.end(), cases->begin(), cases->end());
-    }
-    return all;
-}
-
 // Every text of the sets: messages and their context turns.
 std::vector<std::string> development_texts() {
     std::vector<std::string> out;
-    for (const auto& c : development_cases()) {
+    for (const auto& c : test::development_cases()) {
         out.push_back(c.text);
         for (const auto& t : c.context) out.push_back(t.text);
     }
@@ -135,7 +125,7 @@ TEST_CASE("normalising into reused buffers gives what a fresh normalisation give
 
 TEST_CASE("a verdict does not depend on what the thread screened before", "[risk][fast_paths][engine]") {
     const RiskEngine& engine = test::builtin_engine();
-    const auto cases = development_cases();
+    const auto cases = test::development_cases();
     std::vector<std::string> forward;
     for (const auto& c : cases) forward.push_back(describe(engine.screen(c.text, c.role, c.context)));
     // Backwards, on a new thread: an empty context cache filled in another order.
@@ -155,7 +145,7 @@ TEST_CASE("a conversation screened with a sliding window gets the verdicts of ea
     const RiskEngine& engine = test::builtin_engine();
     // The context cases, their turns and messages laid end to end as one long conversation.
     std::vector<Turn> conversation;
-    for (const auto& c : development_cases()) {
+    for (const auto& c : test::development_cases()) {
         if (c.context.empty()) continue;
         conversation.insert(conversation.end(), c.context.begin(), c.context.end());
         conversation.push_back(Turn{c.role, c.text});

@@ -16,16 +16,6 @@
 namespace tandem {
 namespace {
 
-std::vector<LabelledCase> development_cases() {
-    std::vector<LabelledCase> all;
-    for (const char* name : {"dev.jsonl", "dev2.jsonl", "dev3.jsonl"}) {
-        auto cases = load_labelled_set(std::string(TANDEM_TEST_DATA_DIR) + "/risk/" + name);
-        REQUIRE(cases.has_value());
-        all.insert(all.end(), cases->begin(), cases->end());
-    }
-    return all;
-}
-
 // Everything screen() reports, as one comparable string.
 std::string describe(const RiskAssessment& a) {
     std::string s = std::string(to_string(a.severity)) + " cssrs=" + std::to_string(a.cssrs_level.value_or(-1)) + " [";
@@ -67,7 +57,7 @@ TEST_CASE("the prefilter is asked while an eighth or more of recent turns are be
 
 TEST_CASE("a verdict is the same whether or not the thread asked the prefilter", "[risk][fast_paths][prefilter][engine]") {
     const RiskEngine& engine = test::builtin_engine();
-    const auto cases = development_cases();
+    const auto cases = test::development_cases();
     // For each role, a text with a candidate and one without, to steer a thread's odds.
     const std::vector<Turn> with_candidate{{SpeakerRole::patient, "I want to kill myself tonight"},
                                            {SpeakerRole::ai, "Are you having thoughts of killing yourself?"}};
