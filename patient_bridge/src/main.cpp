@@ -144,10 +144,11 @@ int error_exit(const Error& e) {
 }
 
 // The store of a data dir, opened with its key file.
-tandem::Result<std::unique_ptr<tandem::SqlcipherStore>> open_store(const std::filesystem::path& data_dir) {
+tandem::Result<std::unique_ptr<tandem::SqlcipherStore>> open_store(const std::filesystem::path& data_dir,
+                                                                    const tandem::SqlcipherStoreOptions& options = {}) {
     auto key = tandem::load_key_file(data_dir / "store.key");
     if (!key) return std::unexpected(key.error());
-    return tandem::SqlcipherStore::open(data_dir / "tandem.db", key->bytes());
+    return tandem::SqlcipherStore::open(data_dir / "tandem.db", key->bytes(), options);
 }
 
 // Parses "--flag value" pairs; repeated flags accumulate. nullopt on a stray argument.
@@ -268,7 +269,12 @@ int cmd_serve(const std::vector<std::string>& args) {
     // bridge on the same data dir refuses to start.
     auto data_dir_lock = DataDirLock::acquire(data_dir);
     if (!data_dir_lock) return error_exit(data_dir_lock.error());
-    auto store = open_store(data_dir);
+    // The read cache sized for what turns read: every active conversation's tail in memory.
+    SqlcipherStoreOptions store_options;
+    store_options.read_cache = config->read_cache_mb > 0;
+    store_options.read_cache_messages = conversation_tail_size(PatientServiceOptions{});
+    store_options.read_cache_bytes = static_cast<std::size_t>(config->read_cache_mb) << 20;
+    auto store = open_store(data_dir, store_options);
     if (!store) return error_exit(store.error());
     std::unique_ptr<ChatModel> model;
     if (config->llm.base_url.empty()) {
@@ -301,9 +307,10 @@ int cmd_serve(const std::vector<std::string>& args) {
         po.instruments = instruments.get();
     }
     // Turns block on durable appends (an fsync each) and on the LLM: with 4 threads the bridge
-    // topped out near 80 turns/s (docs/PERFORMANCE.md, "Bridge under load"); more threads let the
-    // store group-commit many turns per fsync and let slow LLM replies wait side by side.
-    po.worker_threads = 64;
+    // topped out near 80 turns/s, with 64 near 860 at 2,000 patients (docs/PERFORMANCE.md,
+    // "Bridge under load", "Bridge memory"); more threads let the store group-commit more turns
+    // per fsync and let slow LLM replies wait side by side.
+    po.worker_threads = config->turn_workers;
     // Everything appends through the notifying wrapper, so the clinician feed hears of each event.
     NotifyingStore notifying(**store);
     auto service = PatientService::create(notifying, **screener, *model, metrics, po);

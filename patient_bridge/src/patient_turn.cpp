@@ -142,7 +142,7 @@ void PatientService::handle_send(const std::shared_ptr<Connection>& c, const Pat
         patient && *patient ? std::move(**patient) : std::optional<PatientView>{};
     // One read of the conversation's tail serves the screen's context now and, with this message
     // added once stored, the LLM window: two reads per turn were 9% of the bridge's CPU.
-    auto recent = store_.recent_messages(session->conversation_id, window_size());
+    auto recent = store_.recent_messages(session->conversation_id, conversation_tail_size(options_));
     std::vector<MessageView> window = recent ? std::move(*recent) : std::vector<MessageView>{};
     const auto context = turns_of(window, {});
     const RiskAssessment risk = screener_.screen(text, ScreenRole::patient, context);
@@ -345,11 +345,12 @@ Result<std::int64_t> PatientService::deliver_system_message(const Session& s, co
     return r->event.seq;
 }
 
-// The tail of a conversation that the screen and the LLM window need: held drafts and system
-// notices in it are skipped, so a few more than the larger window are read. Never the whole
-// conversation: re-reading it every turn was 13% of the bridge's CPU and grew with its length.
-std::size_t PatientService::window_size() const {
-    return std::max(options_.history_window, options_.screen_context) * 2 + 8;
+// Never the whole conversation: re-reading it every turn was 13% of the bridge's CPU and grew
+// with its length. Eight spare rather than twice the window (as before, 32 messages): the read
+// cache holds this many of every active conversation, and at 2,000 patients 32 did not fit its
+// budget, so every turn read SQLCipher (docs/PERFORMANCE.md, "Bridge memory").
+std::size_t conversation_tail_size(const PatientServiceOptions& options) {
+    return std::max(options.history_window, options.screen_context) + 8;
 }
 
 std::vector<ScreenTurn> PatientService::turns_of(const std::vector<MessageView>& window, const std::string& exclude_id) const {
@@ -362,7 +363,7 @@ std::vector<ScreenTurn> PatientService::turns_of(const std::vector<MessageView>&
 }
 
 std::vector<ScreenTurn> PatientService::recent_turns(const std::string& conversation_id, const std::string& exclude_id) {
-    auto msgs = store_.recent_messages(conversation_id, window_size());
+    auto msgs = store_.recent_messages(conversation_id, conversation_tail_size(options_));
     if (!msgs) return {};  // a screen without context is still a screen
     return turns_of(*msgs, exclude_id);
 }
@@ -388,7 +389,7 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
     std::vector<ScreenTurn> context;  // what the AI reply answers, for its screen
     // The turn's own read when it made one (see handle_send), else the conversation's tail now.
     Result<std::vector<MessageView>> read_now;
-    if (window_read == nullptr) read_now = store_.recent_messages(s.conversation_id, window_size());
+    if (window_read == nullptr) read_now = store_.recent_messages(s.conversation_id, conversation_tail_size(options_));
     const std::vector<MessageView>* msgs = window_read != nullptr ? window_read : read_now ? &*read_now : nullptr;
     if (msgs != nullptr) {
         std::vector<const MessageView*> window;

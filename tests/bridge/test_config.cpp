@@ -41,6 +41,8 @@ TEST_CASE("bad config files are refused with the offending key named", "[bridge]
         {"port as string", R"({"listen_port": "8443"})", ErrorCode::invalid_argument, "listen_port"},
         {"port out of range", R"({"listen_port": 70000})", ErrorCode::invalid_argument, "listen_port"},
         {"zero io threads", R"({"io_threads": 0})", ErrorCode::invalid_argument, "io_threads"},
+        {"zero turn workers", R"({"turn_workers": 0})", ErrorCode::invalid_argument, "turn_workers"},
+        {"negative read cache", R"({"read_cache_mb": -1})", ErrorCode::invalid_argument, "read_cache_mb"},
         {"unknown log level", R"({"log_level": "trace"})", ErrorCode::invalid_argument, "log_level"},
         {"empty crisis resources", R"({"crisis_resources": []})", ErrorCode::invalid_argument, "crisis_resources"},
         {"crisis resource bad kind", R"({"crisis_resources": [{"name":"a","contact":"b","kind":"fax"}]})",
@@ -62,6 +64,16 @@ TEST_CASE("a partial config keeps defaults for missing keys and allows comments"
     CHECK(r->listen_port == 9000);
     CHECK(r->llm.base_url == "http://127.0.0.1:11434");
     CHECK(r->listen_host == "127.0.0.1");
+}
+
+TEST_CASE("the turn workers and the read cache's size come from the config file", "[bridge][config]") {
+    auto r = parse_config(R"({"turn_workers": 16, "read_cache_mb": 0})");
+    REQUIRE(r);
+    CHECK(r->turn_workers == 16);
+    CHECK(r->read_cache_mb == 0);  // 0: every read goes to SQLCipher
+    const BridgeConfig defaults;
+    CHECK(defaults.turn_workers == 128);
+    CHECK(defaults.read_cache_mb == 96);
 }
 
 TEST_CASE("listen addresses parse as HOST:PORT", "[bridge][config]") {

@@ -141,6 +141,35 @@ TEST_CASE("a verdict does not depend on what the thread screened before", "[risk
     }
 }
 
+TEST_CASE("screens on many threads at once share the scan scratch and give the single thread's verdicts", "[risk][fast_paths][engine]") {
+    // Eight threads screen the development cases at the same moment, each from its own start, so
+    // pooled scratch spaces are taken and given back concurrently (a scratch used by two scans
+    // at once would corrupt both: Vectorscan returns HS_SCRATCH_IN_USE or wrong matches).
+    const RiskEngine& engine = test::builtin_engine();
+    const auto cases = test::development_cases();
+    std::vector<std::string> expected;
+    for (const auto& c : cases) expected.push_back(describe(engine.screen(c.text, c.role, c.context)));
+    constexpr std::size_t kThreads = 8;
+    std::vector<std::vector<std::string>> got(kThreads, std::vector<std::string>(cases.size()));
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (std::size_t k = 0; k < cases.size(); ++k) {
+                const std::size_t i = (k + t * cases.size() / kThreads) % cases.size();  // each from its own start
+                got[t][i] = describe(engine.screen(cases[i].text, cases[i].role, cases[i].context));
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    for (std::size_t t = 0; t < kThreads; ++t) {
+        for (std::size_t i = 0; i < cases.size(); ++i) {
+            if (got[t][i] == expected[i]) continue;
+            INFO("thread " << t << ", case " << cases[i].id);
+            CHECK(got[t][i] == expected[i]);
+        }
+    }
+}
+
 TEST_CASE("a conversation screened with a sliding window gets the verdicts of each window screened alone", "[risk][fast_paths][engine]") {
     const RiskEngine& engine = test::builtin_engine();
     // The context cases, their turns and messages laid end to end as one long conversation.

@@ -10,9 +10,11 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -62,13 +64,6 @@ bool suicidal_category(RiskCategory c) {
 
 std::atomic<std::uint64_t> g_generation{1};
 
-struct ScratchHolder {
-    hs_scratch_t* scratch = nullptr;
-    std::uint64_t generation = 0;
-    ~ScratchHolder() {
-        if (scratch != nullptr) hs_free_scratch(scratch);
-    }
-};
 
 struct ScanState {
     const std::vector<std::size_t>* pattern_rule;
@@ -270,23 +265,6 @@ bool prefilter_kind(RuleKind kind) {
     return kind == RuleKind::risk || kind == RuleKind::question || kind == RuleKind::safety_response;
 }
 
-// Per-thread scratch, grown for every database of each rule set it meets; the generation
-// number (not the address, which a new set could reuse) says whether this set was already
-// accounted for.
-hs_scratch_t* thread_scratch(const Databases& dbs, std::uint64_t generation) {
-    thread_local ScratchHolder holder;
-    if (holder.generation != generation) {
-        if (hs_alloc_scratch(dbs.main, &holder.scratch) != HS_SUCCESS) throw std::bad_alloc();
-        for (const auto* role_dbs : {&dbs.prefilter, &dbs.role}) {
-            for (const hs_database_t* p : *role_dbs) {
-                if (p != nullptr && hs_alloc_scratch(p, &holder.scratch) != HS_SUCCESS) throw std::bad_alloc();
-            }
-        }
-        holder.generation = generation;
-    }
-    return holder.scratch;
-}
-
 }  // namespace
 
 std::string_view to_string(SpeakerRole role) noexcept {
@@ -327,6 +305,51 @@ bool is_modifier(RuleKind kind) noexcept {
 
 std::string_view risk_rules_schema_text() { return embedded::risk_rules_schema(); }
 
+// Scan scratch shared by every thread that screens with one rule set: taken for a scan and
+// given back after it, so there are only as many as scans that ever ran at once. Why not one per
+// thread: the bridge screens on its 128 turn workers, which mostly wait on commits, and one
+// scratch for all of a set's databases is about 340 KB: 43 MB of the bridge at 1,000 msg/s
+// (jeprof, docs/PERFORMANCE.md "Bridge memory"). The lock is held only to pop or push a pointer.
+class ScratchPool {
+public:
+    ScratchPool() = default;
+    ScratchPool(const ScratchPool&) = delete;
+    ScratchPool& operator=(const ScratchPool&) = delete;
+    ~ScratchPool() {
+        for (hs_scratch_t* s : free_) hs_free_scratch(s);
+    }
+
+    /// A scratch sized for every database in `dbs`; give it back with give_back. Any thread.
+    hs_scratch_t* take(const Databases& dbs) {
+        {
+            const std::lock_guard lock(mutex_);
+            if (!free_.empty()) {
+                hs_scratch_t* s = free_.back();
+                free_.pop_back();
+                return s;
+            }
+        }
+        hs_scratch_t* s = nullptr;
+        bool ok = hs_alloc_scratch(dbs.main, &s) == HS_SUCCESS;
+        for (const auto* role_dbs : {&dbs.prefilter, &dbs.role})
+            for (const hs_database_t* p : *role_dbs)
+                if (ok && p != nullptr) ok = hs_alloc_scratch(p, &s) == HS_SUCCESS;
+        if (!ok) {
+            if (s != nullptr) hs_free_scratch(s);
+            throw std::bad_alloc();
+        }
+        return s;
+    }
+    void give_back(hs_scratch_t* s) {
+        const std::lock_guard lock(mutex_);
+        free_.push_back(s);
+    }
+
+private:
+    std::mutex mutex_;
+    std::vector<hs_scratch_t*> free_;
+};
+
 struct RuleSet::Impl {
     std::vector<RiskRule> rules;
     std::vector<std::size_t> pattern_rule;   // compiled pattern index -> rule index
@@ -335,7 +358,26 @@ struct RuleSet::Impl {
     Databases dbs;  // dbs.widths: 0 when compiled with SOM, else the pattern's max width
     std::uint64_t generation = 0;
     bool from_cache = false;
+    ScratchPool scratch;
 };
+
+namespace {
+
+// A pooled scratch for the length of one scan.
+class ScratchLease {
+public:
+    ScratchLease(ScratchPool& pool, const Databases& dbs) : pool_(pool), scratch_(pool.take(dbs)) {}
+    ScratchLease(const ScratchLease&) = delete;
+    ScratchLease& operator=(const ScratchLease&) = delete;
+    ~ScratchLease() { pool_.give_back(scratch_); }
+    hs_scratch_t* get() const noexcept { return scratch_; }
+
+private:
+    ScratchPool& pool_;
+    hs_scratch_t* scratch_;
+};
+
+}  // namespace
 
 RuleSet::RuleSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RuleSet::RuleSet(RuleSet&&) noexcept = default;
@@ -667,10 +709,10 @@ Result<RuleSet> RuleSet::load_builtin(const std::optional<std::filesystem::path>
 
 void RuleSet::scan(std::string_view normalised, std::vector<RuleMatch>& out) const {
     if (normalised.empty()) return;
-    hs_scratch_t* scratch = thread_scratch(impl_->dbs, impl_->generation);
+    const ScratchLease scratch(impl_->scratch, impl_->dbs);
     ScanState state{&impl_->pattern_rule, &impl_->dbs.widths, &out, out.size()};
     hs_scan(impl_->dbs.main, normalised.data(), static_cast<unsigned int>(normalised.size()), 0,
-            scratch, on_match, &state);
+            scratch.get(), on_match, &state);
 }
 
 void RuleSet::scan(std::string_view normalised, SpeakerRole role, std::vector<RuleMatch>& out) const {
@@ -687,18 +729,18 @@ void RuleSet::scan(std::string_view normalised, SpeakerRole role, std::vector<Ru
         return;
     }
     if (impl_->dbs.role[r] == nullptr) return;
-    hs_scratch_t* scratch = thread_scratch(impl_->dbs, impl_->generation);
+    const ScratchLease scratch(impl_->scratch, impl_->dbs);
     ScanState state{&impl_->pattern_rule, &impl_->dbs.widths, &out, out.size()};
-    hs_scan(impl_->dbs.role[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch, on_match,
-            &state);
+    hs_scan(impl_->dbs.role[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch.get(),
+            on_match, &state);
 }
 
 bool RuleSet::may_match(std::string_view normalised, SpeakerRole role) const {
     const auto r = static_cast<std::size_t>(role);
     if (normalised.empty() || r >= kRoles || impl_->dbs.prefilter[r] == nullptr) return false;
-    hs_scratch_t* scratch = thread_scratch(impl_->dbs, impl_->generation);
+    const ScratchLease scratch(impl_->scratch, impl_->dbs);
     bool found = false;
-    hs_scan(impl_->dbs.prefilter[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch,
+    hs_scan(impl_->dbs.prefilter[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch.get(),
             on_candidate, &found);
     return found;
 }

@@ -48,6 +48,8 @@ struct BridgeConfig {
     std::chrono::seconds handshake_timeout{10};
     std::chrono::seconds idle_timeout{60};       ///< WebSocket: no pong this long closes
     std::chrono::seconds http_timeout{15};
+    int turn_workers = 128;                      ///< threads running patient turns (each blocks on commits)
+    int read_cache_mb = 96;                      ///< the store's cache of conversation tails; 0: off
     int rate_limit_per_minute = 30;              ///< patient messages per patient per minute
     int urgent_sla_minutes = 5;
     int second_escalation_minutes = 15;          ///< after the first escalation, to the second

@@ -114,6 +114,11 @@ struct PatientServiceOptions {
     PlanServiceOptions plans;
 };
 
+/// How many of a conversation's newest messages a turn reads: the larger of the LLM window and
+/// the screen's context, and eight more for the held drafts and system notices it skips. The
+/// store's read cache keeps this many per conversation (SqlcipherStoreOptions::read_cache_messages).
+std::size_t conversation_tail_size(const PatientServiceOptions& options);
+
 class PatientService final : public PatientHandler {
 public:
     /// store, screener, model and metrics must outlive the service. Replays the log for invites
@@ -202,7 +207,6 @@ private:
     NewEvent flag_event(const Session& s, const std::string& message_id, const RiskAssessment& risk, int sla_minutes,
                         std::optional<std::string> dedupe_key, const char* source_field = "message_id");
     NewEvent system_message_event(const Session& s, const std::string& text);
-    std::size_t window_size() const;
     std::vector<ScreenTurn> turns_of(const std::vector<MessageView>& window, const std::string& exclude_id) const;
     Result<void> raise_assessment_risk(const std::string& patient_id, const std::string& conversation_id,
                                        const std::string& assessment_id, const RiskAssessment& risk, bool urgent);
