@@ -1,0 +1,94 @@
+// Matches ending at one offset come in a fixed order whatever database produced them: by end,
+// then the `.{0,N}` compositions (compiled without start tracking) by descending pattern index,
+// then the others by ascending pattern index. Vectorscan's own order at one end differs between
+// databases holding different patterns, and the order reaches the order of spans with equal
+// starts and of rationale clauses, so per-role databases, or a rule set with a pattern more or
+// less, must not change it.
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <string>
+#include <vector>
+
+#include "tandem/risk/rule_set.h"
+
+namespace tandem {
+namespace {
+
+std::string rule(const std::string& id, const std::string& role, const std::string& pattern) {
+    return "    {\"id\": \"" + id + "\", \"kind\": \"risk\", \"role\": \"" + role +
+           "\", \"category\": \"suicidal_ideation\", \"severity\": \"low\", \"patterns\": [\"" + pattern +
+           "\"], \"rationale\": \"r\"}";
+}
+
+// A rule file of the given rules, in order (their order is their patterns' indexes).
+RuleSource file(const std::vector<std::string>& rules) {
+    std::string text = "{\"format\": 1, \"name\": \"order\", \"version\": \"1\", \"language\": \"en\", \"rules\": [\n";
+    for (std::size_t i = 0; i < rules.size(); ++i) text += rules[i] + (i + 1 < rules.size() ? ",\n" : "\n");
+    return RuleSource{"order.json", text + "]}\n"};
+}
+
+std::string described(const RuleSet& rules, const std::vector<RuleMatch>& matches) {
+    std::string s;
+    for (const auto& m : matches) s += rules.rules()[m.rule].id + "@" + std::to_string(m.begin) + "-" + std::to_string(m.end) + " ";
+    return s;
+}
+
+struct OrderCase {
+    const char* name;
+    std::vector<std::string> extra;  // rules after the four under test: they change the databases
+};
+
+}  // namespace
+
+TEST_CASE("matches ending at one offset come in a fixed order whatever else the databases hold", "[risk][rules][order]") {
+    const std::vector<std::string> under_test{
+        rule("wide.a", "any", "\\\\bkilling.{0,20}myself\\\\b"),
+        rule("wide.b", "patient", "\\\\bthinking.{0,30}myself\\\\b"),
+        rule("som.c", "any", "\\\\bmyself\\\\b"),
+        rule("som.d", "patient", "\\\\bkilling myself\\\\b"),
+    };
+    // All four end at byte 28 of "thinking about kiling myself" (the normaliser squeezes "ll").
+    const std::string expected = "wide.b@0-28 wide.a@0-28 som.c@22-28 som.d@15-28 ";
+    const std::vector<OrderCase> cases{
+        {"the four rules alone", {}},
+        {"with AI rules ending at the same offset", {rule("ai.x", "ai", "\\\\babout killing myself\\\\b"),
+                                                      rule("ai.y", "ai", "\\\\bkill.{0,12}self\\\\b")}},
+        {"with more patient rules elsewhere in the text", {rule("p.e", "patient", "\\\\bthinking\\\\b"),
+                                                            rule("p.f", "patient", "\\\\babout.{0,9}ing\\\\b"),
+                                                            rule("p.g", "any", "\\\\b(?:i|me|my|myself)\\\\b")}},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.name) {
+            std::vector<std::string> all = under_test;
+            all.insert(all.end(), c.extra.begin(), c.extra.end());
+            const std::vector<RuleSource> sources{file(all)};
+            auto rules = RuleSet::load(sources, std::nullopt);
+            REQUIRE(rules.has_value());
+            const std::string text = rules->normalizer().canonical("Thinking about killing myself");
+            std::vector<RuleMatch> everyone;
+            rules->scan(text, everyone);
+            std::vector<RuleMatch> patient;
+            rules->scan(text, SpeakerRole::patient, patient);
+            auto at_end = [&](const std::vector<RuleMatch>& ms) {
+                std::vector<RuleMatch> out;
+                for (const auto& m : ms) {
+                    const auto& id = rules->rules()[m.rule].id;
+                    if (m.end == 28 && (id.starts_with("wide.") || id.starts_with("som."))) out.push_back(m);
+                }
+                return described(*rules, out);
+            };
+            INFO("all-roles scan: " << described(*rules, everyone));
+            CHECK(at_end(everyone) == expected);
+            CHECK(at_end(patient) == expected);
+            // The patient's scan is the all-roles scan less the AI's rules, order included.
+            std::vector<RuleMatch> filtered;
+            for (const auto& m : everyone) {
+                if (rules->rules()[m.rule].role != SpeakerRole::ai) filtered.push_back(m);
+            }
+            CHECK(described(*rules, patient) == described(*rules, filtered));
+        }
+    }
+}
+
+}  // namespace tandem
