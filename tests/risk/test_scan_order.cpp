@@ -10,12 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "risk_test_support.h"
 #include "tandem/risk/rule_set.h"
 
 namespace tandem {
 namespace {
 
-std::string rule(const std::string& id, const std::string& role, const std::string& pattern) {
+std::string rule(const std::string& id, const std::string& role, const std::string& pattern, const std::string& kind = "risk") {
+    if (kind != "risk") {
+        return "    {\"id\": \"" + id + "\", \"kind\": \"" + kind + "\", \"role\": \"" + role + "\", \"patterns\": [\"" +
+               pattern + "\"], \"rationale\": \"r\"}";
+    }
     return "    {\"id\": \"" + id + "\", \"kind\": \"risk\", \"role\": \"" + role +
            "\", \"category\": \"suicidal_ideation\", \"severity\": \"low\", \"patterns\": [\"" + pattern +
            "\"], \"rationale\": \"r\"}";
@@ -89,6 +94,53 @@ TEST_CASE("matches ending at one offset come in a fixed order whatever else the 
             CHECK(described(*rules, patient) == described(*rules, filtered));
         }
     }
+}
+
+TEST_CASE("word lists matched outside Vectorscan report what the database reports for them", "[risk][rules][order]") {
+    // The same lists twice: as plain word lists (matched by the rule set's own word matcher) and
+    // wrapped in a second group, which keeps them in Vectorscan. Scanned over every development
+    // text, the matches and their order must be the same.
+    auto rules_with = [](bool in_vectorscan) {
+        auto list = [&](const std::string& words) {
+            return in_vectorscan ? "\\\\b(?:(?:" + words + "))\\\\b" : "\\\\b(?:" + words + ")\\\\b";
+        };
+        const std::vector<std::string> rules{
+            rule("risk.kill", "patient", "\\\\bkil+(?:ing)? myself\\\\b"),
+            rule("fp.en", "any", list("i|im|ive|id|il|me|myself"), "first_person"),
+            rule("brk", "any", list("but|however|anyway|pero|sin embargo|and then|then"), "boundary"),
+            rule("fp.es", "patient", list("yo|me|mi"), "first_person"),
+        };
+        auto loaded = RuleSet::load(std::vector<RuleSource>{file(rules)}, std::nullopt);
+        REQUIRE(loaded.has_value());
+        return std::move(*loaded);
+    };
+    const RuleSet outside = rules_with(false);
+    const RuleSet inside = rules_with(true);
+    {
+        // Not vacuous: the lists do match, "and then" is reported from its leftmost start.
+        std::vector<RuleMatch> m;
+        outside.scan(outside.normalizer().canonical("But then I, and then Me then sin embargo yo"), SpeakerRole::patient, m);
+        CHECK(described(outside, m) ==
+              "brk@0-3 brk@4-8 fp.en@9-10 brk@12-20 fp.en@21-23 fp.es@21-23 brk@24-28 brk@29-40 fp.es@41-43 ");
+    }
+    std::size_t matched = 0;
+    for (const auto& c : test::development_cases()) {
+        std::vector<std::string> texts{c.text, "But then I, and then Me then sin embargo yo"};
+        for (const auto& t : c.context) texts.push_back(t.text);
+        for (const auto& text : texts) {
+            const std::string norm = outside.normalizer().canonical(text);
+            for (const auto role : {SpeakerRole::patient, SpeakerRole::ai}) {
+                std::vector<RuleMatch> a;
+                std::vector<RuleMatch> b;
+                outside.scan(norm, role, a);
+                inside.scan(norm, role, b);
+                INFO("role " << to_string(role) << ", normalised text of " << norm.size() << " bytes");
+                CHECK(described(outside, a) == described(inside, b));
+                matched += a.size();
+            }
+        }
+    }
+    CHECK(matched > 0);
 }
 
 }  // namespace tandem

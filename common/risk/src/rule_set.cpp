@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <cstdio>
@@ -367,12 +368,111 @@ bool is_modifier(RuleKind kind) noexcept {
 
 std::string_view risk_rules_schema_text() { return embedded::risk_rules_schema(); }
 
+namespace {
+
+// Vectorscan's \b without HS_FLAG_UCP: a word byte is an ASCII letter, digit or underscore;
+// every byte of a multi-byte UTF-8 character is a non-word byte.
+constexpr std::array<bool, 256> kWordByte = [] {
+    std::array<bool, 256> t{};
+    for (int b = 0; b < 256; ++b) t[static_cast<std::size_t>(b)] = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '_';
+    return t;
+}();
+bool word_byte(char c) { return kWordByte[static_cast<unsigned char>(c)]; }
+
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// The alternatives of a pattern of the form \b(?:w1|w2|...)\b or \bw\b, each w ASCII letters
+// and digits with single spaces between words, lowercased (the patterns compile caseless);
+// nullopt for any other pattern.
+std::optional<std::vector<std::string>> word_alternatives(std::string_view p) {
+    if (!p.starts_with("\\b") || !p.ends_with("\\b") || p.size() < 5) return std::nullopt;
+    p = p.substr(2, p.size() - 4);
+    if (p.starts_with("(?:") && p.ends_with(")")) p = p.substr(3, p.size() - 4);
+    std::vector<std::string> words(1);
+    for (const char c : p) {
+        if (c == '|') {
+            words.emplace_back();
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ') {
+            words.back().push_back(ascii_lower(c));
+        } else {
+            return std::nullopt;
+        }
+    }
+    for (const auto& w : words) {
+        // A word starts and ends with a word byte (so \b is its edge) and has no double space.
+        if (w.empty() || w.front() == ' ' || w.back() == ' ' || w.find("  ") != std::string::npos) return std::nullopt;
+    }
+    return words;
+}
+
+// The first-person and clause-break rules are lists of whole words ("\\b(?:i|im|me)\\b") that
+// match several times in nearly every text, which costs Vectorscan's database more than
+// comparing words at word starts does (the wordlists experiment measured -3.1% a message).
+// Their reports are made here, as Vectorscan makes them with start tracking (for each end, the
+// leftmost start), and join the database's reports before order_reports(), so the matches,
+// and their order, are the same as when the patterns were in the database. Other kinds stay in
+// Vectorscan.
+struct WordList {
+    unsigned int pattern = 0;
+    std::vector<std::string> words;  // lowercased
+    bool multi_word = false;         // a word with a space: two starts may reach one end
+};
+
+// One word of a list, filed under its first byte (both cases): a word start looks only at the
+// words that begin with its byte.
+struct WordEntry {
+    std::string word;
+    unsigned int pattern = 0;
+    std::uint8_t list = 0;  // bit in the role masks
+    bool multi_word = false;
+};
+using WordIndex = std::array<std::vector<WordEntry>, 256>;
+
+bool word_list_kind(RuleKind kind) { return kind == RuleKind::first_person || kind == RuleKind::boundary; }
+
+// Appends the reports of the word lists whose bit is in lists, in one pass over the word starts
+// of text (starts ascending, so the first report of an end has its leftmost start).
+void word_reports(std::string_view text, const WordIndex& index, std::uint64_t lists, std::vector<RawReport>& raw) {
+    const std::size_t first = raw.size();
+    const std::size_t n = text.size();
+    std::size_t s = 0;
+    while (s < n) {
+        if (!word_byte(text[s])) {
+            ++s;
+            continue;
+        }
+        // A word of the text: [s, end). A listed word of one token must be exactly it; one of
+        // several tokens ("sin embargo") starts with it and runs on.
+        std::size_t end = s + 1;
+        while (end < n && word_byte(text[end])) ++end;
+        for (const WordEntry& w : index[static_cast<unsigned char>(text[s])]) {
+            const std::size_t e = s + w.word.size();
+            if (w.multi_word ? (e > n || (e < n && word_byte(text[e]))) : e != end) continue;
+            if (((lists >> w.list) & 1U) == 0) continue;
+            bool same = true;
+            for (std::size_t k = 1; k < w.word.size() && same; ++k) same = ascii_lower(text[s + k]) == w.word[k];
+            if (!same) continue;
+            bool reported = false;  // this end already, from an earlier (leftmost) start
+            if (w.multi_word) {
+                for (std::size_t i = first; i < raw.size() && !reported; ++i) reported = raw[i].id == w.pattern && raw[i].to == e;
+            }
+            if (!reported) raw.push_back(RawReport{w.pattern, s, e});
+        }
+        s = end;
+    }
+}
+
+}  // namespace
+
 struct RuleSet::Impl {
     std::vector<RiskRule> rules;
     std::vector<std::size_t> pattern_rule;   // compiled pattern index -> rule index
     std::string version;
     Normalizer normalizer;
     Databases dbs;  // dbs.widths: 0 when compiled with SOM, else the pattern's max width
+    std::array<std::uint64_t, kRoles> word_role{};  // role -> bit per word list for that role
+    std::vector<bool> in_word_list;                 // compiled pattern index -> left out of the databases
+    WordIndex word_index;                           // first byte -> the words starting with it
     std::uint64_t generation = 0;
     bool from_cache = false;
 };
@@ -532,11 +632,46 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
         }
     }
 
+    // Word lists (WordList): rules of a word-list kind with one pattern of plain words. Decided
+    // before the cache key, since the databases leave them out; kept in Vectorscan when nothing
+    // else would be (a database needs a pattern).
+    impl->in_word_list.assign(compiled.size(), false);
+    {
+        std::vector<WordList> lists;
+        for (std::size_t i = 0; i < compiled.size() && lists.size() < 64; ++i) {
+            const RiskRule& rule = impl->rules[impl->pattern_rule[i]];
+            if (!word_list_kind(rule.kind) || rule.patterns.size() != 1) continue;
+            auto words = word_alternatives(compiled[i]);
+            if (!words) continue;
+            WordList list{static_cast<unsigned int>(i), std::move(*words), false};
+            for (const auto& w : list.words) list.multi_word = list.multi_word || w.find(' ') != std::string::npos;
+            lists.push_back(std::move(list));
+        }
+        if (lists.size() < compiled.size()) {
+            for (std::size_t l = 0; l < lists.size(); ++l) {
+                impl->in_word_list[lists[l].pattern] = true;
+                const RiskRule& rule = impl->rules[impl->pattern_rule[lists[l].pattern]];
+                for (std::size_t r = 0; r < kRoles; ++r) {
+                    if (!rule.role || static_cast<std::size_t>(*rule.role) == r) impl->word_role[r] |= std::uint64_t{1} << l;
+                }
+                for (const auto& w : lists[l].words) {
+                    // Both cases: the patterns compile caseless (normalised text is lowercase).
+                    const WordEntry entry{w, lists[l].pattern, static_cast<std::uint8_t>(l), lists[l].multi_word};
+                    const auto c = static_cast<unsigned char>(w[0]);
+                    impl->word_index[c].push_back(entry);
+                    if (c >= 'a' && c <= 'z') impl->word_index[c - 'a' + 'A'].push_back(entry);
+                }
+            }
+        }
+    }
+
     std::optional<std::filesystem::path> cache_file;
     if (cache_dir) {
         Fnv key;
         key.add(hs_version());
         key.add("flags:caseless+som-leftmost,width>8:nosom;prefilter:risk+question+safety_response,per-role,singlematch;scan:per-role;order:end,nosom-desc,som-asc");
+        key.add("words:first_person+boundary");
+        for (std::size_t i = 0; i < compiled.size(); ++i) key.add(impl->in_word_list[i] ? "word-list" : "database");
         for (const auto& p : compiled) key.add(p);
         char name[40];
         std::snprintf(name, sizeof name, "rules-%016llx.hsdb", static_cast<unsigned long long>(key.h));
@@ -590,6 +725,7 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
     std::vector<unsigned int> ids;
     impl.dbs.widths.assign(compiled.size(), 0);
     for (std::size_t i = 0; i < compiled.size(); ++i) {
+        if (impl.in_word_list[i]) continue;  // matched by word_reports
         exprs.push_back(compiled[i].c_str());
         // Exact start offsets (SOM) make Vectorscan refuse patterns with wide bounded repeats
         // ("gun.{0,60}think about it": "Pattern is too large"). Those compile without SOM and
@@ -631,12 +767,12 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
         std::vector<const char*> role_exprs;
         std::vector<unsigned int> role_flags;
         std::vector<unsigned int> role_ids;
-        for (std::size_t i = 0; i < compiled.size(); ++i) {
-            const RiskRule& rule = impl.rules[impl.pattern_rule[i]];
+        for (std::size_t x = 0; x < exprs.size(); ++x) {
+            const RiskRule& rule = impl.rules[impl.pattern_rule[ids[x]]];
             if (rule.role && *rule.role != role) continue;
-            role_exprs.push_back(exprs[i]);
-            role_flags.push_back(flags[i]);
-            role_ids.push_back(ids[i]);
+            role_exprs.push_back(exprs[x]);
+            role_flags.push_back(flags[x]);
+            role_ids.push_back(ids[x]);
         }
         if (role_exprs.empty()) continue;
         auto scan_db = compile_database(role_exprs, role_flags, role_ids, pattern_origin);
@@ -655,12 +791,12 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
         std::vector<const char*> pre_exprs;
         std::vector<unsigned int> pre_flags;
         std::vector<unsigned int> pre_ids;
-        for (std::size_t i = 0; i < compiled.size(); ++i) {
-            const RiskRule& rule = impl.rules[impl.pattern_rule[i]];
+        for (std::size_t x = 0; x < exprs.size(); ++x) {
+            const RiskRule& rule = impl.rules[impl.pattern_rule[ids[x]]];
             if (!prefilter_kind(rule.kind) || (rule.role && *rule.role != role)) continue;
-            pre_exprs.push_back(exprs[i]);
-            pre_flags.push_back((flags[i] & ~static_cast<unsigned int>(HS_FLAG_SOM_LEFTMOST)) | HS_FLAG_SINGLEMATCH);
-            pre_ids.push_back(ids[i]);
+            pre_exprs.push_back(exprs[x]);
+            pre_flags.push_back((flags[x] & ~static_cast<unsigned int>(HS_FLAG_SOM_LEFTMOST)) | HS_FLAG_SINGLEMATCH);
+            pre_ids.push_back(ids[x]);
         }
         if (pre_exprs.empty()) continue;
         auto pre = compile_database(pre_exprs, pre_flags, pre_ids, pattern_origin);
@@ -712,17 +848,20 @@ void RuleSet::scan(std::string_view normalised, std::vector<RuleMatch>& out) con
     for (const hs_database_t* db : impl_->dbs.role) {
         if (db != nullptr) hs_scan(db, normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch, on_report, &raw);
     }
+    word_reports(normalised, impl_->word_index, ~std::uint64_t{0}, raw);
     order_reports(raw, impl_->pattern_rule, impl_->dbs.widths, out);
 }
 
 void RuleSet::scan(std::string_view normalised, SpeakerRole role, std::vector<RuleMatch>& out) const {
     const auto r = static_cast<std::size_t>(role);
     if (normalised.empty() || r >= kRoles) return;
-    if (impl_->dbs.role[r] == nullptr) return;
-    hs_scratch_t* scratch = thread_scratch(impl_->dbs, impl_->generation);
     auto& raw = raw_reports();
     raw.clear();
-    hs_scan(impl_->dbs.role[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch, on_report, &raw);
+    if (impl_->dbs.role[r] != nullptr) {
+        hs_scratch_t* scratch = thread_scratch(impl_->dbs, impl_->generation);
+        hs_scan(impl_->dbs.role[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch, on_report, &raw);
+    }
+    word_reports(normalised, impl_->word_index, impl_->word_role[r], raw);
     order_reports(raw, impl_->pattern_rule, impl_->dbs.widths, out);
 }
 
