@@ -14,8 +14,11 @@
 //   must leave this byte-identical, which is stricter than the verdicts.
 //   --rules DIR loads every *.json rule file of DIR instead of the built-in ones (to measure a
 //   rewrite of a rule file before it is built in).
+//   --rule-costs compiles every rule alone and prints, dearest first, the CPU time of scanning
+//   the bench's 14 texts with it (a rule's cost alone, not its share of the shared database,
+//   which Vectorscan partly pools; a ranking of where to look, noisy on a loaded machine).
 // Usage: bench_risk [--messages N] [--cold] [--no-model] [--verdicts] [--conversation] [--matches]
-//                   [--rules DIR]
+//                   [--rules DIR] [--rule-costs]
 
 #include <time.h>
 
@@ -24,6 +27,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <optional>
 #include <span>
 #include <string>
@@ -106,6 +111,64 @@ void print_matches(const tandem::RuleSet& rules) {
     }
 }
 
+// Each rule compiled alone, its scan of texts (normalised by the full set) timed on this
+// thread's CPU clock; the dearest first.
+void print_rule_costs(const tandem::RuleSet& full, const std::vector<std::string>& raw_texts,
+                      const std::optional<std::filesystem::path>& rules_dir) {
+    std::vector<std::string> texts;
+    for (const auto& t : raw_texts) texts.push_back(full.normalizer().canonical(t));
+    std::vector<tandem::RuleSource> sources;
+    if (rules_dir) {
+        for (const auto& entry : std::filesystem::directory_iterator(*rules_dir)) {
+            if (entry.path().extension() != ".json") continue;
+            std::ifstream in(entry.path(), std::ios::binary);
+            std::ostringstream text;
+            text << in.rdbuf();
+            sources.push_back({entry.path().filename().string(), text.str()});
+        }
+    } else {
+        sources = tandem::RuleSet::builtin_sources();
+    }
+    struct Cost {
+        double us_per_scan;
+        std::string id;
+        std::string file;
+        std::size_t patterns;
+    };
+    std::vector<Cost> costs;
+    constexpr int kRounds = 40;
+    std::vector<tandem::RuleMatch> matches;
+    for (const auto& src : sources) {
+        const auto doc = nlohmann::json::parse(src.text);
+        for (const auto& r : doc.at("rules")) {
+            const std::string id = r.at("id").get<std::string>();
+            nlohmann::json one = doc;
+            one["rules"] = nlohmann::json::array({r});
+            const std::vector<tandem::RuleSource> single{{src.name, one.dump()}};
+            auto set = tandem::RuleSet::load(single, std::nullopt);
+            if (!set) {
+                std::printf("%s: %s\n", id.c_str(), set.error().describe().c_str());
+                continue;
+            }
+            for (const auto& t : texts) set->scan(t, matches);  // scratch space, caches
+            const double c0 = thread_cpu_us();
+            for (int k = 0; k < kRounds; ++k) {
+                for (const auto& t : texts) {
+                    matches.clear();
+                    set->scan(t, matches);
+                }
+            }
+            const double us = (thread_cpu_us() - c0) / (kRounds * static_cast<double>(texts.size()));
+            costs.push_back({us, id, src.name, r.at("patterns").size()});
+        }
+    }
+    std::sort(costs.begin(), costs.end(), [](const Cost& a, const Cost& b) { return a.us_per_scan > b.us_per_scan; });
+    double total = 0;
+    for (const auto& c : costs) total += c.us_per_scan;
+    std::printf("rules: %zu, sum of their scans alone: %.2f us a text (%zu texts)\n", costs.size(), total, texts.size());
+    for (const auto& c : costs) std::printf("%8.3f us  %-40s %-18s %zu patterns\n", c.us_per_scan, c.id.c_str(), c.file.c_str(), c.patterns);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,6 +178,7 @@ int main(int argc, char** argv) {
     bool verdicts = false;
     bool conversation = false;
     bool matches = false;
+    bool rule_costs = false;
     std::optional<std::filesystem::path> rules_dir;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -124,6 +188,7 @@ int main(int argc, char** argv) {
         if (a == "--verdicts") verdicts = true;
         if (a == "--conversation") conversation = true;
         if (a == "--matches") matches = true;
+        if (a == "--rule-costs") rule_costs = true;
         if (a == "--rules" && i + 1 < argc) rules_dir = argv[++i];
     }
 
@@ -183,6 +248,12 @@ int main(int argc, char** argv) {
         {tandem::SpeakerRole::ai, pad200("Thank you for telling me. Let's look at your safety plan together.")},
     };
 
+    if (rule_costs) {
+        std::vector<std::string> texts = messages;
+        for (const auto& t : context) texts.push_back(t.text);
+        print_rule_costs(engine.rules(), texts, rules_dir);
+        return 0;
+    }
     if (verdicts) {
         print_verdicts(engine, messages, context);
         return 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <cstdio>
@@ -65,11 +66,11 @@ bool suicidal_category(RiskCategory c) {
 std::atomic<std::uint64_t> g_generation{1};
 
 
-struct ScanState {
-    const std::vector<std::size_t>* pattern_rule;
-    const std::vector<std::size_t>* pattern_width;  // 0: exact start (SOM); else max width
-    std::vector<RuleMatch>* out;
-    std::size_t first;
+// One report as Vectorscan delivered it, before ordering and merging (see order_reports()).
+struct RawReport {
+    unsigned int id;
+    unsigned long long from;
+    unsigned long long to;
 };
 
 constexpr std::size_t kMaxMatches = 4096;
@@ -92,26 +93,26 @@ struct Fnv {
 };
 
 // Version 2 adds the per-role prefilter databases after the main one; version 3 the per-role
-// scan databases after those.
-constexpr std::string_view kCacheMagic = "TANDEM-RISK-DB-3\n";
+// scan databases after those; version 4 a scan database for the patient too (same layout, the
+// patient's slot no longer empty) and no all-roles database: scan() without a role is the union
+// of the per-role scans.
+constexpr std::string_view kCacheMagic = "TANDEM-RISK-DB-4\n";
 constexpr std::size_t kRoles = 3;  // SpeakerRole values, indexing the per-role databases
 
 // The compiled databases of a rule set; owns them until moved into RuleSet::Impl.
 struct Databases {
-    hs_database_t* main = nullptr;
     std::array<hs_database_t*, kRoles> prefilter{};  // nullptr: no candidate pattern for the role
-    std::array<hs_database_t*, kRoles> role{};       // the role's rules alone; nullptr: none (patient: main)
+    std::array<hs_database_t*, kRoles> role{};       // the role's rules alone; nullptr: none
     std::vector<std::size_t> widths;
 
     Databases() = default;
     Databases(const Databases&) = delete;
     Databases& operator=(const Databases&) = delete;
-    Databases(Databases&& o) noexcept : main(std::exchange(o.main, nullptr)), prefilter(std::exchange(o.prefilter, {})),
+    Databases(Databases&& o) noexcept : prefilter(std::exchange(o.prefilter, {})),
                                         role(std::exchange(o.role, {})), widths(std::move(o.widths)) {}
     Databases& operator=(Databases&& o) noexcept {
         if (this != &o) {
             reset();
-            main = std::exchange(o.main, nullptr);
             prefilter = std::exchange(o.prefilter, {});
             role = std::exchange(o.role, {});
             widths = std::move(o.widths);
@@ -120,8 +121,6 @@ struct Databases {
     }
     ~Databases() { reset(); }
     void reset() {
-        if (main != nullptr) hs_free_database(main);
-        main = nullptr;
         for (auto* dbs : {&prefilter, &role}) {
             for (auto*& p : *dbs) {
                 if (p != nullptr) hs_free_database(p);
@@ -131,7 +130,7 @@ struct Databases {
     }
 };
 
-// The file: magic, one u32 width per pattern, then for the main database, each role's
+// The file: magic, one u32 width per pattern, then for each role's
 // prefilter and each role's scan database a u64 length and the serialised database (length 0:
 // none). Native byte order: the cache belongs to one machine.
 std::optional<Databases> read_cache(const std::filesystem::path& file, std::size_t patterns) {
@@ -159,13 +158,13 @@ std::optional<Databases> read_cache(const std::filesystem::path& file, std::size
         at += static_cast<std::size_t>(length);
         return ok;
     };
-    if (!next(out.main) || out.main == nullptr) return std::nullopt;
     for (auto* dbs : {&out.prefilter, &out.role}) {
         for (auto*& p : *dbs) {
             if (!next(p)) return std::nullopt;
         }
     }
     if (at != bytes.size()) return std::nullopt;
+    if (std::all_of(out.role.begin(), out.role.end(), [](const hs_database_t* db) { return db == nullptr; })) return std::nullopt;
     return out;
 }
 
@@ -174,7 +173,7 @@ std::optional<Databases> read_cache(const std::filesystem::path& file, std::size
 void write_cache(const std::filesystem::path& file, const Databases& dbs) {
     std::vector<std::pair<char*, std::size_t>> blobs;
     bool ok = true;
-    std::vector<const hs_database_t*> in_order{dbs.main};
+    std::vector<const hs_database_t*> in_order;
     in_order.insert(in_order.end(), dbs.prefilter.begin(), dbs.prefilter.end());
     in_order.insert(in_order.end(), dbs.role.begin(), dbs.role.end());
     for (const hs_database_t* db : in_order) {
@@ -225,31 +224,85 @@ bool has_wide_repeat(std::string_view p) {
     return false;
 }
 
-int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int,
-             void* ctx) {
-    auto* st = static_cast<ScanState*>(ctx);
-    const std::size_t rule = (*st->pattern_rule)[id];
-    auto& out = *st->out;
-    if (const std::size_t width = (*st->pattern_width)[id]; width != 0) {
-        // Compiled without start-of-match tracking: the span starts at most `width` bytes
-        // before the end. Overlapping reports of the same rule merge into one match.
-        from = to > width ? to - width : 0;
-        for (std::size_t i = out.size(); i-- > st->first;) {
-            if (out[i].rule == rule && out[i].end >= from) {
-                out[i].end = std::max<std::size_t>(out[i].end, to);
-                return 0;
+// Collects every report; the order Vectorscan delivers reports ending at one offset is its
+// own (it differs between two databases holding the same pattern), so they are put in a fixed
+// order before anything reads them. Stops collecting at a bound no real message reaches.
+int on_report(unsigned int id, unsigned long long from, unsigned long long to, unsigned int, void* ctx) {
+    auto& raw = *static_cast<std::vector<RawReport>*>(ctx);
+    raw.push_back(RawReport{id, from, to});
+    return raw.size() >= 16 * kMaxMatches ? 1 : 0;
+}
+
+// The reports of one scan, thread-local so a warm scan does not allocate.
+std::vector<RawReport>& raw_reports() {
+    thread_local std::vector<RawReport> raw;
+    return raw;
+}
+
+// Puts the reports in the order the engine reads them, whatever database produced them: by end
+// offset, then patterns compiled without start tracking (the `.{0,N}` compositions) before the
+// others, then by pattern index. That is the order the shipped all-roles database delivers
+// (measured on 13,410 development and public texts, docs/PERFORMANCE.md) except between two
+// `.{0,N}` patterns ending at one offset, whose order was the database's own; fixed here, so a
+// smaller or rewritten database (per role, without a pattern, a pattern rewritten into an
+// equivalent form) reports in the same order as the full one. The order reaches the order of
+// spans with equal starts and of rationale clauses of equal severity. Then merges them into
+// matches: one per rule and start (the longest end); a pattern without start tracking spans at
+// most its width back from the end, and overlapping reports of its rule merge into one match.
+void order_reports(std::vector<RawReport>& raw, const std::vector<std::size_t>& pattern_rule,
+                   const std::vector<std::size_t>& pattern_width, std::vector<RuleMatch>& out) {
+    // The key is total (a report is its pattern, start and end), so any sort gives one order.
+    // Insertion sort: Vectorscan delivers nearly in this order already (by end), so it is one
+    // pass with few moves, and unlike std::stable_sort it allocates nothing.
+    auto before = [&](const RawReport& x, const RawReport& y) {
+        if (x.to != y.to) return x.to < y.to;
+        const bool xw = pattern_width[x.id] != 0;
+        const bool yw = pattern_width[y.id] != 0;
+        if (xw != yw) return xw;
+        if (x.id != y.id) return xw ? x.id > y.id : x.id < y.id;
+        return x.from < y.from;
+    };
+    for (std::size_t i = 1; i < raw.size(); ++i) {
+        if (!before(raw[i], raw[i - 1])) continue;
+        const RawReport r = raw[i];
+        std::size_t j = i;
+        for (; j > 0 && before(r, raw[j - 1]); --j) raw[j] = raw[j - 1];
+        raw[j] = r;
+    }
+    const std::size_t first = out.size();
+    const RawReport* previous = nullptr;
+    for (const RawReport& r : raw) {
+        // The same report from two databases (scan() without a role): once.
+        if (previous != nullptr && previous->id == r.id && previous->to == r.to && previous->from == r.from) continue;
+        previous = &r;
+        const std::size_t rule = pattern_rule[r.id];
+        unsigned long long from = r.from;
+        const unsigned long long to = r.to;
+        bool merged = false;
+        if (const std::size_t width = pattern_width[r.id]; width != 0) {
+            from = to > width ? to - width : 0;
+            for (std::size_t i = out.size(); i-- > first;) {
+                if (out[i].rule == rule && out[i].end >= from) {
+                    out[i].end = std::max<std::size_t>(out[i].end, to);
+                    merged = true;
+                    break;
+                }
             }
         }
-    }
-    // One match per rule and start: a pattern reports every end it reaches; keep the longest.
-    for (std::size_t i = out.size(); i-- > st->first;) {
-        if (out[i].rule == rule && out[i].begin == from) {
-            out[i].end = std::max<std::size_t>(out[i].end, to);
-            return 0;
+        if (!merged) {
+            for (std::size_t i = out.size(); i-- > first;) {
+                if (out[i].rule == rule && out[i].begin == from) {
+                    out[i].end = std::max<std::size_t>(out[i].end, to);
+                    merged = true;
+                    break;
+                }
+            }
         }
+        if (merged) continue;
+        out.push_back(RuleMatch{rule, static_cast<std::size_t>(from), static_cast<std::size_t>(to)});
+        if (out.size() - first >= kMaxMatches) break;
     }
-    out.push_back(RuleMatch{rule, static_cast<std::size_t>(from), static_cast<std::size_t>(to)});
-    return out.size() - st->first >= kMaxMatches ? 1 : 0;
+    raw.clear();
 }
 
 // The prefilter only asks whether anything matches: the first report ends the scan.
@@ -330,7 +383,7 @@ public:
             }
         }
         hs_scratch_t* s = nullptr;
-        bool ok = hs_alloc_scratch(dbs.main, &s) == HS_SUCCESS;
+        bool ok = true;
         for (const auto* role_dbs : {&dbs.prefilter, &dbs.role})
             for (const hs_database_t* p : *role_dbs)
                 if (ok && p != nullptr) ok = hs_alloc_scratch(p, &s) == HS_SUCCESS;
@@ -350,12 +403,111 @@ private:
     std::vector<hs_scratch_t*> free_;
 };
 
+namespace {
+
+// Vectorscan's \b without HS_FLAG_UCP: a word byte is an ASCII letter, digit or underscore;
+// every byte of a multi-byte UTF-8 character is a non-word byte.
+constexpr std::array<bool, 256> kWordByte = [] {
+    std::array<bool, 256> t{};
+    for (int b = 0; b < 256; ++b) t[static_cast<std::size_t>(b)] = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '_';
+    return t;
+}();
+bool word_byte(char c) { return kWordByte[static_cast<unsigned char>(c)]; }
+
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// The alternatives of a pattern of the form \b(?:w1|w2|...)\b or \bw\b, each w ASCII letters
+// and digits with single spaces between words, lowercased (the patterns compile caseless);
+// nullopt for any other pattern.
+std::optional<std::vector<std::string>> word_alternatives(std::string_view p) {
+    if (!p.starts_with("\\b") || !p.ends_with("\\b") || p.size() < 5) return std::nullopt;
+    p = p.substr(2, p.size() - 4);
+    if (p.starts_with("(?:") && p.ends_with(")")) p = p.substr(3, p.size() - 4);
+    std::vector<std::string> words(1);
+    for (const char c : p) {
+        if (c == '|') {
+            words.emplace_back();
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ') {
+            words.back().push_back(ascii_lower(c));
+        } else {
+            return std::nullopt;
+        }
+    }
+    for (const auto& w : words) {
+        // A word starts and ends with a word byte (so \b is its edge) and has no double space.
+        if (w.empty() || w.front() == ' ' || w.back() == ' ' || w.find("  ") != std::string::npos) return std::nullopt;
+    }
+    return words;
+}
+
+// The first-person and clause-break rules are lists of whole words ("\\b(?:i|im|me)\\b") that
+// match several times in nearly every text, which costs Vectorscan's database more than
+// comparing words at word starts does (the wordlists experiment measured -3.1% a message).
+// Their reports are made here, as Vectorscan makes them with start tracking (for each end, the
+// leftmost start), and join the database's reports before order_reports(), so the matches,
+// and their order, are the same as when the patterns were in the database. Other kinds stay in
+// Vectorscan.
+struct WordList {
+    unsigned int pattern = 0;
+    std::vector<std::string> words;  // lowercased
+    bool multi_word = false;         // a word with a space: two starts may reach one end
+};
+
+// One word of a list, filed under its first byte (both cases): a word start looks only at the
+// words that begin with its byte.
+struct WordEntry {
+    std::string word;
+    unsigned int pattern = 0;
+    std::uint8_t list = 0;  // bit in the role masks
+    bool multi_word = false;
+};
+using WordIndex = std::array<std::vector<WordEntry>, 256>;
+
+bool word_list_kind(RuleKind kind) { return kind == RuleKind::first_person || kind == RuleKind::boundary; }
+
+// Appends the reports of the word lists whose bit is in lists, in one pass over the word starts
+// of text (starts ascending, so the first report of an end has its leftmost start).
+void word_reports(std::string_view text, const WordIndex& index, std::uint64_t lists, std::vector<RawReport>& raw) {
+    const std::size_t first = raw.size();
+    const std::size_t n = text.size();
+    std::size_t s = 0;
+    while (s < n) {
+        if (!word_byte(text[s])) {
+            ++s;
+            continue;
+        }
+        // A word of the text: [s, end). A listed word of one token must be exactly it; one of
+        // several tokens ("sin embargo") starts with it and runs on.
+        std::size_t end = s + 1;
+        while (end < n && word_byte(text[end])) ++end;
+        for (const WordEntry& w : index[static_cast<unsigned char>(text[s])]) {
+            const std::size_t e = s + w.word.size();
+            if (w.multi_word ? (e > n || (e < n && word_byte(text[e]))) : e != end) continue;
+            if (((lists >> w.list) & 1U) == 0) continue;
+            bool same = true;
+            for (std::size_t k = 1; k < w.word.size() && same; ++k) same = ascii_lower(text[s + k]) == w.word[k];
+            if (!same) continue;
+            bool reported = false;  // this end already, from an earlier (leftmost) start
+            if (w.multi_word) {
+                for (std::size_t i = first; i < raw.size() && !reported; ++i) reported = raw[i].id == w.pattern && raw[i].to == e;
+            }
+            if (!reported) raw.push_back(RawReport{w.pattern, s, e});
+        }
+        s = end;
+    }
+}
+
+}  // namespace
+
 struct RuleSet::Impl {
     std::vector<RiskRule> rules;
     std::vector<std::size_t> pattern_rule;   // compiled pattern index -> rule index
     std::string version;
     Normalizer normalizer;
     Databases dbs;  // dbs.widths: 0 when compiled with SOM, else the pattern's max width
+    std::array<std::uint64_t, kRoles> word_role{};  // role -> bit per word list for that role
+    std::vector<bool> in_word_list;                 // compiled pattern index -> left out of the databases
+    WordIndex word_index;                           // first byte -> the words starting with it
     std::uint64_t generation = 0;
     bool from_cache = false;
     ScratchPool scratch;
@@ -534,11 +686,46 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
         }
     }
 
+    // Word lists (WordList): rules of a word-list kind with one pattern of plain words. Decided
+    // before the cache key, since the databases leave them out; kept in Vectorscan when nothing
+    // else would be (a database needs a pattern).
+    impl->in_word_list.assign(compiled.size(), false);
+    {
+        std::vector<WordList> lists;
+        for (std::size_t i = 0; i < compiled.size() && lists.size() < 64; ++i) {
+            const RiskRule& rule = impl->rules[impl->pattern_rule[i]];
+            if (!word_list_kind(rule.kind) || rule.patterns.size() != 1) continue;
+            auto words = word_alternatives(compiled[i]);
+            if (!words) continue;
+            WordList list{static_cast<unsigned int>(i), std::move(*words), false};
+            for (const auto& w : list.words) list.multi_word = list.multi_word || w.find(' ') != std::string::npos;
+            lists.push_back(std::move(list));
+        }
+        if (lists.size() < compiled.size()) {
+            for (std::size_t l = 0; l < lists.size(); ++l) {
+                impl->in_word_list[lists[l].pattern] = true;
+                const RiskRule& rule = impl->rules[impl->pattern_rule[lists[l].pattern]];
+                for (std::size_t r = 0; r < kRoles; ++r) {
+                    if (!rule.role || static_cast<std::size_t>(*rule.role) == r) impl->word_role[r] |= std::uint64_t{1} << l;
+                }
+                for (const auto& w : lists[l].words) {
+                    // Both cases: the patterns compile caseless (normalised text is lowercase).
+                    const WordEntry entry{w, lists[l].pattern, static_cast<std::uint8_t>(l), lists[l].multi_word};
+                    const auto c = static_cast<unsigned char>(w[0]);
+                    impl->word_index[c].push_back(entry);
+                    if (c >= 'a' && c <= 'z') impl->word_index[c - 'a' + 'A'].push_back(entry);
+                }
+            }
+        }
+    }
+
     std::optional<std::filesystem::path> cache_file;
     if (cache_dir) {
         Fnv key;
         key.add(hs_version());
-        key.add("flags:caseless+som-leftmost,width>8:nosom;prefilter:risk+question+safety_response,per-role,singlematch;scan:per-role-but-patient");
+        key.add("flags:caseless+som-leftmost,width>8:nosom;prefilter:risk+question+safety_response,per-role,singlematch;scan:per-role;order:end,nosom-desc,som-asc");
+        key.add("words:first_person+boundary");
+        for (std::size_t i = 0; i < compiled.size(); ++i) key.add(impl->in_word_list[i] ? "word-list" : "database");
         for (const auto& p : compiled) key.add(p);
         char name[40];
         std::snprintf(name, sizeof name, "rules-%016llx.hsdb", static_cast<unsigned long long>(key.h));
@@ -592,6 +779,7 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
     std::vector<unsigned int> ids;
     impl.dbs.widths.assign(compiled.size(), 0);
     for (std::size_t i = 0; i < compiled.size(); ++i) {
+        if (impl.in_word_list[i]) continue;  // matched by word_reports
         exprs.push_back(compiled[i].c_str());
         // Exact start offsets (SOM) make Vectorscan refuse patterns with wide bounded repeats
         // ("gun.{0,60}think about it": "Pattern is too large"). Those compile without SOM and
@@ -617,11 +805,36 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
         flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST);
         ids.push_back(static_cast<unsigned int>(i));
     }
-    auto db = compile_database(exprs, flags, ids, pattern_origin);
-    if (!db) return std::unexpected(db.error());
-    impl.dbs.main = *db;
+    // The per-role scan databases: the expressions, flags and ids of the rules that apply to
+    // the role (role "any" or that role). analyse() reads only those, so scanning for the
+    // others only costs: an AI reply's scan of the bench's texts falls from 85k to 21k
+    // instructions against one database of every rule (the patient rules are most of the
+    // set), a patient turn's by the AI rules' share (-4.6% a message). Databases holding
+    // different patterns may report matches ending at one offset in different orders;
+    // order_reports() puts every scan's reports in one fixed order, so a per-role scan equals
+    // the all-roles scan filtered to the role, order included. Rejected: keeping a database of
+    // every rule for scan() without a role (bench_risk --matches, tests) as well: 10 MB more
+    // to read at every start (the cached load went from about 85 to 180 ms at load 6); that
+    // scan is the union of the per-role scans instead.
+    for (std::size_t r = 0; r < kRoles; ++r) {
+        const auto role = static_cast<SpeakerRole>(r);
+        std::vector<const char*> role_exprs;
+        std::vector<unsigned int> role_flags;
+        std::vector<unsigned int> role_ids;
+        for (std::size_t x = 0; x < exprs.size(); ++x) {
+            const RiskRule& rule = impl.rules[impl.pattern_rule[ids[x]]];
+            if (rule.role && *rule.role != role) continue;
+            role_exprs.push_back(exprs[x]);
+            role_flags.push_back(flags[x]);
+            role_ids.push_back(ids[x]);
+        }
+        if (role_exprs.empty()) continue;
+        auto scan_db = compile_database(role_exprs, role_flags, role_ids, pattern_origin);
+        if (!scan_db) return std::unexpected(scan_db.error());
+        impl.dbs.role[r] = *scan_db;
+    }
 
-    // The prefilters: per role, the same expressions with the same flags less start-of-match
+    // The prefilters: per role, the scan databases' expressions with their flags less start-of-match
     // tracking (which decides only where a match starts, never whether there is one), each
     // reported once. Rejected: one prefilter of every pattern, since nearly every message has
     // a modifier or a first-person word and would pass it; and scanning the main database
@@ -632,12 +845,12 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
         std::vector<const char*> pre_exprs;
         std::vector<unsigned int> pre_flags;
         std::vector<unsigned int> pre_ids;
-        for (std::size_t i = 0; i < compiled.size(); ++i) {
-            const RiskRule& rule = impl.rules[impl.pattern_rule[i]];
+        for (std::size_t x = 0; x < exprs.size(); ++x) {
+            const RiskRule& rule = impl.rules[impl.pattern_rule[ids[x]]];
             if (!prefilter_kind(rule.kind) || (rule.role && *rule.role != role)) continue;
-            pre_exprs.push_back(exprs[i]);
-            pre_flags.push_back((flags[i] & ~static_cast<unsigned int>(HS_FLAG_SOM_LEFTMOST)) | HS_FLAG_SINGLEMATCH);
-            pre_ids.push_back(ids[i]);
+            pre_exprs.push_back(exprs[x]);
+            pre_flags.push_back((flags[x] & ~static_cast<unsigned int>(HS_FLAG_SOM_LEFTMOST)) | HS_FLAG_SINGLEMATCH);
+            pre_ids.push_back(ids[x]);
         }
         if (pre_exprs.empty()) continue;
         auto pre = compile_database(pre_exprs, pre_flags, pre_ids, pattern_origin);
@@ -645,34 +858,6 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
         impl.dbs.prefilter[r] = *pre;
     }
 
-    // The per-role scan databases: the main database's expressions, flags and ids for the
-    // rules that apply to the role. analyse() drops every match of a rule for another role
-    // first thing, so scanning for them only costs: an AI reply's scan of the bench's texts
-    // falls from 85k to 21k instructions (the patient rules are most of the set). Not for the
-    // patient, whose turns keep the main database (filtered): the patient rules are nearly
-    // all of it (85k to 80k), and two `.{0,N}` patterns ending at one offset were reported in
-    // another order by the smaller database (6 of 9,099 gaur500 posts), an order that reaches
-    // the rationale. The main database also serves scan() without a role (bench_risk
-    // --matches, tests), the reference the per-role scans are checked against
-    // (tests/risk/test_fast_paths.cpp).
-    for (std::size_t r = 0; r < kRoles; ++r) {
-        const auto role = static_cast<SpeakerRole>(r);
-        if (role == SpeakerRole::patient) continue;
-        std::vector<const char*> role_exprs;
-        std::vector<unsigned int> role_flags;
-        std::vector<unsigned int> role_ids;
-        for (std::size_t i = 0; i < compiled.size(); ++i) {
-            const RiskRule& rule = impl.rules[impl.pattern_rule[i]];
-            if (rule.role && *rule.role != role) continue;
-            role_exprs.push_back(exprs[i]);
-            role_flags.push_back(flags[i]);
-            role_ids.push_back(ids[i]);
-        }
-        if (role_exprs.empty()) continue;
-        auto scan_db = compile_database(role_exprs, role_flags, role_ids, pattern_origin);
-        if (!scan_db) return std::unexpected(scan_db.error());
-        impl.dbs.role[r] = *scan_db;
-    }
     return {};
 }
 
@@ -710,29 +895,29 @@ Result<RuleSet> RuleSet::load_builtin(const std::optional<std::filesystem::path>
 void RuleSet::scan(std::string_view normalised, std::vector<RuleMatch>& out) const {
     if (normalised.empty()) return;
     const ScratchLease scratch(impl_->scratch, impl_->dbs);
-    ScanState state{&impl_->pattern_rule, &impl_->dbs.widths, &out, out.size()};
-    hs_scan(impl_->dbs.main, normalised.data(), static_cast<unsigned int>(normalised.size()), 0,
-            scratch.get(), on_match, &state);
+    // Every role's database: a rule for any role is in each of them, and its reports, the same
+    // in each, are kept once by order_reports().
+    auto& raw = raw_reports();
+    raw.clear();
+    for (const hs_database_t* db : impl_->dbs.role) {
+        if (db != nullptr) hs_scan(db, normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch.get(), on_report, &raw);
+    }
+    word_reports(normalised, impl_->word_index, ~std::uint64_t{0}, raw);
+    order_reports(raw, impl_->pattern_rule, impl_->dbs.widths, out);
 }
 
 void RuleSet::scan(std::string_view normalised, SpeakerRole role, std::vector<RuleMatch>& out) const {
     const auto r = static_cast<std::size_t>(role);
     if (normalised.empty() || r >= kRoles) return;
-    if (role == SpeakerRole::patient) {
-        // No database of its own (see compile()): the main one, less other roles' rules.
-        const std::size_t first = out.size();
-        scan(normalised, out);
-        const auto& rules = impl_->rules;
-        out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
-                                 [&](const RuleMatch& m) { return rules[m.rule].role && *rules[m.rule].role != role; }),
-                  out.end());
-        return;
+    auto& raw = raw_reports();
+    raw.clear();
+    if (impl_->dbs.role[r] != nullptr) {
+        const ScratchLease scratch(impl_->scratch, impl_->dbs);
+        hs_scan(impl_->dbs.role[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch.get(),
+                on_report, &raw);
     }
-    if (impl_->dbs.role[r] == nullptr) return;
-    const ScratchLease scratch(impl_->scratch, impl_->dbs);
-    ScanState state{&impl_->pattern_rule, &impl_->dbs.widths, &out, out.size()};
-    hs_scan(impl_->dbs.role[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch.get(),
-            on_match, &state);
+    word_reports(normalised, impl_->word_index, impl_->word_role[r], raw);
+    order_reports(raw, impl_->pattern_rule, impl_->dbs.widths, out);
 }
 
 bool RuleSet::may_match(std::string_view normalised, SpeakerRole role) const {
