@@ -169,7 +169,8 @@ class HashedTfidf:
         out = None
         for block in ("message", "context"):
             m = self._tf(feats, block)
-            m.data = 1.0 + np.log(m.data)
+            # Counts stop at 255 in the engine (learned_model.cpp); no training case comes near.
+            m.data = 1.0 + np.log(np.minimum(m.data, 255.0))
             m = normalize(m.multiply(self.idf).tocsr())
             out = m if out is None else out + m
         return out.tocsr()

@@ -138,6 +138,42 @@ float sublinear_tf(std::uint32_t count) {
     return count < table.size() ? table[count] : 1.0F + static_cast<float>(std::log(static_cast<double>(count)));
 }
 
+// Per-thread hit counts of every bucket for score(): generation << 8 | count (count <= 255).
+// A plain array, not a vector: no construction guard on the hot path.
+constexpr std::uint32_t kCountBits = 8;
+constexpr std::uint32_t kCountMask = (1U << kCountBits) - 1;
+thread_local std::uint32_t tl_bucket_counts[std::size_t{1} << risk_model_hash_bits];
+thread_local std::uint32_t tl_generation = 0;
+
+// A generation number no entry of tl_bucket_counts carries yet (the table is cleared when the
+// 24-bit number wraps, once in 16 million blocks).
+std::uint32_t next_generation() {
+    tl_generation = (tl_generation + 1) & ((1U << (32 - kCountBits)) - 1);
+    if (tl_generation == 0) {
+        std::fill(std::begin(tl_bucket_counts), std::end(tl_bucket_counts), 0U);
+        tl_generation = 1;
+    }
+    return tl_generation;
+}
+
+// What one more hit of a bucket seen c times adds: tf(c + 1) - tf(c), and the same for tf^2,
+// with tf(0) = 0 and tf(c) = 1 + ln c.
+struct TfStep {
+    double tf;
+    double tf_squared;
+};
+double tf_of(std::uint32_t c) { return c == 0 ? 0.0 : 1.0 + std::log(static_cast<double>(c)); }
+TfStep make_step(std::uint32_t c) {
+    const double a = tf_of(c), b = tf_of(c + 1);
+    return TfStep{b - a, b * b - a * a};
+}
+const std::array<TfStep, 64> kTfSteps = [] {
+    std::array<TfStep, 64> t{};
+    for (std::uint32_t c = 0; c < t.size(); ++c) t[c] = make_step(c);
+    return t;
+}();
+inline TfStep tf_step(std::uint32_t c) { return c < kTfSteps.size() ? kTfSteps[c] : make_step(c); }
+
 struct BucketCount {
     std::uint32_t bucket;
     std::uint32_t count;
@@ -417,6 +453,7 @@ Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
             if (!std::isfinite(f) || f < 0) return fail(ErrorCode::parse, "risk model idf table holds a value that is not a finite non-negative number");
             m.idf_[b] = f;
         }
+
     }
 
     std::optional<std::size_t> flag_col, urgent_col;
@@ -479,6 +516,12 @@ Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
         m.severity_[2 * b] = static_cast<float>(m.weights_[b * m.columns_ + *flag_col] * flag_scale * idf);
         m.severity_[2 * b + 1] = static_cast<float>(m.weights_[b * m.columns_ + *urgent_col] * urgent_scale * idf);
     }
+    if (m.tfidf_) {
+        m.tfidf_rows_.resize(buckets);
+        for (std::size_t b = 0; b < buckets; ++b) {
+            m.tfidf_rows_[b] = TfidfRow{m.severity_[2 * b], m.severity_[2 * b + 1], m.idf_[b] * m.idf_[b], 0.0F};
+        }
+    }
     return m;
 }
 
@@ -499,19 +542,34 @@ Result<LearnedModel> LearnedModel::load_builtin() { return load(embedded::risk_m
 
 ModelScore LearnedModel::score(const ModelFeatures& f) const {
     if (tfidf_) {
-        // Format 2: per block, sum of weight x idf x (1 + ln count) over distinct buckets,
-        // divided by the block's L2 norm (severity_ already holds weight x idf).
-        thread_local std::vector<BucketCount> counts;
+        // Format 2: per block, sum over distinct buckets of weight x idf x (1 + ln count),
+        // divided by the block's L2 norm. One pass: a bucket's first hit adds tf 1, each repeat
+        // the step from tf(c) to tf(c + 1) (and to the squared norm, idf^2 x the step of tf^2),
+        // so no list of distinct buckets is built. Each block takes a new generation number, so
+        // the per-thread counts never need clearing. This is the model's hot path.
         double logit_f = flag_intercept_, logit_u = urgent_intercept_;
         const auto block = [&](const auto& hits, auto bucket_of) {
-            count_buckets(hits, bucket_of, counts);
+            if (hits.empty()) return;
+            const std::uint32_t gen = next_generation();
             double fl = 0, ur = 0, norm2 = 0;
-            for (const auto& [b, c] : counts) {
-                const float tf = sublinear_tf(c);
-                const float v = idf_[b] * tf;
-                norm2 += static_cast<double>(v) * v;
-                fl += static_cast<double>(severity_[2 * b]) * tf;
-                ur += static_cast<double>(severity_[2 * b + 1]) * tf;
+            for (const auto& h : hits) {
+                const std::uint32_t b = bucket_of(h);
+                const TfidfRow& row = tfidf_rows_[b];
+                std::uint32_t& e = tl_bucket_counts[b];
+                if ((e >> kCountBits) != gen) {  // most hits: a bucket's first, tf 1
+                    e = (gen << kCountBits) | 1U;
+                    fl += row.flag;
+                    ur += row.urgent;
+                    norm2 += row.idf_squared;
+                    continue;
+                }
+                const std::uint32_t c = e & kCountMask;
+                if (c == kCountMask) continue;  // counts stop at 255, as train_model.py caps them
+                ++e;
+                const TfStep step = tf_step(c);
+                fl += static_cast<double>(row.flag) * step.tf;
+                ur += static_cast<double>(row.urgent) * step.tf;
+                norm2 += static_cast<double>(row.idf_squared) * step.tf_squared;
             }
             if (norm2 > 0) {
                 const double n = std::sqrt(norm2);

@@ -194,6 +194,11 @@ private:
                                              // (format 2: times the bucket's idf)
     bool tfidf_ = false;                     // format 2: TF-IDF weighting, idf_ below
     std::vector<float> idf_;                 // [bucket], format 2 only
+    // Format 2's hot path, one 16-byte row per bucket: flag and urgent weight x idf, idf^2.
+    struct TfidfRow {
+        float flag, urgent, idf_squared, unused;
+    };
+    std::vector<TfidfRow> tfidf_rows_;
     double flag_intercept_ = 0, urgent_intercept_ = 0;
     double flag_threshold_ = 1, urgent_threshold_ = 1;
     std::vector<CategoryHead> categories_;
