@@ -138,15 +138,17 @@ def idf_scale(x, power):
 
 
 class HashedTfidf:
-    """The engine's hashed features weighted as the baseline weights its vocabulary (eighth
-    pass, measurement): per block, sublinear tf (1 + ln count) times idf, L2-normalised."""
+    """The engine's hashed features weighted as the baseline weights its vocabulary (measured in
+    the eighth pass, shipped as model format 2 in the tenth): per block, sublinear tf
+    (1 + ln count) times idf, L2-normalised. The idf is rounded to float32, as the model file
+    stores it, so training and the engine weigh a message alike."""
 
     def fit(self, feats, cases):
         x = self._tf(feats)
         present = x.copy()
         present.data[:] = 1.0
         df = np.asarray(present.sum(axis=0)).ravel()
-        self.idf = np.log((1.0 + x.shape[0]) / (1.0 + df)) + 1.0
+        self.idf = (np.log((1.0 + x.shape[0]) / (1.0 + df)) + 1.0).astype(np.float32).astype(np.float64)
         return self.transform(feats, cases)
 
     @staticmethod
@@ -167,7 +169,8 @@ class HashedTfidf:
         out = None
         for block in ("message", "context"):
             m = self._tf(feats, block)
-            m.data = 1.0 + np.log(m.data)
+            # Counts stop at 255 in the engine (learned_model.cpp); no training case comes near.
+            m.data = 1.0 + np.log(np.minimum(m.data, 255.0))
             m = normalize(m.multiply(self.idf).tocsr())
             out = m if out is None else out + m
         return out.tocsr()
@@ -259,9 +262,10 @@ def combine(rules_rank, blocked, pf, pu, tf, tu):
 # responses, ordinary replies): those the engine must leave alone.
 AI_BUDGET = 0.01
 AI_GRID = [(1.0, 0.1), (1.0, 0.3), (1.0, 1.0), (1.5, 0.3)]
+AI_GRID_TFIDF = [(0.0, 1.0), (0.0, 3.0), (0.0, 10.0)]  # the idf is in the representation already
 
 
-def train_ai_head(args, cases, source, feats, written):
+def train_ai_head(args, cases, source, feats, written, rep=None):
     ai = [i for i, c in enumerate(cases) if c["role"] == "ai"]
     pool = [cases[i] for i in ai]
     pool_feats = [feats[i] for i in ai]
@@ -274,7 +278,7 @@ def train_ai_head(args, cases, source, feats, written):
             pool_feats += features(args.tandem_risk, rows)
             pool_source += [f"diasafety-{split}"] * len(rows)
             pool_written += [False] * len(rows)
-    x = matrix(pool_feats)
+    x = rep.transform(pool_feats, pool) if rep else matrix(pool_feats)
     y = np.array([int(RANK[c["expected"]["severity"]] >= RANK["moderate"]) for c in pool])
     rules = np.array([RANK[f["rules"]] for f in pool_feats])
     blocked = np.array([bool(f["discounted"]) or f["words"] < MIN_WORDS for f in pool_feats])
@@ -284,7 +288,7 @@ def train_ai_head(args, cases, source, feats, written):
     print(f"AI-reply head: {len(pool)} AI replies ({int(np.sum(pool_written))} written, "
           f"{int(np.sum(written_benign))} of them benign), {int(y.sum())} flagged")
     best = None
-    for power, c in AI_GRID:
+    for power, c in (AI_GRID_TFIDF if rep else AI_GRID):
         cs = idf_scale(x, power)
         xs = x.multiply(cs).tocsr()
         p = oof(xs, y, strat, groups, c)
@@ -383,6 +387,19 @@ def family_allocation(args, cases, source, xs, c, x, rules_rank, blocked, pf, pu
             band_report(f"{name} families, without its gain", expected[m], loso[m])
     band_report("ALL dev sets, families, all sets' gain", expected[devm], final[devm])
     band_report("ALL dev sets, families, each without its gain", expected[devm], loso[devm])
+    if args.dump_oof:
+        # Per case, for comparing configurations by case class (tenth pass): the verdict out of
+        # fold at thresholds allocated without the case's own set's gain. Ids and labels only.
+        with open(args.dump_oof, "w", encoding="utf-8") as out:
+            for i, cc in enumerate(cases):
+                if not source[i].startswith("dev"):
+                    continue
+                out.write(json.dumps({"id": cc["id"], "set": source[i], "kind": cc.get("kind"),
+                                      "lang": cc.get("lang"), "role": cc["role"], "context": bool(cc.get("context")),
+                                      "categories": cc["expected"].get("categories", []),
+                                      "expected": int(expected[i]), "rules": int(rules_rank[i]),
+                                      "final": int(loso[i]), "pf": round(float(pf[i]), 4),
+                                      "pu": round(float(pu[i]), 4)}) + "\n")
     return {name: (round(a, 3), round(b, 3)) for name, (a, b) in zip(names, thresholds)}
 
 
@@ -414,12 +431,14 @@ def main():
     ap.add_argument("--representation", choices=("engine", "hashed-tfidf", "baseline-tfidf"), default="engine",
                     help="features to fit on: the engine's (shipped), or, for measurement with --report-only, "
                          "the engine's hashed features TF-IDF-weighted, or baseline.py's TF-IDF features")
+    ap.add_argument("--dump-oof", help="with per-family thresholds: write each dev case's out-of-fold verdict "
+                                       "(ids and labels, no text) as JSON lines, for comparing configurations")
     args = ap.parse_args()
     families = None
 
     train_files = args.train or [os.path.join(ROOT, "tests", "data", "risk", n)
                                  for n in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl",
-                                           "dev7.jsonl", "dev8.jsonl", "dev9.jsonl")]
+                                           "dev7.jsonl", "dev8.jsonl", "dev9.jsonl", "dev10.jsonl")]
     train_files = [f for f in train_files if os.path.exists(f)]
     for f in train_files:
         if os.path.basename(f).startswith("heldout") or "-test" in os.path.basename(f):
@@ -458,8 +477,8 @@ def main():
     feats = features(args.tandem_risk, cases)
     rep = None
     if args.representation != "engine":
-        if not args.report_only:
-            sys.exit("--representation other than engine is for measurement: add --report-only")
+        if not args.report_only and args.representation == "baseline-tfidf":
+            sys.exit("--representation baseline-tfidf is for measurement (the engine does not compute it): add --report-only")
         rep = HashedTfidf() if args.representation == "hashed-tfidf" else BaselineTfidf()
         x = rep.fit(feats, cases)
         if not args.grid:
@@ -556,11 +575,11 @@ def main():
     elif not args.global_thresholds:
         sys.exit(f"{args.annomi}: AnnoMI is absent; per-family thresholds need its calibration part (or --global-thresholds)")
     ai_head = None
-    if not args.no_ai_head and args.representation == "engine":
+    if not args.no_ai_head and args.representation != "baseline-tfidf":
         if args.ai_diasafety_dir and not os.path.exists(os.path.join(args.ai_diasafety_dir, "diasafety-train.jsonl")):
             sys.exit(f"{args.ai_diasafety_dir}: no diasafety-train.jsonl (scripts/risk/convert_diasafety.py DIR "
                      "--split train, and --split val), or pass --ai-diasafety-dir ''")
-        ai_head = train_ai_head(args, cases, source, feats, written)
+        ai_head = train_ai_head(args, cases, source, feats, written, rep)
     if args.report_only:
         return 0
 
@@ -595,17 +614,22 @@ def main():
             print(f"head {name}: int8 vs float probability, max difference {np.max(np.abs(exact - quant)):.4f}, "
                   f"{flips} training cases on the other side of the threshold")
     body = table.tobytes(order="C")
+    tfidf = args.representation == "hashed-tfidf"
+    if tfidf:
+        # Format 2: the idf per bucket follows the weight table (float32, little endian).
+        body += rep.idf.astype("<f4").tobytes()
     h = 1469598103934665603
     for byte in body:
         h ^= byte
         h = (h * 1099511628211) & 0xFFFFFFFFFFFFFFFF
     header = {
-        "format": 1,
+        "format": 2 if tfidf else 1,
         "name": "tandem-risk-lr",
         "version": args.version,
         "description": "Logistic regressions over hashed word 1-2-grams, role-tagged words, character "
-                       "3-5-grams, Suicide Risk Lexicon constructs and the last two turns' words, fitted "
-                       "on idf-scaled features; raises the rules' verdict only.",
+                       "3-5-grams, Suicide Risk Lexicon constructs and the last two turns' words, " +
+                       ("weighted per block as TF-IDF (sublinear tf, idf table, L2 norm); " if tfidf else
+                        "fitted on idf-scaled features; ") + "raises the rules' verdict only.",
         "feature_set": FEATURE_SET + "+" + lexicon_version(),
         "hash_bits": HASH_BITS,
         "heads": header_heads,
@@ -618,7 +642,9 @@ def main():
             "cases": len(cases),
             "C": c,
             "idf_power": power,
-            "idf": "ln((1+n)/(1+df))+1 per bucket over the training cases, scale idf^power folded into the weights",
+            "idf": ("ln((1+n)/(1+df))+1 per bucket over the training cases, stored after the weights (format 2); "
+                    "each block: (1 + ln count) x idf, L2-normalised" if tfidf else
+                    "ln((1+n)/(1+df))+1 per bucket over the training cases, scale idf^power folded into the weights"),
             "cross_validation": "5-fold stratified by severity, seed 13",
             "benign_budget": {"flag": args.flag_budget, "urgent": URGENT_BUDGET},
             **({"category_thresholds": "per family (the highest-scoring patient category head): greedy allocation of "

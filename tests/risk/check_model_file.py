@@ -28,6 +28,8 @@ def main():
         print(f"{model_path}: header /{'/'.join(str(p) for p in e.path)}: {e.message}")
     body = data[12 + n:]
     expected = (1 << header["hash_bits"]) * len(header["heads"])
+    if header["format"] >= 2:
+        expected += (1 << header["hash_bits"]) * 4  # the float32 idf table
     if len(body) != expected:
         print(f"{model_path}: weight table has {len(body)} bytes, expected {expected}")
         return 1

@@ -179,3 +179,21 @@ TEST_CASE("the ninth development set stays above its regression floors", "[risk]
     CHECK(report.benign_high_rate() <= 0.02);
     CHECK(report.benign_moderate_rate() <= 0.10);
 }
+
+// dev10.jsonl was heldout6, scored once in aggregate (ninth pass, model -10: urgent 0.534, flag
+// 0.731), then made development data in the tenth pass: model -11 is trained on it, so it is
+// guarded by regression floors, not held up as evidence (out of fold: docs/RISK.md, tenth pass).
+TEST_CASE("the tenth development set stays above its regression floors", "[risk][dev_set]") {
+    const std::filesystem::path dev10 = std::filesystem::path(TANDEM_TEST_DATA_DIR) / "risk" / "dev10.jsonl";
+    if (!std::filesystem::exists(dev10)) SKIP("no tenth development set at " << dev10.string());
+    auto cases = tandem::load_labelled_set(dev10);
+    REQUIRE(cases.has_value());
+    REQUIRE(cases->size() >= 400);
+    const auto report = tandem::evaluate(tandem::test::builtin_engine(), *cases);
+    INFO(tandem::format_report(report, true));
+    // 0.680 / 0.877, benign 1.7% / 4.4% at model 2026.11.26-11 (trained on); out of fold 0.534 / 0.685.
+    CHECK(report.urgent_recall() >= 0.65);
+    CHECK(report.flag_recall() >= 0.85);
+    CHECK(report.benign_high_rate() <= 0.02);
+    CHECK(report.benign_moderate_rate() <= 0.10);
+}

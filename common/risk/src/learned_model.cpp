@@ -128,6 +128,77 @@ const embedded::ParsedSchema& header_schema() {
 
 double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
+// 1 + ln(count): the sublinear term frequency of a bucket a block hits count times (format 2).
+float sublinear_tf(std::uint32_t count) {
+    static const std::array<float, 32> table = [] {
+        std::array<float, 32> t{};
+        for (std::size_t c = 1; c < t.size(); ++c) t[c] = 1.0F + static_cast<float>(std::log(static_cast<double>(c)));
+        return t;
+    }();
+    return count < table.size() ? table[count] : 1.0F + static_cast<float>(std::log(static_cast<double>(count)));
+}
+
+// Per-thread hit counts of every bucket for score(): generation << 8 | count (count <= 255).
+// A plain array, not a vector: no construction guard on the hot path.
+constexpr std::uint32_t kCountBits = 8;
+constexpr std::uint32_t kCountMask = (1U << kCountBits) - 1;
+thread_local std::uint32_t tl_bucket_counts[std::size_t{1} << risk_model_hash_bits];
+thread_local std::uint32_t tl_generation = 0;
+
+// A generation number no entry of tl_bucket_counts carries yet (the table is cleared when the
+// 24-bit number wraps, once in 16 million blocks).
+std::uint32_t next_generation() {
+    tl_generation = (tl_generation + 1) & ((1U << (32 - kCountBits)) - 1);
+    if (tl_generation == 0) {
+        std::fill(std::begin(tl_bucket_counts), std::end(tl_bucket_counts), 0U);
+        tl_generation = 1;
+    }
+    return tl_generation;
+}
+
+// What one more hit of a bucket seen c times adds: tf(c + 1) - tf(c), and the same for tf^2,
+// with tf(0) = 0 and tf(c) = 1 + ln c.
+struct TfStep {
+    double tf;
+    double tf_squared;
+};
+double tf_of(std::uint32_t c) { return c == 0 ? 0.0 : 1.0 + std::log(static_cast<double>(c)); }
+TfStep make_step(std::uint32_t c) {
+    const double a = tf_of(c), b = tf_of(c + 1);
+    return TfStep{b - a, b * b - a * a};
+}
+const std::array<TfStep, 64> kTfSteps = [] {
+    std::array<TfStep, 64> t{};
+    for (std::uint32_t c = 0; c < t.size(); ++c) t[c] = make_step(c);
+    return t;
+}();
+inline TfStep tf_step(std::uint32_t c) { return c < kTfSteps.size() ? kTfSteps[c] : make_step(c); }
+
+struct BucketCount {
+    std::uint32_t bucket;
+    std::uint32_t count;
+};
+
+// The distinct buckets of a block with their counts, in first-seen order. A per-thread slot per
+// bucket (2^hash_bits of them) holds the bucket's index in out plus one, and is reset from out
+// afterwards, so a call costs a few instructions per hit however large the bucket space.
+template <class Hits, class BucketOf>
+void count_buckets(const Hits& hits, BucketOf bucket_of, std::vector<BucketCount>& out) {
+    thread_local std::vector<std::uint32_t> slot(std::size_t{1} << risk_model_hash_bits, 0);
+    out.clear();
+    for (const auto& h : hits) {
+        const std::uint32_t b = bucket_of(h);
+        std::uint32_t& s = slot[b];
+        if (s == 0) {
+            out.push_back({b, 1});
+            s = static_cast<std::uint32_t>(out.size());
+        } else {
+            ++out[s - 1].count;
+        }
+    }
+    for (const auto& bc : out) slot[bc.bucket] = 0;
+}
+
 // Hash of a word sequence, extended one word at a time (the same for terms and for text).
 std::uint64_t extend_words(std::uint64_t h, std::string_view word) {
     for (unsigned char c : word) {
@@ -348,14 +419,22 @@ Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
     }
     LearnedModel m;
     m.version_ = header["name"].get<std::string>() + "@" + header["version"].get<std::string>();
+    const int format = header["format"].get<int>();
+    if (format < 1 || format > risk_model_format) {
+        return fail(ErrorCode::invalid_argument, "risk model file format " + std::to_string(format) +
+                                                     " is newer than this build reads (" + std::to_string(risk_model_format) + ")");
+    }
+    m.tfidf_ = format >= 2;
     const auto& heads = header["heads"];
     m.columns_ = static_cast<std::uint32_t>(heads.size());
     const std::size_t buckets = std::size_t{1} << risk_model_hash_bits;
     const std::size_t table = buckets * m.columns_;
+    // Format 2 carries a float32 idf per bucket after the weight table; the checksum covers both.
+    const std::size_t idf_bytes = m.tfidf_ ? buckets * sizeof(float) : 0;
     const std::string_view body = bytes.substr(header_at + header_len);
-    if (body.size() != table) {
+    if (body.size() != table + idf_bytes) {
         return fail(ErrorCode::parse, "risk model weight table has " + std::to_string(body.size()) + " bytes, expected " +
-                                          std::to_string(table));
+                                          std::to_string(table + idf_bytes) + " (format " + std::to_string(format) + ")");
     }
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv64(body)));
@@ -364,6 +443,18 @@ Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
     }
     m.weights_.resize(table);
     std::memcpy(m.weights_.data(), body.data(), table);
+    if (m.tfidf_) {
+        m.idf_.resize(buckets);
+        for (std::size_t b = 0; b < buckets; ++b) {
+            std::uint32_t v = 0;
+            for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(body[table + 4 * b + static_cast<std::size_t>(i)]);
+            float f = 0;
+            std::memcpy(&f, &v, sizeof f);
+            if (!std::isfinite(f) || f < 0) return fail(ErrorCode::parse, "risk model idf table holds a value that is not a finite non-negative number");
+            m.idf_[b] = f;
+        }
+
+    }
 
     std::optional<std::size_t> flag_col, urgent_col;
     double flag_scale = 0, urgent_scale = 0;
@@ -421,8 +512,15 @@ Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
     // feature costs one cache line instead of a row of the full table.
     m.severity_.resize(buckets * 2);
     for (std::size_t b = 0; b < buckets; ++b) {
-        m.severity_[2 * b] = static_cast<float>(m.weights_[b * m.columns_ + *flag_col] * flag_scale);
-        m.severity_[2 * b + 1] = static_cast<float>(m.weights_[b * m.columns_ + *urgent_col] * urgent_scale);
+        const double idf = m.tfidf_ ? m.idf_[b] : 1.0;
+        m.severity_[2 * b] = static_cast<float>(m.weights_[b * m.columns_ + *flag_col] * flag_scale * idf);
+        m.severity_[2 * b + 1] = static_cast<float>(m.weights_[b * m.columns_ + *urgent_col] * urgent_scale * idf);
+    }
+    if (m.tfidf_) {
+        m.tfidf_rows_.resize(buckets);
+        for (std::size_t b = 0; b < buckets; ++b) {
+            m.tfidf_rows_[b] = TfidfRow{m.severity_[2 * b], m.severity_[2 * b + 1], m.idf_[b] * m.idf_[b], 0.0F};
+        }
     }
     return m;
 }
@@ -443,7 +541,47 @@ Result<LearnedModel> LearnedModel::load_file(const std::filesystem::path& path) 
 Result<LearnedModel> LearnedModel::load_builtin() { return load(embedded::risk_model()); }
 
 ModelScore LearnedModel::score(const ModelFeatures& f) const {
-    // Each block is scaled by 1/sqrt(its number of hits), the training script's normalisation:
+    if (tfidf_) {
+        // Format 2: per block, sum over distinct buckets of weight x idf x (1 + ln count),
+        // divided by the block's L2 norm. One pass: a bucket's first hit adds tf 1, each repeat
+        // the step from tf(c) to tf(c + 1) (and to the squared norm, idf^2 x the step of tf^2),
+        // so no list of distinct buckets is built. Each block takes a new generation number, so
+        // the per-thread counts never need clearing. This is the model's hot path.
+        double logit_f = flag_intercept_, logit_u = urgent_intercept_;
+        const auto block = [&](const auto& hits, auto bucket_of) {
+            if (hits.empty()) return;
+            const std::uint32_t gen = next_generation();
+            double fl = 0, ur = 0, norm2 = 0;
+            for (const auto& h : hits) {
+                const std::uint32_t b = bucket_of(h);
+                const TfidfRow& row = tfidf_rows_[b];
+                std::uint32_t& e = tl_bucket_counts[b];
+                if ((e >> kCountBits) != gen) {  // most hits: a bucket's first, tf 1
+                    e = (gen << kCountBits) | 1U;
+                    fl += row.flag;
+                    ur += row.urgent;
+                    norm2 += row.idf_squared;
+                    continue;
+                }
+                const std::uint32_t c = e & kCountMask;
+                if (c == kCountMask) continue;  // counts stop at 255, as train_model.py caps them
+                ++e;
+                const TfStep step = tf_step(c);
+                fl += static_cast<double>(row.flag) * step.tf;
+                ur += static_cast<double>(row.urgent) * step.tf;
+                norm2 += static_cast<double>(row.idf_squared) * step.tf_squared;
+            }
+            if (norm2 > 0) {
+                const double n = std::sqrt(norm2);
+                logit_f += fl / n;
+                logit_u += ur / n;
+            }
+        };
+        block(f.message, [](const ModelFeatureHit& h) { return h.bucket; });
+        block(f.context, [](std::uint32_t b) { return b; });
+        return ModelScore{sigmoid(logit_f), sigmoid(logit_u)};
+    }
+    // Format 1: each block is scaled by 1/sqrt(its number of hits), the training script's normalisation:
     // a long message must not look riskier just for having more n-grams.
     double flag_m = 0, urgent_m = 0, flag_c = 0, urgent_c = 0;
     for (const auto& h : f.message) {
@@ -469,8 +607,40 @@ double LearnedModel::head_logit(const ModelFeatures& f, std::size_t column, doub
     return intercept + scale * (m / nm + c / nc);
 }
 
+void LearnedModel::weigh(const ModelFeatures& f, WeightedFeatures& w) const {
+    thread_local std::vector<BucketCount> counts;
+    const auto block = [&](const auto& hits, auto bucket_of, std::vector<Weighted>& out) {
+        out.clear();
+        count_buckets(hits, bucket_of, counts);
+        double norm2 = 0;
+        for (const auto& [b, c] : counts) {
+            const float v = idf_[b] * sublinear_tf(c);
+            norm2 += static_cast<double>(v) * v;
+            out.push_back({b, v});
+        }
+        if (norm2 > 0) {
+            const double n = std::sqrt(norm2);
+            for (auto& x : out) x.value = static_cast<float>(x.value / n);
+        }
+    };
+    block(f.message, [](const ModelFeatureHit& h) { return h.bucket; }, w.message);
+    block(f.context, [](std::uint32_t b) { return b; }, w.context);
+}
+
+double LearnedModel::head_logit(const WeightedFeatures& w, std::size_t column, double intercept, double scale) const {
+    double z = 0;
+    for (const auto& x : w.message) z += weights_[x.bucket * columns_ + column] * static_cast<double>(x.value);
+    for (const auto& x : w.context) z += weights_[x.bucket * columns_ + column] * static_cast<double>(x.value);
+    return intercept + scale * z;
+}
+
 double LearnedModel::ai_flag(const ModelFeatures& f) const {
     if (!ai_column_) return 0;
+    if (tfidf_) {
+        thread_local WeightedFeatures w;
+        weigh(f, w);
+        return sigmoid(head_logit(w, *ai_column_, ai_intercept_, ai_scale_));
+    }
     return sigmoid(head_logit(f, *ai_column_, ai_intercept_, ai_scale_));
 }
 
@@ -481,10 +651,12 @@ ModelThresholds LearnedModel::patient_thresholds(const ModelFeatures& f, const M
     if (family_thresholds_.empty() || (p.flag < lowest_.flag && p.urgent < lowest_.urgent)) return global;
     std::optional<std::size_t> best;
     double best_logit = 0;
+    thread_local WeightedFeatures w;
+    if (tfidf_) weigh(f, w);
     for (std::size_t i = 0; i < categories_.size(); ++i) {
         const auto& h = categories_[i];
         if (h.category >= RiskCategory::ai_means_information) continue;
-        const double z = head_logit(f, h.column, h.intercept, h.scale);
+        const double z = tfidf_ ? head_logit(w, h.column, h.intercept, h.scale) : head_logit(f, h.column, h.intercept, h.scale);
         if (!best || z > best_logit) {
             best = i;
             best_logit = z;
@@ -495,10 +667,12 @@ ModelThresholds LearnedModel::patient_thresholds(const ModelFeatures& f, const M
 
 std::optional<std::pair<RiskCategory, double>> LearnedModel::best_category(const ModelFeatures& f, SpeakerRole role) const {
     std::optional<std::pair<RiskCategory, double>> best;
+    thread_local WeightedFeatures w;
+    if (tfidf_) weigh(f, w);
     for (const auto& h : categories_) {
         const bool ai_category = h.category >= RiskCategory::ai_means_information;
         if (ai_category != (role == SpeakerRole::ai)) continue;
-        const double p = sigmoid(head_logit(f, h.column, h.intercept, h.scale));
+        const double p = sigmoid(tfidf_ ? head_logit(w, h.column, h.intercept, h.scale) : head_logit(f, h.column, h.intercept, h.scale));
         if (!best || p > best->second) best = std::pair{h.category, p};
     }
     return best;

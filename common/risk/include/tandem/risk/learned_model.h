@@ -24,6 +24,11 @@ inline constexpr std::uint32_t risk_model_hash_bits = 16;
 /// followed by "+" and the lexicon's name@version.
 inline constexpr std::string_view risk_model_feature_set = "tandem-ngram-2";
 
+/// Newest model file format this build reads. 1: int8 weight table, each block's hits scaled by
+/// 1/sqrt(hit count). 2 (tenth pass): the table followed by a float32 idf per bucket; each block
+/// weighted as TF-IDF (sublinear tf = 1 + ln count, times idf, L2-normalised per block).
+inline constexpr int risk_model_format = 2;
+
 /// One occurrence of a hashed feature of the message, with the normalised bytes it covers.
 struct ModelFeatureHit {
     std::uint32_t bucket = 0;
@@ -168,13 +173,32 @@ private:
         double scale = 0;
         std::size_t column = 0;
     };
+    // A block's distinct buckets with their TF-IDF value (format 2), L2-normalised.
+    struct Weighted {
+        std::uint32_t bucket;
+        float value;
+    };
+    struct WeightedFeatures {
+        std::vector<Weighted> message, context;
+    };
     LearnedModel() = default;
     double head_logit(const ModelFeatures& f, std::size_t column, double intercept, double scale) const;
+    double head_logit(const WeightedFeatures& w, std::size_t column, double intercept, double scale) const;
+    // Fills w with f's blocks weighted as the file's format says (thread-local scratch inside).
+    void weigh(const ModelFeatures& f, WeightedFeatures& w) const;
 
     std::string version_;
     std::uint32_t columns_ = 0;              // heads per bucket in weights_
     std::vector<std::int8_t> weights_;       // [bucket][column], quantised
     std::vector<float> severity_;            // [bucket][2]: flag and urgent, dequantised, hot path
+                                             // (format 2: times the bucket's idf)
+    bool tfidf_ = false;                     // format 2: TF-IDF weighting, idf_ below
+    std::vector<float> idf_;                 // [bucket], format 2 only
+    // Format 2's hot path, one 16-byte row per bucket: flag and urgent weight x idf, idf^2.
+    struct TfidfRow {
+        float flag, urgent, idf_squared, unused;
+    };
+    std::vector<TfidfRow> tfidf_rows_;
     double flag_intercept_ = 0, urgent_intercept_ = 0;
     double flag_threshold_ = 1, urgent_threshold_ = 1;
     std::vector<CategoryHead> categories_;
