@@ -138,23 +138,46 @@ float sublinear_tf(std::uint32_t count) {
     return count < table.size() ? table[count] : 1.0F + static_cast<float>(std::log(static_cast<double>(count)));
 }
 
-// Per-thread hit counts of every bucket for score(): generation << 8 | count (count <= 255).
-// A plain array, not a vector: no construction guard on the hot path.
-constexpr std::uint32_t kCountBits = 8;
-constexpr std::uint32_t kCountMask = (1U << kCountBits) - 1;
-thread_local std::uint32_t tl_bucket_counts[std::size_t{1} << risk_model_hash_bits];
-thread_local std::uint32_t tl_generation = 0;
-
-// A generation number no entry of tl_bucket_counts carries yet (the table is cleared when the
-// 24-bit number wraps, once in 16 million blocks).
-std::uint32_t next_generation() {
-    tl_generation = (tl_generation + 1) & ((1U << (32 - kCountBits)) - 1);
-    if (tl_generation == 0) {
-        std::fill(std::begin(tl_bucket_counts), std::end(tl_bucket_counts), 0U);
-        tl_generation = 1;
+// The distinct buckets of one block and a number per bucket (a hit count, or an index), for
+// the TF-IDF scoring: a small open-addressing table per thread, sized to the block (a block holds
+// a few hundred hits), cleared slot by slot after use. Why not a slot for each of the 2^16
+// buckets: that is 256 KB a table per thread, and the bridge screens on its 128 turn threads
+// (64 MB of its memory at 1,000 msg/s, docs/PERFORMANCE.md "Bridge memory").
+class BlockCounts {
+public:
+    /// Empties the table, with room for `hits` distinct buckets.
+    void reset(std::size_t hits) {
+        for (std::size_t i : used_) keys_[i] = kEmpty;
+        used_.clear();
+        std::size_t capacity = 64;
+        while (capacity < 2 * hits) capacity *= 2;
+        if (keys_.size() < capacity) {
+            keys_.assign(capacity, kEmpty);
+            values_.assign(capacity, 0);
+        }
+        mask_ = keys_.size() - 1;
     }
-    return tl_generation;
-}
+    /// The number kept for `bucket`: 0 the first time it is asked for after reset().
+    std::uint32_t& operator[](std::uint32_t bucket) {
+        std::size_t i = (bucket * 0x9E3779B1U) & mask_;
+        while (keys_[i] != kEmpty && keys_[i] != bucket) i = (i + 1) & mask_;
+        if (keys_[i] == kEmpty) {
+            keys_[i] = bucket;
+            values_[i] = 0;
+            used_.push_back(i);
+        }
+        return values_[i];
+    }
+
+private:
+    static constexpr std::uint32_t kEmpty = 0xFFFFFFFFU;  // buckets are below 2^risk_model_hash_bits
+    std::vector<std::uint32_t> keys_;
+    std::vector<std::uint32_t> values_;
+    std::vector<std::size_t> used_;
+    std::size_t mask_ = 0;
+};
+
+constexpr std::uint32_t kMaxCount = 255;  // counts stop here, as train_model.py caps them
 
 // What one more hit of a bucket seen c times adds: tf(c + 1) - tf(c), and the same for tf^2,
 // with tf(0) = 0 and tf(c) = 1 + ln c.
@@ -184,7 +207,8 @@ struct BucketCount {
 // afterwards, so a call costs a few instructions per hit however large the bucket space.
 template <class Hits, class BucketOf>
 void count_buckets(const Hits& hits, BucketOf bucket_of, std::vector<BucketCount>& out) {
-    thread_local std::vector<std::uint32_t> slot(std::size_t{1} << risk_model_hash_bits, 0);
+    thread_local BlockCounts slot;  // the bucket's index in out plus one
+    slot.reset(hits.size());
     out.clear();
     for (const auto& h : hits) {
         const std::uint32_t b = bucket_of(h);
@@ -196,7 +220,6 @@ void count_buckets(const Hits& hits, BucketOf bucket_of, std::vector<BucketCount
             ++out[s - 1].count;
         }
     }
-    for (const auto& bc : out) slot[bc.bucket] = 0;
 }
 
 // Hash of a word sequence, extended one word at a time (the same for terms and for text).
@@ -545,28 +568,27 @@ ModelScore LearnedModel::score(const ModelFeatures& f) const {
         // Format 2: per block, sum over distinct buckets of weight x idf x (1 + ln count),
         // divided by the block's L2 norm. One pass: a bucket's first hit adds tf 1, each repeat
         // the step from tf(c) to tf(c + 1) (and to the squared norm, idf^2 x the step of tf^2),
-        // so no list of distinct buckets is built. Each block takes a new generation number, so
-        // the per-thread counts never need clearing. This is the model's hot path.
+        // so no list of distinct buckets is built. This is the model's hot path.
         double logit_f = flag_intercept_, logit_u = urgent_intercept_;
+        thread_local BlockCounts counts;
         const auto block = [&](const auto& hits, auto bucket_of) {
             if (hits.empty()) return;
-            const std::uint32_t gen = next_generation();
+            counts.reset(hits.size());
             double fl = 0, ur = 0, norm2 = 0;
             for (const auto& h : hits) {
                 const std::uint32_t b = bucket_of(h);
                 const TfidfRow& row = tfidf_rows_[b];
-                std::uint32_t& e = tl_bucket_counts[b];
-                if ((e >> kCountBits) != gen) {  // most hits: a bucket's first, tf 1
-                    e = (gen << kCountBits) | 1U;
+                std::uint32_t& c = counts[b];
+                if (c == 0) {  // most hits: a bucket's first, tf 1
+                    c = 1;
                     fl += row.flag;
                     ur += row.urgent;
                     norm2 += row.idf_squared;
                     continue;
                 }
-                const std::uint32_t c = e & kCountMask;
-                if (c == kCountMask) continue;  // counts stop at 255, as train_model.py caps them
-                ++e;
+                if (c == kMaxCount) continue;
                 const TfStep step = tf_step(c);
+                ++c;
                 fl += static_cast<double>(row.flag) * step.tf;
                 ur += static_cast<double>(row.urgent) * step.tf;
                 norm2 += static_cast<double>(row.idf_squared) * step.tf_squared;
