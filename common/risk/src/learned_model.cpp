@@ -7,8 +7,10 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
@@ -138,46 +140,64 @@ float sublinear_tf(std::uint32_t count) {
     return count < table.size() ? table[count] : 1.0F + static_cast<float>(std::log(static_cast<double>(count)));
 }
 
-// The distinct buckets of one block and a number per bucket (a hit count, or an index), for
-// the TF-IDF scoring: a small open-addressing table per thread, sized to the block (a block holds
-// a few hundred hits), cleared slot by slot after use. Why not a slot for each of the 2^16
-// buckets: that is 256 KB a table per thread, and the bridge screens on its 128 turn threads
-// (64 MB of its memory at 1,000 msg/s, docs/PERFORMANCE.md "Bridge memory").
-class BlockCounts {
-public:
-    /// Empties the table, with room for `hits` distinct buckets.
-    void reset(std::size_t hits) {
-        for (std::size_t i : used_) keys_[i] = kEmpty;
-        used_.clear();
-        std::size_t capacity = 64;
-        while (capacity < 2 * hits) capacity *= 2;
-        if (keys_.size() < capacity) {
-            keys_.assign(capacity, kEmpty);
-            values_.assign(capacity, 0);
-        }
-        mask_ = keys_.size() - 1;
-    }
-    /// The number kept for `bucket`: 0 the first time it is asked for after reset().
-    std::uint32_t& operator[](std::uint32_t bucket) {
-        std::size_t i = (bucket * 0x9E3779B1U) & mask_;
-        while (keys_[i] != kEmpty && keys_[i] != bucket) i = (i + 1) & mask_;
-        if (keys_[i] == kEmpty) {
-            keys_[i] = bucket;
-            values_[i] = 0;
-            used_.push_back(i);
-        }
-        return values_[i];
-    }
+// A bucket's hit count for score() (generation << 8 | count, count <= 255) and its index in a
+// list plus one for count_buckets(), for all 2^hash_bits buckets: a call costs a few
+// instructions per hit however large the bucket space, and nothing needs clearing between blocks
+// (each takes a new generation number; the slots are reset from the list).
+constexpr std::uint32_t kCountBits = 8;
+constexpr std::uint32_t kCountMask = (1U << kCountBits) - 1;
+struct BucketTables {
+    std::vector<std::uint32_t> counts = std::vector<std::uint32_t>(std::size_t{1} << risk_model_hash_bits, 0);
+    std::vector<std::uint32_t> slots = std::vector<std::uint32_t>(std::size_t{1} << risk_model_hash_bits, 0);
+    std::uint32_t generation = 0;
 
-private:
-    static constexpr std::uint32_t kEmpty = 0xFFFFFFFFU;  // buckets are below 2^risk_model_hash_bits
-    std::vector<std::uint32_t> keys_;
-    std::vector<std::uint32_t> values_;
-    std::vector<std::size_t> used_;
-    std::size_t mask_ = 0;
+    // A generation number no entry of counts carries yet (the table is cleared when the 24-bit
+    // number wraps, once in 16 million blocks).
+    std::uint32_t next_generation() {
+        generation = (generation + 1) & ((1U << (32 - kCountBits)) - 1);
+        if (generation == 0) {
+            std::fill(counts.begin(), counts.end(), 0U);
+            generation = 1;
+        }
+        return generation;
+    }
 };
 
-constexpr std::uint32_t kMaxCount = 255;  // counts stop here, as train_model.py caps them
+// The tables are lent for one call, not kept per thread: they are 512 KB, and the bridge screens
+// on its 128 turn threads (64 MB of its memory at 1,000 msg/s, docs/PERFORMANCE.md "Bridge
+// memory"); lent, there are only as many as calls that ever ran at once. The lock is held only
+// to pop or push a pointer.
+class BucketTablesLease {
+public:
+    BucketTablesLease() {
+        {
+            const std::lock_guard lock(mutex());
+            if (!free().empty()) {
+                tables_ = std::move(free().back());
+                free().pop_back();
+            }
+        }
+        if (!tables_) tables_ = std::make_unique<BucketTables>();
+    }
+    BucketTablesLease(const BucketTablesLease&) = delete;
+    BucketTablesLease& operator=(const BucketTablesLease&) = delete;
+    ~BucketTablesLease() {
+        const std::lock_guard lock(mutex());
+        free().push_back(std::move(tables_));
+    }
+    BucketTables* operator->() const noexcept { return tables_.get(); }
+
+private:
+    static std::mutex& mutex() {
+        static std::mutex m;
+        return m;
+    }
+    static std::vector<std::unique_ptr<BucketTables>>& free() {
+        static std::vector<std::unique_ptr<BucketTables>> f;
+        return f;
+    }
+    std::unique_ptr<BucketTables> tables_;
+};
 
 // What one more hit of a bucket seen c times adds: tf(c + 1) - tf(c), and the same for tf^2,
 // with tf(0) = 0 and tf(c) = 1 + ln c.
@@ -207,8 +227,8 @@ struct BucketCount {
 // afterwards, so a call costs a few instructions per hit however large the bucket space.
 template <class Hits, class BucketOf>
 void count_buckets(const Hits& hits, BucketOf bucket_of, std::vector<BucketCount>& out) {
-    thread_local BlockCounts slot;  // the bucket's index in out plus one
-    slot.reset(hits.size());
+    const BucketTablesLease tables;
+    std::vector<std::uint32_t>& slot = tables->slots;
     out.clear();
     for (const auto& h : hits) {
         const std::uint32_t b = bucket_of(h);
@@ -220,6 +240,7 @@ void count_buckets(const Hits& hits, BucketOf bucket_of, std::vector<BucketCount
             ++out[s - 1].count;
         }
     }
+    for (const auto& bc : out) slot[bc.bucket] = 0;
 }
 
 // Hash of a word sequence, extended one word at a time (the same for terms and for text).
@@ -568,27 +589,29 @@ ModelScore LearnedModel::score(const ModelFeatures& f) const {
         // Format 2: per block, sum over distinct buckets of weight x idf x (1 + ln count),
         // divided by the block's L2 norm. One pass: a bucket's first hit adds tf 1, each repeat
         // the step from tf(c) to tf(c + 1) (and to the squared norm, idf^2 x the step of tf^2),
-        // so no list of distinct buckets is built. This is the model's hot path.
+        // so no list of distinct buckets is built. Each block takes a new generation number, so
+        // the counts never need clearing. This is the model's hot path.
         double logit_f = flag_intercept_, logit_u = urgent_intercept_;
-        thread_local BlockCounts counts;
+        const BucketTablesLease tables;
         const auto block = [&](const auto& hits, auto bucket_of) {
             if (hits.empty()) return;
-            counts.reset(hits.size());
+            const std::uint32_t gen = tables->next_generation();
             double fl = 0, ur = 0, norm2 = 0;
             for (const auto& h : hits) {
                 const std::uint32_t b = bucket_of(h);
                 const TfidfRow& row = tfidf_rows_[b];
-                std::uint32_t& c = counts[b];
-                if (c == 0) {  // most hits: a bucket's first, tf 1
-                    c = 1;
+                std::uint32_t& e = tables->counts[b];
+                if ((e >> kCountBits) != gen) {  // most hits: a bucket's first, tf 1
+                    e = (gen << kCountBits) | 1U;
                     fl += row.flag;
                     ur += row.urgent;
                     norm2 += row.idf_squared;
                     continue;
                 }
-                if (c == kMaxCount) continue;
+                const std::uint32_t c = e & kCountMask;
+                if (c == kCountMask) continue;  // counts stop at 255, as train_model.py caps them
+                ++e;
                 const TfStep step = tf_step(c);
-                ++c;
                 fl += static_cast<double>(row.flag) * step.tf;
                 ur += static_cast<double>(row.urgent) * step.tf;
                 norm2 += static_cast<double>(row.idf_squared) * step.tf_squared;
