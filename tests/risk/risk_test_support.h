@@ -2,6 +2,10 @@
 // Shared by the risk tests: one engine with the project's rule files per test process.
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -14,6 +18,29 @@
 #include "tandem/risk/evaluation.h"
 
 namespace tandem::test {
+
+/// The shipped model file's bytes (common/risk/model/risk_model.bin).
+inline std::string read_model_file() {
+    const std::filesystem::path path = std::filesystem::path(TANDEM_RISK_MODEL_DIR) / "risk_model.bin";
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    REQUIRE(in);
+    std::string bytes(static_cast<std::size_t>(in.tellg()), '\0');
+    in.seekg(0);
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    return bytes;
+}
+
+/// The checksum a model file's header gives for its body ("weights_fnv1a64": FNV-1a 64, hex).
+inline std::string model_body_checksum(std::string_view body) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : body) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return hex;
+}
 
 /// The engine with the built-in rules; loading failures fail the calling test loudly.
 inline const RiskEngine& builtin_engine() {

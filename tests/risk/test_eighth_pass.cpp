@@ -44,13 +44,7 @@ std::string synthetic_model(double flag_intercept, double ai_intercept, std::opt
                                                   {{"name", "urgent"}, {"intercept", flag_intercept}, {"scale", 0.01}}});
     if (ai_head) heads.push_back({{"name", "ai_flag"}, {"intercept", ai_intercept}, {"scale", 0.01}});
     const std::string body((std::size_t{1} << tandem::risk_model_hash_bits) * heads.size(), '\0');
-    std::uint64_t h = 1469598103934665603ULL;
-    for (unsigned char c : body) {
-        h ^= c;
-        h *= 1099511628211ULL;
-    }
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    const std::string hex = tandem::test::model_body_checksum(body);
     nlohmann::json header = {
         {"format", 1},
         {"name", "tandem-risk-test"},

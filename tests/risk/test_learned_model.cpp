@@ -26,16 +26,6 @@ namespace {
 constexpr auto P = SpeakerRole::patient;
 constexpr auto A = SpeakerRole::ai;
 
-std::string read_model_file() {
-    const std::filesystem::path path = std::filesystem::path(TANDEM_RISK_MODEL_DIR) / "risk_model.bin";
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    REQUIRE(in);
-    std::string bytes(static_cast<std::size_t>(in.tellg()), '\0');
-    in.seekg(0);
-    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return bytes;
-}
-
 std::uint32_t header_length(const std::string& bytes) {
     std::uint32_t n = 0;
     for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[8 + static_cast<std::size_t>(i)]);
@@ -81,13 +71,13 @@ TEST_CASE("the built-in model and lexicon load and name their versions", "[risk]
     CHECK(model->urgent_threshold() < 1.0);
     CHECK(tandem::RiskLexicon::builtin().version().starts_with("srl-lexicon@"));
     CHECK(tandem::RiskLexicon::builtin().term_count() > 3000);
-    auto from_file = tandem::LearnedModel::load(read_model_file());
+    auto from_file = tandem::LearnedModel::load(tandem::test::read_model_file());
     REQUIRE(from_file.has_value());
     CHECK(from_file->version() == model->version());
 }
 
 TEST_CASE("a bad model file is refused with the reason", "[risk][model]") {
-    const std::string good = read_model_file();
+    const std::string good = tandem::test::read_model_file();
     struct Bad {
         const char* name;
         std::string bytes;

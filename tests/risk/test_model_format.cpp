@@ -18,20 +18,11 @@
 #include <nlohmann/json.hpp>
 
 #include "tandem/risk/learned_model.h"
+#include "risk_test_support.h"
 
 namespace {
 
 constexpr std::size_t kBuckets = std::size_t{1} << tandem::risk_model_hash_bits;
-
-std::string read_model_file() {
-    const std::filesystem::path path = std::filesystem::path(TANDEM_RISK_MODEL_DIR) / "risk_model.bin";
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    REQUIRE(in);
-    std::string bytes(static_cast<std::size_t>(in.tellg()), '\0');
-    in.seekg(0);
-    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return bytes;
-}
 
 struct Parts {
     nlohmann::json header;
@@ -52,13 +43,7 @@ Parts split(const std::string& bytes) {
 
 // A model file from its parts, with the checksum over its body recomputed.
 std::string join(nlohmann::json header, const std::string& body) {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (unsigned char c : body) {
-        h ^= c;
-        h *= 1099511628211ULL;
-    }
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    const std::string hex = tandem::test::model_body_checksum(body);
     header["weights_fnv1a64"] = hex;
     const std::string text = header.dump();
     std::string out = "TANDEMRM";
@@ -101,7 +86,7 @@ std::uint32_t weighty_bucket(const tandem::LearnedModel& m) {
 }  // namespace
 
 TEST_CASE("model files of format 1 still load and keep their weighting", "[risk][model]") {
-    Parts p = split(read_model_file());
+    Parts p = split(tandem::test::read_model_file());
     p.header["format"] = 1;
     auto old = tandem::LearnedModel::load(join(p.header, p.weights));
     REQUIRE(old.has_value());
@@ -115,7 +100,7 @@ TEST_CASE("model files of format 1 still load and keep their weighting", "[risk]
 }
 
 TEST_CASE("format 2 weighs each block as TF-IDF with its own idf table", "[risk][model]") {
-    Parts p = split(read_model_file());
+    Parts p = split(tandem::test::read_model_file());
     p.header["format"] = 2;
     // A flat idf: every bucket weighs the same, so the block's L2 norm makes one hit and the
     // same hit repeated score alike (1 + ln 2 over itself), unlike format 1's 1/sqrt(count).
@@ -135,7 +120,7 @@ TEST_CASE("format 2 weighs each block as TF-IDF with its own idf table", "[risk]
 }
 
 TEST_CASE("a model file of an unknown format or with a broken idf table is refused", "[risk][model]") {
-    Parts p = split(read_model_file());
+    Parts p = split(tandem::test::read_model_file());
     struct Bad {
         const char* name;
         std::string bytes;
