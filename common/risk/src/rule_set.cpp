@@ -22,6 +22,8 @@
 #include "embedded.h"
 #include "embedded_schema.h"
 #include "rule_file_checks.h"
+#include "scan_scratch.h"
+#include "word_lists.h"
 
 namespace tandem {
 namespace {
@@ -31,6 +33,13 @@ using rule_file::line_of;
 using rule_file::rule_line;
 using rule_file::validate_against_schema;
 using rule_file::where;
+using word_lists::RawReport;
+using word_lists::word_alternatives;
+using word_lists::word_list_kind;
+using word_lists::word_reports;
+using word_lists::WordEntry;
+using word_lists::WordIndex;
+using word_lists::WordList;
 
 constexpr std::array<std::pair<RuleKind, std::string_view>, 12> kKindNames{{
     {RuleKind::risk, "risk"},
@@ -65,13 +74,6 @@ bool suicidal_category(RiskCategory c) {
 
 std::atomic<std::uint64_t> g_generation{1};
 
-
-// One report as Vectorscan delivered it, before ordering and merging (see order_reports()).
-struct RawReport {
-    unsigned int id;
-    unsigned long long from;
-    unsigned long long to;
-};
 
 constexpr std::size_t kMaxMatches = 4096;
 
@@ -133,6 +135,16 @@ struct Databases {
 // The file: magic, one u32 width per pattern, then for each role's
 // prefilter and each role's scan database a u64 length and the serialised database (length 0:
 // none). Native byte order: the cache belongs to one machine.
+// Every database of a set, for sizing a scan scratch.
+std::array<const hs_database_t*, 2 * kRoles> all_databases(const Databases& dbs) {
+    std::array<const hs_database_t*, 2 * kRoles> out{};
+    for (std::size_t r = 0; r < kRoles; ++r) {
+        out[r] = dbs.prefilter[r];
+        out[kRoles + r] = dbs.role[r];
+    }
+    return out;
+}
+
 std::optional<Databases> read_cache(const std::filesystem::path& file, std::size_t patterns) {
     std::ifstream in(file, std::ios::binary);
     if (!in) return std::nullopt;
@@ -358,147 +370,6 @@ bool is_modifier(RuleKind kind) noexcept {
 
 std::string_view risk_rules_schema_text() { return embedded::risk_rules_schema(); }
 
-// Scan scratch shared by every thread that screens with one rule set: taken for a scan and
-// given back after it, so there are only as many as scans that ever ran at once. Why not one per
-// thread: the bridge screens on its 128 turn workers, which mostly wait on commits, and one
-// scratch for all of a set's databases is about 340 KB: 43 MB of the bridge at 1,000 msg/s
-// (jeprof, docs/PERFORMANCE.md "Bridge memory"). The lock is held only to pop or push a pointer.
-class ScratchPool {
-public:
-    ScratchPool() = default;
-    ScratchPool(const ScratchPool&) = delete;
-    ScratchPool& operator=(const ScratchPool&) = delete;
-    ~ScratchPool() {
-        for (hs_scratch_t* s : free_) hs_free_scratch(s);
-    }
-
-    /// A scratch sized for every database in `dbs`; give it back with give_back. Any thread.
-    hs_scratch_t* take(const Databases& dbs) {
-        {
-            const std::lock_guard lock(mutex_);
-            if (!free_.empty()) {
-                hs_scratch_t* s = free_.back();
-                free_.pop_back();
-                return s;
-            }
-        }
-        hs_scratch_t* s = nullptr;
-        bool ok = true;
-        for (const auto* role_dbs : {&dbs.prefilter, &dbs.role})
-            for (const hs_database_t* p : *role_dbs)
-                if (ok && p != nullptr) ok = hs_alloc_scratch(p, &s) == HS_SUCCESS;
-        if (!ok) {
-            if (s != nullptr) hs_free_scratch(s);
-            throw std::bad_alloc();
-        }
-        return s;
-    }
-    void give_back(hs_scratch_t* s) {
-        const std::lock_guard lock(mutex_);
-        free_.push_back(s);
-    }
-
-private:
-    std::mutex mutex_;
-    std::vector<hs_scratch_t*> free_;
-};
-
-namespace {
-
-// Vectorscan's \b without HS_FLAG_UCP: a word byte is an ASCII letter, digit or underscore;
-// every byte of a multi-byte UTF-8 character is a non-word byte.
-constexpr std::array<bool, 256> kWordByte = [] {
-    std::array<bool, 256> t{};
-    for (int b = 0; b < 256; ++b) t[static_cast<std::size_t>(b)] = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '_';
-    return t;
-}();
-bool word_byte(char c) { return kWordByte[static_cast<unsigned char>(c)]; }
-
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// The alternatives of a pattern of the form \b(?:w1|w2|...)\b or \bw\b, each w ASCII letters
-// and digits with single spaces between words, lowercased (the patterns compile caseless);
-// nullopt for any other pattern.
-std::optional<std::vector<std::string>> word_alternatives(std::string_view p) {
-    if (!p.starts_with("\\b") || !p.ends_with("\\b") || p.size() < 5) return std::nullopt;
-    p = p.substr(2, p.size() - 4);
-    if (p.starts_with("(?:") && p.ends_with(")")) p = p.substr(3, p.size() - 4);
-    std::vector<std::string> words(1);
-    for (const char c : p) {
-        if (c == '|') {
-            words.emplace_back();
-        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ') {
-            words.back().push_back(ascii_lower(c));
-        } else {
-            return std::nullopt;
-        }
-    }
-    for (const auto& w : words) {
-        // A word starts and ends with a word byte (so \b is its edge) and has no double space.
-        if (w.empty() || w.front() == ' ' || w.back() == ' ' || w.find("  ") != std::string::npos) return std::nullopt;
-    }
-    return words;
-}
-
-// The first-person and clause-break rules are lists of whole words ("\\b(?:i|im|me)\\b") that
-// match several times in nearly every text, which costs Vectorscan's database more than
-// comparing words at word starts does (the wordlists experiment measured -3.1% a message).
-// Their reports are made here, as Vectorscan makes them with start tracking (for each end, the
-// leftmost start), and join the database's reports before order_reports(), so the matches,
-// and their order, are the same as when the patterns were in the database. Other kinds stay in
-// Vectorscan.
-struct WordList {
-    unsigned int pattern = 0;
-    std::vector<std::string> words;  // lowercased
-    bool multi_word = false;         // a word with a space: two starts may reach one end
-};
-
-// One word of a list, filed under its first byte (both cases): a word start looks only at the
-// words that begin with its byte.
-struct WordEntry {
-    std::string word;
-    unsigned int pattern = 0;
-    std::uint8_t list = 0;  // bit in the role masks
-    bool multi_word = false;
-};
-using WordIndex = std::array<std::vector<WordEntry>, 256>;
-
-bool word_list_kind(RuleKind kind) { return kind == RuleKind::first_person || kind == RuleKind::boundary; }
-
-// Appends the reports of the word lists whose bit is in lists, in one pass over the word starts
-// of text (starts ascending, so the first report of an end has its leftmost start).
-void word_reports(std::string_view text, const WordIndex& index, std::uint64_t lists, std::vector<RawReport>& raw) {
-    const std::size_t first = raw.size();
-    const std::size_t n = text.size();
-    std::size_t s = 0;
-    while (s < n) {
-        if (!word_byte(text[s])) {
-            ++s;
-            continue;
-        }
-        // A word of the text: [s, end). A listed word of one token must be exactly it; one of
-        // several tokens ("sin embargo") starts with it and runs on.
-        std::size_t end = s + 1;
-        while (end < n && word_byte(text[end])) ++end;
-        for (const WordEntry& w : index[static_cast<unsigned char>(text[s])]) {
-            const std::size_t e = s + w.word.size();
-            if (w.multi_word ? (e > n || (e < n && word_byte(text[e]))) : e != end) continue;
-            if (((lists >> w.list) & 1U) == 0) continue;
-            bool same = true;
-            for (std::size_t k = 1; k < w.word.size() && same; ++k) same = ascii_lower(text[s + k]) == w.word[k];
-            if (!same) continue;
-            bool reported = false;  // this end already, from an earlier (leftmost) start
-            if (w.multi_word) {
-                for (std::size_t i = first; i < raw.size() && !reported; ++i) reported = raw[i].id == w.pattern && raw[i].to == e;
-            }
-            if (!reported) raw.push_back(RawReport{w.pattern, s, e});
-        }
-        s = end;
-    }
-}
-
-}  // namespace
-
 struct RuleSet::Impl {
     std::vector<RiskRule> rules;
     std::vector<std::size_t> pattern_rule;   // compiled pattern index -> rule index
@@ -513,23 +384,6 @@ struct RuleSet::Impl {
     ScratchPool scratch;
 };
 
-namespace {
-
-// A pooled scratch for the length of one scan.
-class ScratchLease {
-public:
-    ScratchLease(ScratchPool& pool, const Databases& dbs) : pool_(pool), scratch_(pool.take(dbs)) {}
-    ScratchLease(const ScratchLease&) = delete;
-    ScratchLease& operator=(const ScratchLease&) = delete;
-    ~ScratchLease() { pool_.give_back(scratch_); }
-    hs_scratch_t* get() const noexcept { return scratch_; }
-
-private:
-    ScratchPool& pool_;
-    hs_scratch_t* scratch_;
-};
-
-}  // namespace
 
 RuleSet::RuleSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RuleSet::RuleSet(RuleSet&&) noexcept = default;
@@ -894,7 +748,7 @@ Result<RuleSet> RuleSet::load_builtin(const std::optional<std::filesystem::path>
 
 void RuleSet::scan(std::string_view normalised, std::vector<RuleMatch>& out) const {
     if (normalised.empty()) return;
-    const ScratchLease scratch(impl_->scratch, impl_->dbs);
+    const ScratchLease scratch(impl_->scratch, [this] { return all_databases(impl_->dbs); });
     // Every role's database: a rule for any role is in each of them, and its reports, the same
     // in each, are kept once by order_reports().
     auto& raw = raw_reports();
@@ -912,7 +766,7 @@ void RuleSet::scan(std::string_view normalised, SpeakerRole role, std::vector<Ru
     auto& raw = raw_reports();
     raw.clear();
     if (impl_->dbs.role[r] != nullptr) {
-        const ScratchLease scratch(impl_->scratch, impl_->dbs);
+        const ScratchLease scratch(impl_->scratch, [this] { return all_databases(impl_->dbs); });
         hs_scan(impl_->dbs.role[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch.get(),
                 on_report, &raw);
     }
@@ -923,7 +777,7 @@ void RuleSet::scan(std::string_view normalised, SpeakerRole role, std::vector<Ru
 bool RuleSet::may_match(std::string_view normalised, SpeakerRole role) const {
     const auto r = static_cast<std::size_t>(role);
     if (normalised.empty() || r >= kRoles || impl_->dbs.prefilter[r] == nullptr) return false;
-    const ScratchLease scratch(impl_->scratch, impl_->dbs);
+    const ScratchLease scratch(impl_->scratch, [this] { return all_databases(impl_->dbs); });
     bool found = false;
     hs_scan(impl_->dbs.prefilter[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch.get(),
             on_candidate, &found);
