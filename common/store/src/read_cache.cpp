@@ -228,21 +228,18 @@ Result<void> ReadCache::catch_up() {
     return {};
 }
 
-// The events are copied (the writer hands its callers the originals) before the exclusive lock
-// is taken, so readers of the cache (every turn, the feed) wait for the pointer pushes only; the
-// events that fall off the ring are freed after it is released too. Rejected: taking the
-// writer's events by move, which needs AppendResult to share its event (the writer's code).
-void ReadCache::on_commit(const std::vector<const StoredEvent*>& events) {
-    std::vector<std::shared_ptr<const StoredEvent>> copies;
-    copies.reserve(events.size());
-    for (const StoredEvent* e : events) copies.push_back(std::make_shared<const StoredEvent>(*e));
+// The writer's own events, shared with its callers (AppendResult): never changed once stored, so
+// the cache keeps them without a copy. The events that fall off the ring are freed after the
+// exclusive lock is released, so readers of the cache (every turn, the feed) wait for the pointer
+// pushes only.
+void ReadCache::on_commit(const std::vector<std::shared_ptr<const StoredEvent>>& events) {
     std::vector<std::shared_ptr<const StoredEvent>> dropped;  // freed after the lock
     const std::unique_lock lock(mutex_);
     if (!loaded_ || off_) return;
-    for (auto& e : copies) {
+    for (const auto& e : events) {
         if (e->seq <= known_seq_) continue;  // a reader's catch-up read it first
         if (e->seq != known_seq_ + 1) return;  // another process appended before: the next sync reads the gap
-        apply(std::move(e), &dropped);
+        apply(e, &dropped);
         if (!loaded_) return;
     }
     evict();

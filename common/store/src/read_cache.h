@@ -85,7 +85,7 @@ public:
     /// The events one transaction appended, in seq order, after its COMMIT succeeded (never for a
     /// rolled-back one). Applied when they follow the cache's position; otherwise left for the next
     /// sync() to read. Writer thread.
-    void on_commit(const std::vector<const StoredEvent*>& events);
+    void on_commit(const std::vector<std::shared_ptr<const StoredEvent>>& events);
 
     struct Stats {
         std::uint64_t hits = 0;     ///< reads answered from memory

@@ -138,11 +138,11 @@ Result<std::vector<AppendResult>> SqlcipherStore::Impl::apply_request(AppendRequ
 // The events this group appended (duplicates name earlier events and are left out), in seq order:
 // requests were applied in order and a failed one gave its seqs back.
 void SqlcipherStore::Impl::publish_to_cache(const std::vector<Result<std::vector<AppendResult>>>& results) {
-    std::vector<const StoredEvent*> appended;
+    std::vector<std::shared_ptr<const StoredEvent>> appended;
     for (const auto& r : results)
         if (r)
             for (const auto& a : *r)
-                if (!a.duplicate) appended.push_back(&a.event);
+                if (!a.duplicate) appended.push_back(a.shared);
     if (!appended.empty()) cache->on_commit(appended);
 }
 

@@ -28,9 +28,21 @@ struct Principal {
 };
 
 /// Result of one append: the event as stored, and whether it was an earlier event returned
-/// because its dedupe_key matched (nothing was appended then).
+/// because its dedupe_key matched (nothing was appended then). The event is shared, never changed,
+/// with the store's read cache. Why: the cache's own copy of every appended event (payload tree
+/// included) and its destruction were 4% of the bridge under load (docs/PERFORMANCE.md, "Bridge
+/// under load"). As FeedEvent, `event` is a member reference so callers write `r.event.seq`; an
+/// AppendResult is copy- and move-constructible but not assignable.
 struct AppendResult {
-    StoredEvent event;
+    /// Shares `shared_event` (not null). Any thread.
+    AppendResult(std::shared_ptr<const StoredEvent> shared_event, bool was_duplicate)
+        : shared(std::move(shared_event)), event(*shared), duplicate(was_duplicate) {}
+    /// Takes `stored` into a new shared event. Any thread.
+    AppendResult(StoredEvent stored, bool was_duplicate)
+        : AppendResult(std::make_shared<const StoredEvent>(std::move(stored)), was_duplicate) {}
+
+    std::shared_ptr<const StoredEvent> shared;  ///< owns `event`
+    const StoredEvent& event;                   ///< *shared
     bool duplicate = false;
 };
 
