@@ -57,9 +57,9 @@ private:
 // optionals left out), so clients see the bytes they saw when the event was a json tree built
 // and dumped per pass (tests/bridge/test_clinician_service.cpp compares the two). Only the
 // payload goes through nlohmann, dumped in place: copying it into a tree first (to_json) and
-// dumping that was most of the feed's serialisation cost. Rejected: keeping the payload's text
-// from the store's write (it is dumped there for the hash), which would need the writer to hand
-// its text to the read cache: another owner's code, and a second copy of every payload in memory.
+// dumping that was most of the feed's serialisation cost. An event from the store carries the
+// payload's text as the log holds it (StoredEvent::payload_text, nlohmann's dump too), which is
+// sent as it is unless a secret field must be taken out.
 std::string feed_event_text(const StoredEvent& e) {
     const json* payload = &e.payload;
     json redacted;
@@ -90,7 +90,10 @@ std::string feed_event_text(const StoredEvent& e) {
         append_json_string(out, *e.patient_id);
     }
     out.append(R"(,"payload":)");
-    out.append(dumped(*payload));
+    if (payload == &e.payload && !e.payload_text.empty())
+        out.append(e.payload_text);
+    else
+        out.append(dumped(*payload));
     out.append(R"(,"prev_hash":)");
     append_json_string(out, e.prev_hash);
     out.append(R"(,"seq":)");

@@ -354,11 +354,15 @@ std::size_t conversation_tail_size(const PatientServiceOptions& options) {
 }
 
 std::vector<ScreenTurn> PatientService::turns_of(const std::vector<MessageView>& window, const std::string& exclude_id) const {
+    // Only the newest screen_context turns have their text copied out of the records: the window
+    // holds about three times as many.
+    std::vector<const MessageView*> picked;
+    for (auto it = window.rbegin(); it != window.rend() && picked.size() < options_.screen_context; ++it)
+        if (it->id != exclude_id && conversational(*it)) picked.push_back(&*it);
     std::vector<ScreenTurn> out;
-    for (const auto& m : window)
-        if (m.id != exclude_id && conversational(m)) out.push_back({screen_role(m.sender), m.record.value("text", "")});
-    if (out.size() > options_.screen_context)
-        out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(options_.screen_context));
+    out.reserve(picked.size());
+    for (auto it = picked.rbegin(); it != picked.rend(); ++it)
+        out.push_back({screen_role((*it)->sender), (*it)->record.value("text", "")});
     return out;
 }
 

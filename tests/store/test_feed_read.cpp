@@ -206,3 +206,30 @@ TEST_CASE("reused statements never pin an old snapshot: a read stopped mid-resul
         CHECK(b->size() == 12);
     }
 }
+
+TEST_CASE("every event the store hands out carries its payload's stored text: appended, from the cache and from SQL",
+          "[store][feed]") {
+    TempDir dir;
+    auto key = random_secret(32);
+    auto store = open_store(dir.path / "clinic.db", key);
+    std::vector<NewEvent> events;
+    events.push_back(patient_registered("pa", "ther-a"));
+    events.push_back(message("pa", "ca", "m1", "caf\xc3\xa9 \"quoted\" \\ and a tab\t"));
+    auto appended = store->append_batch(std::move(events));
+    REQUIRE(appended.has_value());
+    for (const auto& a : *appended) CHECK(a.event.payload_text == a.event.payload.dump());
+
+    SqlcipherStoreOptions no_cache;
+    no_cache.read_cache = false;
+    auto uncached = SqlcipherStore::open(dir.path / "clinic.db", key.bytes(), no_cache);
+    REQUIRE(uncached.has_value());
+    for (Store* s : {static_cast<Store*>(store.get()), static_cast<Store*>(uncached->get())}) {
+        auto feed = s->read_feed_after(0, 100);
+        REQUIRE(feed.has_value());
+        REQUIRE(feed->size() == 2);
+        for (const auto& fe : *feed) CHECK(fe.event.payload_text == fe.event.payload.dump());
+        auto read = s->read_after(0, supervisor, 100);
+        REQUIRE(read.has_value());
+        for (const auto& e : *read) CHECK(e.payload_text == e.payload.dump());
+    }
+}

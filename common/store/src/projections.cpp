@@ -54,7 +54,8 @@ Result<StoredEvent> read_event_row(const sqlite::Stmt& row) {
     if (!kind) return fail(ErrorCode::invalid_argument, "unknown actor kind in the log", "actor.kind");
     e.actor.kind = *kind;
     e.actor.id = row.column_optional_text(6);
-    e.payload = json::parse(row.column_view(7), nullptr, false);
+    e.payload_text = row.column_text(7);
+    e.payload = json::parse(e.payload_text, nullptr, false);
     if (e.payload.is_discarded()) return fail(ErrorCode::invalid_argument, "payload is not JSON", "payload");
     e.prev_hash = row.column_text(8);
     e.hash = row.column_text(9);

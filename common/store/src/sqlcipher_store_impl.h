@@ -136,7 +136,7 @@ struct SqlcipherStore::Impl {
     void run();
     void commit_group(std::vector<std::unique_ptr<AppendRequest>>& group);
     Result<std::vector<AppendResult>> apply_request(AppendRequest& request);
-    Result<AppendResult> apply_event(NewEvent& event, const std::string& payload_json);
+    Result<AppendResult> apply_event(NewEvent& event, std::string& payload_json);
     Result<std::vector<AppendResult>> submit(std::vector<NewEvent> events);
 };
 

@@ -81,7 +81,7 @@ Result<void> SqlcipherStore::Impl::prepare_writer() {
     return {};
 }
 
-Result<AppendResult> SqlcipherStore::Impl::apply_event(NewEvent& ne, const std::string& payload_json) {
+Result<AppendResult> SqlcipherStore::Impl::apply_event(NewEvent& ne, std::string& payload_json) {
     if (ne.dedupe_key) {
         find_dedupe.reset();
         find_dedupe.bind(1, std::string_view(*ne.dedupe_key));
@@ -121,6 +121,7 @@ Result<AppendResult> SqlcipherStore::Impl::apply_event(NewEvent& ne, const std::
     if (auto r = insert_event.run("cannot append event"); !r) return std::unexpected(r.error());
     if (auto r = projector->apply(e); !r) return std::unexpected(r.error());
     head_state = ChainHead{e.seq, e.hash};
+    e.payload_text = std::move(payload_json);  // bound and hashed above; not read again
     return AppendResult{std::move(e), false};
 }
 

@@ -66,8 +66,19 @@ struct StoredEvent {
     nlohmann::json payload = nlohmann::json::object();
     std::string prev_hash;  ///< 64 lower-case hex characters; 64 zeros for seq 1
     std::string hash;       ///< 64 lower-case hex characters
+    /// `payload` as the log holds it (the text that was hashed and stored), on events the store
+    /// made or read; empty on an event built elsewhere, and it must be cleared by whoever changes
+    /// `payload`. Why: the clinician feed sends every event's payload, and dumping the tree again
+    /// was 3% of the bridge under load (docs/PERFORMANCE.md, "Bridge under load"). Not compared:
+    /// it is the payload's other form.
+    std::string payload_text;
 
-    bool operator==(const StoredEvent&) const = default;
+    /// Field by field, `payload_text` left out. Any thread.
+    bool operator==(const StoredEvent& other) const {
+        return seq == other.seq && id == other.id && type == other.type && time == other.time &&
+               patient_id == other.patient_id && actor == other.actor && payload == other.payload &&
+               prev_hash == other.prev_hash && hash == other.hash;
+    }
 };
 
 /// prev_hash of the first event: 64 zeros.
