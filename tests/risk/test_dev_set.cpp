@@ -210,9 +210,11 @@ TEST_CASE("the eleventh development set stays above its regression floors", "[ri
     REQUIRE(cases->size() >= 400);
     const auto report = tandem::evaluate(tandem::test::builtin_engine(), *cases);
     INFO(tandem::format_report(report, true));
-    // 0.650 / 0.824, benign 1.1% / 3.9% at model 2026.11.26-11 (before it was trained on).
-    CHECK(report.urgent_recall() >= 0.62);
-    CHECK(report.flag_recall() >= 0.80);
+    // 0.650 / 0.824, benign 1.1% / 3.9% at model 2026.11.26-11 (before it was trained on);
+    // 0.913 / 0.950, benign 0.0% / 0.6% at 2026.11.27-12 (cmp11 rules written from its misses,
+    // trained on), so the floors rose with it; out of fold: docs/RISK.md, eleventh pass.
+    CHECK(report.urgent_recall() >= 0.88);
+    CHECK(report.flag_recall() >= 0.92);
     CHECK(report.benign_high_rate() <= 0.02);
     CHECK(report.benign_moderate_rate() <= 0.10);
 }
