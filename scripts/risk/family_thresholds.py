@@ -1,7 +1,7 @@
 """Per-family thresholds for the learned model (ninth pass; used by train_model.py).
 
 Why: one global threshold pair, calibrated so that rules + model raise at most 8.5% of AnnoMI's
-calibration part to moderate+ (1% to high+), is set by the families that spend that budget on
+calibration part to moderate+ (1% to high+; 10% / 2% from the eleventh pass), is set by the families that spend that budget on
 real talk (substance and diet talk in motivational-interviewing sessions), and so it also
 throttles the families whose messages real talk seldom resembles. Here every patient message
 belongs to the family of its highest-scoring patient category head (what the engine computes,
