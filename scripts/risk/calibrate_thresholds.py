@@ -17,7 +17,7 @@ negatives, odd transcripts are for measuring only. Only numbers derived from Ann
 AnnoMI text enters the product.
 
   /usr/bin/python3 scripts/risk/calibrate_thresholds.py --tandem-risk build/release/common/risk/tandem-risk \
-      --version 2026.11.26-5 [--annomi ../shared/data/annomi/AnnoMI-simple.csv] [--budget 0.085] [--high-budget 0.01]
+      --version 2026.11.26-5 [--annomi ../shared/data/annomi/AnnoMI-simple.csv] [--budget 0.10] [--high-budget 0.02]
 """
 import argparse
 import json
@@ -33,10 +33,11 @@ sys.path.insert(0, HERE)
 import annomi  # noqa: E402
 
 MODEL = os.path.join(HERE, '..', '..', 'common', 'risk', 'model', 'risk_model.bin')
-# The issue's limits (10% moderate+, 2% high+) less a margin for the gap between a calibration
-# part and unseen talk: 1.5 points of the 10, half of the 2 (the rules alone use 0.1% there).
-MODERATE_BUDGET = 0.085
-HIGH_BUDGET = 0.01
+# The issue's limits themselves (10% moderate+, 2% high+), a clinical decision of the eleventh
+# pass; the margin for unseen talk is checked, not spent: AnnoMI's odd half must stay within
+# 9.5% / 1.9% (train_model.py --budget-curve). Until the tenth pass: 8.5% / 1%.
+MODERATE_BUDGET = 0.10
+HIGH_BUDGET = 0.02
 STEP = 0.001
 
 

@@ -1,7 +1,7 @@
 """Per-family thresholds for the learned model (ninth pass; used by train_model.py).
 
 Why: one global threshold pair, calibrated so that rules + model raise at most 8.5% of AnnoMI's
-calibration part to moderate+ (1% to high+), is set by the families that spend that budget on
+calibration part to moderate+ (1% to high+; 10% / 2% from the eleventh pass), is set by the families that spend that budget on
 real talk (substance and diet talk in motivational-interviewing sessions), and so it also
 throttles the families whose messages real talk seldom resembles. Here every patient message
 belongs to the family of its highest-scoring patient category head (what the engine computes,
@@ -80,10 +80,12 @@ class Tables:
                     self.count["cal_high"][f, i] = (r >= RANK["high"]).sum(axis=1)
 
 
-def allocate(tables, budgets, exclude=(), floors=(0.0, 0.0)):
+def allocate(tables, budgets, exclude=(), floors=(0.0, 0.0), refine=False):
     """Greedy allocation. budgets: counter -> the largest total allowed (counts, not shares).
     exclude: set indices whose gain does not count. floors: no threshold below these
-    (flag, urgent). Returns per-family (flag, urgent) thresholds and the totals reached."""
+    (flag, urgent). refine: then, family by family, move to the pair that catches the most
+    given what the others spend (eleventh pass). Returns per-family (flag, urgent) thresholds
+    and the totals reached."""
     nf, g = tables.n_families, len(GRID)
     keep = [s for s in range(tables.n_sets) if s not in set(exclude)]
     gain = tables.gain[:, keep].sum(axis=1)  # family x flag level x urgent level
@@ -116,6 +118,32 @@ def allocate(tables, budgets, exclude=(), floors=(0.0, 0.0)):
         for k in tables.COUNTERS:
             totals[k] += int(tables.count[k][f, a, b] - tables.count[k][f][state[f]])
         state[f] = (a, b)
+    if refine:
+        # The greedy steps only ever lower a threshold, so a family whose urgent head could buy
+        # urgent cases with the high+ budget, if its flag threshold rose to pay the moderate+
+        # budget back, never gets there (the suicidal-ideation family at a looser budget).
+        # A best response per family, the others held, may raise one threshold to lower the
+        # other; each move catches strictly more, so this ends.
+        for _ in range(20):
+            moved = False
+            for f in range(nf):
+                cur = state[f]
+                ok = allowed.copy()
+                cost = np.zeros(allowed.shape)
+                for k in tables.COUNTERS:
+                    rest = totals[k] - tables.count[k][f][cur]
+                    ok &= rest + tables.count[k][f] <= budgets[k]
+                    cost += weight[k] * tables.count[k][f]
+                # Most caught first; among equals the least budget spent.
+                score = np.where(ok, gain[f] - 1e-6 * cost, -np.inf)
+                a, b = np.unravel_index(int(np.argmax(score)), score.shape)
+                if gain[f, a, b] > gain[f][cur]:
+                    for k in tables.COUNTERS:
+                        totals[k] += int(tables.count[k][f, a, b] - tables.count[k][f][cur])
+                    state[f] = (int(a), int(b))
+                    moved = True
+            if not moved:
+                break
     thresholds = [(float(GRID[i]), float(GRID[j])) for i, j in state]
     return thresholds, totals
 

@@ -324,8 +324,45 @@ ORDINARY_BUDGET = 0.02
 PATIENT_CATEGORIES = CATEGORIES[:8]
 
 
+def budget_curve(args, tables, budgets_at, floors_at, floors, names, set_names, set_index, family, rules_rank, blocked, pf, pu,
+                 expected, devm, cal, odd):
+    """Eleventh pass: recall against the AnnoMI calibration budget. For each point (moderate+,
+    high+ shares of the calibration part, optionally the written benign budgets of the model's
+    own raises) the families are allocated as for the shipped model, and each dev set is scored
+    out of fold at thresholds allocated without its own gain. The odd AnnoMI transcripts, never
+    used to choose anything, are scored by the model fitted on everything at the allocation
+    (float weights: the engine's int8 figures come from calibrate_thresholds.py and eval)."""
+    print("budget curve (AnnoMI calibration moderate+/high+ [written benign model budgets]; out of fold, each dev "
+          "set at thresholds allocated without its own gain):")
+    for point in args.budget_curve.split(","):
+        refine = point.endswith("r")
+        v = [float(t) for t in point.rstrip("r").split(":")]
+        b = budgets_at(*v)
+        fl = floors_at(*v[2:]) if len(v) > 2 else floors
+        thresholds, totals = fam.allocate(tables, b, floors=fl, refine=refine)
+        print(f" point {point}: budgets {b}, floors {fl}, spent {totals}")
+        print("   " + ", ".join(f"{n} {a:.3f}/{u:.3f}" for n, (a, u) in zip(names, thresholds)))
+        loso = np.zeros_like(rules_rank)
+        for s_, name in enumerate(set_names):
+            m = set_index == s_
+            t_wo = thresholds
+            if name.startswith("dev"):
+                t_wo, _ = fam.allocate(tables, b, exclude=(s_,), floors=fl, refine=refine)
+            a_, u_ = fam.case_thresholds(family[m], t_wo)
+            loso[m] = fam.raise_ranks(rules_rank[m], blocked[m], pf[m], pu[m], a_, u_)
+            band_report(f"  {point} {name}", expected[m], loso[m])
+        band_report(f"  {point} ALL dev sets", expected[devm], loso[devm])
+        for label, part in (("calibration", cal), ("odd half", odd)):
+            if part is None:
+                continue
+            a_, u_ = fam.case_thresholds(part["family"], thresholds)
+            r = fam.raise_ranks(part["rules"], part["blocked"], part["pf"], part["pu"], a_, u_)
+            print(f"  {point} AnnoMI {label} ({len(r)} turns): moderate+ {np.mean(r >= RANK['moderate']):.4f}, "
+                  f"high+ {np.mean(r >= RANK['high']):.4f}")
+
+
 def family_allocation(args, cases, source, xs, c, x, rules_rank, blocked, pf, pu, expected, written, benign, strat,
-                      groups, cal, xcs, cal_rules, cal_blocked, pcf, pcu, floors):
+                      groups, cal, xcs, cal_rules, cal_blocked, pcf, pcu, floors, odd=None):
     """Per-family thresholds (family_thresholds.py): out of fold on the training cases, the
     model fitted on everything on AnnoMI's calibration part. Prints where the budget goes, the
     allocation, and each set's figures at thresholds chosen without that set's gain."""
@@ -339,6 +376,10 @@ def family_allocation(args, cases, source, xs, c, x, rules_rank, blocked, pf, pu
     cal_cat = np.column_stack([fit(xs, y, c).predict_proba(xcs)[:, 1] for _, y in heads])
     family = np.argmax(oof_cat, axis=1)
     cal_family = np.argmax(cal_cat, axis=1)
+    if odd is not None:
+        # AnnoMI's odd transcripts: the check of a budget point, never its tuning set (eleventh pass).
+        odd = dict(odd, family=np.argmax(np.column_stack([fit(xs, y, c).predict_proba(odd["x"])[:, 1]
+                                                          for _, y in heads]), axis=1))
     set_names = sorted(set(source))
     set_index = np.array([set_names.index(s_) for s_ in source])
     ordinary = np.array([s_.startswith("ordinary") for s_ in source]) & (expected < RANK["moderate"])
@@ -355,13 +396,22 @@ def family_allocation(args, cases, source, xs, c, x, rules_rank, blocked, pf, pu
               f"{int(np.sum(m & (cal_rules >= RANK['moderate'])))}); training cases {int(np.sum(family == k))}, "
               f"flagged {int(np.sum((family == k) & (expected >= RANK['moderate'])))}")
     tables = fam.Tables(dev, cal_d, len(names), len(set_names))
-    budgets = {"cal_mod": int(np.floor(calib.MODERATE_BUDGET * n_cal)), "cal_high": int(np.floor(calib.HIGH_BUDGET * n_cal)),
-               "wb_mod": int(np.floor(args.flag_budget * benign.sum())), "wb_high": int(np.floor(URGENT_BUDGET * benign.sum())),
-               "ord_mod": int(np.floor(ORDINARY_BUDGET * ordinary.sum()))}
+    def budgets_at(cal_mod, cal_high, wb_mod=args.flag_budget, wb_high=URGENT_BUDGET):
+        return {"cal_mod": int(np.floor(cal_mod * n_cal + 1e-9)), "cal_high": int(np.floor(cal_high * n_cal + 1e-9)),
+                "wb_mod": int(np.floor(wb_mod * benign.sum())), "wb_high": int(np.floor(wb_high * benign.sum())),
+                "ord_mod": int(np.floor(ORDINARY_BUDGET * ordinary.sum()))}
+
+    budgets = budgets_at(args.annomi_budget[0], args.annomi_budget[1])
+
+    def floors_at(wb_mod, wb_high):
+        # The global out-of-fold floors at other written-benign budgets (train_model's own pick).
+        f_ = pick_threshold(pf, benign, rules_rank, RANK["moderate"], blocked, wb_mod)
+        u_ = pick_threshold(pu, benign, rules_rank, RANK["high"], blocked, wb_high)
+        return (float(np.ceil(f_ / 0.005) * 0.005), float(np.ceil(u_ / 0.005) * 0.005))
     # No family's threshold goes below the global out-of-fold floors (the written benign budget
     # alone): a family with few cases could otherwise be given a threshold its own handful of
     # out-of-fold scores happened to allow. The unfloored allocation is printed for comparison.
-    free, free_totals = fam.allocate(tables, budgets)
+    free, free_totals = fam.allocate(tables, budgets, refine=args.refine)
     tf_c, tu_c = fam.case_thresholds(family, free)
     devm = np.array([s_.startswith("dev") for s_ in source])
     print(f"without floors (measurement): spent {free_totals}; " +
@@ -369,7 +419,7 @@ def family_allocation(args, cases, source, xs, c, x, rules_rank, blocked, pf, pu
     band_report("ALL dev sets, families without floors, all sets' gain", expected[devm],
                 fam.raise_ranks(rules_rank, blocked, pf, pu, tf_c, tu_c)[devm])
     floors = (float(np.ceil(floors[0] / 0.005) * 0.005), float(np.ceil(floors[1] / 0.005) * 0.005))
-    thresholds, totals = fam.allocate(tables, budgets, floors=floors)
+    thresholds, totals = fam.allocate(tables, budgets, floors=floors, refine=args.refine)
     print(f"per-family thresholds, floors {floors} (budgets {budgets}; spent {totals}):")
     for name, (a, b) in zip(names, thresholds):
         print(f"  {name:20s} flag {a:.3f} urgent {b:.3f}")
@@ -381,12 +431,15 @@ def family_allocation(args, cases, source, xs, c, x, rules_rank, blocked, pf, pu
         m = set_index == s_
         band_report(f"{name} families, all sets' gain", expected[m], final[m])
         if name.startswith("dev"):
-            t_wo, _ = fam.allocate(tables, budgets, exclude=(s_,), floors=floors)
+            t_wo, _ = fam.allocate(tables, budgets, exclude=(s_,), floors=floors, refine=args.refine)
             a_, b_ = fam.case_thresholds(family[m], t_wo)
             loso[m] = fam.raise_ranks(rules_rank[m], blocked[m], pf[m], pu[m], a_, b_)
             band_report(f"{name} families, without its gain", expected[m], loso[m])
     band_report("ALL dev sets, families, all sets' gain", expected[devm], final[devm])
     band_report("ALL dev sets, families, each without its gain", expected[devm], loso[devm])
+    if args.budget_curve:
+        budget_curve(args, tables, budgets_at, floors_at, floors, names, set_names, set_index, family, rules_rank, blocked, pf,
+                     pu, expected, devm, cal_d, odd)
     if args.dump_oof:
         # Per case, for comparing configurations by case class (tenth pass): the verdict out of
         # fold at thresholds allocated without the case's own set's gain. Ids and labels only.
@@ -431,14 +484,24 @@ def main():
     ap.add_argument("--representation", choices=("engine", "hashed-tfidf", "baseline-tfidf"), default="engine",
                     help="features to fit on: the engine's (shipped), or, for measurement with --report-only, "
                          "the engine's hashed features TF-IDF-weighted, or baseline.py's TF-IDF features")
+    ap.add_argument("--annomi-budget", default=f"{calib.MODERATE_BUDGET}:{calib.HIGH_BUDGET}",
+                    help="shares of AnnoMI's calibration part rules + model may raise to moderate+:high+ "
+                         "(the families' allocation and the global pair; calibrate_thresholds.py --budget, --high-budget)")
+    ap.add_argument("--refine", action="store_true",
+                    help="after the greedy family allocation, move each family to the pair that catches the most given "
+                         "what the others spend (family_thresholds.allocate; shipped from 2026.11.27-12)")
+    ap.add_argument("--budget-curve", help="with per-family thresholds: AnnoMI budget points to measure out of fold, "
+                                           "e.g. 0.085:0.01,0.09:0.015 (optionally :WRITTEN_MOD:WRITTEN_HIGH, the model's "
+                                           "own written-benign budgets, which also set the floors; a trailing r: with --refine's best response), with AnnoMI's odd half as the check")
     ap.add_argument("--dump-oof", help="with per-family thresholds: write each dev case's out-of-fold verdict "
                                        "(ids and labels, no text) as JSON lines, for comparing configurations")
     args = ap.parse_args()
+    args.annomi_budget = tuple(float(v) for v in args.annomi_budget.split(":"))
     families = None
 
     train_files = args.train or [os.path.join(ROOT, "tests", "data", "risk", n)
                                  for n in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl",
-                                           "dev7.jsonl", "dev8.jsonl", "dev9.jsonl", "dev10.jsonl")]
+                                           "dev7.jsonl", "dev8.jsonl", "dev9.jsonl", "dev10.jsonl", "dev11.jsonl")]
     train_files = [f for f in train_files if os.path.exists(f)]
     for f in train_files:
         if os.path.basename(f).startswith("heldout") or "-test" in os.path.basename(f):
@@ -552,7 +615,7 @@ def main():
             r = combine(cal_rules, cal_blocked, pcf, pcu, t_flag, t_urgent)
             return float(np.mean(r >= RANK["moderate"])), float(np.mean(r >= RANK["high"]))
 
-        chosen = calib.choose(shares, (tf, tu), calib.MODERATE_BUDGET, calib.HIGH_BUDGET)
+        chosen = calib.choose(shares, (tf, tu), args.annomi_budget[0], args.annomi_budget[1])
         print(f"AnnoMI calibration part ({len(cal)} client turns): rules alone moderate+ "
               f"{np.mean(cal_rules >= RANK['moderate']):.4f}; at the floors {shares(tf, tu)[0]:.4f} / "
               f"{shares(tf, tu)[1]:.4f} (moderate+ / high+)")
@@ -569,9 +632,18 @@ def main():
         if not args.global_thresholds:
             if chosen:
                 tf, tu = chosen  # the global pair (used by no family with its own) as calibrated
+            odd = None
+            if args.budget_curve:
+                odd_cases = annomi.client_turns(args.annomi, "odd")
+                odd_feats = features(args.tandem_risk, odd_cases)
+                xo = rep.transform(odd_feats, odd_cases) if rep else matrix(odd_feats)
+                xos = xo.multiply(column_scale).tocsr() if power else xo
+                odd = {"x": xos, "rules": np.array([RANK[f["rules"]] for f in odd_feats]),
+                       "blocked": np.array([bool(f["discounted"]) or f["words"] < MIN_WORDS for f in odd_feats]),
+                       "pf": fit(xs, y_flag, c).predict_proba(xos)[:, 1], "pu": fit(xs, y_urgent, c).predict_proba(xos)[:, 1]}
             families = family_allocation(args, cases, source, xs, c, x, rules_rank, blocked, pf, pu, expected,
                                          written, benign, strat, groups, cal, xcs, cal_rules, cal_blocked, pcf, pcu,
-                                         floors)
+                                         floors, odd)
     elif not args.global_thresholds:
         sys.exit(f"{args.annomi}: AnnoMI is absent; per-family thresholds need its calibration part (or --global-thresholds)")
     ai_head = None
@@ -648,9 +720,9 @@ def main():
             "cross_validation": "5-fold stratified by severity, seed 13",
             "benign_budget": {"flag": args.flag_budget, "urgent": URGENT_BUDGET},
             **({"category_thresholds": "per family (the highest-scoring patient category head): greedy allocation of "
-                                       "AnnoMI's calibration-part budget (moderate+ 0.085, high+ 0.01), the written benign "
+                                       f"AnnoMI's calibration-part budget (moderate+ {args.annomi_budget[0]:g}, high+ {args.annomi_budget[1]:g}), the written benign "
                                        f"budgets above and {ORDINARY_BUDGET} of ordinary talk, to the families that buy "
-                                       "the most out-of-fold recall on the written sets; scripts/risk/family_thresholds.py"}
+                                       "the most out-of-fold recall on the written sets" + (", then a best response per family" if args.refine else "") + "; scripts/risk/family_thresholds.py"}
                if families else {}),
             "script": "scripts/risk/train_model.py",
             **({"ai_head": f"ai_flag: AI replies of the files above and DiaSafety train+val in-scope pairs (Sun et al. "

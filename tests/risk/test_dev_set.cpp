@@ -197,3 +197,24 @@ TEST_CASE("the tenth development set stays above its regression floors", "[risk]
     CHECK(report.benign_high_rate() <= 0.02);
     CHECK(report.benign_moderate_rate() <= 0.10);
 }
+
+// dev11.jsonl was heldout7, scored once in aggregate (tenth pass, model -11: urgent 0.650, flag
+// 0.824, benign 1.1% / 3.9%), then made development data in the eleventh pass: its misses were
+// read and the model is trained on it, so it is guarded by regression floors, not held up as
+// evidence (out of fold: docs/RISK.md, eleventh pass).
+TEST_CASE("the eleventh development set stays above its regression floors", "[risk][dev_set]") {
+    const std::filesystem::path dev11 = std::filesystem::path(TANDEM_TEST_DATA_DIR) / "risk" / "dev11.jsonl";
+    if (!std::filesystem::exists(dev11)) SKIP("no eleventh development set at " << dev11.string());
+    auto cases = tandem::load_labelled_set(dev11);
+    REQUIRE(cases.has_value());
+    REQUIRE(cases->size() >= 400);
+    const auto report = tandem::evaluate(tandem::test::builtin_engine(), *cases);
+    INFO(tandem::format_report(report, true));
+    // 0.650 / 0.824, benign 1.1% / 3.9% at model 2026.11.26-11 (before it was trained on);
+    // 0.913 / 0.950, benign 0.0% / 0.6% at 2026.11.27-12 (cmp11 rules written from its misses,
+    // trained on), so the floors rose with it; out of fold: docs/RISK.md, eleventh pass.
+    CHECK(report.urgent_recall() >= 0.88);
+    CHECK(report.flag_recall() >= 0.92);
+    CHECK(report.benign_high_rate() <= 0.02);
+    CHECK(report.benign_moderate_rate() <= 0.10);
+}
