@@ -1,0 +1,296 @@
+#include "match_starts.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace tandem::match_starts {
+namespace {
+
+using word_lists::RawReport;
+
+constexpr unsigned long long kUnset = std::numeric_limits<unsigned long long>::max();
+constexpr std::size_t kMaxStrings = 4096;
+constexpr std::size_t kMaxLength = 256;  // literal_start() compares through a buffer of this size
+
+// Vectorscan's word characters without UCP: ASCII letters, digits and '_'.
+bool is_word(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// The strings of a regular expression of the literal kind (literal_set()), by recursive
+// descent; nullopt as soon as anything else, or too many strings, turns up.
+class Expander {
+public:
+    explicit Expander(std::string_view p) : p_(p) {}
+
+    std::optional<std::vector<std::string>> whole() {
+        auto out = alternation();
+        if (!out || at_ != p_.size()) return std::nullopt;
+        return out;
+    }
+
+private:
+    using Strings = std::vector<std::string>;
+
+    std::optional<Strings> alternation() {
+        Strings out;
+        while (true) {
+            auto branch = sequence();
+            if (!branch) return std::nullopt;
+            out.insert(out.end(), branch->begin(), branch->end());
+            if (out.size() > kMaxStrings) return std::nullopt;
+            if (at_ < p_.size() && p_[at_] == '|') {
+                ++at_;
+                continue;
+            }
+            return out;
+        }
+    }
+
+    std::optional<Strings> sequence() {
+        Strings out{std::string()};
+        while (at_ < p_.size() && p_[at_] != '|' && p_[at_] != ')') {
+            auto item = atom();
+            if (!item) return std::nullopt;
+            if (at_ < p_.size() && p_[at_] == '?') {
+                ++at_;
+                if (at_ < p_.size() && (p_[at_] == '?' || p_[at_] == '+')) return std::nullopt;  // lazy, possessive
+                item->push_back(std::string());
+            }
+            if (at_ < p_.size() && (p_[at_] == '*' || p_[at_] == '+' || p_[at_] == '{')) return std::nullopt;
+            if (out.size() * item->size() > kMaxStrings) return std::nullopt;
+            Strings next;
+            next.reserve(out.size() * item->size());
+            for (const auto& a : out) {
+                for (const auto& b : *item) next.push_back(a + b);
+            }
+            out = std::move(next);
+        }
+        return out;
+    }
+
+    std::optional<Strings> atom() {
+        const char c = p_[at_];
+        if (c == '(') {
+            ++at_;
+            if (at_ < p_.size() && p_[at_] == '?') {
+                if (at_ + 1 >= p_.size() || p_[at_ + 1] != ':') return std::nullopt;  // flags, lookaround
+                at_ += 2;
+            }
+            auto inner = alternation();
+            if (!inner || at_ >= p_.size() || p_[at_] != ')') return std::nullopt;
+            ++at_;
+            return inner;
+        }
+        if (c == '[') return char_class();
+        if (c == '\\') {
+            if (at_ + 1 >= p_.size()) return std::nullopt;
+            const char e = p_[at_ + 1];
+            // Escaped punctuation is itself; letters and digits are classes, assertions or codes.
+            if (is_word(static_cast<unsigned char>(e)) || static_cast<unsigned char>(e) >= 0x80) return std::nullopt;
+            at_ += 2;
+            return Strings{std::string(1, e)};
+        }
+        if (c == '.' || c == '^' || c == '$' || c == '*' || c == '+' || c == '?' || c == '{' || c == '}' || c == ']') {
+            return std::nullopt;
+        }
+        ++at_;
+        return Strings{std::string(1, lower(c))};
+    }
+
+    // [abc], [a-c]: a few plain characters; no negation, escapes or classes inside.
+    std::optional<Strings> char_class() {
+        ++at_;
+        Strings out;
+        bool first = true;
+        while (at_ < p_.size() && (p_[at_] != ']' || first)) {
+            const char c = p_[at_];
+            first = false;
+            if (c == '^' || c == '\\' || c == '[' || static_cast<unsigned char>(c) >= 0x80) return std::nullopt;
+            if (at_ + 2 < p_.size() && p_[at_ + 1] == '-' && p_[at_ + 2] != ']') {
+                const char hi = p_[at_ + 2];
+                if (hi < c || hi - c > 16 || hi == '\\') return std::nullopt;
+                for (char x = c; x <= hi; ++x) out.emplace_back(1, lower(x));
+                at_ += 3;
+            } else {
+                out.emplace_back(1, lower(c));
+                ++at_;
+            }
+        }
+        if (at_ >= p_.size() || out.empty()) return std::nullopt;
+        ++at_;
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+        return out;
+    }
+
+    std::string_view p_;
+    std::size_t at_ = 0;
+};
+
+// One window scan: the reports of one pattern whose starts it fills.
+struct WindowScan {
+    std::vector<RawReport>* raw = nullptr;
+    const std::uint32_t* pending = nullptr;  // indexes into raw, by ascending end
+    std::size_t count = 0;
+    unsigned long long lo = 0;  // the window's first byte in the text
+    std::size_t filled = 0;
+};
+
+// The one-pattern database reports, for each end in the window, the leftmost start of a match
+// ending there; only the ends the main scan reported are wanted. Stops once all are filled.
+int on_start(unsigned int, unsigned long long from, unsigned long long to, unsigned int, void* ctx) {
+    auto& w = *static_cast<WindowScan*>(ctx);
+    const unsigned long long end = w.lo + to;
+    for (std::size_t k = 0; k < w.count; ++k) {
+        RawReport& r = (*w.raw)[w.pending[k]];
+        if (r.to != end) continue;
+        if (r.from == kUnset) {
+            r.from = w.lo + from;
+            ++w.filled;
+        }
+        break;
+    }
+    return w.filled == w.count ? 1 : 0;
+}
+
+// The first byte of the window for a match of greatest width `width` ending at `to`: one byte
+// before the earliest possible start, so that a `\b` at the start sees its left neighbour as in
+// the whole text. A match starting at that byte itself would be wider than `width`, so a `^`
+// that the window's edge makes true there cannot give a wrong start.
+unsigned long long window_begin(unsigned long long to, std::uint32_t width) {
+    if (width == kUnbounded || to <= static_cast<unsigned long long>(width) + 1) return 0;
+    return to - width - 1;
+}
+
+// One past the window's last byte: two bytes past the end, so a `\b` at the end sees the byte
+// after it, and a `$` (which Vectorscan also takes before a final newline) cannot be true at
+// the end unless it is in the whole text.
+unsigned long long window_end(unsigned long long to, std::size_t size) {
+    return std::min<unsigned long long>(to + 2, size);
+}
+
+// The leftmost start of a match of set ending at `to`, or kUnset.
+unsigned long long literal_start(std::string_view text, const LiteralSet& set, unsigned long long to) {
+    char buf[kMaxLength];
+    for (std::size_t k = 0; k < set.lengths.size(); ++k) {
+        const std::size_t n = set.lengths[k];
+        if (n > to || n > sizeof buf) continue;
+        const std::size_t s = static_cast<std::size_t>(to) - n;
+        if (set.boundary_before) {
+            const bool before = s > 0 && is_word(static_cast<unsigned char>(text[s - 1]));
+            if (before == is_word(static_cast<unsigned char>(text[s]))) continue;
+        }
+        for (std::size_t i = 0; i < n; ++i) buf[i] = lower(text[s + i]);
+        const std::string_view piece(buf, n);
+        const auto& strings = set.by_length[k];
+        const auto it = std::lower_bound(strings.begin(), strings.end(), piece,
+                                         [](const std::string& a, std::string_view b) { return std::string_view(a) < b; });
+        if (it != strings.end() && *it == piece) return s;
+    }
+    return kUnset;
+}
+
+}  // namespace
+
+std::optional<LiteralSet> literal_set(std::string_view pattern) {
+    LiteralSet out;
+    if (pattern.starts_with("\\b")) {
+        out.boundary_before = true;
+        pattern.remove_prefix(2);
+    }
+    // A closing \b (not an escaped backslash followed by 'b'): it holds alike for every string
+    // ending at one offset, so it is left to the scan that reported the end.
+    if (pattern.ends_with("\\b")) {
+        std::size_t slashes = 0;
+        for (std::size_t i = pattern.size() - 1; i-- > 0 && pattern[i] == '\\';) ++slashes;
+        if (slashes % 2 == 1) pattern.remove_suffix(2);
+    }
+    // Stripping the \b's above is right only if they bind the whole pattern, not one branch of
+    // a top-level alternation ("\ba|b\b"): require one top-level branch.
+    int depth = 0;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        const char c = pattern[i];
+        if (c == '\\') {
+            ++i;
+        } else if (c == '[') {
+            while (i < pattern.size() && pattern[i] != ']') ++i;
+        } else if (c == '(') {
+            ++depth;
+        } else if (c == ')') {
+            --depth;
+        } else if (c == '|' && depth == 0) {
+            return std::nullopt;
+        }
+    }
+    auto strings = Expander(pattern).whole();
+    if (!strings || strings->empty()) return std::nullopt;
+    std::sort(strings->begin(), strings->end(), [](const std::string& a, const std::string& b) {
+        return a.size() != b.size() ? a.size() > b.size() : a < b;
+    });
+    strings->erase(std::unique(strings->begin(), strings->end()), strings->end());
+    if (strings->back().empty()) return std::nullopt;  // matches the empty string: leave it to a scan
+    if (strings->front().size() > kMaxLength) return std::nullopt;
+    for (auto& s : *strings) {
+        if (out.lengths.empty() || out.lengths.back() != s.size()) {
+            out.lengths.push_back(static_cast<std::uint32_t>(s.size()));
+            out.by_length.emplace_back();
+        }
+        out.by_length.back().push_back(std::move(s));
+    }
+    return out;
+}
+
+void fill_starts(std::string_view text, const StartPlan& plan, hs_scratch_t* scratch, std::vector<RawReport>& raw) {
+    // Per thread so a warm scan does not allocate; a handful of entries a text.
+    thread_local std::vector<std::uint32_t> pending;
+    pending.clear();
+    bool missed = false;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        RawReport& r = raw[i];
+        const StartRule rule = plan.rules[r.id];
+        switch (rule.how) {
+            case StartHow::reported: break;
+            case StartHow::fixed: r.from = r.to > rule.width ? r.to - rule.width : 0; break;
+            case StartHow::literals:
+                r.from = literal_start(text, plan.literals[r.id], r.to);
+                missed = missed || r.from == kUnset;
+                break;
+            case StartHow::window:
+                r.from = kUnset;
+                pending.push_back(static_cast<std::uint32_t>(i));
+                break;
+        }
+    }
+    if (!pending.empty()) {
+        // By pattern, then end, so one scan serves every report of a pattern whose windows touch.
+        std::sort(pending.begin(), pending.end(), [&](std::uint32_t x, std::uint32_t y) {
+            return raw[x].id != raw[y].id ? raw[x].id < raw[y].id : raw[x].to < raw[y].to;
+        });
+        for (std::size_t k = 0; k < pending.size();) {
+            const unsigned int id = raw[pending[k]].id;
+            const std::uint32_t width = plan.rules[id].width;
+            const unsigned long long lo = window_begin(raw[pending[k]].to, width);
+            unsigned long long hi = window_end(raw[pending[k]].to, text.size());
+            std::size_t n = 1;
+            while (k + n < pending.size() && raw[pending[k + n]].id == id &&
+                   window_begin(raw[pending[k + n]].to, width) <= hi) {
+                hi = window_end(raw[pending[k + n]].to, text.size());
+                ++n;
+            }
+            WindowScan w{&raw, pending.data() + k, n, lo, 0};
+            hs_scan(plan.windows[id], text.data() + lo, static_cast<unsigned int>(hi - lo), 0, scratch, on_start, &w);
+            missed = missed || w.filled != n;
+            k += n;
+        }
+    }
+    // An end no start is found for is dropped: the database with start tracking would not have
+    // reported it either. (The ends-only database and the start's way compile or read the same
+    // expression; this guards against the two disagreeing, as Vectorscan 5.4.9 did once at a
+    // buffer's end, docs/PERFORMANCE.md.)
+    if (missed) std::erase_if(raw, [](const RawReport& r) { return r.from == kUnset; });
+}
+
+}  // namespace tandem::match_starts
