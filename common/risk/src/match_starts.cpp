@@ -130,6 +130,114 @@ private:
     std::size_t at_ = 0;
 };
 
+// The reverser (reversed_pattern()): one alternation of p_ from at_ to its closing ')' or the
+// end, written backwards; nullopt for anything it has no reverse for.
+class Reverser {
+public:
+    explicit Reverser(std::string_view p) : p_(p) {}
+
+    std::optional<std::string> whole() {
+        auto out = alternation();
+        if (!out || at_ != p_.size()) return std::nullopt;
+        return out;
+    }
+    bool anchored_start() const { return anchored_start_; }
+
+private:
+    std::optional<std::string> alternation() {
+        std::string out;
+        while (true) {
+            auto branch = sequence();
+            if (!branch) return std::nullopt;
+            out += *branch;
+            if (at_ < p_.size() && p_[at_] == '|') {
+                ++at_;
+                out += '|';
+                continue;
+            }
+            return out;
+        }
+    }
+
+    std::optional<std::string> sequence() {
+        std::vector<std::string> items;
+        while (at_ < p_.size() && p_[at_] != '|' && p_[at_] != ')') {
+            auto item = atom();
+            if (!item) return std::nullopt;
+            // A quantifier stays with its atom; a lazy '?' after it too (it changes no match).
+            if (at_ < p_.size() && (p_[at_] == '?' || p_[at_] == '*' || p_[at_] == '+')) {
+                *item += p_[at_++];
+            } else if (at_ < p_.size() && p_[at_] == '{') {
+                const auto close = p_.find('}', at_);
+                if (close == std::string_view::npos) return std::nullopt;
+                *item += p_.substr(at_, close + 1 - at_);
+                at_ = close + 1;
+            } else {
+                items.push_back(std::move(*item));
+                continue;
+            }
+            if (at_ < p_.size() && p_[at_] == '?') *item += p_[at_++];
+            if (at_ < p_.size() && p_[at_] == '+') return std::nullopt;  // possessive
+            items.push_back(std::move(*item));
+        }
+        std::string out;
+        for (auto it = items.rbegin(); it != items.rend(); ++it) out += *it;
+        return out;
+    }
+
+    std::optional<std::string> atom() {
+        const char c = p_[at_];
+        if (c == '(') {
+            ++at_;
+            if (at_ < p_.size() && p_[at_] == '?') {
+                if (at_ + 1 >= p_.size() || p_[at_ + 1] != ':') return std::nullopt;  // options, lookaround
+                at_ += 2;
+            }
+            auto inner = alternation();
+            if (!inner || at_ >= p_.size() || p_[at_] != ')') return std::nullopt;
+            ++at_;
+            return "(?:" + *inner + ")";
+        }
+        if (c == '[') {
+            // A class reads the same both ways: copied up to its closing ']' (a ']' first in
+            // the class, or escaped, is a member).
+            std::size_t i = at_ + 1;
+            if (i < p_.size() && p_[i] == '^') ++i;
+            if (i < p_.size() && p_[i] == ']') ++i;
+            while (i < p_.size() && p_[i] != ']') {
+                if (p_[i] == '[' && i + 1 < p_.size() && p_[i + 1] == ':') return std::nullopt;  // [:alpha:]
+                i += p_[i] == '\\' ? 2 : 1;
+            }
+            if (i >= p_.size()) return std::nullopt;
+            std::string out(p_.substr(at_, i + 1 - at_));
+            at_ = i + 1;
+            return out;
+        }
+        if (c == '\\') {
+            if (at_ + 1 >= p_.size()) return std::nullopt;
+            const char e = p_[at_ + 1];
+            // Word boundaries and classes read the same both ways; escaped punctuation and
+            // control characters are one byte. Anchors, references, hex and named codes: no.
+            const std::string_view same = "bBwWdDsSntrfve";
+            if (same.find(e) == std::string_view::npos && is_word(static_cast<unsigned char>(e))) return std::nullopt;
+            at_ += 2;
+            return std::string{c, e};
+        }
+        if (c == '^') {
+            anchored_start_ = true;
+            ++at_;
+            return std::string("\\z");
+        }
+        if (c == '$' || c == '*' || c == '+' || c == '?' || c == '{' || c == ')') return std::nullopt;
+        ++at_;
+        return std::string(1, c);
+    }
+
+    std::string_view p_;
+    std::size_t at_ = 0;
+    bool anchored_start_ = false;
+};
+
 // One window scan: the reports of one pattern whose starts it fills.
 struct WindowScan {
     std::vector<RawReport>* raw = nullptr;
@@ -170,6 +278,38 @@ unsigned long long window_begin(unsigned long long to, std::uint32_t width) {
 // the end unless it is in the whole text.
 unsigned long long window_end(unsigned long long to, std::size_t size) {
     return std::min<unsigned long long>(to + 2, size);
+}
+
+// The longest match of a reversed pattern anchored at the reversed text's start: the greatest
+// end of a report of the wanted expression.
+struct ReversedScan {
+    unsigned int want = 0;
+    unsigned long long longest = 0;
+    bool found = false;
+};
+
+int on_reversed(unsigned int id, unsigned long long, unsigned long long to, unsigned int, void* ctx) {
+    auto& r = *static_cast<ReversedScan*>(ctx);
+    if (id == r.want) {
+        r.longest = std::max(r.longest, to);
+        r.found = true;
+    }
+    return 0;
+}
+
+// The leftmost start of a match ending at `to`, from the pattern's reversed database: the text
+// from the window's first byte to one byte past the end (when there is one), reversed, then
+// the longest anchored match.
+unsigned long long reversed_start(std::string_view text, hs_database_t* db, std::uint32_t width, unsigned long long to,
+                                  hs_scratch_t* scratch) {
+    thread_local std::string buffer;
+    const unsigned long long lo = window_begin(to, width);
+    const unsigned long long hi = std::min<unsigned long long>(to + 1, text.size());
+    buffer.assign(text.data() + lo, text.data() + hi);
+    std::reverse(buffer.begin(), buffer.end());
+    ReversedScan r{hi > to ? 0u : 1u, 0, false};
+    hs_scan(db, buffer.data(), static_cast<unsigned int>(buffer.size()), 0, scratch, on_reversed, &r);
+    return r.found ? hi - r.longest : kUnset;
 }
 
 // The leftmost start of a match of set ending at `to`, or kUnset.
@@ -243,6 +383,17 @@ std::optional<LiteralSet> literal_set(std::string_view pattern) {
     return out;
 }
 
+std::optional<std::string> reversed_pattern(std::string_view pattern, bool& anchored_start) {
+    Reverser r(pattern);
+    auto out = r.whole();
+    anchored_start = r.anchored_start();
+    return out;
+}
+
+std::vector<std::string> reversed_expressions(const std::string& reversed) {
+    return {"^[\\s\\S](?:" + reversed + ")", "^(?:" + reversed + ")"};
+}
+
 void fill_starts(std::string_view text, const StartPlan& plan, hs_scratch_t* scratch, std::vector<RawReport>& raw) {
     // Per thread so a warm scan does not allocate; a handful of entries a text.
     thread_local std::vector<std::uint32_t> pending;
@@ -261,6 +412,10 @@ void fill_starts(std::string_view text, const StartPlan& plan, hs_scratch_t* scr
             case StartHow::window:
                 r.from = kUnset;
                 pending.push_back(static_cast<std::uint32_t>(i));
+                break;
+            case StartHow::reversed:
+                r.from = reversed_start(text, plan.windows[r.id], rule.width, r.to, scratch);
+                missed = missed || r.from == kUnset;
                 break;
         }
     }

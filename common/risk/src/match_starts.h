@@ -32,7 +32,12 @@ enum class StartHow : std::uint8_t {
     literals,  ///< a finite set of strings between word boundaries: the longest that ends there
     window,    ///< a one-pattern database with start tracking, scanned over the window a match
                ///< ending there can span: [end - max width - 1, end + 2)
+    reversed,  ///< the pattern written backwards, anchored, scanned backwards from the end over
+               ///< the same window: its longest match reaches the leftmost start
 };
+
+/// How many values StartHow has (for reading a cache file).
+inline constexpr std::uint32_t kStartHows = 5;
 
 /// A pattern's way to its start offsets.
 struct StartRule {
@@ -59,11 +64,23 @@ struct LiteralSet {
 /// anything else (`\w`, `.`, `*`, `+`, repeats, anchors): those take a window scan. Any thread.
 std::optional<LiteralSet> literal_set(std::string_view pattern);
 
+/// The pattern written backwards (a match of it on the reversed text is a match of the pattern
+/// on the text): each sequence's items in reverse order, groups reversed inside, `^` (the text's
+/// start) becoming `\z`; nullopt for what has no reverse here (`$`, `\A`, `\z`, back
+/// references, options, lookaround, \Q..\E): those take the forward window scan. Sets
+/// anchored_start when the pattern holds `^`, so its window must open at byte 0. Any thread.
+std::optional<std::string> reversed_pattern(std::string_view pattern, bool& anchored_start);
+
+/// The two expressions of a reversed pattern's database, both anchored at the reversed text's
+/// start: id 0 first steps over one byte (the byte after the end, there when the end is not the
+/// text's end, so a `\b` at the end sees it), id 1 does not.
+std::vector<std::string> reversed_expressions(const std::string& reversed);
+
 /// Everything fill_starts() needs, per compiled pattern index.
 struct StartPlan {
     std::span<const StartRule> rules;
     std::span<const LiteralSet> literals;    ///< filled for literals patterns
-    std::span<hs_database_t* const> windows; ///< the one-pattern database of window patterns
+    std::span<hs_database_t* const> windows; ///< the one-pattern database of window and reversed patterns
 };
 
 /// Sets `from` of every report of raw (reports as the ends-only database delivered them, before
