@@ -79,7 +79,8 @@ TEST_CASE("starts found after an ends-only scan equal the start-tracking scan's 
 }
 
 TEST_CASE("each way to a start gives the start-tracking scan's start, at the edges of the text too", "[risk][rules][starts]") {
-    // One rule per way: fixed width, a literal set, and window scans (\w+, an anchor, a repeat).
+    // One rule per way: fixed width, a literal set, reversed patterns (\w+, an anchor, a repeat,
+    // an unbounded one) and the forward window scan (`$` has no reverse here).
     auto rule = [](const std::string& id, const std::string& pattern) {
         return "    {\"id\": \"" + id + "\", \"kind\": \"risk\", \"role\": \"any\", \"category\": \"self_harm\", "
                "\"severity\": \"low\", \"patterns\": [\"" + pattern + "\"], \"rationale\": \"r\"}";
@@ -88,10 +89,11 @@ TEST_CASE("each way to a start gives the start-tracking scan's start, at the edg
         rule("fixed", "\\\\bcut(?:s|x)\\\\b"),
         rule("literals", "\\\\b(?:cut|cutting|cut myself|myself)\\\\b"),
         rule("literals.class", "[sz]?cut[sz]?"),
-        rule("window.word", "\\\\bcut \\\\w+\\\\b"),
-        rule("window.anchor", "^\\\\W*(?:yes|yeah)\\\\b"),
-        rule("window.repeat", "\\\\b(?:no|not)(?: really| ever)*\\\\b"),
-        rule("window.unbounded", "a+b"),
+        rule("reversed.word", "\\\\bcut \\\\w+\\\\b"),
+        rule("reversed.anchor", "^\\\\W*(?:yes|yeah)\\\\b"),
+        rule("reversed.repeat", "\\\\b(?:no|not)(?: really| ever)*\\\\b"),
+        rule("reversed.unbounded", "a+b"),
+        rule("window.end", "\\\\b(?:cut|deep)+$"),
     };
     std::string text = "{\"format\": 1, \"name\": \"starts\", \"version\": \"1\", \"language\": \"en\", \"rules\": [\n";
     for (std::size_t i = 0; i < rules.size(); ++i) text += rules[i] + (i + 1 < rules.size() ? ",\n" : "\n");
@@ -108,6 +110,7 @@ TEST_CASE("each way to a start gives the start-tracking scan's start, at the edg
         {"a repeat reaching back", "no really ever not ever"},
         {"an unbounded pattern from the text's start", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab aab"},
         {"a newline at the end", "cut deep\n"},
+        {"at the very end", "it was deep"},
         {"one byte", "a"},
     };
     for (const auto& [name, raw] : texts) {
@@ -121,6 +124,33 @@ TEST_CASE("each way to a start gives the start-tracking scan's start, at the edg
             CHECK(described(*after, a) == described(*in_scan, b));
             // Not vacuous: every text but these matches something.
             CHECK(a.empty() == (std::string(name) == "one byte" || std::string(name) == "an anchored pattern not at the start"));
+        }
+    }
+}
+
+TEST_CASE("a pattern written backwards matches the reversed text, or is left to the forward scan", "[risk][rules][starts]") {
+    struct Case {
+        const char* name;
+        const char* pattern;
+        std::optional<std::string> reversed;
+        bool anchored_start = false;
+    };
+    const std::vector<Case> cases{
+        {"items in reverse order, quantifiers kept", "\\bab+c?\\b", "\\bc?b+a\\b"},
+        {"groups reversed inside, branches kept in order", "(?:x|yz)w{1,3}", "w{1,3}(?:x|zy)"},
+        {"classes and escapes read the same both ways", "[a-c]\\d\\.\\s", "\\s\\.\\d[a-c]"},
+        {"a lazy quantifier stays with its atom", "ab*?c", "cb*?a"},
+        {"the text's start becomes the end of the reversed text", "^\\W*yes", "sey\\W*\\z", true},
+        {"an end anchor has no reverse here", "deep$", std::nullopt},
+        {"nor a back reference", "(a)\\1", std::nullopt},
+        {"nor options", "(?i)a", std::nullopt},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.name) {
+            bool anchored = false;
+            const auto got = match_starts::reversed_pattern(c.pattern, anchored);
+            CHECK(got == c.reversed);
+            if (got) CHECK(anchored == c.anchored_start);
         }
     }
 }
