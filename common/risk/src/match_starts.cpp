@@ -10,7 +10,6 @@ using word_lists::RawReport;
 
 constexpr unsigned long long kUnset = std::numeric_limits<unsigned long long>::max();
 constexpr std::size_t kMaxStrings = 4096;
-constexpr std::size_t kMaxLength = 256;  // literal_start() compares through a buffer of this size
 
 // Vectorscan's word characters without UCP: ASCII letters, digits and '_'.
 bool is_word(unsigned char c) {
@@ -312,23 +311,41 @@ unsigned long long reversed_start(std::string_view text, hs_database_t* db, std:
     return r.found ? hi - r.longest : kUnset;
 }
 
-// The leftmost start of a match of set ending at `to`, or kUnset.
+// The leftmost start of a match of set ending at `to`, or kUnset. The text's bytes are folded
+// to lower case as they are compared (the scan is caseless), not copied first: a binary search
+// mostly decides on the first byte or two.
 unsigned long long literal_start(std::string_view text, const LiteralSet& set, unsigned long long to) {
-    char buf[kMaxLength];
     for (std::size_t k = 0; k < set.lengths.size(); ++k) {
         const std::size_t n = set.lengths[k];
-        if (n > to || n > sizeof buf) continue;
+        if (n > to) continue;
         const std::size_t s = static_cast<std::size_t>(to) - n;
         if (set.boundary_before) {
             const bool before = s > 0 && is_word(static_cast<unsigned char>(text[s - 1]));
             if (before == is_word(static_cast<unsigned char>(text[s]))) continue;
         }
-        for (std::size_t i = 0; i < n; ++i) buf[i] = lower(text[s + i]);
-        const std::string_view piece(buf, n);
+        const char* piece = text.data() + s;
+        // <0, 0, >0 as the set's string compares with the text's n bytes from s.
+        auto compare = [&](const std::string& a) {
+            for (std::size_t i = 0; i < n; ++i) {
+                const auto x = static_cast<unsigned char>(a[i]);
+                const auto y = static_cast<unsigned char>(lower(piece[i]));
+                if (x != y) return x < y ? -1 : 1;
+            }
+            return 0;
+        };
         const auto& strings = set.by_length[k];
-        const auto it = std::lower_bound(strings.begin(), strings.end(), piece,
-                                         [](const std::string& a, std::string_view b) { return std::string_view(a) < b; });
-        if (it != strings.end() && *it == piece) return s;
+        std::size_t lo = 0;
+        std::size_t hi = strings.size();
+        while (lo < hi) {
+            const std::size_t mid = lo + (hi - lo) / 2;
+            const int c = compare(strings[mid]);
+            if (c == 0) return s;
+            if (c < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
     }
     return kUnset;
 }
@@ -372,7 +389,6 @@ std::optional<LiteralSet> literal_set(std::string_view pattern) {
     });
     strings->erase(std::unique(strings->begin(), strings->end()), strings->end());
     if (strings->back().empty()) return std::nullopt;  // matches the empty string: leave it to a scan
-    if (strings->front().size() > kMaxLength) return std::nullopt;
     for (auto& s : *strings) {
         if (out.lengths.empty() || out.lengths.back() != s.size()) {
             out.lengths.push_back(static_cast<std::uint32_t>(s.size()));
