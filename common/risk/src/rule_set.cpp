@@ -606,7 +606,7 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
         key.add(hs_version());
         key.add("flags:caseless+som-leftmost,width>8:nosom;prefilter:risk+question+safety_response,per-role,singlematch;scan:per-role;order:end,nosom-desc,som-asc");
         key.add("words:first_person+boundary");
-        key.add(starts == StartOffsets::in_scan ? "starts:in-scan" : "starts:after-scan,fixed-width,literals-1,reversed-1,window-som-leftmost");
+        key.add(starts == StartOffsets::in_scan ? "starts:in-scan" : "starts:after-scan,fixed-width,literals-256,reversed-1,window-som-leftmost");
         for (std::size_t i = 0; i < compiled.size(); ++i) key.add(impl->in_word_list[i] ? "word-list" : "database");
         for (const auto& p : compiled) key.add(p);
         char name[40];
