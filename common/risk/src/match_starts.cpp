@@ -263,14 +263,13 @@ struct WindowScan {
 int on_start(unsigned int, unsigned long long from, unsigned long long to, unsigned int, void* ctx) {
     auto& w = *static_cast<WindowScan*>(ctx);
     const unsigned long long end = w.lo + to;
+    // Every report of this end still without a start (scan() without a role has one report
+    // per role database of a rule for any role).
     for (std::size_t k = 0; k < w.count; ++k) {
         RawReport& r = (*w.raw)[w.pending[k]];
-        if (r.to != end) continue;
-        if (r.from == kUnset) {
-            r.from = w.lo + from;
-            ++w.filled;
-        }
-        break;
+        if (r.to != end || r.from != kUnset) continue;
+        r.from = w.lo + from;
+        ++w.filled;
     }
     return w.filled == w.count ? 1 : 0;
 }
