@@ -14,11 +14,13 @@
 //   must leave this byte-identical, which is stricter than the verdicts.
 //   --rules DIR loads every *.json rule file of DIR instead of the built-in ones (to measure a
 //   rewrite of a rule file before it is built in).
+//   --starts-in-scan compiles the scan databases with start-of-match tracking, as before match
+//   starts were found after the scan (the same matches and verdicts: to measure the difference).
 //   --rule-costs compiles every rule alone and prints, dearest first, the CPU time of scanning
 //   the bench's 14 texts with it (a rule's cost alone, not its share of the shared database,
 //   which Vectorscan partly pools; a ranking of where to look, noisy on a loaded machine).
 // Usage: bench_risk [--messages N] [--cold] [--no-model] [--verdicts] [--conversation] [--matches]
-//                   [--rules DIR] [--rule-costs]
+//                   [--rules DIR] [--rule-costs] [--starts-in-scan]
 
 #include <time.h>
 
@@ -179,6 +181,7 @@ int main(int argc, char** argv) {
     bool conversation = false;
     bool matches = false;
     bool rule_costs = false;
+    auto starts = tandem::StartOffsets::after_scan;
     std::optional<std::filesystem::path> rules_dir;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -189,11 +192,13 @@ int main(int argc, char** argv) {
         if (a == "--conversation") conversation = true;
         if (a == "--matches") matches = true;
         if (a == "--rule-costs") rule_costs = true;
+        if (a == "--starts-in-scan") starts = tandem::StartOffsets::in_scan;
         if (a == "--rules" && i + 1 < argc) rules_dir = argv[++i];
     }
 
     auto load_rules = [&](const std::optional<std::filesystem::path>& cache_dir) {
-        return rules_dir ? tandem::RuleSet::load_directory(*rules_dir, cache_dir) : tandem::RuleSet::load_builtin(cache_dir);
+        return rules_dir ? tandem::RuleSet::load_directory(*rules_dir, cache_dir, starts)
+                         : tandem::RuleSet::load_builtin(cache_dir, starts);
     };
     if (cold) {
         const auto t0 = Clock::now();

@@ -124,11 +124,11 @@ TEST_CASE("a cached rule set scans as the fresh compile, and a cache file of an 
         CHECK(scan_text(*cached, role) == scan_text(*fresh, role));
     }
 
-    // A file written by the previous layout (version 3: a database of every rule first, none for
-    // the patient) must not be read as this one.
+    // A file written by the previous layout (version 4: no start rules, no start databases)
+    // must not be read as this one.
     std::size_t files = 0;
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        std::ofstream(entry.path(), std::ios::binary | std::ios::trunc) << "TANDEM-RISK-DB-3\n" << std::string(64, '\0');
+        std::ofstream(entry.path(), std::ios::binary | std::ios::trunc) << "TANDEM-RISK-DB-4\n" << std::string(64, '\0');
         ++files;
     }
     CHECK(files == 1);

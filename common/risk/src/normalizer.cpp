@@ -87,7 +87,15 @@ std::string_view emoji_word(char32_t cp) {
 }
 
 bool is_ascii_letter(char c) { return c >= 'a' && c <= 'z'; }
-bool is_word_byte(char c) { return is_ascii_letter(c) || (c >= '0' && c <= '9'); }
+
+// Lowercase ASCII letters and digits, by byte: the substitution pass walks every byte of the
+// text through this (a table lookup instead of two range tests a byte).
+constexpr std::array<bool, 256> kWordByte = [] {
+    std::array<bool, 256> t{};
+    for (int b = 0; b < 256; ++b) t[static_cast<std::size_t>(b)] = (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9');
+    return t;
+}();
+bool is_word_byte(char c) { return kWordByte[static_cast<unsigned char>(c)]; }
 
 constexpr char unmask(char c) {
     switch (c) {
@@ -140,7 +148,7 @@ public:
     void put(char c, std::uint32_t b, std::uint32_t e) {
         if (n_ != 0) {
             const char last = text_[n_ - 1];
-            const bool same_letter = is_ascii_letter(c) && c == last;
+            const bool same_letter = c == last && is_ascii_letter(c);  // equality first: rarely true
             const bool extra_space = c == ' ' && (last == ' ' || last == '\n');
             if (same_letter || extra_space) {
                 end_[n_ - 1] = e;

@@ -21,6 +21,7 @@
 
 #include "embedded.h"
 #include "embedded_schema.h"
+#include "match_starts.h"
 #include "rule_file_checks.h"
 #include "scan_scratch.h"
 #include "word_lists.h"
@@ -33,6 +34,9 @@ using rule_file::line_of;
 using rule_file::rule_line;
 using rule_file::validate_against_schema;
 using rule_file::where;
+using match_starts::fill_starts;
+using match_starts::StartHow;
+using match_starts::StartRule;
 using word_lists::RawReport;
 using word_lists::word_alternatives;
 using word_lists::word_list_kind;
@@ -97,31 +101,39 @@ struct Fnv {
 // Version 2 adds the per-role prefilter databases after the main one; version 3 the per-role
 // scan databases after those; version 4 a scan database for the patient too (same layout, the
 // patient's slot no longer empty) and no all-roles database: scan() without a role is the union
-// of the per-role scans.
-constexpr std::string_view kCacheMagic = "TANDEM-RISK-DB-4\n";
+// of the per-role scans; version 5 each pattern's way to its start offsets after its width,
+// and after the role databases a one-pattern database per pattern whose starts are found by a
+// window scan (match_starts.h).
+constexpr std::string_view kCacheMagic = "TANDEM-RISK-DB-5\n";
 constexpr std::size_t kRoles = 3;  // SpeakerRole values, indexing the per-role databases
 
 // The compiled databases of a rule set; owns them until moved into RuleSet::Impl.
 struct Databases {
     std::array<hs_database_t*, kRoles> prefilter{};  // nullptr: no candidate pattern for the role
     std::array<hs_database_t*, kRoles> role{};       // the role's rules alone; nullptr: none
-    std::vector<std::size_t> widths;
+    std::vector<hs_database_t*> window;              // per pattern: its one-pattern start database, or nullptr
+    std::vector<std::size_t> widths;                 // per pattern: 0, or a `.{0,N}` pattern's greatest width
+    std::vector<StartRule> starts;                   // per pattern: how its start offsets are found
 
     Databases() = default;
     Databases(const Databases&) = delete;
     Databases& operator=(const Databases&) = delete;
-    Databases(Databases&& o) noexcept : prefilter(std::exchange(o.prefilter, {})),
-                                        role(std::exchange(o.role, {})), widths(std::move(o.widths)) {}
+    Databases(Databases&& o) noexcept { take(o); }
     Databases& operator=(Databases&& o) noexcept {
         if (this != &o) {
             reset();
-            prefilter = std::exchange(o.prefilter, {});
-            role = std::exchange(o.role, {});
-            widths = std::move(o.widths);
+            take(o);
         }
         return *this;
     }
     ~Databases() { reset(); }
+    void take(Databases& o) noexcept {
+        prefilter = std::exchange(o.prefilter, {});
+        role = std::exchange(o.role, {});
+        window = std::exchange(o.window, {});
+        widths = std::move(o.widths);
+        starts = std::move(o.starts);
+    }
     void reset() {
         for (auto* dbs : {&prefilter, &role}) {
             for (auto*& p : *dbs) {
@@ -129,35 +141,40 @@ struct Databases {
                 p = nullptr;
             }
         }
+        for (hs_database_t* p : window) {
+            if (p != nullptr) hs_free_database(p);
+        }
+        window.clear();
     }
 };
 
-// The file: magic, one u32 width per pattern, then for each role's
-// prefilter and each role's scan database a u64 length and the serialised database (length 0:
-// none). Native byte order: the cache belongs to one machine.
 // Every database of a set, for sizing a scan scratch.
-std::array<const hs_database_t*, 2 * kRoles> all_databases(const Databases& dbs) {
-    std::array<const hs_database_t*, 2 * kRoles> out{};
-    for (std::size_t r = 0; r < kRoles; ++r) {
-        out[r] = dbs.prefilter[r];
-        out[kRoles + r] = dbs.role[r];
-    }
+std::vector<const hs_database_t*> all_databases(const Databases& dbs) {
+    std::vector<const hs_database_t*> out(dbs.prefilter.begin(), dbs.prefilter.end());
+    out.insert(out.end(), dbs.role.begin(), dbs.role.end());
+    out.insert(out.end(), dbs.window.begin(), dbs.window.end());
     return out;
 }
 
+// The file: magic; per pattern three u32 (the `.{0,N}` width, how its starts are found, the
+// start rule's width); then for each role's prefilter, each role's scan database and each
+// pattern's start database a u64 length and the serialised database (length 0: none). Native
+// byte order: the cache belongs to one machine.
 std::optional<Databases> read_cache(const std::filesystem::path& file, std::size_t patterns) {
     std::ifstream in(file, std::ios::binary);
     if (!in) return std::nullopt;
     std::ostringstream buffer;
     buffer << in.rdbuf();
     const std::string bytes = buffer.str();
-    std::size_t at = kCacheMagic.size() + 4 * patterns;
+    std::size_t at = kCacheMagic.size() + 12 * patterns;
     if (bytes.size() <= at || bytes.compare(0, kCacheMagic.size(), kCacheMagic) != 0) return std::nullopt;
     Databases out;
     for (std::size_t i = 0; i < patterns; ++i) {
-        std::uint32_t w = 0;
-        std::memcpy(&w, bytes.data() + kCacheMagic.size() + 4 * i, 4);
-        out.widths.push_back(w);
+        std::uint32_t w[3] = {};
+        std::memcpy(w, bytes.data() + kCacheMagic.size() + 12 * i, 12);
+        if (w[1] >= match_starts::kStartHows) return std::nullopt;
+        out.widths.push_back(w[0]);
+        out.starts.push_back(StartRule{static_cast<StartHow>(w[1]), w[2]});
     }
     auto next = [&](hs_database_t*& db) {
         std::uint64_t length = 0;
@@ -175,6 +192,12 @@ std::optional<Databases> read_cache(const std::filesystem::path& file, std::size
             if (!next(p)) return std::nullopt;
         }
     }
+    out.window.assign(patterns, nullptr);
+    for (std::size_t i = 0; i < patterns; ++i) {
+        if (!next(out.window[i])) return std::nullopt;
+        const bool scanned = out.starts[i].how == StartHow::window || out.starts[i].how == StartHow::reversed;
+        if ((out.window[i] != nullptr) != scanned) return std::nullopt;
+    }
     if (at != bytes.size()) return std::nullopt;
     if (std::all_of(out.role.begin(), out.role.end(), [](const hs_database_t* db) { return db == nullptr; })) return std::nullopt;
     return out;
@@ -188,6 +211,7 @@ void write_cache(const std::filesystem::path& file, const Databases& dbs) {
     std::vector<const hs_database_t*> in_order;
     in_order.insert(in_order.end(), dbs.prefilter.begin(), dbs.prefilter.end());
     in_order.insert(in_order.end(), dbs.role.begin(), dbs.role.end());
+    in_order.insert(in_order.end(), dbs.window.begin(), dbs.window.end());
     for (const hs_database_t* db : in_order) {
         char* bytes = nullptr;
         std::size_t length = 0;
@@ -201,9 +225,10 @@ void write_cache(const std::filesystem::path& file, const Databases& dbs) {
         {
             std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
             out.write(kCacheMagic.data(), static_cast<std::streamsize>(kCacheMagic.size()));
-            for (std::size_t w : dbs.widths) {
-                const auto w32 = static_cast<std::uint32_t>(w);
-                out.write(reinterpret_cast<const char*>(&w32), 4);
+            for (std::size_t i = 0; i < dbs.widths.size(); ++i) {
+                const std::uint32_t w[3] = {static_cast<std::uint32_t>(dbs.widths[i]),
+                                            static_cast<std::uint32_t>(dbs.starts[i].how), dbs.starts[i].width};
+                out.write(reinterpret_cast<const char*>(w), 12);
             }
             for (const auto& [bytes, length] : blobs) {
                 const std::uint64_t n = length;
@@ -379,6 +404,7 @@ struct RuleSet::Impl {
     std::array<std::uint64_t, kRoles> word_role{};  // role -> bit per word list for that role
     std::vector<bool> in_word_list;                 // compiled pattern index -> left out of the databases
     WordIndex word_index;                           // first byte -> the words starting with it
+    std::vector<match_starts::LiteralSet> literals; // compiled pattern index -> its strings (StartHow::literals)
     std::uint64_t generation = 0;
     bool from_cache = false;
     ScratchPool scratch;
@@ -408,7 +434,8 @@ std::optional<std::filesystem::path> RuleSet::default_cache_dir() {
     return std::nullopt;
 }
 
-Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::optional<std::filesystem::path>& cache_dir) {
+Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::optional<std::filesystem::path>& cache_dir,
+                              StartOffsets starts) {
     auto impl = std::make_unique<Impl>();
     std::vector<std::pair<std::string, std::string>> substitutions;
     std::map<std::string, std::string> seen_ids;  // id -> where
@@ -579,6 +606,7 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
         key.add(hs_version());
         key.add("flags:caseless+som-leftmost,width>8:nosom;prefilter:risk+question+safety_response,per-role,singlematch;scan:per-role;order:end,nosom-desc,som-asc");
         key.add("words:first_person+boundary");
+        key.add(starts == StartOffsets::in_scan ? "starts:in-scan" : "starts:after-scan,fixed-width,literals-256,reversed-1,window-som-leftmost");
         for (std::size_t i = 0; i < compiled.size(); ++i) key.add(impl->in_word_list[i] ? "word-list" : "database");
         for (const auto& p : compiled) key.add(p);
         char name[40];
@@ -589,9 +617,26 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
             impl->from_cache = true;
         }
     }
+    // The literal sets are not cached: expanding them is quick, and the cache says which
+    // patterns have one. A cache that names a pattern no set can be made of is stale.
+    auto expand_literals = [&] {
+        impl->literals.assign(compiled.size(), {});
+        for (std::size_t i = 0; i < compiled.size(); ++i) {
+            if (impl->dbs.starts[i].how != StartHow::literals) continue;
+            auto set = match_starts::literal_set(compiled[i]);
+            if (!set) return false;
+            impl->literals[i] = std::move(*set);
+        }
+        return true;
+    };
+    if (impl->from_cache && !expand_literals()) {
+        impl->dbs = Databases{};
+        impl->from_cache = false;
+    }
     if (!impl->from_cache) {
-        if (auto ok = compile(*impl, compiled, pattern_origin); !ok) return std::unexpected(ok.error());
+        if (auto ok = compile(*impl, compiled, pattern_origin, starts); !ok) return std::unexpected(ok.error());
         if (cache_file) write_cache(*cache_file, impl->dbs);
+        expand_literals();
     }
     impl->normalizer = Normalizer(substitutions);
     std::string version;
@@ -627,11 +672,13 @@ Result<hs_database_t*> compile_database(const std::vector<const char*>& exprs, c
 }  // namespace
 
 Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compiled,
-                              const std::vector<std::string>& pattern_origin) {
+                              const std::vector<std::string>& pattern_origin, StartOffsets starts) {
     std::vector<const char*> exprs;
     std::vector<unsigned int> flags;
     std::vector<unsigned int> ids;
     impl.dbs.widths.assign(compiled.size(), 0);
+    impl.dbs.starts.assign(compiled.size(), StartRule{});
+    impl.dbs.window.assign(compiled.size(), nullptr);
     for (std::size_t i = 0; i < compiled.size(); ++i) {
         if (impl.in_word_list[i]) continue;  // matched by word_reports
         exprs.push_back(compiled[i].c_str());
@@ -652,12 +699,62 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
             ids.push_back(static_cast<unsigned int>(i));
             continue;
         }
-        // SOM_LEFTMOST: spans need start offsets. UTF8: the text is valid UTF-8 (the normaliser
-        // guarantees it), so "." never splits a character. Not UCP: Vectorscan refuses \b in UCP
-        // mode, and the normaliser has already folded Latin accents to ASCII, so ASCII word
-        // boundaries are right for the languages the rules cover.
-        flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST);
+        // Spans need start offsets: for each end the leftmost start (SOM_LEFTMOST). Not UTF8 or
+        // UCP: Vectorscan refuses \b in UCP mode, and the normaliser has already folded Latin
+        // accents to ASCII, so ASCII word boundaries are right for the languages the rules cover.
         ids.push_back(static_cast<unsigned int>(i));
+        if (starts == StartOffsets::in_scan) {
+            flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST);
+            continue;
+        }
+        // After the scan instead (match_starts.h): tracking starts in the shared database cost
+        // about a third of a scan, and only the few patterns that matched need one. A pattern
+        // of one width needs nothing more; any other gets a database of its own with start
+        // tracking, scanned afterwards over just the bytes a match ending there can span.
+        flags.push_back(HS_FLAG_CASELESS);
+        hs_expr_info_t* info = nullptr;
+        hs_compile_error_t* info_err = nullptr;
+        if (hs_expression_info(compiled[i].c_str(), HS_FLAG_CASELESS, &info, &info_err) != HS_SUCCESS) {
+            std::string message = info_err != nullptr && info_err->message != nullptr ? info_err->message : "unknown error";
+            if (info_err != nullptr) hs_free_compile_error(info_err);
+            return fail(ErrorCode::parse, pattern_origin[i] + ": Vectorscan refused the pattern: " + message);
+        }
+        const unsigned int min_width = info->min_width;
+        const unsigned int max_width = info->max_width;
+        std::free(info);
+        if (min_width == max_width) {
+            impl.dbs.starts[i] = StartRule{StartHow::fixed, min_width};
+            continue;
+        }
+        if (match_starts::literal_set(compiled[i])) {
+            impl.dbs.starts[i] = StartRule{StartHow::literals, max_width};
+            continue;
+        }
+        // Written backwards and anchored at the end, the pattern's longest match from there
+        // reaches the leftmost start, without start tracking: the one-pattern databases with
+        // it cost about 4,200 instructions a scan, the reversed ones far less. A pattern with
+        // `^` anchors at the text's start, so its window opens at byte 0.
+        bool anchored_start = false;
+        if (auto reversed = match_starts::reversed_pattern(compiled[i], anchored_start)) {
+            const auto expressions = match_starts::reversed_expressions(*reversed);
+            const char* exprs2[] = {expressions[0].c_str(), expressions[1].c_str()};
+            const unsigned int flags2[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS};
+            const unsigned int ids2[] = {0, 1};
+            hs_database_t* db = nullptr;
+            hs_compile_error_t* err = nullptr;
+            if (hs_compile_multi(exprs2, flags2, ids2, 2, HS_MODE_BLOCK, nullptr, &db, &err) == HS_SUCCESS) {
+                impl.dbs.window[i] = db;
+                impl.dbs.starts[i] = StartRule{StartHow::reversed, anchored_start || max_width == 0xffffffffu ? match_starts::kUnbounded : max_width};
+                continue;
+            }
+            // Not every pattern Vectorscan takes forwards it takes backwards: the forward scan.
+            if (err != nullptr) hs_free_compile_error(err);
+        }
+        auto window_db = compile_database({compiled[i].c_str()}, {HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST},
+                                          {static_cast<unsigned int>(i)}, pattern_origin);
+        if (!window_db) return std::unexpected(window_db.error());
+        impl.dbs.window[i] = *window_db;
+        impl.dbs.starts[i] = StartRule{StartHow::window, max_width == 0xffffffffu ? match_starts::kUnbounded : max_width};
     }
     // The per-role scan databases: the expressions, flags and ids of the rules that apply to
     // the role (role "any" or that role). analyse() reads only those, so scanning for the
@@ -715,7 +812,8 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
     return {};
 }
 
-Result<RuleSet> RuleSet::load_directory(const std::filesystem::path& dir, const std::optional<std::filesystem::path>& cache_dir) {
+Result<RuleSet> RuleSet::load_directory(const std::filesystem::path& dir, const std::optional<std::filesystem::path>& cache_dir,
+                                        StartOffsets starts) {
     std::error_code ec;
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
@@ -732,7 +830,7 @@ Result<RuleSet> RuleSet::load_directory(const std::filesystem::path& dir, const 
         text << in.rdbuf();
         sources.push_back(RuleSource{f.filename().string(), text.str()});
     }
-    return load(sources, cache_dir);
+    return load(sources, cache_dir, starts);
 }
 
 std::vector<RuleSource> RuleSet::builtin_sources() {
@@ -741,9 +839,9 @@ std::vector<RuleSource> RuleSet::builtin_sources() {
     return out;
 }
 
-Result<RuleSet> RuleSet::load_builtin(const std::optional<std::filesystem::path>& cache_dir) {
+Result<RuleSet> RuleSet::load_builtin(const std::optional<std::filesystem::path>& cache_dir, StartOffsets starts) {
     const auto sources = builtin_sources();
-    return load(sources, cache_dir);
+    return load(sources, cache_dir, starts);
 }
 
 void RuleSet::scan(std::string_view normalised, std::vector<RuleMatch>& out) const {
@@ -756,6 +854,7 @@ void RuleSet::scan(std::string_view normalised, std::vector<RuleMatch>& out) con
     for (const hs_database_t* db : impl_->dbs.role) {
         if (db != nullptr) hs_scan(db, normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch.get(), on_report, &raw);
     }
+    fill_starts(normalised, {impl_->dbs.starts, impl_->literals, impl_->dbs.window}, scratch.get(), raw);
     word_reports(normalised, impl_->word_index, ~std::uint64_t{0}, raw);
     order_reports(raw, impl_->pattern_rule, impl_->dbs.widths, out);
 }
@@ -769,6 +868,7 @@ void RuleSet::scan(std::string_view normalised, SpeakerRole role, std::vector<Ru
         const ScratchLease scratch(impl_->scratch, [this] { return all_databases(impl_->dbs); });
         hs_scan(impl_->dbs.role[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch.get(),
                 on_report, &raw);
+        fill_starts(normalised, {impl_->dbs.starts, impl_->literals, impl_->dbs.window}, scratch.get(), raw);
     }
     word_reports(normalised, impl_->word_index, impl_->word_role[r], raw);
     order_reports(raw, impl_->pattern_rule, impl_->dbs.widths, out);

@@ -97,6 +97,17 @@ struct RuleMatch {
     std::size_t end = 0;
 };
 
+/// How the scan databases find where a match starts (where it ends they always report).
+enum class StartOffsets {
+    /// Databases compiled for match ends only; a start is worked out afterwards for each report,
+    /// from the pattern's fixed width or a one-pattern scan over the few bytes before the end.
+    /// Same starts as in_scan (for each end the leftmost start), at less cost.
+    after_scan,
+    /// Databases compiled with start-of-match tracking (HS_FLAG_SOM_LEFTMOST), as before: the
+    /// reference after_scan is checked against (tests, bench_risk --starts-in-scan).
+    in_scan,
+};
+
 /// A validated, compiled rule set. Immutable once loaded: any thread may scan with it.
 class RuleSet {
 public:
@@ -105,13 +116,18 @@ public:
     /// id and the Vectorscan message (a bad regex). Compiling takes seconds, so a compiled
     /// database is kept in cache_dir (keyed by a hash of the sources and the Vectorscan
     /// version) and reused; an unreadable or stale cache is ignored. Any thread.
+    /// `starts` chooses how match starts are found (the same starts either way); the cache keeps
+    /// the two apart.
     static Result<RuleSet> load(std::span<const RuleSource> sources,
-                                const std::optional<std::filesystem::path>& cache_dir = default_cache_dir());
+                                const std::optional<std::filesystem::path>& cache_dir = default_cache_dir(),
+                                StartOffsets starts = StartOffsets::after_scan);
     /// Loads every *.json file of dir (sorted by name). Errors as load(), or io. Any thread.
     static Result<RuleSet> load_directory(const std::filesystem::path& dir,
-                                          const std::optional<std::filesystem::path>& cache_dir = default_cache_dir());
+                                          const std::optional<std::filesystem::path>& cache_dir = default_cache_dir(),
+                                          StartOffsets starts = StartOffsets::after_scan);
     /// The project's rule files, embedded in the binary at build time. Any thread.
-    static Result<RuleSet> load_builtin(const std::optional<std::filesystem::path>& cache_dir = default_cache_dir());
+    static Result<RuleSet> load_builtin(const std::optional<std::filesystem::path>& cache_dir = default_cache_dir(),
+                                        StartOffsets starts = StartOffsets::after_scan);
     /// $TANDEM_RISK_CACHE_DIR, else $XDG_CACHE_HOME/tandem/risk, else ~/.cache/tandem/risk;
     /// nullopt (no caching) when none is set. Any thread.
     static std::optional<std::filesystem::path> default_cache_dir();
@@ -154,7 +170,7 @@ private:
     struct Impl;
     explicit RuleSet(std::unique_ptr<Impl> impl);
     static Result<void> compile(Impl& impl, const std::vector<std::string>& compiled,
-                                const std::vector<std::string>& pattern_origin);
+                                const std::vector<std::string>& pattern_origin, StartOffsets starts);
     std::unique_ptr<Impl> impl_;
 };
 
