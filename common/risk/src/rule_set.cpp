@@ -242,6 +242,25 @@ void write_cache(const std::filesystem::path& file, const Databases& dbs) {
     for (const auto& [bytes, length] : blobs) std::free(bytes);
 }
 
+// The shortest and longest match of a pattern (hs_expression_info; longest 0xffffffff when
+// unbounded), or Vectorscan's refusal naming the pattern's origin.
+struct PatternWidths {
+    unsigned int min_width = 0;
+    unsigned int max_width = 0;
+};
+Result<PatternWidths> pattern_widths(const std::string& pattern, const std::string& origin) {
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_expression_info(pattern.c_str(), HS_FLAG_CASELESS, &info, &err) != HS_SUCCESS) {
+        std::string message = err != nullptr && err->message != nullptr ? err->message : "unknown error";
+        if (err != nullptr) hs_free_compile_error(err);
+        return fail(ErrorCode::parse, origin + ": Vectorscan refused the pattern: " + message);
+    }
+    const PatternWidths out{info->min_width, info->max_width};
+    std::free(info);
+    return out;
+}
+
 // True when the pattern holds a bounded repeat wider than 8 ("{0,60}").
 bool has_wide_repeat(std::string_view p) {
     for (std::size_t i = 0; i < p.size(); ++i) {
@@ -686,15 +705,9 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
         // ("gun.{0,60}think about it": "Pattern is too large"). Those compile without SOM and
         // their span starts at most max_width bytes before the end (hs_expression_info).
         if (has_wide_repeat(compiled[i])) {
-            hs_expr_info_t* info = nullptr;
-            hs_compile_error_t* info_err = nullptr;
-            if (hs_expression_info(compiled[i].c_str(), HS_FLAG_CASELESS, &info, &info_err) != HS_SUCCESS) {
-                std::string message = info_err != nullptr && info_err->message != nullptr ? info_err->message : "unknown error";
-                if (info_err != nullptr) hs_free_compile_error(info_err);
-                return fail(ErrorCode::parse, pattern_origin[i] + ": Vectorscan refused the pattern: " + message);
-            }
-            impl.dbs.widths[i] = info->max_width == 0xffffffffu ? 200 : std::max<std::size_t>(info->max_width, 1);
-            std::free(info);
+            const auto widths = pattern_widths(compiled[i], pattern_origin[i]);
+            if (!widths) return std::unexpected(widths.error());
+            impl.dbs.widths[i] = widths->max_width == 0xffffffffu ? 200 : std::max<std::size_t>(widths->max_width, 1);
             flags.push_back(HS_FLAG_CASELESS);
             ids.push_back(static_cast<unsigned int>(i));
             continue;
@@ -712,16 +725,10 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
         // of one width needs nothing more; any other gets a database of its own with start
         // tracking, scanned afterwards over just the bytes a match ending there can span.
         flags.push_back(HS_FLAG_CASELESS);
-        hs_expr_info_t* info = nullptr;
-        hs_compile_error_t* info_err = nullptr;
-        if (hs_expression_info(compiled[i].c_str(), HS_FLAG_CASELESS, &info, &info_err) != HS_SUCCESS) {
-            std::string message = info_err != nullptr && info_err->message != nullptr ? info_err->message : "unknown error";
-            if (info_err != nullptr) hs_free_compile_error(info_err);
-            return fail(ErrorCode::parse, pattern_origin[i] + ": Vectorscan refused the pattern: " + message);
-        }
-        const unsigned int min_width = info->min_width;
-        const unsigned int max_width = info->max_width;
-        std::free(info);
+        const auto widths = pattern_widths(compiled[i], pattern_origin[i]);
+        if (!widths) return std::unexpected(widths.error());
+        const unsigned int min_width = widths->min_width;
+        const unsigned int max_width = widths->max_width;
         if (min_width == max_width) {
             impl.dbs.starts[i] = StartRule{StartHow::fixed, min_width};
             continue;
