@@ -23,6 +23,7 @@
 #include "embedded_schema.h"
 #include "match_starts.h"
 #include "rule_file_checks.h"
+#include "scan_databases.h"
 #include "scan_scratch.h"
 #include "word_lists.h"
 
@@ -37,6 +38,11 @@ using rule_file::where;
 using match_starts::fill_starts;
 using match_starts::StartHow;
 using match_starts::StartRule;
+using scan_databases::all_databases;
+using scan_databases::Databases;
+using scan_databases::kRoles;
+using scan_databases::read_cache;
+using scan_databases::write_cache;
 using word_lists::RawReport;
 using word_lists::word_alternatives;
 using word_lists::word_list_kind;
@@ -97,150 +103,6 @@ struct Fnv {
         }
     }
 };
-
-// Version 2 adds the per-role prefilter databases after the main one; version 3 the per-role
-// scan databases after those; version 4 a scan database for the patient too (same layout, the
-// patient's slot no longer empty) and no all-roles database: scan() without a role is the union
-// of the per-role scans; version 5 each pattern's way to its start offsets after its width,
-// and after the role databases a one-pattern database per pattern whose starts are found by a
-// window scan (match_starts.h).
-constexpr std::string_view kCacheMagic = "TANDEM-RISK-DB-5\n";
-constexpr std::size_t kRoles = 3;  // SpeakerRole values, indexing the per-role databases
-
-// The compiled databases of a rule set; owns them until moved into RuleSet::Impl.
-struct Databases {
-    std::array<hs_database_t*, kRoles> prefilter{};  // nullptr: no candidate pattern for the role
-    std::array<hs_database_t*, kRoles> role{};       // the role's rules alone; nullptr: none
-    std::vector<hs_database_t*> window;              // per pattern: its one-pattern start database, or nullptr
-    std::vector<std::size_t> widths;                 // per pattern: 0, or a `.{0,N}` pattern's greatest width
-    std::vector<StartRule> starts;                   // per pattern: how its start offsets are found
-
-    Databases() = default;
-    Databases(const Databases&) = delete;
-    Databases& operator=(const Databases&) = delete;
-    Databases(Databases&& o) noexcept { take(o); }
-    Databases& operator=(Databases&& o) noexcept {
-        if (this != &o) {
-            reset();
-            take(o);
-        }
-        return *this;
-    }
-    ~Databases() { reset(); }
-    void take(Databases& o) noexcept {
-        prefilter = std::exchange(o.prefilter, {});
-        role = std::exchange(o.role, {});
-        window = std::exchange(o.window, {});
-        widths = std::move(o.widths);
-        starts = std::move(o.starts);
-    }
-    void reset() {
-        for (auto* dbs : {&prefilter, &role}) {
-            for (auto*& p : *dbs) {
-                if (p != nullptr) hs_free_database(p);
-                p = nullptr;
-            }
-        }
-        for (hs_database_t* p : window) {
-            if (p != nullptr) hs_free_database(p);
-        }
-        window.clear();
-    }
-};
-
-// Every database of a set, for sizing a scan scratch.
-std::vector<const hs_database_t*> all_databases(const Databases& dbs) {
-    std::vector<const hs_database_t*> out(dbs.prefilter.begin(), dbs.prefilter.end());
-    out.insert(out.end(), dbs.role.begin(), dbs.role.end());
-    out.insert(out.end(), dbs.window.begin(), dbs.window.end());
-    return out;
-}
-
-// The file: magic; per pattern three u32 (the `.{0,N}` width, how its starts are found, the
-// start rule's width); then for each role's prefilter, each role's scan database and each
-// pattern's start database a u64 length and the serialised database (length 0: none). Native
-// byte order: the cache belongs to one machine.
-std::optional<Databases> read_cache(const std::filesystem::path& file, std::size_t patterns) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    const std::string bytes = buffer.str();
-    std::size_t at = kCacheMagic.size() + 12 * patterns;
-    if (bytes.size() <= at || bytes.compare(0, kCacheMagic.size(), kCacheMagic) != 0) return std::nullopt;
-    Databases out;
-    for (std::size_t i = 0; i < patterns; ++i) {
-        std::uint32_t w[3] = {};
-        std::memcpy(w, bytes.data() + kCacheMagic.size() + 12 * i, 12);
-        if (w[1] >= match_starts::kStartHows) return std::nullopt;
-        out.widths.push_back(w[0]);
-        out.starts.push_back(StartRule{static_cast<StartHow>(w[1]), w[2]});
-    }
-    auto next = [&](hs_database_t*& db) {
-        std::uint64_t length = 0;
-        if (bytes.size() - at < sizeof length) return false;
-        std::memcpy(&length, bytes.data() + at, sizeof length);
-        at += sizeof length;
-        if (bytes.size() - at < length) return false;
-        if (length == 0) return true;
-        const bool ok = hs_deserialize_database(bytes.data() + at, static_cast<std::size_t>(length), &db) == HS_SUCCESS;
-        at += static_cast<std::size_t>(length);
-        return ok;
-    };
-    for (auto* dbs : {&out.prefilter, &out.role}) {
-        for (auto*& p : *dbs) {
-            if (!next(p)) return std::nullopt;
-        }
-    }
-    out.window.assign(patterns, nullptr);
-    for (std::size_t i = 0; i < patterns; ++i) {
-        if (!next(out.window[i])) return std::nullopt;
-        const bool scanned = out.starts[i].how == StartHow::window || out.starts[i].how == StartHow::reversed;
-        if ((out.window[i] != nullptr) != scanned) return std::nullopt;
-    }
-    if (at != bytes.size()) return std::nullopt;
-    if (std::all_of(out.role.begin(), out.role.end(), [](const hs_database_t* db) { return db == nullptr; })) return std::nullopt;
-    return out;
-}
-
-// Best effort: a cache that cannot be written only costs the next start a compile. Written to
-// a temporary name and renamed, so a concurrent reader never sees half a file.
-void write_cache(const std::filesystem::path& file, const Databases& dbs) {
-    std::vector<std::pair<char*, std::size_t>> blobs;
-    bool ok = true;
-    std::vector<const hs_database_t*> in_order;
-    in_order.insert(in_order.end(), dbs.prefilter.begin(), dbs.prefilter.end());
-    in_order.insert(in_order.end(), dbs.role.begin(), dbs.role.end());
-    in_order.insert(in_order.end(), dbs.window.begin(), dbs.window.end());
-    for (const hs_database_t* db : in_order) {
-        char* bytes = nullptr;
-        std::size_t length = 0;
-        if (db != nullptr && hs_serialize_database(db, &bytes, &length) != HS_SUCCESS) ok = false;
-        blobs.emplace_back(bytes, length);
-    }
-    if (ok) {
-        std::error_code ec;
-        std::filesystem::create_directories(file.parent_path(), ec);
-        const auto tmp = file.string() + ".tmp" + std::to_string(reinterpret_cast<std::uintptr_t>(&ec));
-        {
-            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-            out.write(kCacheMagic.data(), static_cast<std::streamsize>(kCacheMagic.size()));
-            for (std::size_t i = 0; i < dbs.widths.size(); ++i) {
-                const std::uint32_t w[3] = {static_cast<std::uint32_t>(dbs.widths[i]),
-                                            static_cast<std::uint32_t>(dbs.starts[i].how), dbs.starts[i].width};
-                out.write(reinterpret_cast<const char*>(w), 12);
-            }
-            for (const auto& [bytes, length] : blobs) {
-                const std::uint64_t n = length;
-                out.write(reinterpret_cast<const char*>(&n), sizeof n);
-                if (length != 0) out.write(bytes, static_cast<std::streamsize>(length));
-            }
-        }
-        std::filesystem::rename(tmp, file, ec);
-        if (ec) std::filesystem::remove(tmp, ec);
-    }
-    for (const auto& [bytes, length] : blobs) std::free(bytes);
-}
 
 // The shortest and longest match of a pattern (hs_expression_info; longest 0xffffffff when
 // unbounded), or Vectorscan's refusal naming the pattern's origin.
