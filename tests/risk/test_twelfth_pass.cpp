@@ -91,6 +91,8 @@ TEST_CASE("twelfth pass: safety responses and everyday replies sharing the rules
         {"Spanish: a safety reply", A, "Me preocupa lo que dices. ¿Estás a salvo ahora? Llama al 988 o a la línea de crisis, por favor.", {{P, "tengo las pastillas aquí"}}, Severity::none, Severity::low, std::nullopt},
         {"Spanish: enough food", A, "Con dos platos de verdura al día sería suficiente para empezar.", {}, Severity::none, Severity::low, std::nullopt},
         {"a bridge closed for repairs", A, "The bridge is closed for repairs this week, so the bus is quicker.", {}, Severity::none, Severity::low, std::nullopt},
+        {"a grounding exercise somewhere quiet", A, "Find a quiet place where nobody will disturb you for ten minutes, and notice five things you can see.", {}, Severity::none, Severity::low, std::nullopt},
+        {"a private journal", A, "You could keep a journal that no one will see you write in, just for you.", {}, Severity::none, Severity::low, std::nullopt},
     });
 }
 
