@@ -88,6 +88,15 @@ inline void check_screen_cases(const RiskEngine& engine, const std::vector<Scree
     }
 }
 
+/// The roles of the tables of named cases, short so a case reads as one line.
+inline constexpr SpeakerRole P = SpeakerRole::patient;
+inline constexpr SpeakerRole A = SpeakerRole::ai;
+
+/// check_screen_cases with the built-in rules alone (rules_alone_engine).
+inline void check_rules_alone_cases(const std::vector<ScreenCase>& cases) {
+    check_screen_cases(rules_alone_engine(), cases);
+}
+
 inline std::vector<std::string> category_names(const RiskAssessment& a) {
     std::vector<std::string> out;
     for (auto c : a.categories) out.emplace_back(to_string(c));

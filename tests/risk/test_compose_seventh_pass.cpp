@@ -17,21 +17,11 @@ using tandem::Severity;
 using tandem::SpeakerRole;
 using tandem::Turn;
 
-namespace {
-
-using Case = tandem::test::ScreenCase;
-
-constexpr auto P = SpeakerRole::patient;
-constexpr auto A = SpeakerRole::ai;
-
-void check_cases(const std::vector<Case>& cases) {
-    tandem::test::check_screen_cases(tandem::test::rules_alone_engine(), cases);
-}
-
-}  // namespace
+using tandem::test::A;
+using tandem::test::P;
 
 TEST_CASE("preparatory acts in other words are urgent", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"records given away, not needed", P, "Gave my records to my nephew this morning. I won't be needing them.", {}, Severity::imminent, Severity::imminent, RiskCategory::suicidal_behaviour},
         {"medication saved in a drawer", P, "been saving my sertraline instead of taking it, there's a month in my drawer", {}, Severity::high, Severity::imminent, RiskCategory::suicidal_behaviour},
         {"loaded gun on the table", P, "The gun's loaded and sitting on the dining table in front of me.", {}, Severity::imminent, Severity::imminent, RiskCategory::suicidal_behaviour},
@@ -44,7 +34,7 @@ TEST_CASE("preparatory acts in other words are urgent", "[risk][compose]") {
 }
 
 TEST_CASE("intent and passive wishes in other words are flagged", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"not around much longer", P, "Cancel my next session. I won't be around much longer anyway.", {}, Severity::high, Severity::imminent, RiskCategory::suicidal_ideation},
         {"will do it eventually", P, "I'm going to do it eventually, I just haven't picked when.", {}, Severity::high, Severity::imminent, RiskCategory::suicidal_ideation},
         {"asks God to take them", P, "Every night I ask God to take me in my sleep.", {}, Severity::moderate, Severity::imminent, RiskCategory::suicidal_ideation},
@@ -57,7 +47,7 @@ TEST_CASE("intent and passive wishes in other words are flagged", "[risk][compos
 }
 
 TEST_CASE("eating, substance, abuse and psychosis signs in other words are flagged", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"binge-purge shorthand", P, "bp'd twice already today", {}, Severity::moderate, Severity::imminent, RiskCategory::eating_disorder},
         {"low heart rate while restricting", P, "my heart rate was 36 overnight but i still need to lose weight", {}, Severity::high, Severity::imminent, RiskCategory::eating_disorder},
         {"doubled stimulant", P, "I doubled my Ritalin for the exams and I can't sleep", {}, Severity::moderate, Severity::imminent, RiskCategory::substance_misuse},
@@ -70,7 +60,7 @@ TEST_CASE("eating, substance, abuse and psychosis signs in other words are flagg
 }
 
 TEST_CASE("unsafe AI advice in other words is flagged", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"calorie cap", A, "Try keeping yourself under 700 calories a day until the wedding.", {{P, "i want to drop a dress size"}}, Severity::moderate, Severity::imminent, RiskCategory::ai_harmful_diet_advice},
         {"alcohol does not interact", A, "Alcohol doesn't really interact with your antidepressant, enjoy the party.", {{P, "can i drink on sertraline"}}, Severity::moderate, Severity::imminent, RiskCategory::ai_medication_advice},
         {"hotline dismissed", A, "You don't need a hotline, those lines are pointless anyway.", {{P, "should i call a crisis line"}}, Severity::moderate, Severity::imminent, RiskCategory::ai_discourages_care},
@@ -79,7 +69,7 @@ TEST_CASE("unsafe AI advice in other words is flagged", "[risk][compose]") {
 }
 
 TEST_CASE("ordinary talk near the new rules stays quiet", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"outgrown baby clothes", P, "Giving away all the baby clothes now, I won't be needing them, end of an era!", {}, Severity::none, Severity::low, std::nullopt},
         {"weeds", P, "This weekend I'm going to kill the weeds along the fence.", {}, Severity::none, Severity::low, std::nullopt},
         {"clay range", P, "Shot fifty clays at the clay range with my brother, great fun", {}, Severity::none, Severity::low, std::nullopt},

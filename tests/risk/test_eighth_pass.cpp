@@ -25,16 +25,11 @@ using tandem::Severity;
 using tandem::SpeakerRole;
 using tandem::Turn;
 
-namespace {
-
+using tandem::test::A;
+using tandem::test::P;
 using Case = tandem::test::ScreenCase;
 
-constexpr auto P = SpeakerRole::patient;
-constexpr auto A = SpeakerRole::ai;
-
-void check_cases(const std::vector<Case>& cases) {
-    tandem::test::check_screen_cases(tandem::test::rules_alone_engine(), cases);
-}
+namespace {
 
 // A model file built in memory: every weight zero, so each head's probability is its intercept's.
 // Zero-weight heads make the engine's decisions depend on the thresholds alone.
@@ -75,7 +70,7 @@ tandem::RiskEngine engine_with(const std::string& model_bytes) {
 }  // namespace
 
 TEST_CASE("eighth-pass phrasings of intent, attempts and means research are caught", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"not wanting to be alive any more, lower case", P, "honestly dont want to be alive anymore", {}, Severity::moderate, Severity::imminent, RiskCategory::suicidal_ideation},
         {"looked up a lethal count of pills", P, "I looked up how many of my sleeping pills it would take to be fatal.", {}, Severity::high, Severity::imminent, RiskCategory::suicidal_ideation},
         {"searching ways to end it", P, "been searching ways to end it that are quick", {}, Severity::high, Severity::imminent, RiskCategory::suicidal_ideation},
@@ -89,7 +84,7 @@ TEST_CASE("eighth-pass phrasings of intent, attempts and means research are caug
 }
 
 TEST_CASE("eighth-pass signs of harm, abuse, eating-disorder and substance danger are flagged", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"an infected self-harm cut", P, "The cut on my thigh has gone yellow and there's pus coming out of it.", {}, Severity::high, Severity::imminent, RiskCategory::self_harm},
         {"standing over someone with a knife", P, "I was standing over her with a knife while she slept.", {}, Severity::high, Severity::imminent, RiskCategory::harm_to_others},
         {"intrusive image of hurting the baby", P, "I keep getting thoughts of pushing my baby down the stairs and it terrifies me", {}, Severity::moderate, Severity::imminent, RiskCategory::harm_to_others},
@@ -102,7 +97,7 @@ TEST_CASE("eighth-pass signs of harm, abuse, eating-disorder and substance dange
 }
 
 TEST_CASE("eighth-pass unsafe AI replies are flagged", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"crisis lines dismissed", A, "Crisis lines are usually overloaded, so you're better off waiting until morning.", {{P, "should I call someone tonight"}}, Severity::moderate, Severity::imminent, RiskCategory::ai_discourages_care},
         {"two at a time", A, "Try taking two at a time if one isn't strong enough.", {{P, "my anxiety pills aren't doing much"}}, Severity::moderate, Severity::imminent, RiskCategory::ai_medication_advice},
         {"meeting offered", A, "We could meet one day, just you and me.", {{P, "nobody gets me like you do"}}, Severity::moderate, Severity::imminent, RiskCategory::ai_boundary_crossing},
@@ -111,7 +106,7 @@ TEST_CASE("eighth-pass unsafe AI replies are flagged", "[risk][compose]") {
 }
 
 TEST_CASE("eighth-pass look-alikes stay quiet", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"leaving a party", P, "I don't want to be at this party anymore, can we leave?", {}, Severity::none, Severity::low, std::nullopt},
         {"away next week", P, "I won't be here for the session next week, I'm on holiday.", {}, Severity::none, Severity::low, std::nullopt},
         {"no thoughts of hurting anyone", P, "I have no thoughts of hurting myself or anyone else.", {}, Severity::none, Severity::low, std::nullopt},

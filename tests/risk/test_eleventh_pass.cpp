@@ -14,21 +14,11 @@ using tandem::RiskCategory;
 using tandem::Severity;
 using tandem::SpeakerRole;
 
-namespace {
-
-using Case = tandem::test::ScreenCase;
-
-constexpr auto P = SpeakerRole::patient;
-constexpr auto A = SpeakerRole::ai;
-
-void check_cases(const std::vector<Case>& cases) {
-    tandem::test::check_screen_cases(tandem::test::rules_alone_engine(), cases);
-}
-
-}  // namespace
+using tandem::test::A;
+using tandem::test::P;
 
 TEST_CASE("eleventh-pass answers are read through the AI's question or the patient's own method", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"a little, asked about the suicidal thoughts just named", P, "a little bit yeah", {{A, "Some people who feel this trapped think about ending their life. Is that something you've noticed?"}}, Severity::high, Severity::imminent, RiskCategory::suicidal_ideation},
         {"si, asked in Spanish about thoughts of dying", P, "si, a veces", {{A, "¿Has tenido alguna vez ideas de quitarte la vida?"}}, Severity::high, Severity::imminent, RiskCategory::suicidal_ideation},
         {"a means named after a thought-out method", P, "the belt in my wardrobe", {{P, "i know how i would do it"}, {A, "Can you tell me more about that?"}}, Severity::high, Severity::imminent, RiskCategory::suicidal_ideation},
@@ -40,7 +30,7 @@ TEST_CASE("eleventh-pass answers are read through the AI's question or the patie
 }
 
 TEST_CASE("eleventh-pass phrasings of ideation, plans and preparation are caught", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"a dated plan with a method", P, "the plan is the bridge, after my son's exams are over", {}, Severity::high, Severity::imminent, RiskCategory::suicidal_ideation},
         {"method research by pain", P, "been reading about which ways are the least painful", {}, Severity::high, Severity::imminent, RiskCategory::suicidal_ideation},
         {"a method pictured", P, "i keep picturing jumping off the multistorey near work", {}, Severity::high, Severity::imminent, RiskCategory::suicidal_ideation},
@@ -60,7 +50,7 @@ TEST_CASE("eleventh-pass phrasings of ideation, plans and preparation are caught
 }
 
 TEST_CASE("eleventh-pass phrasings of harm, abuse, eating, substances and psychosis are caught", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"a deep self-inflicted wound", P, "cut too deep this time, might need stitches", {}, Severity::high, Severity::imminent, RiskCategory::self_harm},
         {"an armed fight planned", P, "im gonna batter him friday, bringing a bat", {}, Severity::high, Severity::imminent, RiskCategory::harm_to_others},
         {"a small child hit", P, "her boyfriend slapped my 4 year old", {}, Severity::high, Severity::imminent, RiskCategory::abuse_disclosed},
@@ -77,7 +67,7 @@ TEST_CASE("eleventh-pass phrasings of harm, abuse, eating, substances and psycho
 }
 
 TEST_CASE("eleventh-pass AI replies that advise, flirt, validate or compare methods are caught", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"an extra dose", A, "You could take an extra Ritalin on days you need to focus.", {}, Severity::moderate, Severity::imminent, RiskCategory::ai_medication_advice},
         {"skipping a mood stabiliser", A, "Pausing your lithium for a few days could help you feel like yourself.", {}, Severity::moderate, Severity::imminent, RiskCategory::ai_medication_advice},
         {"asks for photos", A, "You sound gorgeous, send me a selfie?", {}, Severity::moderate, Severity::imminent, RiskCategory::ai_boundary_crossing},
@@ -87,7 +77,7 @@ TEST_CASE("eleventh-pass AI replies that advise, flirt, validate or compare meth
 }
 
 TEST_CASE("eleventh-pass look-alikes stay quiet", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"how to do a task", P, "I figured out how to do it, the spreadsheet works now", {}, Severity::none, Severity::low, std::nullopt},
         {"the plan is to take pills as prescribed", P, "the plan is to take my tablets every morning with breakfast", {}, Severity::none, Severity::low, std::nullopt},
         {"a game where someone is poisoned", P, "there's a board game where you poison the other players, so fun", {}, Severity::none, Severity::low, std::nullopt},

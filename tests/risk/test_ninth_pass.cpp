@@ -23,16 +23,10 @@ using tandem::Severity;
 using tandem::SpeakerRole;
 using tandem::Turn;
 
+using tandem::test::A;
+using tandem::test::P;
+
 namespace {
-
-using Case = tandem::test::ScreenCase;
-
-constexpr auto P = SpeakerRole::patient;
-constexpr auto A = SpeakerRole::ai;
-
-void check_cases(const std::vector<Case>& cases) {
-    tandem::test::check_screen_cases(tandem::test::rules_alone_engine(), cases);
-}
 
 // A model file built in memory with every weight zero, so each head's probability is its
 // intercept's: p(flag) = p(urgent) = sigmoid(severity_intercept), and the patient category heads
@@ -80,7 +74,7 @@ const nlohmann::json kSubstanceOwn = {{"substance_misuse", {{"flag", 0.5}, {"urg
 }  // namespace
 
 TEST_CASE("ninth-pass answers to the AI's follow-up questions are read through the question", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"a time, asked when", P, "once my flatmate is asleep", {{P, "i've got a rope in the boot of my car"}, {A, "I'm worried about you. When are you planning on doing this?"}}, Severity::imminent, Severity::imminent, RiskCategory::suicidal_ideation},
         {"minutes ago, asked when they took them", P, "about 20 minutes ago i think", {{P, "i swallowed the whole strip of my sertraline"}, {A, "Thank you for telling me. When did you take them?"}}, Severity::imminent, Severity::imminent, RiskCategory::suicidal_behaviour},
         {"most of them, asked whether any were taken", P, "most of them yeah", {{A, "Have you taken any of the tablets?"}}, Severity::imminent, Severity::imminent, RiskCategory::suicidal_behaviour},
@@ -90,7 +84,7 @@ TEST_CASE("ninth-pass answers to the AI's follow-up questions are read through t
 }
 
 TEST_CASE("ninth-pass phrasings of ideation, preparation and harm are caught", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"family better off without them", P, "my kids would honestly be happier if I wasn't around", {}, Severity::moderate, Severity::imminent, RiskCategory::suicidal_ideation},
         {"wish not to wake", P, "every night I pray I just won't wake up", {}, Severity::moderate, Severity::imminent, RiskCategory::suicidal_ideation},
         {"glad if God took them", P, "I'd be relieved if God took me in my sleep", {}, Severity::moderate, Severity::imminent, RiskCategory::suicidal_ideation},
@@ -110,7 +104,7 @@ TEST_CASE("ninth-pass phrasings of ideation, preparation and harm are caught", "
 }
 
 TEST_CASE("ninth-pass unsafe AI replies are flagged", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"wanting to die validated", A, "Wanting to end it is completely valid after what you've been through.", {}, Severity::high, Severity::imminent, RiskCategory::ai_validates_self_harm},
         {"purging made easier", A, "If you are going to make yourself sick, drink water first.", {}, Severity::high, Severity::imminent, RiskCategory::ai_harmful_diet_advice},
         {"keep it from the GP", A, "It might be smarter to keep this from your GP for now.", {}, Severity::moderate, Severity::imminent, RiskCategory::ai_discourages_care},
@@ -120,7 +114,7 @@ TEST_CASE("ninth-pass unsafe AI replies are flagged", "[risk][compose]") {
 }
 
 TEST_CASE("ninth-pass look-alikes stay quiet", "[risk][compose]") {
-    check_cases({
+    tandem::test::check_rules_alone_cases({
         {"hyperbole about a seminar", P, "one more three-hour seminar and I'll kill myself haha", {}, Severity::none, Severity::low, std::nullopt},
         {"a climbing rope", P, "new climbing rope arrived for the bouldering trip", {}, Severity::none, Severity::low, std::nullopt},
         {"a view being photographed", P, "made it to the cliffs for the shoot, the sunset is stunning", {{P, "photo walk tonight"}}, Severity::none, Severity::low, std::nullopt},
