@@ -6,7 +6,6 @@ Run: TANDEM_BRIDGE_BIN=build/release/patient_bridge/tandem-bridge /usr/bin/pytho
 """
 import datetime
 import json
-import threading
 import unittest
 
 import websockets
@@ -309,10 +308,12 @@ class LiveAdministrationTest(unittest.TestCase):
 
 class CrashRecoveryTest(unittest.TestCase):
     def test_after_kill_9_every_acknowledged_message_is_there_exactly_once(self):
-        """Tried: SIGKILL of the bridge while a patient streams 40 messages without waiting for
-        acks; after the restart the patient resends everything unacknowledged (same ids).
-        Every stored message is there once, and every one was screened (a message acked just
-        before the kill gets its turn when the bridge starts again)."""
+        """Tried: SIGKILL of the bridge while a patient streams messages without waiting for
+        acks: 30 sent, the kill as soon as the first ack comes back (so the bridge is mid-stream
+        on any machine, fast or slow), the last 10 never reach it. After the restart the patient
+        resends everything unacknowledged (same ids). Every stored message is there once, and
+        every one was screened (a message acked just before the kill gets its turn when the
+        bridge starts again)."""
         with FakeLlm() as llm, Bridge(llm=llm, config={"rate_limit_per_minute": 1000}) as bridge:
             llm.script([], {"kind": "ok", "text": "Noted."})
             bridge.add_clinician(SUPERVISOR[0], "supervisor", SUPERVISOR[1])
@@ -321,20 +322,21 @@ class CrashRecoveryTest(unittest.TestCase):
             p = Patient(bridge)
             p.redeem(code)
             ids = [f"k{i}" for i in range(40)]
-            for cid in ids:
+            sent_before_kill = ids[:30]
+            for cid in sent_before_kill:
                 p.ws.send("send", {"client_msg_id": cid, "text": f"message {cid}"})
             acked = {}
-            killer = threading.Timer(0.15, bridge.kill9)
-            killer.start()
             try:
                 while True:
                     f = p.ws.recv(5)
                     if f["type"] == "ack":
                         acked[f["payload"]["client_msg_id"]] = f["payload"]["seq"]
+                        # A timer here once let a fast machine ack all 40 before the kill.
+                        bridge.kill9()
             except (websockets.ConnectionClosed, TimeoutError, OSError):  # the crash
                 pass
-            killer.join()
-            self.assertLess(len(acked), len(ids), "the kill came mid-stream (make the timer shorter if not)")
+            self.assertGreater(len(acked), 0, "the bridge was killed after acknowledging")
+            self.assertLessEqual(set(acked), set(sent_before_kill))
             p.ws.close()
 
             bridge.start()
