@@ -448,6 +448,45 @@ TEST_CASE("reads racing this store's own commits wait for the writer's hand-over
     expect_same(*cached, *sql, reads);
 }
 
+// The cache checks the head checkpoint (one page) before each answer, but loads from the log's
+// own newest seq: after the log's tail was cut under a checkpoint left ahead of it (a tampering
+// verify_chain reports), the writer's next events must still reach the cache, not be skipped as
+// already applied.
+TEST_CASE("a cache opened on a log cut behind its head checkpoint still shows the writer's next appends",
+          "[store][cache]") {
+    TempDir dir;
+    const auto key = random_secret(32);
+    const auto file = dir.path / "store.db";
+    {
+        auto store = open_with(file, key, {});
+        append_ok(*store, patient_registered("pa", "ther-a"));
+        append_ok(*store, conversation_started("pa", "ca"));
+        for (int i = 0; i < 8; ++i) append_ok(*store, message("pa", "ca", "m" + std::to_string(i), "text"));
+    }
+    {
+        RawDb raw(file, key);
+        // The views cut with it (as a rebuild from the cut log would leave them); the checkpoint still says 10.
+        raw.exec("DELETE FROM events WHERE seq > 8");
+        raw.exec("DELETE FROM messages WHERE seq > 8");
+    }
+    auto cached = open_with(file, key, {});
+    auto sql = open_with(file, key, uncached());
+    const Reads reads{{"pa"}, {"ca"}};
+    expect_same(*cached, *sql, reads);
+    for (int i = 0; i < 3; ++i) {
+        const std::string id = "n" + std::to_string(i);
+        auto appended = cached->append(message("pa", "ca", id, "after the cut"));
+        REQUIRE(appended.has_value());
+        CHECK(appended->event.seq == 9 + i);
+        auto tail = cached->recent_messages("ca", 1);
+        REQUIRE(tail.has_value());
+        REQUIRE(tail->size() == 1);
+        CHECK(tail->front().id == id);
+        expect_same(*cached, *sql, reads);
+    }
+    CHECK(cached->stats().cache_hits > 0);  // served from memory again once the writer caught up
+}
+
 TEST_CASE("fills that race with commits (evicted conversations and plans read again under appends) answer as SQL",
           "[store][cache]") {
     TempDir dir;
