@@ -6,6 +6,7 @@
 // caller then reads SQL). Private to the store: <sqlite3.h> stays out of public headers.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -86,6 +87,12 @@ public:
     /// rolled-back one). Applied when they follow the cache's position; otherwise left for the next
     /// sync() to read. Writer thread.
     void on_commit(const std::vector<std::shared_ptr<const StoredEvent>>& events);
+    /// The writer is about to COMMIT its own events up to `last_seq`: until own_commit_ends(), a
+    /// sync() that sees them in the log before on_commit has applied them waits for on_commit
+    /// instead of reading them back from SQL. Writer thread.
+    void own_commit_begins(std::int64_t last_seq);
+    /// That COMMIT is over: applied by on_commit, or failed. Wakes the syncs waiting. Writer thread.
+    void own_commit_ends();
 
     struct Stats {
         std::uint64_t hits = 0;     ///< reads answered from memory
@@ -116,6 +123,8 @@ private:
     };
 
     Result<std::int64_t> watch_head();
+    // Waits while `head` is within the writer's own COMMIT in progress; false at once when not.
+    bool wait_for_own_commit(std::int64_t head);
     Result<void> reload();          // under watch_mutex_
     Result<void> catch_up();        // under watch_mutex_
     // Rings `event` and applies it to the views; events falling off the ring go to `dropped` (to
@@ -149,6 +158,11 @@ private:
     std::uint64_t checks_done_ = 0;   // under watch_mutex_
     std::int64_t checked_head_ = 0;   // under watch_mutex_
 
+    // The writer's own COMMIT in progress (own_commit_begins): its last seq, 0 when none.
+    std::mutex own_mutex_;
+    std::condition_variable own_cv_;
+    std::atomic<std::int64_t> own_upto_{0};  // written under own_mutex_
+
     mutable std::shared_mutex mutex_;
     bool loaded_ = false;
     bool off_ = false;                // too many patients: every read goes to SQL
@@ -167,6 +181,7 @@ private:
     std::atomic<std::uint64_t> misses_{0};
     std::atomic<std::uint64_t> reloads_{0};
     std::atomic<std::uint64_t> catch_ups_{0};
+    std::atomic<std::uint64_t> own_waits_{0};
 };
 
 }  // namespace tandem

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "tandem/domain/error.h"
 
@@ -32,6 +34,9 @@ public:
     sqlite3* get() const noexcept { return db_; }
     /// Runs SQL without results; `what` names the step in the error.
     Result<void> exec(const char* sql, std::string_view what);
+    /// As exec, for one statement run again and again (BEGIN, COMMIT, SAVEPOINT, RELEASE on the
+    /// writer): prepared on first use and kept by the connection, keyed by the literal's address.
+    Result<void> exec_prepared(const char* sql, std::string_view what);
     /// Runs a query returning one text cell (a PRAGMA); nullopt when it returns no row.
     Result<std::optional<std::string>> query_text(const char* sql, std::string_view what);
     /// Runs a query returning one integer cell.
@@ -40,6 +45,8 @@ public:
 
 private:
     sqlite3* db_ = nullptr;
+    // exec_prepared's statements, finalized by close(); a few, so a vector beats a map.
+    std::vector<std::pair<const char*, sqlite3_stmt*>> prepared_;
 };
 
 class Stmt {

@@ -190,8 +190,16 @@ void SqlcipherStore::Impl::commit_group(std::vector<std::unique_ptr<AppendReques
         if (auto r = update_head_seq.run("cannot record head"); !r) return fail_all(r.error());
         if (auto r = update_head_hash.run("cannot record head"); !r) return fail_all(r.error());
     }
-    if (auto r = tx->commit(); !r) return fail_all(r.error());
+    // Readers that see this commit in the log before publish_to_cache hands it over wait for the
+    // hand-over rather than reading the group back from SQL (ReadCache::own_commit_begins).
+    const bool announced = cache && head_state.seq != start.seq;
+    if (announced) cache->own_commit_begins(head_state.seq);
+    if (auto r = tx->commit(); !r) {
+        if (announced) cache->own_commit_ends();
+        return fail_all(r.error());
+    }
     if (cache) publish_to_cache(results);  // before any caller returns: a read after append sees it
+    if (announced) cache->own_commit_ends();
     {
         // Appends that queued while this group committed, before any caller of it was woken,
         // mean more appenders than a group held: only then can run()'s short wait gather more.
