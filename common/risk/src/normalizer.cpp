@@ -255,29 +255,15 @@ Normalizer::Normalizer(const std::vector<std::pair<std::string, std::string>>& s
             const std::uint64_t length_bit = std::uint64_t{1} << std::min<std::size_t>(key.size(), 63);
             key_lengths_[static_cast<unsigned char>(key.front())] |= length_bit;
             key_last_lengths_[static_cast<unsigned char>(key.back())] |= length_bit;
-            const std::uint32_t shape = shape_bit(key);
-            key_shapes_[shape >> 6] |= std::uint64_t{1} << (shape & 63);
         }
         substitutions_[key] = to_chars.text;
     }
 }
 
-std::uint32_t Normalizer::shape_bit(std::string_view word) noexcept {
-    const auto first = static_cast<unsigned char>(word.front());
-    const auto second = static_cast<unsigned char>(word[word.size() > 1 ? 1 : 0]);
-    const auto last = static_cast<unsigned char>(word.back());
-    const std::uint32_t x = first | (second << 8) | (last << 16) | (static_cast<std::uint32_t>(std::min<std::size_t>(word.size(), 255)) << 24);
-    return (x * 0x9E3779B1U) >> 20;  // 12 bits
-}
-
 bool Normalizer::may_substitute(std::string_view word) const noexcept {
     const std::size_t length = std::min<std::size_t>(word.size(), 63);
-    if (((key_lengths_[static_cast<unsigned char>(word.front())] & key_last_lengths_[static_cast<unsigned char>(word.back())]) >>
-             length & 1) == 0) {
-        return false;
-    }
-    const std::uint32_t shape = shape_bit(word);
-    return (key_shapes_[shape >> 6] >> (shape & 63) & 1) != 0;
+    return ((key_lengths_[static_cast<unsigned char>(word.front())] & key_last_lengths_[static_cast<unsigned char>(word.back())]) >>
+                length & 1) != 0;
 }
 
 void Normalizer::characters(std::string_view text, NormalizedText& out) const {

@@ -57,11 +57,6 @@ private:
     // hashed (the first byte alone let through about one word in three).
     std::uint64_t key_lengths_[256] = {};
     std::uint64_t key_last_lengths_[256] = {};
-    // A 4,096-bit set of the keys' (first two bytes, last byte, length) hashed: most words the
-    // two tests above let through (about one in two of a message's words) fail it too, and a
-    // hash and a map probe cost ten times the test (callgrind, bench_risk).
-    static std::uint32_t shape_bit(std::string_view word) noexcept;
-    std::uint64_t key_shapes_[64] = {};
 };
 
 /// Rewrites a rule pattern so it matches normalised text: folds accents and squeezes doubled
