@@ -62,3 +62,31 @@ TEST_CASE("rule patterns are rewritten to match normalised text", "[risk][normal
     CHECK_FALSE(tandem::normalize_pattern("don't", out, reason));
     CHECK(reason.find("apostrophe") != std::string::npos);
 }
+
+TEST_CASE("runs of plain ASCII squeeze and map alike on both sides of bytes that need the full path", "[risk][normalizer]") {
+    // The character pass emits runs of plain ASCII in a loop of its own and leaves it for
+    // apostrophes, masking symbols and multibyte characters: squeezing must carry across.
+    const tandem::Normalizer n;
+    struct MapCase {
+        const char* name;
+        std::string input;
+        std::string text;
+        std::vector<std::uint32_t> begin, end;
+    };
+    const std::vector<MapCase> cases{
+        {"a letter run and a space run squeeze onto their first byte", "Soooo   ok", "so ok", {0, 1, 5, 8, 9}, {1, 5, 8, 9, 10}},
+        {"a letter after a dropped curly apostrophe joins the run before it", "a\u2019a", "a", {0}, {5}},
+        {"leading whitespace is dropped, trailing trimmed", "  \thi\r\n", "hi", {3, 4}, {4, 5}},
+        {"an apostrophe inside a run", "don't  stop", "dont stop", {0, 1, 2, 4, 5, 7, 8, 9, 10}, {1, 2, 3, 5, 7, 8, 9, 10, 11}},
+        {"a masked letter between two letters joins the run after it", "k*lling", "kiling", {0, 1, 2, 4, 5, 6}, {1, 2, 4, 5, 6, 7}},
+        {"line breaks are kept, spaces after them squeezed", "a\r\n  b", "a\n\nb", {0, 1, 2, 5}, {1, 2, 5, 6}},
+    };
+    tandem::NormalizedText out;
+    for (const auto& c : cases) {
+        INFO(c.name);
+        n.normalize(c.input, out);
+        CHECK(out.text == c.text);
+        CHECK(out.begin == c.begin);
+        CHECK(out.end == c.end);
+    }
+}

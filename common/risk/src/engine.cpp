@@ -427,14 +427,15 @@ private:
 
 constexpr std::size_t kMaxContext = 6;
 
-// The learned model's features of a message: its own n-grams, and the last two turns'.
-void collect_model_features(const Analyser& analyser, const TurnAnalysis& a, SpeakerRole role,
-                    std::span<const Turn> context, ModelFeatures& out) {
+// The learned model's features of a message: its own n-grams, and the last two turns'. tokens
+// are the message's words (model_tokens), found once for the word count and both feature kinds.
+void collect_model_features(const Analyser& analyser, const TurnAnalysis& a, std::span<const ModelToken> tokens,
+                            SpeakerRole role, std::span<const Turn> context, ModelFeatures& out) {
     out.clear();
-    out.words = count_words(a.norm.text);
+    out.words = tokens.size();
     out.message.reserve(64 + a.norm.text.size() * 4);
-    add_message_features(a.norm.text, role, out.message);
-    RiskLexicon::builtin().add_features(a.norm.text, out.message);
+    add_message_features(a.norm.text, tokens, role, out.message);
+    RiskLexicon::builtin().add_features(a.norm.text, tokens, out.message);
     for (std::size_t d = 0; d < 2 && d < context.size(); ++d) {
         const TurnAnalysis& t = analyser.context_turn(context, context.size() - 1 - d);
         out.context.insert(out.context.end(), t.model_context[d].begin(), t.model_context[d].end());
@@ -528,10 +529,18 @@ RiskAssessment RiskEngine::screen(std::string_view text, SpeakerRole role, std::
     // Patient text only: on AI replies (DiaSafety's validation split, open-domain replies) it
     // raised 31% of safe replies for 42% recall, no better than the base rate; the AI-reply
     // rules (means, validation, ignorance...) stand alone there.
+    // The message's words for the model, found once (the word count, the n-grams, the lexicon).
+    thread_local std::vector<ModelToken> tokens;
+    bool tokenised = false;
+    const auto words = [&]() -> const std::vector<ModelToken>& {
+        if (!tokenised) model_tokens(a.norm.text, tokens);
+        tokenised = true;
+        return tokens;
+    };
     if (model_ && role == SpeakerRole::patient && out.severity < Severity::high && !(out.severity == Severity::none && !a.discounted_by.empty()) &&
-        count_words(a.norm.text) >= risk_model_min_words) {
+        words().size() >= risk_model_min_words) {
         thread_local ModelFeatures features;
-        collect_model_features(analyser, a, role, context, features);
+        collect_model_features(analyser, a, words(), role, context, features);
         const ModelScore p = model_->score(features);
         // Each category family may have thresholds of its own (ninth pass): the AnnoMI
         // false-alarm budget is spent where it buys the most recall, not by one global pair.
@@ -578,9 +587,9 @@ RiskAssessment RiskEngine::screen(std::string_view text, SpeakerRole role, std::
     // the patient model it does not act where a modifier discounted the only risk words, nor on
     // replies under risk_model_min_words words.
     if (model_ && role == SpeakerRole::ai && model_->has_ai_head() && out.severity < Severity::moderate &&
-        !(out.severity == Severity::none && !a.discounted_by.empty()) && count_words(a.norm.text) >= risk_model_min_words) {
+        !(out.severity == Severity::none && !a.discounted_by.empty()) && words().size() >= risk_model_min_words) {
         thread_local ModelFeatures features;
-        collect_model_features(analyser, a, role, context, features);
+        collect_model_features(analyser, a, words(), role, context, features);
         const double p = model_->ai_flag(features);
         if (p >= model_->ai_flag_threshold()) {
             out.severity = Severity::moderate;
@@ -631,8 +640,10 @@ ModelFeatures RiskEngine::model_features(std::string_view text, SpeakerRole role
     if (context.size() > kMaxContext) context = context.subspan(context.size() - kMaxContext);
     const Analyser analyser(rules_, true);
     const TurnAnalysis a = analyser.analyse(text, role, context);
+    std::vector<ModelToken> tokens;
+    model_tokens(a.norm.text, tokens);
     ModelFeatures f;
-    collect_model_features(analyser, a, role, context, f);
+    collect_model_features(analyser, a, tokens, role, context, f);
     return f;
 }
 

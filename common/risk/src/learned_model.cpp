@@ -89,9 +89,7 @@ constexpr std::array<bool, 256> kWordByte = [] {
 }();
 bool word_byte(unsigned char c) { return kWordByte[c]; }
 
-struct Token {
-    std::uint32_t begin, end;
-};
+using Token = ModelToken;
 
 // Words of normalised text (already lowercase): runs of letters, digits and non-ASCII bytes.
 template <class F>
@@ -349,8 +347,12 @@ const RiskLexicon& RiskLexicon::builtin() {
 void RiskLexicon::add_features(std::string_view s, std::vector<ModelFeatureHit>& out) const {
     if (table_.empty()) return;
     thread_local std::vector<Token> tokens;
-    tokens.clear();
-    for_each_token(s, [&](Token t) { tokens.push_back(t); });
+    model_tokens(s, tokens);
+    add_features(s, tokens, out);
+}
+
+void RiskLexicon::add_features(std::string_view s, std::span<const ModelToken> tokens, std::vector<ModelFeatureHit>& out) const {
+    if (table_.empty()) return;
     for (std::size_t i = 0; i < tokens.size(); ++i) {
         std::uint64_t h = kFnvOffset;
         for (std::size_t n = 1; n <= max_words_ && i + n <= tokens.size(); ++n) {
@@ -366,37 +368,87 @@ void RiskLexicon::add_features(std::string_view s, std::vector<ModelFeatureHit>&
     }
 }
 
+void model_tokens(std::string_view s, std::vector<ModelToken>& out) {
+    out.clear();
+    for_each_token(s, [&](Token t) { out.push_back(t); });
+}
+
 void add_message_features(std::string_view s, SpeakerRole role, std::vector<ModelFeatureHit>& out) {
+    thread_local std::vector<Token> tokens;
+    model_tokens(s, tokens);
+    add_message_features(s, tokens, role, out);
+}
+
+void add_message_features(std::string_view s, std::span<const ModelToken> tokens, SpeakerRole role,
+                          std::vector<ModelFeatureHit>& out) {
     const char rt = role_tag(role);
     const char role_name[2] = {rt, 0};
-    out.push_back({FeatureHash('r').add(std::string_view(role_name, 1)).bucket(), 0, 0, false});
+    // The hits are written through a pointer into a per-thread buffer sized for the most a text
+    // can yield (the role, then per word three word-level hits and at most three n-grams per
+    // byte), then appended at once: push_back's capacity test per hit cost more than the store.
+    thread_local std::vector<ModelFeatureHit> buffer;
+    const std::size_t bound = 1 + 3 * tokens.size() + 3 * s.size();
+    if (buffer.size() < bound) buffer.resize(bound);
+    ModelFeatureHit* o = buffer.data();
+    *o++ = {FeatureHash('r').add(std::string_view(role_name, 1)).bucket(), 0, 0, false};
     // The hashes are FeatureHash's, computed in place (same values, so the same model file):
-    // the state after a constant prefix is computed once, the n-gram loops unroll. This is the
-    // model's hot path (a few hundred features per message).
+    // the state after a constant prefix is computed once. This is the model's hot path (a few
+    // hundred features per message). The four hashes that run over a whole word (word,
+    // role-tagged word, bigram with the word before, and the next bigram's prefix) share one
+    // pass over its bytes, and the 3-, 4- and 5-grams starting at one byte share its loads;
+    // each kind is still written in the order the model was trained on (every 3-gram of a word,
+    // then every 4-gram, then every 5-gram), since the score sums in that order.
+    const std::uint64_t w_prefix = tag_state('w');
     const std::uint64_t x_prefix = fnv_step(fnv_step(tag_state('x'), static_cast<unsigned char>(rt)), 0x1F);
-    std::optional<Token> prev;
+    const std::uint64_t b_tag = tag_state('b');
     std::uint64_t b_prefix = 0;  // FeatureHash('b').add(previous word).sep()
-    for_each_token(s, [&](Token t) {
-        const std::string_view w = s.substr(t.begin, t.end - t.begin);
-        out.push_back({finish_bucket(fnv_bytes(tag_state('w'), w)), t.begin, t.end, true});
+    for (std::size_t k = 0; k < tokens.size(); ++k) {
+        const Token t = tokens[k];
+        const auto* w = reinterpret_cast<const unsigned char*>(s.data()) + t.begin;
+        const std::size_t len = t.end - t.begin;
+        std::uint64_t hw = w_prefix, hx = x_prefix, hb = b_prefix, hn = b_tag;
+        for (std::size_t i = 0; i < len; ++i) {
+            hw = fnv_step(hw, w[i]);
+            hx = fnv_step(hx, w[i]);
+            hb = fnv_step(hb, w[i]);
+            hn = fnv_step(hn, w[i]);
+        }
+        *o++ = {finish_bucket(hw), t.begin, t.end, true};
         // The same word means something else from the AI ("overdose" in a reply may be means
         // information) than from the patient.
-        out.push_back({finish_bucket(fnv_bytes(x_prefix, w)), t.begin, t.end, false});
-        if (prev) out.push_back({finish_bucket(fnv_bytes(b_prefix, w)), prev->begin, t.end, true});
-        prev = t;
-        b_prefix = fnv_step(fnv_bytes(tag_state('b'), w), 0x1F);
+        *o++ = {finish_bucket(hx), t.begin, t.end, false};
+        if (k > 0) *o++ = {finish_bucket(hb), tokens[k - 1].begin, t.end, true};
+        b_prefix = fnv_step(hn, 0x1F);
         // Character n-grams of the word padded with spaces: they carry misspellings, plurals
         // and word pieces ("overdos", "pils") that no whole-word feature has seen.
-        if (w.size() > kMaxCharGramWord) return;
-        char padded[kMaxCharGramWord + 2];
-        padded[0] = ' ';
-        std::memcpy(padded + 1, w.data(), w.size());
-        padded[w.size() + 1] = ' ';
-        const std::size_t size = w.size() + 2;
-        for (std::size_t i = 0; i + 3 <= size; ++i) out.push_back({gram_bucket<3>(padded + i), t.begin, t.end, false});
-        for (std::size_t i = 0; i + 4 <= size; ++i) out.push_back({gram_bucket<4>(padded + i), t.begin, t.end, false});
-        for (std::size_t i = 0; i + 5 <= size; ++i) out.push_back({gram_bucket<5>(padded + i), t.begin, t.end, false});
-    });
+        if (len > kMaxCharGramWord) continue;
+        unsigned char p[kMaxCharGramWord + 2];
+        p[0] = ' ';
+        std::memcpy(p + 1, w, len);
+        p[len + 1] = ' ';
+        const std::size_t n3 = len, n4 = len - 1, n5 = len >= 2 ? len - 2 : 0;
+        ModelFeatureHit* o3 = o;
+        ModelFeatureHit* o4 = o3 + n3;
+        ModelFeatureHit* o5 = o4 + n4;
+        constexpr std::uint64_t s3 = tag_state('3'), s4 = tag_state('4'), s5 = tag_state('5');
+        std::size_t i = 0;
+        for (; i < n5; ++i) {
+            const unsigned char c0 = p[i], c1 = p[i + 1], c2 = p[i + 2], c3 = p[i + 3], c4 = p[i + 4];
+            const std::uint64_t h3 = fnv_step(fnv_step(fnv_step(s3, c0), c1), c2);
+            const std::uint64_t h4 = fnv_step(fnv_step(fnv_step(fnv_step(s4, c0), c1), c2), c3);
+            const std::uint64_t h5 = fnv_step(fnv_step(fnv_step(fnv_step(fnv_step(s5, c0), c1), c2), c3), c4);
+            o3[i] = {finish_bucket(h3), t.begin, t.end, false};
+            o4[i] = {finish_bucket(h4), t.begin, t.end, false};
+            o5[i] = {finish_bucket(h5), t.begin, t.end, false};
+        }
+        for (; i < n4; ++i) {
+            o3[i] = {gram_bucket<3>(reinterpret_cast<const char*>(p) + i), t.begin, t.end, false};
+            o4[i] = {gram_bucket<4>(reinterpret_cast<const char*>(p) + i), t.begin, t.end, false};
+        }
+        for (; i < n3; ++i) o3[i] = {gram_bucket<3>(reinterpret_cast<const char*>(p) + i), t.begin, t.end, false};
+        o = o5 + n5;
+    }
+    out.insert(out.end(), buffer.data(), o);
 }
 
 std::size_t count_words(std::string_view s) {

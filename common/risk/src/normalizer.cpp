@@ -160,6 +160,42 @@ public:
         raw(c, b, e);
     }
 
+    // Emits text[i...] while its bytes are ASCII that kAsciiFast maps on its own, as put()
+    // would, one byte each; returns the index of the first byte it left. Most text is only such
+    // bytes. The state lives in locals here: through the members, every char store (which may
+    // alias anything) made the compiler reload the buffer pointers and count for the next byte.
+    std::size_t put_ascii_run(std::string_view text, std::size_t i) {
+        char* const t = text_;
+        std::uint32_t* const bs = begin_;
+        std::uint32_t* const es = end_;
+        std::size_t n = n_;
+        char last = n == 0 ? '\0' : t[n - 1];
+        const std::size_t size = text.size();
+        const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+        for (; i < size; ++i) {
+            const unsigned char b0 = bytes[i];
+            if (b0 >= 0x80) break;
+            const char c = kAsciiFast[b0];
+            if (c == 0) break;
+            const auto b = static_cast<std::uint32_t>(i);
+            if (n != 0) {
+                if ((c == last && is_ascii_letter(c)) || (c == ' ' && (last == ' ' || last == '\n'))) {
+                    es[n - 1] = b + 1;
+                    continue;
+                }
+            } else if (c == ' ' || c == '\n') {
+                continue;
+            }
+            t[n] = c;
+            bs[n] = b;
+            es[n] = b + 1;
+            ++n;
+            last = c;
+        }
+        n_ = n;
+        return i;
+    }
+
     void put_word(std::string_view word, std::uint32_t b, std::uint32_t e) {
         for (char c : word) put(c, b, e);
     }
@@ -236,12 +272,9 @@ void Normalizer::characters(std::string_view text, NormalizedText& out) const {
     while (i < text.size()) {
         std::size_t len = 1;
         const auto b0 = static_cast<unsigned char>(text[i]);
-        if (b0 < 0x80) {
-            if (const char fast = kAsciiFast[b0]; fast != 0) {
-                emit.put(fast, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + 1));
-                ++i;
-                continue;
-            }
+        if (b0 < 0x80 && kAsciiFast[b0] != 0) {
+            i = emit.put_ascii_run(text, i);
+            continue;
         }
         const char32_t cp = b0 < 0x80 ? char32_t{b0} : decode(text, i, len);
         const auto b = static_cast<std::uint32_t>(i);

@@ -50,9 +50,24 @@ struct ModelFeatures {
     }
 };
 
+/// One word of normalised text as the features see it: a run of letters, digits and non-ASCII
+/// bytes, [begin, end) in normalised bytes.
+struct ModelToken {
+    std::uint32_t begin = 0;
+    std::uint32_t end = 0;
+};
+
+/// Replaces out with the words of normalised text, in order: found once per message and shared
+/// by the message features, the lexicon and the word count. Any thread.
+void model_tokens(std::string_view normalised, std::vector<ModelToken>& out);
+
 /// Appends the hashed features of normalised text written by role: word unigrams and bigrams,
 /// role-tagged unigrams, character 3-5-grams within words, and the role. Any thread.
 void add_message_features(std::string_view normalised, SpeakerRole role, std::vector<ModelFeatureHit>& out);
+/// As above, with the text's words from model_tokens (the same features, in the same order).
+/// Any thread.
+void add_message_features(std::string_view normalised, std::span<const ModelToken> tokens, SpeakerRole role,
+                          std::vector<ModelFeatureHit>& out);
 /// The model never raises a message shorter than this many words: a short answer ("tonight",
 /// "yes") means what its context makes it mean, which the rules' context requirements read.
 inline constexpr std::size_t risk_model_min_words = 4;
@@ -83,6 +98,9 @@ public:
     /// Appends one word-level hit per term occurrence in normalised text, per construct the term
     /// belongs to. Any thread.
     void add_features(std::string_view normalised, std::vector<ModelFeatureHit>& out) const;
+    /// As above, with the text's words from model_tokens (the same hits, in the same order).
+    /// Any thread.
+    void add_features(std::string_view normalised, std::span<const ModelToken> tokens, std::vector<ModelFeatureHit>& out) const;
 
 private:
     struct Term {
