@@ -492,6 +492,7 @@ void ClinicianService::pump() {
     // The bridge's own indexes follow this read instead of re-reading every event themselves
     // (log_tail.h); it also carries other processes' appends (the ticker polls the head).
     policy_.follow(batch_from, *batch);
+    store_.follow_log(*batch);
     patients_.follow_log(*batch);
     if (accounts_.follow(batch_from, *batch)) recheck_subscribers();  // before this pass's frames
 

@@ -324,6 +324,9 @@ int cmd_serve(const std::vector<std::string>& args) {
     NotifyingStore notifying(**store);
     auto service = PatientService::create(notifying, **screener, *model, metrics, po);
     if (!service) return error_exit(service.error());
+    // Turns read their patient from the notifying store's memory, which every append here and
+    // the clinician feed's passes keep current.
+    (*service)->set_patient_cache(notifying);
     AccountDirectory accounts(notifying);
     ClinicianServiceOptions co;
     co.urgent_sla_minutes = config->urgent_sla_minutes;  // defaults; the service reads the log's policy

@@ -462,12 +462,12 @@ Result<void> PatientService::raise_assessment_risk(const std::string& patient_id
     // crisis state; or a review flag), in one batch; only the flag's source differs. Keys by
     // assessment: a form saved and then submitted raises one flag, not one per save.
     const Session s{{}, patient_id, conversation_id};
-    auto patient = store_.find_patient(patient_id);
-    const std::optional<PatientView> view = patient && *patient ? **patient : std::optional<PatientView>{};
+    auto patient = turn_patient(patient_id);
+    const std::shared_ptr<const PatientView> view = patient ? std::move(*patient) : nullptr;
     const TurnKeys keys{std::nullopt, "flag:" + assessment_id, "crisis:" + assessment_id,
                         "crisis-message:" + assessment_id};
     std::vector<NewEvent> batch;
-    const TurnPlan plan = add_protocol_events(batch, s, assessment_id, risk, urgent, view, keys, "assessment_id");
+    const TurnPlan plan = add_protocol_events(batch, s, assessment_id, risk, urgent, view.get(), keys, "assessment_id");
     if (batch.empty()) return {};
     auto stored = append_batch(std::move(batch));
     if (!stored) return std::unexpected(stored.error());

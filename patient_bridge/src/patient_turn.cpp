@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "tandem/bridge/log.h"
+#include "tandem/bridge/notifying_store.h"
 #include "tandem/bridge/wire.h"
 #include "tandem/domain/json.h"
 #include "tandem/domain/time.h"
@@ -96,6 +97,14 @@ nlohmann::json PatientService::crisis_payload(const std::string& locale) const {
     return {{"text", kCrisisText}, {"resources", resources}};
 }
 
+Result<std::shared_ptr<const PatientView>> PatientService::turn_patient(const std::string& patient_id) {
+    if (patient_cache_ != nullptr) return patient_cache_->find_patient_cached(patient_id);
+    auto read = store_.find_patient(patient_id);
+    if (!read) return std::unexpected(read.error());
+    if (!*read) return std::shared_ptr<const PatientView>();
+    return std::make_shared<const PatientView>(std::move(**read));
+}
+
 void PatientService::handle_send(const std::shared_ptr<Connection>& c, const PatientFrame& f) {
     auto session = session_of(c->id());
     if (!session) return (void)c->send(make_error_frame("unauthenticated", "send hello or redeem first", f.id));
@@ -136,10 +145,10 @@ void PatientService::handle_send(const std::shared_ptr<Connection>& c, const Pat
     // stored without its flag. The screen costs tens of microseconds against a commit's
     // milliseconds. Rejected: storing first and screening after (what this did before), whose
     // crash window needed a replay at start to close.
-    // Moved out of the read, not copied: the copy (a record tree per turn) was 0.3% of the bridge.
-    auto patient = store_.find_patient(session->patient_id);
-    const std::optional<PatientView> patient_view =
-        patient && *patient ? std::move(**patient) : std::optional<PatientView>{};
+    // Shared, not copied: the copy (a record tree per turn) was 0.3% of the bridge; held by the
+    // notifying store once the feed runs, since reading it from the store each turn was 2.7%.
+    auto patient = turn_patient(session->patient_id);
+    const std::shared_ptr<const PatientView> patient_view = patient ? std::move(*patient) : nullptr;
     // One read of the conversation's tail serves the screen's context now and, with this message
     // added once stored, the LLM window: two reads per turn were 9% of the bridge's CPU.
     auto recent = store_.recent_messages(session->conversation_id, conversation_tail_size(options_));
@@ -152,7 +161,7 @@ void PatientService::handle_send(const std::shared_ptr<Connection>& c, const Pat
     // Keys that sort right after the message's own: a resend appends none of them again, and
     // their index entries land on the leaf page the message's key already dirtied.
     const TurnKeys keys{key + "/risk", key + "/flag", key + "/crisis", key + "/crisis_message"};
-    const TurnPlan plan = add_screened_events(batch, *session, message_id, risk, patient_view, keys);
+    const TurnPlan plan = add_screened_events(batch, *session, message_id, risk, patient_view.get(), keys);
     auto stored = append_batch(std::move(batch));
     if (!stored) return (void)c->send(make_error_frame("unavailable", "could not save; please resend", f.id));
     auto& ev = stored->front().event;
@@ -170,8 +179,7 @@ void PatientService::handle_send(const std::shared_ptr<Connection>& c, const Pat
     // (finish_turn looks at seqs and duplicates only), and a deep copy of it was 1% of the bridge.
     window.push_back(MessageView{stored_id, session->conversation_id, session->patient_id, "patient", "delivered",
                                  ev.seq, std::move(ev.payload)});
-    finish_turn(*session, stored_id, risk, plan, *stored, recent ? &window : nullptr,
-                patient_view ? &*patient_view : nullptr);
+    finish_turn(*session, stored_id, risk, plan, *stored, recent ? &window : nullptr, patient_view.get());
 }
 
 // The turn of a message stored without its screen (a crash between the two, under the code
@@ -180,12 +188,11 @@ void PatientService::handle_send(const std::shared_ptr<Connection>& c, const Pat
 void PatientService::process_turn(const Session& session, const std::string& stored_id, const std::string& text) {
     const auto context = recent_turns(session.conversation_id, stored_id);
     const RiskAssessment risk = screener_.screen(text, ScreenRole::patient, context);
-    auto patient = store_.find_patient(session.patient_id);
-    const std::optional<PatientView> patient_view =
-        patient && *patient ? std::move(**patient) : std::optional<PatientView>{};
+    auto patient = turn_patient(session.patient_id);
+    const std::shared_ptr<const PatientView> patient_view = patient ? std::move(*patient) : nullptr;
     std::vector<NewEvent> batch;
     const TurnKeys keys{std::nullopt, "flag:" + stored_id, "crisis:" + stored_id, std::nullopt};
-    TurnPlan plan = add_screened_events(batch, session, stored_id, risk, patient_view, keys);
+    TurnPlan plan = add_screened_events(batch, session, stored_id, risk, patient_view.get(), keys);
     auto stored = append_batch(std::move(batch));
     if (!stored) {
         log_event(LogLevel::error, "safety_protocol_store_failed", {{"patient", session.patient_id}});
@@ -193,7 +200,7 @@ void PatientService::process_turn(const Session& session, const std::string& sto
         reply_with_ai(session, stored_id, plan.hold, risk.severity >= Severity::moderate);
         return;
     }
-    finish_turn(session, stored_id, risk, plan, *stored, nullptr, patient_view ? &*patient_view : nullptr);
+    finish_turn(session, stored_id, risk, plan, *stored, nullptr, patient_view.get());
 }
 
 // Appends to `batch` (after the message, when the batch holds it) what the screen decides, in the
@@ -203,8 +210,7 @@ void PatientService::process_turn(const Session& session, const std::string& sto
 PatientService::TurnPlan PatientService::add_screened_events(std::vector<NewEvent>& batch, const Session& s,
                                                              const std::string& message_id,
                                                              const RiskAssessment& risk,
-                                                             const std::optional<PatientView>& patient,
-                                                             const TurnKeys& keys) {
+                                                             const PatientView* patient, const TurnKeys& keys) {
     NewEvent assessed;
     assessed.type = EventType::risk_assessed;
     assessed.patient_id = s.patient_id;
@@ -224,13 +230,13 @@ PatientService::TurnPlan PatientService::add_screened_events(std::vector<NewEven
 PatientService::TurnPlan PatientService::add_protocol_events(std::vector<NewEvent>& batch, const Session& s,
                                                              const std::string& source_id,
                                                              const RiskAssessment& risk, bool crisis,
-                                                             const std::optional<PatientView>& patient,
+                                                             const PatientView* patient,
                                                              const TurnKeys& keys, const char* source_field) {
     const auto policy = clinic_policy();
     TurnPlan plan;
-    plan.locale = patient ? patient->record.value("locale", "en-US") : "en-US";
-    const bool was_in_crisis = patient && patient->in_crisis;
-    plan.hold = was_in_crisis || (patient && patient->ai_paused);
+    plan.locale = patient != nullptr ? patient->record.value("locale", "en-US") : "en-US";
+    const bool was_in_crisis = patient != nullptr && patient->in_crisis;
+    plan.hold = was_in_crisis || (patient != nullptr && patient->ai_paused);
     if (crisis) {
         // The crisis message comes first in the batch: the transcript a clinician reads later,
         // and a page that missed the crisis frame, show what the patient was told to call.
@@ -376,7 +382,8 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
                                    bool risk_disclosed, const std::vector<MessageView>* window_read,
                                    const PatientView* patient) {
     // PlanService keeps it current (an approval lands on the very next turn).
-    const PromptPlan plan = plans_->active_plan(s.patient_id);
+    const std::shared_ptr<const PromptPlan> shared_plan = plans_->active_plan_shared(s.patient_id);
+    const PromptPlan& plan = *shared_plan;
     PromptContext prompt_context = plans_->prompt_context(patient, s.patient_id, risk_disclosed);
     ChatRequest request;
     // One source for the prompt's line and the offline companion's sentence. A crisis or held
@@ -399,13 +406,25 @@ void PatientService::reply_with_ai(const Session& s, const std::string& message_
         std::vector<const MessageView*> window;
         for (const auto& m : *msgs)
             if (conversational(m)) window.push_back(&m);
-        const auto first = window.size() > options_.history_window ? window.size() - options_.history_window : 0;
-        for (auto i = first; i < window.size(); ++i)
-            request.messages.push_back(
-                {window[i]->sender == "patient" ? "user" : "assistant", window[i]->record.value("text", "")});
-        const auto first_ctx = window.size() > options_.screen_context ? window.size() - options_.screen_context : 0;
-        for (auto i = first_ctx; i < window.size(); ++i)
-            context.push_back({screen_role(window[i]->sender), window[i]->record.value("text", "")});
+        // Each message's text is looked up once, for the prompt and the screen's context alike:
+        // the lookups in the cached records (cold memory, one map search each) were 1.5% of the
+        // bridge when each list made its own.
+        const std::size_t first =
+            window.size() - std::min(window.size(), std::max(options_.history_window, options_.screen_context));
+        const std::size_t first_prompt = window.size() - std::min(window.size(), options_.history_window);
+        const std::size_t first_ctx = window.size() - std::min(window.size(), options_.screen_context);
+        context.reserve(window.size() - first_ctx);
+        for (auto i = first; i < window.size(); ++i) {
+            const auto t = window[i]->record->find("text");
+            const std::string* text = t != window[i]->record->end() && t->is_string()
+                                          ? &t->get_ref<const std::string&>()
+                                          : nullptr;
+            static const std::string none;
+            if (i >= first_prompt)
+                request.messages.push_back(
+                    {window[i]->sender == "patient" ? "user" : "assistant", text != nullptr ? *text : none});
+            if (i >= first_ctx) context.push_back({screen_role(window[i]->sender), text != nullptr ? *text : none});
+        }
     }
     // The reply's id is chosen now so segments, the final message and a hold all name it.
     const std::string ai_id = new_id();

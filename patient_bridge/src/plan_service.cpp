@@ -34,7 +34,9 @@ PlanService::PlanService(Store& store, ChatModel& model, PlanServiceOptions opti
     : store_(store),
       model_(model),
       options_(std::move(options)),
-      workers_(std::make_unique<SerialWorkers>(options_.worker_threads)) {}
+      workers_(std::make_unique<SerialWorkers>(options_.worker_threads)),
+      default_plan_(std::make_shared<const PromptPlan>(default_prompt_plan(
+          options_.default_plan_id, options_.default_plan_version, options_.default_homework))) {}
 
 PlanService::~PlanService() { workers_->drain(); }
 
@@ -44,9 +46,12 @@ void PlanService::set_patient_sink(std::function<void(const std::string&, const 
 
 void PlanService::drain() { workers_->drain(); }
 
-PromptPlan PlanService::active_plan(const std::string& patient_id) {
+PromptPlan PlanService::active_plan(const std::string& patient_id) { return *active_plan_shared(patient_id); }
+
+std::shared_ptr<const PromptPlan> PlanService::active_plan_shared(const std::string& patient_id) {
     // Reading the plans view every AI turn was a store read (and a parse of every version) per
-    // message for something a clinician changes a few times per patient.
+    // message for something a clinician changes a few times per patient; handing out a copy of
+    // the kept plan (its record tree) was 0.3% of the bridge more.
     std::uint64_t generation = 0;
     {
         const std::lock_guard lock(active_mutex_);
@@ -58,14 +63,14 @@ PromptPlan PlanService::active_plan(const std::string& patient_id) {
     if (plans)
         for (const auto& p : *plans)
             if (p.status == "approved" && (best == nullptr || p.version > best->version)) best = &p;
-    PromptPlan out;
-    if (best == nullptr) {
-        out = default_prompt_plan(options_.default_plan_id, options_.default_plan_version, options_.default_homework);
-    } else {
-        out.id = best->id;
-        out.version = static_cast<int>(best->version);
-        out.is_default = false;
-        out.record = best->record;
+    std::shared_ptr<const PromptPlan> out = default_plan_;
+    if (best != nullptr) {
+        PromptPlan plan;
+        plan.id = best->id;
+        plan.version = static_cast<int>(best->version);
+        plan.is_default = false;
+        plan.record = best->record;
+        out = std::make_shared<const PromptPlan>(std::move(plan));
     }
     if (plans) {
         const std::lock_guard lock(active_mutex_);
@@ -80,8 +85,11 @@ void PlanService::follow_log(std::span<const FeedEvent> events) {
     // against the events that follow it.
     following_ = true;
     for (const auto& fe : events) {
+        // Only a decision changes which version is approved. A proposal alone (the AI's, once
+        // per patient under load) dropped the kept plan and cost a plans read on the next turn;
+        // a clinician's version approved at once comes with its plan_approved.
         const auto t = fe.event.type;
-        if (t != EventType::plan_proposed && t != EventType::plan_approved && t != EventType::plan_rejected) continue;
+        if (t != EventType::plan_approved && t != EventType::plan_rejected) continue;
         ++generation_;
         if (fe.event.patient_id) active_.erase(*fe.event.patient_id);
         else active_.clear();  // a plan event always names its patient; if not, drop them all
@@ -164,13 +172,10 @@ void PlanService::check_proposal_due(const std::string& patient_id) {
         turn_counts_.erase(patient_id);
         return;
     }
-    auto convs = store_.conversations(patient_id);
-    if (!convs) return;
-    int turns = 0;
-    for (const auto& cv : *convs)
-        if (auto msgs = store_.messages(cv.id))
-            turns += static_cast<int>(std::count_if(msgs->begin(), msgs->end(),
-                                                    [](const MessageView& m) { return m.sender == "patient"; }));
+    auto messages = all_messages(patient_id);
+    if (!messages) return;
+    const int turns = static_cast<int>(std::count_if(messages->begin(), messages->end(),
+                                                     [](const MessageView& m) { return m.sender == "patient"; }));
     {
         const std::lock_guard lock(queued_mutex_);
         if (turns < options_.proposal_after_turns) {
@@ -185,7 +190,19 @@ void PlanService::check_proposal_due(const std::string& patient_id) {
         turn_counts_.erase(patient_id);
     }
     log_event(LogLevel::info, "plan_proposal_due", {{"patient", patient_id}, {"turns", turns}});
-    (void)propose(patient_id);
+    // The proposal reads the same messages: they were just read (the second read of every
+    // conversation was most of the due check's cost).
+    (void)propose_with(patient_id, &*messages);
+}
+
+Result<std::vector<MessageView>> PlanService::all_messages(const std::string& patient_id) {
+    auto convs = store_.conversations(patient_id);
+    if (!convs) return std::unexpected(convs.error());
+    std::vector<MessageView> out;
+    for (const auto& cv : *convs)
+        if (auto msgs = store_.messages(cv.id))  // one unreadable conversation leaves out its part, as before
+            out.insert(out.end(), std::make_move_iterator(msgs->begin()), std::make_move_iterator(msgs->end()));
+    return out;
 }
 
 void PlanService::request_proposal(const std::string& patient_id) {
@@ -212,7 +229,9 @@ void PlanService::report_failure(const std::string& patient_id, const Error& err
               {{"patient", patient_id}, {"code", to_string(error.code)}, {"attempts", attempts}});
 }
 
-Result<std::string> PlanService::propose(const std::string& patient_id) {
+Result<std::string> PlanService::propose(const std::string& patient_id) { return propose_with(patient_id, nullptr); }
+
+Result<std::string> PlanService::propose_with(const std::string& patient_id, const std::vector<MessageView>* messages) {
     auto patient = store_.find_patient(patient_id);
     if (!patient) return std::unexpected(patient.error());
     if (!*patient) return fail(ErrorCode::not_found, "no such patient", "patient_id");
@@ -222,12 +241,14 @@ Result<std::string> PlanService::propose(const std::string& patient_id) {
             if (s.is_string()) in.conditions.push_back(s.get<std::string>());
     in.today = Date(std::chrono::floor<std::chrono::days>(now_utc()));
     in.crisis_resources = options_.crisis_resources;
-    if (auto convs = store_.conversations(patient_id)) {
-        for (const auto& cv : *convs)
-            if (auto msgs = store_.messages(cv.id))
-                for (const auto& m : *msgs)
-                    if (conversational(m)) in.conversation.push_back({m.sender, text_field(m.record, "text")});
+    Result<std::vector<MessageView>> read_now;
+    if (messages == nullptr) {
+        read_now = all_messages(patient_id);
+        if (read_now) messages = &*read_now;
     }
+    if (messages != nullptr)
+        for (const auto& m : *messages)
+            if (conversational(m)) in.conversation.push_back({m.sender, text_field(m.record, "text")});
     if (in.conversation.size() > options_.conversation_window)
         in.conversation.erase(in.conversation.begin(),
                               in.conversation.end() - static_cast<std::ptrdiff_t>(options_.conversation_window));

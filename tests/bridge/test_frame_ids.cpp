@@ -1,5 +1,6 @@
 // Envelope ids: new_frame_id is a per-process random prefix plus a counter, so it must still be
 // unique across threads and valid wherever an id is checked (is_valid_id, the wire schemas).
+// Envelope times: utc_now_text keeps the text up to the second per thread.
 #include <catch2/catch_test_macros.hpp>
 
 #include <regex>
@@ -12,6 +13,7 @@
 
 #include "tandem/bridge/wire.h"
 #include "tandem/domain/id.h"
+#include "tandem/domain/time.h"
 #include "tandem/schema/schema_registry.h"
 
 using namespace tandem;
@@ -38,4 +40,22 @@ TEST_CASE("frame ids are UUIDv4-shaped, valid ids and unique across threads", "[
     const auto frame = nlohmann::json::parse(make_frame("pong", nlohmann::json::object()));
     CHECK(SchemaRegistry::builtin().validate("wire/envelope", frame).has_value());
     CHECK(all.count(new_id()) == 0);  // stored ids still come from the CSPRNG
+}
+
+TEST_CASE("the bridge's current time text is format_timestamp's form of now, to the millisecond", "[bridge][wire]") {
+    // Calls across several seconds' boundaries would be slow to wait for; consecutive calls and a
+    // round trip through parse_timestamp check the kept second and the written milliseconds.
+    Timestamp previous{};
+    for (int i = 0; i < 2000; ++i) {
+        const Timestamp low = now_utc();
+        const std::string text = utc_now_text();
+        const Timestamp high = now_utc();
+        const auto parsed = parse_timestamp(text);
+        REQUIRE(parsed);
+        CHECK(format_timestamp(*parsed) == text);
+        CHECK(*parsed >= low);
+        CHECK(*parsed <= high);
+        CHECK(*parsed >= previous);
+        previous = *parsed;
+    }
 }

@@ -143,6 +143,33 @@ TEST_CASE("a followed active plan is kept in memory until a plan event of its pa
     CHECK(plan.id == "plan-a");
 }
 
+TEST_CASE("a followed active plan stays through a proposal alone and is dropped by its approval",
+          "[bridge][log_follow]") {
+    LogFixture f;
+    auto model = make_offline_companion();
+    PlanService plans(*f.store, *model, PlanServiceOptions{});
+    plans.follow_log({});
+    const auto kept = plans.active_plan_shared("p-1");
+    CHECK(kept->is_default);
+
+    auto before = f.head();
+    f.append(EventType::plan_proposed,
+             {{"id", "plan-a"}, {"patient_id", "p-1"}, {"version", 1}, {"status", "proposed"},
+              {"created_at", "2026-11-26T10:00:01.000Z"}},
+             "p-1");
+    plans.follow_log(f.page_after(before));
+    CHECK(plans.active_plan_shared("p-1") == kept);  // still held: a proposal approves nothing
+
+    before = f.head();
+    f.append(EventType::plan_approved,
+             {{"plan_id", "plan-a"}, {"approver_id", "c-1"}, {"decided_at", "2026-11-26T10:00:02.000Z"}}, "p-1");
+    plans.follow_log(f.page_after(before));
+    const auto approved = plans.active_plan_shared("p-1");
+    CHECK_FALSE(approved->is_default);
+    CHECK(approved->id == "plan-a");
+    CHECK(kept->is_default);  // the view a turn already holds is not changed under it
+}
+
 TEST_CASE("without a followed log every active plan is read from the store", "[bridge][log_follow]") {
     LogFixture f;
     auto model = make_offline_companion();

@@ -119,6 +119,8 @@ struct PatientServiceOptions {
 /// store's read cache keeps this many per conversation (SqlcipherStoreOptions::read_cache_messages).
 std::size_t conversation_tail_size(const PatientServiceOptions& options);
 
+class NotifyingStore;
+
 class PatientService final : public PatientHandler {
 public:
     /// store, screener, model and metrics must outlive the service. Replays the log for invites
@@ -147,6 +149,10 @@ public:
     /// applies clinic policy and keeps the active plans of PlanService::follow_log current.
     /// Any thread.
     void follow_log(std::span<const FeedEvent> events);
+    /// Turns read their patient through `cache` (NotifyingStore::find_patient_cached; it must be
+    /// the store this service appends through, or wrap it, and outlive the service) instead of
+    /// find_patient. Call once, before serving. Main thread.
+    void set_patient_cache(NotifyingStore& cache) { patient_cache_ = &cache; }
     /// The clinic policy turns apply now (urgent SLA, crisis resources). Any thread.
     ClinicSettings clinic_settings() const;
     /// Sends one frame to every live connection of the patient (clinician releases and
@@ -193,10 +199,9 @@ private:
         std::optional<std::size_t> crisis_message;
     };
     TurnPlan add_screened_events(std::vector<NewEvent>& batch, const Session& s, const std::string& message_id,
-                                 const RiskAssessment& risk, const std::optional<PatientView>& patient,
-                                 const TurnKeys& keys);
+                                 const RiskAssessment& risk, const PatientView* patient, const TurnKeys& keys);
     TurnPlan add_protocol_events(std::vector<NewEvent>& batch, const Session& s, const std::string& source_id,
-                                 const RiskAssessment& risk, bool crisis, const std::optional<PatientView>& patient,
+                                 const RiskAssessment& risk, bool crisis, const PatientView* patient,
                                  const TurnKeys& keys, const char* source_field);
     void announce_protocol(const Session& s, const RiskAssessment& risk, const TurnPlan& plan,
                            const std::vector<AppendResult>& stored);
@@ -222,7 +227,11 @@ private:
     nlohmann::json crisis_payload(const std::string& locale) const;
     std::shared_ptr<const ClinicSettings> clinic_policy() const;
 
+    // The patient a turn runs for (null patient: none). Errors: storage.
+    Result<std::shared_ptr<const PatientView>> turn_patient(const std::string& patient_id);
+
     Store& store_;
+    NotifyingStore* patient_cache_ = nullptr;  // set_patient_cache
     RiskScreener& screener_;
     ChatModel& model_;
     Metrics& metrics_;

@@ -69,10 +69,14 @@ public:
     /// by another process, after the feed's next pass). A store error gives the default (not
     /// kept). Any thread; blocking.
     PromptPlan active_plan(const std::string& patient_id);
+    /// As active_plan, shared and never changed (a turn reads it without copying the plan's
+    /// record; a later plan event makes a new one). Never null. Any thread; blocking.
+    std::shared_ptr<const PromptPlan> active_plan_shared(const std::string& patient_id);
 
     /// Every event of the log after some point, in order, page by page (the clinician feed's
-    /// shared read): from the first call on, active plans are kept in memory and a plan event
-    /// of a patient drops theirs. Without it every active_plan() reads the store. Any thread.
+    /// shared read): from the first call on, active plans are kept in memory and a decision on
+    /// a patient's plan (plan_approved, plan_rejected) drops theirs; a proposal alone changes no
+    /// active plan. Without it every active_plan() reads the store. Any thread.
     void follow_log(std::span<const FeedEvent> events);
 
     /// What the prompt may know about the patient besides the plan (registered conditions).
@@ -121,6 +125,10 @@ private:
     void push_plan_frame(const std::string& patient_id);
     void report_failure(const std::string& patient_id, const Error& error, int attempts);
     void check_proposal_due(const std::string& patient_id);  // plan lane; reads the store
+    // propose() with the patient's messages when the caller already read them (null: read now).
+    Result<std::string> propose_with(const std::string& patient_id, const std::vector<MessageView>* messages);
+    // Every message of the patient's conversations, oldest conversation first. Errors: storage.
+    Result<std::vector<MessageView>> all_messages(const std::string& patient_id);
 
     // A patient's turns since registration, as calls + offset: offset is set from the store's
     // count on each exact check (seeded lazily, so a restart rebuilds it), calls counts
@@ -155,7 +163,8 @@ private:
     std::mutex active_mutex_;
     bool following_ = false;
     std::uint64_t generation_ = 0;
-    std::unordered_map<std::string, PromptPlan> active_;
+    std::unordered_map<std::string, std::shared_ptr<const PromptPlan>> active_;
+    std::shared_ptr<const PromptPlan> default_plan_;  // the clinic default, built once
 };
 
 }  // namespace tandem::bridge
