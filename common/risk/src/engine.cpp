@@ -2,6 +2,7 @@
 
 #include "embedded.h"
 #include "prefilter_odds.h"
+#include "turn_cache.h"
 
 #include <algorithm>
 #include <array>
@@ -12,6 +13,8 @@
 #include <memory>
 #include <stdexcept>
 #include <optional>
+#include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -33,9 +36,6 @@ struct TurnAnalysis {
     bool safety_response = false;
     std::vector<const RiskRule*> discounted_by; // modifiers that capped a risk match
     bool used_context = false;                  // a requirement looked at the turns before
-    // Context features for the learned model, as the last turn (index 0) and the one before
-    // (index 1): computed once per cached turn rather than for every message it precedes.
-    std::vector<std::uint32_t> model_context[2];
 
     // Empties the analysis for reuse, keeping the buffers' capacity.
     void clear() {
@@ -44,8 +44,33 @@ struct TurnAnalysis {
         safety_response = false;
         discounted_by.clear();
         used_context = false;
-        model_context[0].clear();
-        model_context[1].clear();
+    }
+
+    Severity max_severity() const {
+        Severity s = Severity::none;
+        for (const auto& f : risks) s = std::max(s, f.severity);
+        return s;
+    }
+};
+
+// What a lookup of a context turn reads of its analysis (analysis_satisfies, the ignorance check
+// of AI replies, the model's context features), kept in the caches instead of the TurnAnalysis:
+// its normalised text and byte maps, the modifiers that discounted it and its safety-response
+// flag are never read for a context turn. An entry costs about 600 bytes with a chat-length text
+// (tests/risk/test_shared_turn_cache.cpp measures the heap), 16,384 of them about 10 MB.
+struct ContextAnalysis {
+    std::vector<Finding> risks;
+    std::vector<const RiskRule*> questions;
+    bool used_context = false;
+    // The learned model's context features as the last turn (distance 1) then as the one before
+    // (distance 2), in one buffer: computed once per cached turn rather than for every message
+    // it precedes.
+    std::vector<std::uint32_t> model_features;
+    std::size_t model_split = 0;  // where distance 2 begins
+
+    std::span<const std::uint32_t> model_context(std::size_t d) const {
+        const std::span<const std::uint32_t> all(model_features);
+        return d == 0 ? all.first(model_split) : all.subspan(model_split);
     }
 
     Severity max_severity() const {
@@ -88,7 +113,9 @@ bool finding_satisfies(const Finding& f, const RuleRequirement& req) {
     return true;
 }
 
-bool analysis_satisfies(const TurnAnalysis& a, const RuleRequirement& req) {
+// Of a message's TurnAnalysis or a context turn's ContextAnalysis (the fields they share).
+template <class Analysis>
+bool analysis_satisfies(const Analysis& a, const RuleRequirement& req) {
     if (contains(req.kinds, RuleKind::risk)) {
         for (const auto& f : a.risks) {
             if (finding_satisfies(f, req)) return true;
@@ -146,11 +173,20 @@ std::uint64_t text_hash(std::string_view text) {
     return slot.hash;
 }
 
-struct CachedTurn {
-    TurnKey key;
-    std::string text;  // compared on a hit, so a hash collision cannot swap two turns
-    TurnAnalysis analysis;
-};
+using SharedContextTurn = detail::SharedTurn<ContextAnalysis>;
+
+// 2,000 conversations a bridge serves, each with about 8 turns live (a message's 6 context turns,
+// itself and the reply), fit in 16,384 entries (73% full: turn_cache.h): about 10 MB (docs/PERFORMANCE.md).
+constexpr std::size_t kSharedTurns = 16384;
+
+// One for the process, as the thread caches are: entries carry the rule set's generation and
+// whether the model was on, so no engine sees another's. Never destroyed, since threads may
+// still screen while the process exits. Rejected: a member of RiskEngine (the same keys, but a
+// change to the public engine.h that everything including it rebuilds for).
+detail::SharedTurnCache<ContextAnalysis>& shared_turns() {
+    static auto* cache = new detail::SharedTurnCache<ContextAnalysis>(kSharedTurns);
+    return *cache;
+}
 
 // Working vectors of one analyse() call, kept per thread and per nesting depth (analysing a
 // message may analyse its context turns, and those theirs) so no call allocates once warm.
@@ -324,19 +360,16 @@ public:
         }
     }
 
-    // The analysis of context[i] in its own context (the turns before it), from the cache when
-    // this thread has seen the same turn recently.
-    const TurnAnalysis& context_turn(std::span<const Turn> context, std::size_t i) const {
-        const auto before = context.first(i);
+    // The analysis of context[i] in its own context (the turns before it): from this thread's
+    // cache when it saw the same turn recently, else from the shared cache when any thread did
+    // (the bridge runs a conversation's turns on any of its workers), else analysed and shared.
+    const ContextAnalysis& context_turn(std::span<const Turn> context, std::size_t i) const {
         const TurnKey key = turn_key(context, i);
-        if (const TurnAnalysis* hit = cached(key, context[i].text)) return *hit;
-        TurnAnalysis a = analyse(context[i].text, context[i].role, before);
-        if (with_model_) {
-            add_context_features(a.norm.text, context[i].role, 1, a.model_context[0]);
-            add_context_features(a.norm.text, context[i].role, 2, a.model_context[1]);
-        }
-        a.norm = {};  // spans of context turns are never reported
-        return store(CachedTurn{key, context[i].text, std::move(a)});
+        const std::string& text = context[i].text;
+        if (const ContextAnalysis* hit = cached(key, text)) return *hit;
+        if (auto shared = shared_turns().find(shared_key(key), text)) return keep(std::move(shared));
+        const TurnAnalysis a = analyse(text, context[i].role, context.first(i));
+        return publish(key, text, context[i].role, a);
     }
 
     // Keeps the analysis of the message just screened for when it comes back as a context turn
@@ -346,49 +379,84 @@ public:
         if (a.used_context) return;
         const TurnKey key{mix_key(seed(), text_hash(text), role), 0};
         if (cached(key, text) != nullptr) return;
-        CachedTurn entry{key, std::string(text), {}};
-        entry.analysis.risks = a.risks;
-        entry.analysis.questions = a.questions;
-        entry.analysis.safety_response = a.safety_response;
-        entry.analysis.discounted_by = a.discounted_by;
-        if (with_model_) {
-            add_context_features(a.norm.text, role, 1, entry.analysis.model_context[0]);
-            add_context_features(a.norm.text, role, 2, entry.analysis.model_context[1]);
+        // Looked up before building an entry: the model's features of the turn cost more than this.
+        if (auto shared = shared_turns().find(shared_key(key), text)) {
+            keep(std::move(shared));
+            return;
         }
-        store(std::move(entry));
+        publish(key, text, role, a);
     }
 
 private:
+    // This thread's most recent turns, each shared with the shared cache (one entry, two owners):
+    // a hit here takes no lock. The keys sit beside the pointer so a lookup reads no entry but
+    // the one whose keys match.
     struct TurnCache {
         static constexpr std::size_t kSize = 32;
-        std::vector<CachedTurn> entries;
-        std::size_t next = 0;  // the slot to replace next once full
-        TurnCache() { entries.reserve(kSize); }  // references stay valid
+        struct Ref {
+            std::uint64_t own = 0;
+            std::uint64_t chain = 0;
+            bool used_context = false;
+            std::shared_ptr<const SharedContextTurn> entry;
+        };
+        std::array<Ref, kSize> entries;
+        std::size_t next = 0;  // the slot to replace next
     };
     static TurnCache& cache() {
         thread_local TurnCache c;
         return c;
     }
 
-    const TurnAnalysis* cached(const TurnKey& key, std::string_view text) const {
+    const ContextAnalysis* cached(const TurnKey& key, std::string_view text) const {
         for (const auto& c : cache().entries) {
-            if (c.key.own == key.own && (!c.analysis.used_context || c.key.chain == key.chain) && c.text == text) {
-                return &c.analysis;
+            if (c.entry && c.own == key.own && (!c.used_context || c.chain == key.chain) && c.entry->text == text) {
+                return &c.entry->value;
             }
         }
         return nullptr;
     }
 
-    const TurnAnalysis& store(CachedTurn entry) const {
+    // Into this thread's cache; the reference stays valid until kSize more turns are kept.
+    const ContextAnalysis& keep(std::shared_ptr<const SharedContextTurn> entry) const {
         TurnCache& c = cache();
-        if (c.entries.size() < TurnCache::kSize) {
-            c.entries.push_back(std::move(entry));
-            return c.entries.back().analysis;
-        }
-        CachedTurn& slot = c.entries[c.next];
+        TurnCache::Ref& slot = c.entries[c.next];
         c.next = (c.next + 1) % TurnCache::kSize;
-        slot = std::move(entry);
-        return slot.analysis;
+        slot.own = entry->key.own;
+        slot.chain = entry->key.chain;
+        slot.used_context = entry->value.used_context;
+        slot.entry = std::move(entry);
+        return slot.entry->value;
+    }
+
+    // Makes the entry of an analysed turn with only what context lookups read, shares it and
+    // keeps it in this thread's cache.
+    const ContextAnalysis& publish(const TurnKey& key, std::string_view text, SpeakerRole role,
+                                   const TurnAnalysis& a) const {
+        auto entry = std::make_shared<SharedContextTurn>();
+        entry->key = shared_key(key);
+        entry->text.assign(text);
+        ContextAnalysis& v = entry->value;
+        v.risks = a.risks;
+        v.questions = a.questions;
+        v.used_context = a.used_context;
+        if (with_model_) {
+            // Built in a buffer of this thread's and copied at its size: one allocation with no
+            // spare capacity, where growing the entry's own vector reallocated several times and
+            // left up to half of it unused for as long as the entry lives.
+            thread_local std::vector<std::uint32_t> features;
+            features.clear();
+            add_context_features(a.norm.text, role, 1, features);
+            v.model_split = features.size();
+            add_context_features(a.norm.text, role, 2, features);
+            v.model_features.assign(features.begin(), features.end());
+        }
+        std::shared_ptr<const SharedContextTurn> shared = std::move(entry);
+        shared_turns().publish(shared);
+        return keep(std::move(shared));
+    }
+
+    detail::TurnCacheKey shared_key(const TurnKey& key) const {
+        return detail::TurnCacheKey{rules_.generation(), with_model_, key.own, key.chain};
     }
 
     std::uint64_t seed() const {
@@ -437,8 +505,8 @@ void collect_model_features(const Analyser& analyser, const TurnAnalysis& a, std
     add_message_features(a.norm.text, tokens, role, out.message);
     RiskLexicon::builtin().add_features(a.norm.text, tokens, out.message);
     for (std::size_t d = 0; d < 2 && d < context.size(); ++d) {
-        const TurnAnalysis& t = analyser.context_turn(context, context.size() - 1 - d);
-        out.context.insert(out.context.end(), t.model_context[d].begin(), t.model_context[d].end());
+        const auto features = analyser.context_turn(context, context.size() - 1 - d).model_context(d);
+        out.context.insert(out.context.end(), features.begin(), features.end());
     }
 }
 
@@ -460,6 +528,12 @@ std::optional<LearnedModel> builtin_model() {
 }
 
 }  // namespace
+
+namespace detail {
+std::size_t shared_context_turns() { return shared_turns().size(); }
+std::size_t shared_context_turn_capacity() { return shared_turns().capacity(); }
+void clear_shared_context_turns() { shared_turns().clear(); }
+}  // namespace detail
 
 RiskEngine::RiskEngine(RuleSet rules) : rules_(std::move(rules)), model_(builtin_model()) {}
 
@@ -497,7 +571,7 @@ RiskAssessment RiskEngine::screen(std::string_view text, SpeakerRole role, std::
         for (std::size_t i = context.size(), seen = 0; i-- > 0 && seen < 2;) {
             if (context[i].role != SpeakerRole::patient) continue;
             ++seen;
-            const TurnAnalysis& p = analyser.context_turn(context, i);
+            const ContextAnalysis& p = analyser.context_turn(context, i);
             const Severity disclosed = p.max_severity();
             if (disclosed >= Severity::moderate) {
                 // Ignoring urgent suicide, violence or psychosis is urgent itself; ignoring other
