@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <pthread.h>
 
 #include "clinician_frames.h"
 #include "tandem/bridge/log.h"
@@ -121,7 +122,7 @@ ClinicianService::ClinicianService(NotifyingStore& store, AccountDirectory& acco
           d.require_totp = options_.require_totp;
           return d;
       }()),
-      workers_(options_.worker_threads) {}
+      workers_(options_.worker_threads, "tandem-feed") {}
 
 Result<std::shared_ptr<ClinicianService>> ClinicianService::create(NotifyingStore& store, AccountDirectory& accounts,
                                                                    PatientService& patients, Metrics& metrics,
@@ -138,7 +139,10 @@ Result<std::shared_ptr<ClinicianService>> ClinicianService::create(NotifyingStor
     // A raw pointer is safe: the destructor removes the listener before anything it uses goes.
     ClinicianService* self = s.get();
     store.set_listener([self](std::int64_t seq) { self->on_appended(seq); });
-    s->ticker_ = std::thread([self] { self->ticker(); });
+    s->ticker_ = std::thread([self] {
+        pthread_setname_np(pthread_self(), "tandem-ticker");
+        self->ticker();
+    });
     return s;
 }
 

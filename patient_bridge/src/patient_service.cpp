@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <cctype>
 #include <chrono>
+#include <pthread.h>
 
 #include "tandem/bridge/log.h"
 #include "tandem/measures/measures.h"
@@ -40,8 +41,12 @@ std::unique_ptr<RiskScreener> make_administration_only_screener() {
 }
 
 // ---------------------------------------------------------------------------------------------
-SerialWorkers::SerialWorkers(int threads) {
-    for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { run(); });
+SerialWorkers::SerialWorkers(int threads, const char* name) {
+    for (int i = 0; i < std::max(1, threads); ++i)
+        threads_.emplace_back([this, name] {
+            pthread_setname_np(pthread_self(), name);
+            run();
+        });
 }
 
 SerialWorkers::~SerialWorkers() {
@@ -126,7 +131,7 @@ PatientService::PatientService(Store& store, RiskScreener& screener, ChatModel& 
                               return raise_assessment_risk(patient, conversation, id, risk, urgent);
                           }},
           ClinicSettings{})),
-      workers_(options_.worker_threads) {
+      workers_(options_.worker_threads, "tandem-turn") {
     PlanServiceOptions po = options_.plans;
     po.default_plan_id = options_.default_plan_id;
     po.default_plan_version = options_.default_plan_version;

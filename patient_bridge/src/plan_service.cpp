@@ -34,7 +34,7 @@ PlanService::PlanService(Store& store, ChatModel& model, PlanServiceOptions opti
     : store_(store),
       model_(model),
       options_(std::move(options)),
-      workers_(std::make_unique<SerialWorkers>(options_.worker_threads)),
+      workers_(std::make_unique<SerialWorkers>(options_.worker_threads, "tandem-plan")),
       default_plan_(std::make_shared<const PromptPlan>(default_prompt_plan(
           options_.default_plan_id, options_.default_plan_version, options_.default_homework))) {}
 

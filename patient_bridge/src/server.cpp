@@ -10,6 +10,7 @@
 
 #include <utility>  // before Asio: Boost 1.74 with g++ 12 needs it (docs/DEPENDENCIES.md)
 
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include "tandem/bridge/server.h"
@@ -641,7 +642,10 @@ Result<std::uint16_t> Server::start() {
     const auto port = im.acceptor->local_endpoint().port();
     im.started = true;
     im.do_accept();
-    for (int i = 0; i < std::max(1, o.io_threads); ++i) im.threads.emplace_back([&im] { im.ioc.run(); });
+    for (int i = 0; i < std::max(1, o.io_threads); ++i) im.threads.emplace_back([&im] {
+            pthread_setname_np(pthread_self(), "tandem-io");
+            im.ioc.run();
+        });
     log_event(LogLevel::info, "listening", {{"host", o.host}, {"port", port}, {"io_threads", o.io_threads}});
     return port;
 }

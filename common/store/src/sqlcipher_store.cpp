@@ -1,6 +1,7 @@
 #include "tandem/store/sqlcipher_store.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -192,8 +193,14 @@ Result<std::unique_ptr<SqlcipherStore>> SqlcipherStore::open(const std::filesyst
 
     auto* raw = impl.get();
     sqlite3_wal_hook(impl->writer.get(), &Impl::on_wal_commit, raw);
-    impl->checkpoint_thread = std::thread([raw] { raw->run_checkpoints(); });
-    impl->thread = std::thread([raw] { raw->run(); });
+    impl->checkpoint_thread = std::thread([raw] {
+        pthread_setname_np(pthread_self(), "tandem-ckpt");
+        raw->run_checkpoints();
+    });
+    impl->thread = std::thread([raw] {
+        pthread_setname_np(pthread_self(), "tandem-writer");
+        raw->run();
+    });
     return std::unique_ptr<SqlcipherStore>(new SqlcipherStore(std::move(impl)));
 }
 

@@ -57,7 +57,9 @@ std::unique_ptr<RiskScreener> make_administration_only_screener();
 /// run in post order), so blocking store and LLM calls never run on an Asio thread.
 class SerialWorkers {
 public:
-    explicit SerialWorkers(int threads);
+    /// `name` (at most 15 characters) names the threads for top -H, perf and
+    /// bench/loadgen/thread_times.sh.
+    SerialWorkers(int threads, const char* name);
     ~SerialWorkers();  ///< finishes queued tasks, then joins
     SerialWorkers(const SerialWorkers&) = delete;
     SerialWorkers& operator=(const SerialWorkers&) = delete;
