@@ -141,6 +141,35 @@ NewEvent patient_event(EventType type, const std::string& patient, json payload 
 
 void append_ok(Store& store, NewEvent e) { REQUIRE(store.append(std::move(e)).has_value()); }
 
+// Patients p0.. with a conversation each (c<patient>), every one assigned to ther-a or every
+// other one, listed for expect_same.
+Reads register_patients(SqlcipherStore& store, int count, bool every_one_assigned) {
+    Reads reads;
+    for (int t = 0; t < count; ++t) {
+        const std::string p = "p" + std::to_string(t);
+        const bool assigned = every_one_assigned || t % 2 == 0;
+        append_ok(store, patient_registered(p, assigned ? std::optional<std::string>("ther-a") : std::nullopt));
+        append_ok(store, conversation_started(p, "c" + p));
+        reads.patients.push_back(p);
+        reads.conversations.push_back("c" + p);
+    }
+    return reads;
+}
+
+// `count` messages from patient `p`, each read back at once as its conversation's newest: a
+// failed append or a tail without the message counts in `stale`.
+void append_reading_back(SqlcipherStore& store, const std::string& p, int count, std::atomic<int>& stale) {
+    for (int i = 0; i < count; ++i) {
+        const std::string id = p + "-" + std::to_string(i);
+        if (!store.append(message(p, "c" + p, id, "text"))) {
+            stale.fetch_add(1);
+            continue;
+        }
+        auto tail = store.recent_messages("c" + p, 1);
+        if (!tail || tail->empty() || tail->back().id != id) stale.fetch_add(1);
+    }
+}
+
 }  // namespace
 
 TEST_CASE("cached reads answer as SQL after every kind of append that changes a cached view", "[store][cache]") {
@@ -358,14 +387,7 @@ TEST_CASE("a read after an append returns includes it, with appenders and reader
     const auto file = dir.path / "store.db";
     auto cached = open_with(file, key, {});
     auto sql = open_with(file, key, uncached());
-    Reads reads{{}, {}};
-    for (int t = 0; t < 6; ++t) {
-        const std::string p = "p" + std::to_string(t);
-        append_ok(*cached, patient_registered(p, t % 2 == 0 ? std::optional<std::string>("ther-a") : std::nullopt));
-        append_ok(*cached, conversation_started(p, "c" + p));
-        reads.patients.push_back(p);
-        reads.conversations.push_back("c" + p);
-    }
+    const Reads reads = register_patients(*cached, 6, false);
     std::atomic<int> stale{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 6; ++t) {
@@ -397,14 +419,7 @@ TEST_CASE("reads racing this store's own commits wait for the writer's hand-over
     const auto file = dir.path / "store.db";
     auto cached = open_with(file, key, {});
     auto sql = open_with(file, key, uncached());
-    Reads reads{{}, {}};
-    for (int t = 0; t < 4; ++t) {
-        const std::string p = "p" + std::to_string(t);
-        append_ok(*cached, patient_registered(p, "ther-a"));
-        append_ok(*cached, conversation_started(p, "c" + p));
-        reads.patients.push_back(p);
-        reads.conversations.push_back("c" + p);
-    }
+    const Reads reads = register_patients(*cached, 4, true);
     REQUIRE(cached->find_patient("p0").has_value());  // loaded before the race: a load is not a catch-up
     std::atomic<bool> done{false};
     std::atomic<int> stale{0};
@@ -426,19 +441,7 @@ TEST_CASE("reads racing this store's own commits wait for the writer's hand-over
     }
     std::vector<std::thread> appenders;
     for (int t = 0; t < 4; ++t) {
-        appenders.emplace_back([&, t] {
-            const std::string p = "p" + std::to_string(t);
-            for (int i = 0; i < 40; ++i) {
-                const std::string id = p + "-" + std::to_string(i);
-                auto r = cached->append(message(p, "c" + p, id, "text"));
-                if (!r) {
-                    stale.fetch_add(1);
-                    continue;
-                }
-                auto tail = cached->recent_messages("c" + p, 1);
-                if (!tail || tail->empty() || tail->back().id != id) stale.fetch_add(1);
-            }
-        });
+        appenders.emplace_back([&, t] { append_reading_back(*cached, "p" + std::to_string(t), 40, stale); });
     }
     for (auto& t : appenders) t.join();
     done.store(true);
@@ -497,14 +500,7 @@ TEST_CASE("fills that race with commits (evicted conversations and plans read ag
     small.read_cache_bytes = 6 * 1024;  // about two conversations: most reads miss and fill
     auto cached = open_with(file, key, small);
     auto sql = open_with(file, key, uncached());
-    Reads reads{{}, {}};
-    for (int t = 0; t < 4; ++t) {
-        const std::string p = "p" + std::to_string(t);
-        append_ok(*cached, patient_registered(p, "ther-a"));
-        append_ok(*cached, conversation_started(p, "c" + p));
-        reads.patients.push_back(p);
-        reads.conversations.push_back("c" + p);
-    }
+    const Reads reads = register_patients(*cached, 4, true);
     std::atomic<bool> done{false};
     std::vector<std::thread> readers;
     for (int r = 0; r < 3; ++r) {
