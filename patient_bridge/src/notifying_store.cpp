@@ -70,17 +70,13 @@ void NotifyingStore::follow_log(std::span<const FeedEvent> events) {
     bool all = false;
     for (const auto& fe : events)
         if (!add_patient_ids(fe.event.type, fe.event.patient_id, fe.event.payload, ids)) all = true;
-    const std::lock_guard lock(patients_mutex_);
-    // Enabling it with an empty map is safe at any point: what is read from now on is checked
-    // against the events that follow it.
-    following_ = true;
-    if (ids.empty() && !all) return;
-    ++generation_;
-    if (all) {
-        patients_.clear();
-        return;
+    {
+        // Enabling it with an empty map is safe at any point: what is read from now on is checked
+        // against the events that follow it.
+        const std::lock_guard lock(patients_mutex_);
+        following_ = true;
     }
-    for (const auto& id : ids) patients_.erase(id);
+    forget_patients(ids, all);
 }
 
 void NotifyingStore::forget_patients(const std::vector<std::string>& ids, bool all) {
