@@ -9,67 +9,30 @@
 #include "tandem/bridge/clinic_policy.h"
 #include "tandem/bridge/llm.h"
 #include "tandem/bridge/plan_service.h"
-#include "tandem/crypto/random.h"
-#include "tandem/store/sqlcipher_store.h"
-#include "test_support.h"
+#include "log_fixture.h"
 
 using namespace tandem;
 using namespace tandem::bridge;
-using tandem::test::TempDir;
+using tandem::test::LogFixture;
 using json = nlohmann::json;
 
 namespace {
 
-struct LogFixture {
-    TempDir dir;
-    SecretBuffer secret = random_secret(32);
-    std::unique_ptr<SqlcipherStore> store;
-
-    LogFixture() {
-        auto s = SqlcipherStore::open(dir.path() / "tandem.db", secret.bytes());
-        REQUIRE(s);
-        store = std::move(*s);
-    }
-    std::int64_t append(EventType type, json payload, std::optional<std::string> patient = std::nullopt) {
-        NewEvent e;
-        e.type = type;
-        e.patient_id = std::move(patient);
-        e.actor = Actor{ActorKind::system, std::nullopt};
-        e.payload = std::move(payload);
-        auto r = store->append(std::move(e));
-        REQUIRE(r);
-        return r->event.seq;
-    }
-    std::int64_t add_clinician(const std::string& id, const std::string& username) {
-        return append(EventType::clinician_added, {{"id", id},
-                                                   {"clinic_id", "clinic"},
-                                                   {"username", username},
-                                                   {"display_name", username},
-                                                   {"roles", {"therapist"}},
-                                                   {"active", true},
-                                                   {"created_at", "2026-11-26T10:00:00.000Z"}});
-    }
-    std::vector<FeedEvent> page_after(std::int64_t seq) {
-        auto page = store->read_feed_after(seq, 1000);
-        REQUIRE(page);
-        return std::move(*page);
-    }
-    std::int64_t head() {
-        auto h = store->head();
-        REQUIRE(h);
-        return h->seq;
-    }
-};
+std::int64_t add_clinician(LogFixture& f, const std::string& id, const std::string& username) {
+    return f.append(EventType::clinician_added,
+                    {{"id", id}, {"clinic_id", "clinic"}, {"username", username}, {"display_name", username},
+                     {"roles", {"therapist"}}, {"active", true}, {"created_at", "2026-11-26T10:00:00.000Z"}});
+}
 
 }  // namespace
 
 TEST_CASE("an account directory takes new accounts from a page read by the feed", "[bridge][log_follow]") {
     LogFixture f;
-    f.add_clinician("c-1", "tara");
+    add_clinician(f, "c-1", "tara");
     AccountDirectory accounts(*f.store);
     REQUIRE(accounts.refresh());
     const auto before = f.head();
-    f.add_clinician("c-2", "sam");
+    add_clinician(f, "c-2", "sam");
     f.append(EventType::clinician_action, {{"action", "unrelated"}});
 
     CHECK_FALSE(accounts.by_username("sam"));
@@ -87,9 +50,9 @@ TEST_CASE("an index behind the page it is handed ignores it and reads the gap it
     LogFixture f;
     AccountDirectory accounts(*f.store);
     REQUIRE(accounts.refresh());
-    f.add_clinician("c-1", "tara");  // the gap: not in the page below
+    add_clinician(f, "c-1", "tara");  // the gap: not in the page below
     const auto after = f.head();
-    f.add_clinician("c-2", "sam");
+    add_clinician(f, "c-2", "sam");
 
     CHECK_FALSE(accounts.follow(after, f.page_after(after)));
     CHECK_FALSE(accounts.by_username("sam"));  // applying it would skip tara for good

@@ -11,57 +11,30 @@
 #include <nlohmann/json.hpp>
 
 #include "tandem/bridge/notifying_store.h"
-#include "tandem/crypto/random.h"
-#include "tandem/store/sqlcipher_store.h"
-#include "test_support.h"
+#include "log_fixture.h"
 
 using namespace tandem;
 using namespace tandem::bridge;
-using tandem::test::TempDir;
+using tandem::test::LogFixture;
+using tandem::test::system_event;
 using json = nlohmann::json;
 
 namespace {
 
-struct CacheFixture {
-    TempDir dir;
-    SecretBuffer secret = random_secret(32);
-    std::unique_ptr<SqlcipherStore> store;
-    std::unique_ptr<NotifyingStore> notifying;
+struct CacheFixture : LogFixture {
+    std::unique_ptr<NotifyingStore> notifying = std::make_unique<NotifyingStore>(*store);
 
-    CacheFixture() {
-        auto s = SqlcipherStore::open(dir.path() / "tandem.db", secret.bytes());
-        REQUIRE(s);
-        store = std::move(*s);
-        notifying = std::make_unique<NotifyingStore>(*store);
-    }
-    static NewEvent event(EventType type, json payload, std::optional<std::string> patient) {
-        NewEvent e;
-        e.type = type;
-        e.patient_id = std::move(patient);
-        e.actor = Actor{ActorKind::system, std::nullopt};
-        e.payload = std::move(payload);
-        return e;
-    }
     static NewEvent registration(const std::string& locale) {
-        return event(EventType::patient_registered,
-                     {{"id", "p-1"}, {"clinic_id", "clinic"}, {"display_name", "Alex"}, {"conditions", json::array()},
-                      {"locale", locale}, {"created_at", "2026-11-27T03:00:00.000Z"}},
-                     "p-1");
+        return system_event(EventType::patient_registered,
+                            {{"id", "p-1"}, {"clinic_id", "clinic"}, {"display_name", "Alex"},
+                             {"conditions", json::array()}, {"locale", locale},
+                             {"created_at", "2026-11-27T03:00:00.000Z"}},
+                            "p-1");
     }
     std::shared_ptr<const PatientView> cached() {
         auto p = notifying->find_patient_cached("p-1");
         REQUIRE(p);
         return *p;
-    }
-    std::vector<FeedEvent> page_after(std::int64_t seq) {
-        auto page = store->read_feed_after(seq, 1000);
-        REQUIRE(page);
-        return std::move(*page);
-    }
-    std::int64_t head() {
-        auto h = store->head();
-        REQUIRE(h);
-        return h->seq;
     }
 };
 
@@ -77,18 +50,18 @@ struct PatientChange {
 // and with the AI paused where the change needs it (set up through the inner store, unseen).
 std::vector<PatientChange> changes() {
     return {
-        {"crisis_entered", [] { return CacheFixture::event(EventType::crisis_entered, {{"patient_id", "p-1"}}, "p-1"); },
+        {"crisis_entered", [] { return system_event(EventType::crisis_entered, {{"patient_id", "p-1"}}, "p-1"); },
          [](const PatientView& p) { return p.in_crisis; }},
         {"crisis_cleared",
-         [] { return CacheFixture::event(EventType::crisis_cleared, {{"patient_id", "p-1"}, {"note", "safe"}}, "p-1"); },
+         [] { return system_event(EventType::crisis_cleared, {{"patient_id", "p-1"}, {"note", "safe"}}, "p-1"); },
          [](const PatientView& p) { return !p.in_crisis; }},
-        {"ai_paused", [] { return CacheFixture::event(EventType::ai_paused, {{"patient_id", "p-1"}}, "p-1"); },
+        {"ai_paused", [] { return system_event(EventType::ai_paused, {{"patient_id", "p-1"}}, "p-1"); },
          [](const PatientView& p) { return p.ai_paused; }},
-        {"ai_resumed", [] { return CacheFixture::event(EventType::ai_resumed, {{"patient_id", "p-1"}}, "p-1"); },
+        {"ai_resumed", [] { return system_event(EventType::ai_resumed, {{"patient_id", "p-1"}}, "p-1"); },
          [](const PatientView& p) { return !p.ai_paused; }},
         {"patient_assigned",
          [] {
-             return CacheFixture::event(EventType::patient_assigned,
+             return system_event(EventType::patient_assigned,
                                         {{"patient_id", "p-1"}, {"assigned_therapist_id", "c-9"}}, "p-1");
          },
          [](const PatientView& p) { return p.assigned_therapist_id == std::optional<std::string>("c-9"); }},
@@ -100,9 +73,9 @@ std::vector<PatientChange> changes() {
 // The state a change starts from: crisis_cleared needs a crisis, ai_resumed a pause.
 void set_up_for(CacheFixture& f, const std::string& change) {
     if (change == "crisis_cleared")
-        REQUIRE(f.store->append(CacheFixture::event(EventType::crisis_entered, {{"patient_id", "p-1"}}, "p-1")));
+        REQUIRE(f.store->append(system_event(EventType::crisis_entered, {{"patient_id", "p-1"}}, "p-1")));
     if (change == "ai_resumed")
-        REQUIRE(f.store->append(CacheFixture::event(EventType::ai_paused, {{"patient_id", "p-1"}}, "p-1")));
+        REQUIRE(f.store->append(system_event(EventType::ai_paused, {{"patient_id", "p-1"}}, "p-1")));
 }
 
 }  // namespace
@@ -123,7 +96,7 @@ TEST_CASE("a patient event appended through the notifying store reaches the held
 
                 if (batched) {
                     std::vector<NewEvent> batch;
-                    batch.push_back(CacheFixture::event(EventType::clinician_action, {{"action", "other"}}, "p-1"));
+                    batch.push_back(system_event(EventType::clinician_action, {{"action", "other"}}, "p-1"));
                     batch.push_back(change.event());
                     REQUIRE(f.notifying->append_batch(std::move(batch)));
                 } else {
@@ -144,7 +117,7 @@ TEST_CASE("events that change no patient keep the held patient", "[bridge][patie
     f.notifying->follow_log({});
     const auto held = f.cached();
     const auto before = f.head();
-    REQUIRE(f.notifying->append(CacheFixture::event(EventType::clinician_action, {{"action", "other"}}, "p-1")));
+    REQUIRE(f.notifying->append(system_event(EventType::clinician_action, {{"action", "other"}}, "p-1")));
     f.notifying->follow_log(f.page_after(before));
     CHECK(f.cached() == held);
 }
@@ -157,7 +130,7 @@ TEST_CASE("another process's patient event reaches the held patient with the fee
     REQUIRE_FALSE(f.cached()->ai_paused);
     const auto before = f.head();
     // Appended around the notifying store, as `tandem-bridge` run beside the server would.
-    REQUIRE(f.store->append(CacheFixture::event(EventType::ai_paused, {{"patient_id", "p-1"}}, "p-1")));
+    REQUIRE(f.store->append(system_event(EventType::ai_paused, {{"patient_id", "p-1"}}, "p-1")));
     CHECK_FALSE(f.cached()->ai_paused);  // until the feed passes it, the held view stands
 
     f.notifying->follow_log(f.page_after(before));
@@ -168,7 +141,7 @@ TEST_CASE("without a followed log every patient is read from the store", "[bridg
     CacheFixture f;
     REQUIRE(f.store->append(CacheFixture::registration("en-US")));
     REQUIRE_FALSE(f.cached()->in_crisis);
-    REQUIRE(f.store->append(CacheFixture::event(EventType::crisis_entered, {{"patient_id", "p-1"}}, "p-1")));
+    REQUIRE(f.store->append(system_event(EventType::crisis_entered, {{"patient_id", "p-1"}}, "p-1")));
     CHECK(f.cached()->in_crisis);
 }
 
