@@ -218,3 +218,23 @@ TEST_CASE("the eleventh development set stays above its regression floors", "[ri
     CHECK(report.benign_high_rate() <= 0.02);
     CHECK(report.benign_moderate_rate() <= 0.10);
 }
+
+// dev12.jsonl was heldout8, scored once in aggregate (twelfth pass, model -12: urgent 0.716, flag
+// 0.841, benign 0.6% / 3.9%), then made development data in the thirteenth pass: its misses were
+// read and the cmp13 rules written from them, so it is guarded by regression floors, not held up
+// as evidence (docs/RISK.md, thirteenth pass).
+TEST_CASE("the twelfth development set stays above its regression floors", "[risk][dev_set]") {
+    const std::filesystem::path dev12 = std::filesystem::path(TANDEM_TEST_DATA_DIR) / "risk" / "dev12.jsonl";
+    if (!std::filesystem::exists(dev12)) SKIP("no twelfth development set at " << dev12.string());
+    auto cases = tandem::load_labelled_set(dev12);
+    REQUIRE(cases.has_value());
+    REQUIRE(cases->size() >= 400);
+    const auto report = tandem::evaluate(tandem::test::builtin_engine(), *cases);
+    INFO(tandem::format_report(report, true));
+    // 0.716 / 0.841, benign 0.6% / 3.9% before (model -12, twelfth-pass rules); 0.991 / 0.973,
+    // benign 0.0% / 0.6% with the cmp13 rules written from its misses.
+    CHECK(report.urgent_recall() >= 0.95);
+    CHECK(report.flag_recall() >= 0.94);
+    CHECK(report.benign_high_rate() <= 0.02);
+    CHECK(report.benign_moderate_rate() <= 0.10);
+}
