@@ -501,7 +501,7 @@ def main():
 
     train_files = args.train or [os.path.join(ROOT, "tests", "data", "risk", n)
                                  for n in ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl",
-                                           "dev7.jsonl", "dev8.jsonl", "dev9.jsonl", "dev10.jsonl", "dev11.jsonl")]
+                                           "dev7.jsonl", "dev8.jsonl", "dev9.jsonl", "dev10.jsonl", "dev11.jsonl", "dev12.jsonl")]
     train_files = [f for f in train_files if os.path.exists(f)]
     for f in train_files:
         if os.path.basename(f).startswith("heldout") or "-test" in os.path.basename(f):
