@@ -2,10 +2,11 @@
 // Which of Vectorscan's code paths scans and compiles. Private to common/risk.
 //
 // Debian 12's Vectorscan (5.4.9) misses matches in the last bytes of a scanned buffer on
-// processors with AVX-512: its AVX-512 tail scan checks the wrong end of the last vector
-// (upstream VectorCamp/vectorscan PR 378, fixed in 2026, after the version Debian ships). The
-// bridge's 27 Nov machine has AVX-512, and a first-person "me" closing a message went unseen
-// there. So on such processors every database is compiled without the AVX-512 features and
+// processors with AVX-512: on the 27 Nov machine a first-person "me" closing a development text
+// went unseen on that path and was found on the AVX2 one (tests/risk/test_vectorscan_runtime.cpp).
+// Upstream fixed an AVX-512 tail-scan bug of this kind in 2026 (VectorCamp/vectorscan PR 378: the
+// last vector's wrong end checked), after the version Debian ships; which engine misses here was
+// not traced. So on such processors every database is compiled without the AVX-512 features and
 // scanned through the library's AVX2 entry point (exported by its fat runtime); elsewhere
 // nothing changes. Rejected: padding every text (it would hide the bug only for the engines
 // whose tails we know of, and shift every offset the match starts are found from).
