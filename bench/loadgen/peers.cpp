@@ -97,6 +97,9 @@ void Peer::close() {
 
 void Peer::on_connect(error_code ec) {
     if (ec) return failed(ec);
+    // As the clinician app and browsers do for WebSockets: no Nagle delay on the client's frames.
+    error_code no_delay_failed;
+    beast::get_lowest_layer(*ws_).socket().set_option(tcp::no_delay(true), no_delay_failed);
     ws_->next_layer().async_handshake(ssl::stream_base::client, guarded(&Peer::on_tls));
 }
 

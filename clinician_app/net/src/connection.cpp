@@ -171,6 +171,10 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
         tcp_layer.expires_after(std::chrono::seconds{10});
         co_await tcp_layer.async_connect(results, redirect_error(use_awaitable, ec));
         if (!ec) {
+            // A clinician's action must not wait behind the previous frame's delayed ACK (Nagle);
+            // the bridge does the same on its side. A failure only costs latency.
+            beast::error_code no_delay_failed;
+            tcp_layer.socket().set_option(tcp::no_delay(true), no_delay_failed);
             set_sni(l->ws.next_layer().native_handle(), endpoint.host);
             co_await l->ws.next_layer().async_handshake(asio::ssl::stream_base::client, redirect_error(use_awaitable, ec));
         }

@@ -1,4 +1,5 @@
 #include "match_starts.h"
+#include "vectorscan_runtime.h"
 
 #include <algorithm>
 #include <limits>
@@ -318,7 +319,7 @@ unsigned long long reversed_start(std::string_view text, hs_database_t* db, std:
     buffer.assign(text.data() + lo, text.data() + hi);
     std::reverse(buffer.begin(), buffer.end());
     ReversedScan r{hi > to ? 0u : 1u, 0, false};
-    hs_scan(db, buffer.data(), static_cast<unsigned int>(buffer.size()), 0, scratch, on_reversed, &r);
+    vectorscan::scan(db, buffer.data(), static_cast<unsigned int>(buffer.size()), scratch, on_reversed, &r);
     return r.found ? hi - r.longest : kUnset;
 }
 
@@ -468,7 +469,7 @@ void fill_starts(std::string_view text, const StartPlan& plan, hs_scratch_t* scr
                 ++n;
             }
             WindowScan w{&raw, pending.data() + k, n, lo, 0};
-            hs_scan(plan.windows[id], text.data() + lo, static_cast<unsigned int>(hi - lo), 0, scratch, on_start, &w);
+            vectorscan::scan(plan.windows[id], text.data() + lo, static_cast<unsigned int>(hi - lo), scratch, on_start, &w);
             missed = missed || w.filled != n;
             k += n;
         }

@@ -26,6 +26,7 @@
 #include "scan_databases.h"
 #include "scan_scratch.h"
 #include "word_lists.h"
+#include "vectorscan_runtime.h"
 
 namespace tandem {
 namespace {
@@ -485,6 +486,7 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
     if (cache_dir) {
         Fnv key;
         key.add(hs_version());
+        key.add(vectorscan::runtime_name());
         key.add("flags:caseless+som-leftmost,width>8:nosom;prefilter:risk+question+safety_response,per-role,singlematch;scan:per-role;order:end,nosom-desc,som-asc");
         key.add("words:first_person+boundary");
         key.add(starts == StartOffsets::in_scan ? "starts:in-scan" : "starts:after-scan,fixed-width,literals-256,reversed-1,window-som-leftmost");
@@ -536,7 +538,7 @@ Result<hs_database_t*> compile_database(const std::vector<const char*>& exprs, c
     hs_compile_error_t* err = nullptr;
     const hs_error_t rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
                                            static_cast<unsigned int>(exprs.size()), HS_MODE_BLOCK,
-                                           nullptr, &db, &err);
+                                           vectorscan::compile_platform(), &db, &err);
     if (rc != HS_SUCCESS) {
         std::string message = err != nullptr && err->message != nullptr ? err->message : "unknown error";
         std::string origin = "rule set";
@@ -611,7 +613,7 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
             const unsigned int ids2[] = {0, 1};
             hs_database_t* db = nullptr;
             hs_compile_error_t* err = nullptr;
-            if (hs_compile_multi(exprs2, flags2, ids2, 2, HS_MODE_BLOCK, nullptr, &db, &err) == HS_SUCCESS) {
+            if (hs_compile_multi(exprs2, flags2, ids2, 2, HS_MODE_BLOCK, vectorscan::compile_platform(), &db, &err) == HS_SUCCESS) {
                 impl.dbs.window[i] = db;
                 impl.dbs.starts[i] = StartRule{StartHow::reversed, anchored_start || max_width == 0xffffffffu ? match_starts::kUnbounded : max_width};
                 continue;
@@ -721,7 +723,7 @@ void RuleSet::scan(std::string_view normalised, std::vector<RuleMatch>& out) con
     auto& raw = raw_reports();
     raw.clear();
     for (const hs_database_t* db : impl_->dbs.role) {
-        if (db != nullptr) hs_scan(db, normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch.get(), on_report, &raw);
+        if (db != nullptr) vectorscan::scan(db, normalised.data(), static_cast<unsigned int>(normalised.size()), scratch.get(), on_report, &raw);
     }
     fill_starts(normalised, {impl_->dbs.starts, impl_->literals, impl_->dbs.window}, scratch.get(), raw);
     word_reports(normalised, impl_->word_index, ~std::uint64_t{0}, raw);
@@ -735,7 +737,7 @@ void RuleSet::scan(std::string_view normalised, SpeakerRole role, std::vector<Ru
     raw.clear();
     if (impl_->dbs.role[r] != nullptr) {
         const ScratchLease scratch(impl_->scratch, [this] { return all_databases(impl_->dbs); });
-        hs_scan(impl_->dbs.role[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch.get(),
+        vectorscan::scan(impl_->dbs.role[r], normalised.data(), static_cast<unsigned int>(normalised.size()), scratch.get(),
                 on_report, &raw);
         fill_starts(normalised, {impl_->dbs.starts, impl_->literals, impl_->dbs.window}, scratch.get(), raw);
     }
@@ -748,7 +750,7 @@ bool RuleSet::may_match(std::string_view normalised, SpeakerRole role) const {
     if (normalised.empty() || r >= kRoles || impl_->dbs.prefilter[r] == nullptr) return false;
     const ScratchLease scratch(impl_->scratch, [this] { return all_databases(impl_->dbs); });
     bool found = false;
-    hs_scan(impl_->dbs.prefilter[r], normalised.data(), static_cast<unsigned int>(normalised.size()), 0, scratch.get(),
+    vectorscan::scan(impl_->dbs.prefilter[r], normalised.data(), static_cast<unsigned int>(normalised.size()), scratch.get(),
             on_candidate, &found);
     return found;
 }
