@@ -97,20 +97,19 @@ TEST_CASE("matches ending at one offset come in a fixed order whatever else the 
 }
 
 TEST_CASE("word lists matched outside Vectorscan report what the database reports for them", "[risk][rules][order]") {
-    // The same lists twice: as plain word lists (matched by the rule set's own word matcher) and
-    // wrapped in a second group, which keeps them in Vectorscan. Scanned over every development
-    // text, the matches and their order must be the same.
+    // The same lists twice: as shipped, where phrase patterns are matched by the rule set's own
+    // phrase matcher, and with start tracking in the scan, which keeps them in Vectorscan.
+    // Scanned over every development text, the matches and their order must be the same.
     auto rules_with = [](bool in_vectorscan) {
-        auto list = [&](const std::string& words) {
-            return in_vectorscan ? "\\\\b(?:(?:" + words + "))\\\\b" : "\\\\b(?:" + words + ")\\\\b";
-        };
+        auto list = [&](const std::string& words) { return "\\\\b(?:" + words + ")\\\\b"; };
         const std::vector<std::string> rules{
             rule("risk.kill", "patient", "\\\\bkil+(?:ing)? myself\\\\b"),
             rule("fp.en", "any", list("i|im|ive|id|il|me|myself"), "first_person"),
             rule("brk", "any", list("but|however|anyway|pero|sin embargo|and then|then"), "boundary"),
             rule("fp.es", "patient", list("yo|me|mi"), "first_person"),
         };
-        auto loaded = RuleSet::load(std::vector<RuleSource>{file(rules)}, std::nullopt);
+        auto loaded = RuleSet::load(std::vector<RuleSource>{file(rules)}, std::nullopt,
+                                    in_vectorscan ? StartOffsets::in_scan : StartOffsets::after_scan);
         REQUIRE(loaded.has_value());
         return std::move(*loaded);
     };
