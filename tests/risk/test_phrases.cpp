@@ -35,7 +35,7 @@ std::string described(const RuleSet& rules, const std::vector<RuleMatch>& matche
 struct PhraseCase {
     const char* name;
     std::vector<std::string> rules;  // JSON-escaped patterns: "\\\\b" is \b
-    std::string text;                // scanned as given (not normalised), role patient
+    std::string text;                // scanned as given (not normalised: no doubled letters), role patient
     std::string expected;
 };
 
@@ -48,24 +48,24 @@ TEST_CASE("phrase patterns matched outside Vectorscan report what a start-tracki
         {"a word inside a longer word does not match",
          {rule("w", "any", "\\\\b(?:me|i)\\\\b")}, "mean it is time", ""},
         {"a phrase of several words, across a line break it does not match",
-         {rule("p", "patient", "\\\\b(?:kill|end) (?:myself|my life)\\\\b")}, "kill myself, end\nmy life, end my life",
+         {rule("p", "patient", "\\\\b(?:hurt|end) (?:myself|my life)\\\\b")}, "hurt myself, end\nmy life, end my life",
          "p@0-11 p@26-37 "},
         {"two phrases ending at one offset: one report, from the leftmost start",
          {rule("p", "any", "\\\\b(?:sin embargo|embargo|and then|then)\\\\b")}, "sin embargo and then then",
          "p@0-11 p@12-20 p@21-25 "},
         {"a phrase whose word runs on past it does not match",
-         {rule("p", "any", "\\\\bkill myself\\\\b")}, "kill myselfish kill myself_ kill myself", "p@28-39 "},
+         {rule("p", "any", "\\\\bhurt myself\\\\b")}, "hurt myselfish hurt myself_ hurt myself", "p@28-39 "},
         {"punctuation inside a phrase, and an optional part",
          {rule("p", "any", "\\\\bmother\\\\-in\\\\-laws?\\\\b")}, "my mother-in-law, mother-in-laws", "p@3-16 p@18-32 "},
         {"upper case in the text folds as the caseless database folds",
-         {rule("p", "any", "\\\\b(?:Kill Myself|ok)\\\\b")}, "KILL myself Ok", "p@0-11 p@12-14 "},
+         {rule("p", "any", "\\\\b(?:Hurt Myself|ok)\\\\b")}, "HURT myself Ok", "p@0-11 p@12-14 "},
         {"non-ASCII bytes are not word bytes",
          {rule("p", "any", "\\\\b(?:mas|ya no)\\\\b")}, "m\xc3\xa1s ya no\xc3\xa1", "p@5-10 "},
         {"a rule for the AI is not reported in a patient's turn, one for any role is",
-         {rule("ai", "ai", "\\\\bkill myself\\\\b"), rule("any", "any", "\\\\bmyself\\\\b")}, "kill myself", "any@5-11 "},
+         {rule("ai", "ai", "\\\\bhurt myself\\\\b"), rule("any", "any", "\\\\bmyself\\\\b")}, "hurt myself", "any@5-11 "},
         {"phrases and database patterns ending at one offset keep the fixed order",
-         {rule("db", "any", "\\\\bkil+ myself\\\\b"), rule("ph", "any", "\\\\bkill myself\\\\b"), rule("ph2", "any", "\\\\bmyself\\\\b")},
-         "kill myself", "db@0-11 ph@0-11 ph2@5-11 "},
+         {rule("db", "any", "\\\\bhurt+ myself\\\\b"), rule("ph", "any", "\\\\bhurt myself\\\\b"), rule("ph2", "any", "\\\\bmyself\\\\b")},
+         "hurt myself", "db@0-11 ph@0-11 ph2@5-11 "},
         {"an escaped backslash and 'b' is no closing boundary: the pattern stays in the database",
          {rule("p", "any", "\\\\bend\\\\\\\\b")}, "end\\b", "p@0-5 "},
     };
