@@ -63,30 +63,87 @@ void PhraseIndex::add(unsigned int pattern, const std::vector<std::string>& phra
         }
     }
     for (const auto& p : phrases) {
+        // The key: the first word, or the first word, the non-word bytes after it and the
+        // second word. In a text these are whole runs: a phrase's word is followed by a non-word
+        // byte or the phrase's end (then the closing \b), so the text's word must be it exactly.
         std::size_t w = 0;
         while (w < p.size() && word_byte(p[w])) ++w;
-        pending_.push_back(Pending{p.substr(0, w), Phrase{p.substr(w), pattern, roles, may_repeat_end}});
+        bool two = false;
+        if (w < p.size()) {
+            two = true;
+            while (w < p.size() && !word_byte(p[w])) ++w;
+            while (w < p.size() && word_byte(p[w])) ++w;
+        }
+        pending_.push_back(Pending{p.substr(0, w), two, Phrase{p.substr(w), pattern, roles, may_repeat_end}});
     }
 }
 
+const PhraseIndex::Slot* PhraseIndex::Table::find(std::uint64_t h, std::string_view text_key, const std::vector<std::string>& keys) const {
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t at = h & mask; slots[at].used; at = (at + 1) & mask) {
+        const Slot& slot = slots[at];
+        if (slot.hash != h) continue;
+        const std::string& key = keys[slot.key];
+        if (key.size() == text_key.size() && equal_folded(text_key.data(), key)) return &slot;
+    }
+    return nullptr;
+}
+
+PhraseIndex::Slot& PhraseIndex::Table::insert(std::uint64_t h) {
+    const std::size_t mask = slots.size() - 1;
+    std::size_t at = h & mask;
+    while (slots[at].used) at = (at + 1) & mask;
+    slots[at].used = true;
+    slots[at].hash = h;
+    return slots[at];
+}
+
 void PhraseIndex::build() {
-    // Grouped by first word (stable: within a group, phrases keep the order they were added).
-    std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) { return a.first_word < b.first_word; });
-    std::size_t groups = 0;
-    for (std::size_t i = 0; i < pending_.size(); ++i) groups += i == 0 || pending_[i].first_word != pending_[i - 1].first_word ? 1 : 0;
-    slots_.assign(std::bit_ceil(std::max<std::size_t>(2 * groups, 16)), Slot{});
-    const std::size_t mask = slots_.size() - 1;
+    // Grouped by key (stable: within a group, phrases keep the order they were added).
+    std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+        return a.two_words != b.two_words ? b.two_words : a.key < b.key;
+    });
+    std::set<std::string> first_words;  // of every key, for the one-word table
+    std::size_t two_keys = 0;
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+        const std::string& k = pending_[i].key;
+        std::size_t w = 0;
+        while (w < k.size() && word_byte(k[w])) ++w;
+        first_words.insert(k.substr(0, w));
+        two_keys += pending_[i].two_words && (i == 0 || k != pending_[i - 1].key) ? 1 : 0;
+    }
+    one_word_.slots.assign(std::bit_ceil(std::max<std::size_t>(2 * first_words.size(), 16)), Slot{});
+    two_words_.slots.assign(std::bit_ceil(std::max<std::size_t>(2 * two_keys, 16)), Slot{});
     phrases_.clear();
-    first_words_.clear();
+    keys_.clear();
+    auto one_word_slot = [&](const std::string& word) -> Slot& {
+        const std::uint64_t h = word_hash(word);
+        if (const Slot* s = one_word_.find(h, word, keys_)) return const_cast<Slot&>(*s);
+        Slot& s = one_word_.insert(h);
+        s.key = static_cast<std::uint32_t>(keys_.size());
+        keys_.push_back(word);
+        return s;
+    };
     for (std::size_t i = 0; i < pending_.size();) {
         std::size_t j = i;
-        while (j < pending_.size() && pending_[j].first_word == pending_[i].first_word) ++j;
-        const std::uint64_t h = word_hash(pending_[i].first_word);
-        std::size_t at = h & mask;
-        while (slots_[at].count != 0) at = (at + 1) & mask;
-        slots_[at] = Slot{h, static_cast<std::uint32_t>(first_words_.size()), static_cast<std::uint32_t>(phrases_.size()),
-                          static_cast<std::uint32_t>(j - i)};
-        first_words_.push_back(pending_[i].first_word);
+        while (j < pending_.size() && pending_[j].two_words == pending_[i].two_words && pending_[j].key == pending_[i].key) ++j;
+        const std::string& key = pending_[i].key;
+        const auto first = static_cast<std::uint32_t>(phrases_.size());
+        const auto count = static_cast<std::uint32_t>(j - i);
+        if (pending_[i].two_words) {
+            std::size_t w = 0;
+            while (w < key.size() && word_byte(key[w])) ++w;
+            one_word_slot(key.substr(0, w)).opens_longer = true;
+            Slot& s = two_words_.insert(word_hash(key));
+            s.key = static_cast<std::uint32_t>(keys_.size());
+            keys_.push_back(key);
+            s.first = first;
+            s.count = count;
+        } else {
+            Slot& s = one_word_slot(key);
+            s.first = first;
+            s.count = count;
+        }
         for (std::size_t k = i; k < j; ++k) phrases_.push_back(std::move(pending_[k].phrase));
         i = j;
     }
@@ -98,7 +155,24 @@ void PhraseIndex::reports(std::string_view text, std::uint8_t roles, std::vector
     if (phrases_.empty()) return;
     const std::size_t first = raw.size();
     const std::size_t n = text.size();
-    const std::size_t mask = slots_.size() - 1;
+    // The phrases of one slot that the text holds from s, the key's end at key_end.
+    auto try_slot = [&](const Slot& slot, std::size_t s, std::size_t key_end) {
+        for (std::uint32_t k = slot.first; k < slot.first + slot.count; ++k) {
+            const Phrase& p = phrases_[k];
+            if ((p.roles & roles) == 0) continue;
+            const std::size_t e = key_end + p.rest.size();
+            if (!p.rest.empty()) {
+                // The rest opens with a non-word byte and closes with a word byte: the text
+                // must hold it, then a word boundary.
+                if (e > n || !equal_folded(text.data() + key_end, p.rest) || (e < n && word_byte(text[e]))) continue;
+            }
+            bool reported = false;  // this end already, from an earlier (leftmost) start
+            if (p.may_repeat_end) {
+                for (std::size_t i = first; i < raw.size() && !reported; ++i) reported = raw[i].id == p.pattern && raw[i].to == e;
+            }
+            if (!reported) raw.push_back(RawReport{p.pattern, s, e});
+        }
+    };
     std::size_t s = 0;
     while (s < n) {
         if (!word_byte(text[s])) {
@@ -109,27 +183,17 @@ void PhraseIndex::reports(std::string_view text, std::uint8_t roles, std::vector
         std::uint64_t h = kFnvBasis;
         std::size_t end = s;
         while (end < n && word_byte(text[end])) h = (h ^ lower(text[end++])) * kFnvPrime;
-        for (std::size_t at = h & mask; slots_[at].count != 0; at = (at + 1) & mask) {
-            const Slot& slot = slots_[at];
-            if (slot.hash != h) continue;
-            const std::string& word = first_words_[slot.word];
-            if (word.size() != end - s || !equal_folded(text.data() + s, word)) continue;
-            for (std::uint32_t k = slot.first; k < slot.first + slot.count; ++k) {
-                const Phrase& p = phrases_[k];
-                if ((p.roles & roles) == 0) continue;
-                const std::size_t e = end + p.rest.size();
-                if (!p.rest.empty()) {
-                    // The rest opens with a non-word byte and closes with a word byte: the text
-                    // must hold it, then a word boundary.
-                    if (e > n || !equal_folded(text.data() + end, p.rest) || (e < n && word_byte(text[e]))) continue;
+        if (const Slot* one = one_word_.find(h, text.substr(s, end - s), keys_)) {
+            try_slot(*one, s, end);
+            if (one->opens_longer) {
+                // The hash runs on over the separator and the next word.
+                std::size_t end2 = end;
+                while (end2 < n && !word_byte(text[end2])) h = (h ^ lower(text[end2++])) * kFnvPrime;
+                if (end2 < n) {
+                    while (end2 < n && word_byte(text[end2])) h = (h ^ lower(text[end2++])) * kFnvPrime;
+                    if (const Slot* two = two_words_.find(h, text.substr(s, end2 - s), keys_)) try_slot(*two, s, end2);
                 }
-                bool reported = false;  // this end already, from an earlier (leftmost) start
-                if (p.may_repeat_end) {
-                    for (std::size_t i = first; i < raw.size() && !reported; ++i) reported = raw[i].id == p.pattern && raw[i].to == e;
-                }
-                if (!reported) raw.push_back(RawReport{p.pattern, s, e});
             }
-            break;
         }
         s = end;
     }

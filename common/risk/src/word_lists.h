@@ -51,26 +51,39 @@ public:
 
 private:
     struct Phrase {
-        std::string rest;           ///< the bytes after the first word (empty, or from a non-word byte)
+        std::string rest;           ///< the bytes after the key (empty, or from a non-word byte)
         unsigned int pattern = 0;
         std::uint8_t roles = 0;
         bool may_repeat_end = false;  ///< another phrase of the pattern can end where this one does
     };
+    /// A key's phrases. Keys are a phrase's first word, or for a phrase of several words its
+    /// first two words with what stands between them ("i want", "mother-in"): a common first
+    /// word ("i", "my") opens hundreds of phrases, and trying each at every "i" of a text cost
+    /// more than the scan it replaced.
     struct Slot {
         std::uint64_t hash = 0;
-        std::uint32_t word = 0;   ///< first_words_ index
-        std::uint32_t first = 0;  ///< phrases_[first, first + count) have this first word
-        std::uint32_t count = 0;  ///< 0: an empty slot
+        std::uint32_t key = 0;    ///< keys_ index
+        std::uint32_t first = 0;  ///< phrases_[first, first + count) have this key
+        std::uint32_t count = 0;
+        bool used = false;
+        bool opens_longer = false;  ///< one-word tables: some phrase of several words starts with it
     };
     struct Pending {
-        std::string first_word;
+        std::string key;
+        bool two_words = false;
         Phrase phrase;
+    };
+    struct Table {
+        std::vector<Slot> slots;  // open addressing, a power of two, at most half full
+        const Slot* find(std::uint64_t h, std::string_view text_key, const std::vector<std::string>& keys) const;
+        Slot& insert(std::uint64_t h);
     };
 
     std::vector<Pending> pending_;  // until build()
-    std::vector<Phrase> phrases_;   // grouped by first word
-    std::vector<std::string> first_words_;  // per group: the word (compared on a hash hit)
-    std::vector<Slot> slots_;       // open addressing, a power of two, at most half full
+    std::vector<Phrase> phrases_;   // grouped by key
+    std::vector<std::string> keys_;
+    Table one_word_;   // keyed by the first word
+    Table two_words_;  // keyed by the first two words and their separator
 };
 
 }  // namespace tandem::word_lists
