@@ -44,6 +44,18 @@ bool equal_folded(const char* text, std::string_view folded) {
 
 }  // namespace
 
+// Inlined into reports(): called once or twice a word of every text scanned.
+[[gnu::always_inline]] inline const PhraseIndex::Slot* PhraseIndex::Table::find(std::uint64_t h, std::string_view text_key, const std::vector<std::string>& keys) const {
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t at = slot_of(h); slots[at].used; at = (at + 1) & mask) {
+        const Slot& slot = slots[at];
+        if (slot.hash != h) continue;
+        const std::string& key = keys[slot.key];
+        if (key.size() == text_key.size() && equal_folded(text_key.data(), key)) return &slot;
+    }
+    return nullptr;
+}
+
 bool PhraseIndex::fits(const std::vector<std::string>& phrases) {
     if (phrases.empty()) return false;
     return std::all_of(phrases.begin(), phrases.end(),
@@ -78,20 +90,17 @@ void PhraseIndex::add(unsigned int pattern, const std::vector<std::string>& phra
     }
 }
 
-const PhraseIndex::Slot* PhraseIndex::Table::find(std::uint64_t h, std::string_view text_key, const std::vector<std::string>& keys) const {
-    const std::size_t mask = slots.size() - 1;
-    for (std::size_t at = h & mask; slots[at].used; at = (at + 1) & mask) {
-        const Slot& slot = slots[at];
-        if (slot.hash != h) continue;
-        const std::string& key = keys[slot.key];
-        if (key.size() == text_key.size() && equal_folded(text_key.data(), key)) return &slot;
-    }
-    return nullptr;
+void PhraseIndex::Table::size_for(std::size_t keys) {
+    // At most a quarter full, and indexed by the top bits of the hash times 2^64 / phi: FNV-1a
+    // spreads a word's last byte poorly, so its own low bits (or its top bits) made a miss probe
+    // about 7 slots.
+    slots.assign(std::bit_ceil(std::max<std::size_t>(4 * keys, 16)), Slot{});
+    shift = 64 - static_cast<unsigned>(std::countr_zero(slots.size()));
 }
 
 PhraseIndex::Slot& PhraseIndex::Table::insert(std::uint64_t h) {
     const std::size_t mask = slots.size() - 1;
-    std::size_t at = h & mask;
+    std::size_t at = slot_of(h);
     while (slots[at].used) at = (at + 1) & mask;
     slots[at].used = true;
     slots[at].hash = h;
@@ -112,8 +121,8 @@ void PhraseIndex::build() {
         first_words.insert(k.substr(0, w));
         two_keys += pending_[i].two_words && (i == 0 || k != pending_[i - 1].key) ? 1 : 0;
     }
-    one_word_.slots.assign(std::bit_ceil(std::max<std::size_t>(2 * first_words.size(), 16)), Slot{});
-    two_words_.slots.assign(std::bit_ceil(std::max<std::size_t>(2 * two_keys, 16)), Slot{});
+    one_word_.size_for(first_words.size());
+    two_words_.size_for(two_keys);
     phrases_.clear();
     keys_.clear();
     auto one_word_slot = [&](const std::string& word) -> Slot& {
@@ -184,7 +193,7 @@ void PhraseIndex::reports(std::string_view text, std::uint8_t roles, std::vector
         std::size_t end = s;
         while (end < n && word_byte(text[end])) h = (h ^ lower(text[end++])) * kFnvPrime;
         if (const Slot* one = one_word_.find(h, text.substr(s, end - s), keys_)) {
-            try_slot(*one, s, end);
+            if (one->count != 0) try_slot(*one, s, end);
             if (one->opens_longer) {
                 // The hash runs on over the separator and the next word.
                 std::size_t end2 = end;

@@ -74,7 +74,10 @@ private:
         Phrase phrase;
     };
     struct Table {
-        std::vector<Slot> slots;  // open addressing, a power of two, at most half full
+        std::vector<Slot> slots;  // open addressing, a power of two, at most a quarter full
+        unsigned shift = 60;      // slot of a hash: the top bits of its Fibonacci product
+        std::size_t slot_of(std::uint64_t h) const { return static_cast<std::size_t>((h * 0x9E3779B97F4A7C15ULL) >> shift); }
+        void size_for(std::size_t keys);
         const Slot* find(std::uint64_t h, std::string_view text_key, const std::vector<std::string>& keys) const;
         Slot& insert(std::uint64_t h);
     };
