@@ -34,6 +34,14 @@ std::uint64_t word_hash(std::string_view w) {
     return h;
 }
 
+// The hash of a key of two words (first, the non-word bytes between, second) from the words'
+// own hashes, so a text's word is hashed once however many keys it is part of.
+std::uint64_t pair_hash(std::uint64_t first, std::string_view between, std::uint64_t second) {
+    std::uint64_t h = first * 0xff51afd7ed558ccdULL;
+    for (const char c : between) h = (h ^ lower(c)) * kFnvPrime;
+    return (h * 0xc4ceb9fe1a85ec53ULL) ^ second;
+}
+
 // The bytes of text from `at` equal `folded` (lowercase) with the text's case folded.
 bool equal_folded(const char* text, std::string_view folded) {
     for (std::size_t k = 0; k < folded.size(); ++k) {
@@ -143,7 +151,10 @@ void PhraseIndex::build() {
             std::size_t w = 0;
             while (w < key.size() && word_byte(key[w])) ++w;
             one_word_slot(key.substr(0, w)).opens_longer = true;
-            Slot& s = two_words_.insert(word_hash(key));
+            std::size_t w2 = w;
+            while (w2 < key.size() && !word_byte(key[w2])) ++w2;
+            const std::string_view k(key);
+            Slot& s = two_words_.insert(pair_hash(word_hash(k.substr(0, w)), k.substr(w, w2 - w), word_hash(k.substr(w2))));
             s.key = static_cast<std::uint32_t>(keys_.size());
             keys_.push_back(key);
             s.first = first;
@@ -182,29 +193,30 @@ void PhraseIndex::reports(std::string_view text, std::uint8_t roles, std::vector
             if (!reported) raw.push_back(RawReport{p.pattern, s, e});
         }
     };
+    // Each word is hashed once: the pair key of a word and the next is combined from their
+    // hashes (pair_hash), so the next word's hash is carried over to its own turn.
     std::size_t s = 0;
+    while (s < n && !word_byte(text[s])) ++s;
+    std::size_t end = s;
+    std::uint64_t h = kFnvBasis;
+    while (end < n && word_byte(text[end])) h = (h ^ lower(text[end++])) * kFnvPrime;
     while (s < n) {
-        if (!word_byte(text[s])) {
-            ++s;
-            continue;
-        }
-        // A word of the text, [s, end), hashed as it is walked.
-        std::uint64_t h = kFnvBasis;
-        std::size_t end = s;
-        while (end < n && word_byte(text[end])) h = (h ^ lower(text[end++])) * kFnvPrime;
+        // The word [s, end) with hash h; the next word [s2, end2) with hash h2, if any.
+        std::size_t s2 = end;
+        while (s2 < n && !word_byte(text[s2])) ++s2;
+        std::size_t end2 = s2;
+        std::uint64_t h2 = kFnvBasis;
+        while (end2 < n && word_byte(text[end2])) h2 = (h2 ^ lower(text[end2++])) * kFnvPrime;
         if (const Slot* one = one_word_.find(h, text.substr(s, end - s), keys_)) {
             if (one->count != 0) try_slot(*one, s, end);
-            if (one->opens_longer) {
-                // The hash runs on over the separator and the next word.
-                std::size_t end2 = end;
-                while (end2 < n && !word_byte(text[end2])) h = (h ^ lower(text[end2++])) * kFnvPrime;
-                if (end2 < n) {
-                    while (end2 < n && word_byte(text[end2])) h = (h ^ lower(text[end2++])) * kFnvPrime;
-                    if (const Slot* two = two_words_.find(h, text.substr(s, end2 - s), keys_)) try_slot(*two, s, end2);
-                }
+            if (one->opens_longer && s2 < n) {
+                const std::uint64_t pair = pair_hash(h, text.substr(end, s2 - end), h2);
+                if (const Slot* two = two_words_.find(pair, text.substr(s, end2 - s), keys_)) try_slot(*two, s, end2);
             }
         }
-        s = end;
+        s = s2;
+        end = end2;
+        h = h2;
     }
 }
 
