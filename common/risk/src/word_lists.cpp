@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <set>
 
 namespace tandem::word_lists {
 namespace {
@@ -75,11 +74,15 @@ void PhraseIndex::add(unsigned int pattern, const std::vector<std::string>& phra
     // starts at a word start inside it ("sin embargo" and "embargo"); then the report of the
     // later start must be dropped, as Vectorscan reports each end once. Known here, so the
     // check costs nothing for the patterns without such a pair (nearly all).
-    const std::set<std::string_view> all(phrases.begin(), phrases.end());
+    // (A sorted vector, not a std::set: the load builds one per pattern, about 700.)
+    std::vector<std::string_view> all(phrases.begin(), phrases.end());
+    std::sort(all.begin(), all.end());
     bool may_repeat_end = false;
     for (const auto& p : phrases) {
         for (std::size_t k = 1; k < p.size() && !may_repeat_end; ++k) {
-            if (!word_byte(p[k - 1]) && word_byte(p[k]) && all.contains(std::string_view(p).substr(k))) may_repeat_end = true;
+            if (!word_byte(p[k - 1]) && word_byte(p[k]) && std::binary_search(all.begin(), all.end(), std::string_view(p).substr(k))) {
+                may_repeat_end = true;
+            }
         }
     }
     for (const auto& p : phrases) {
@@ -116,19 +119,26 @@ PhraseIndex::Slot& PhraseIndex::Table::insert(std::uint64_t h) {
 }
 
 void PhraseIndex::build() {
-    // Grouped by key (stable: within a group, phrases keep the order they were added).
-    std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+    // Grouped by key (stable: within a group, phrases keep the order they were added); an
+    // order of indexes is sorted, not the entries and their strings.
+    std::vector<std::uint32_t> order(pending_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
+        const Pending& a = pending_[x];
+        const Pending& b = pending_[y];
         return a.two_words != b.two_words ? b.two_words : a.key < b.key;
     });
-    std::set<std::string> first_words;  // of every key, for the one-word table
+    std::vector<std::string_view> first_words;  // of every key, for the one-word table
     std::size_t two_keys = 0;
-    for (std::size_t i = 0; i < pending_.size(); ++i) {
-        const std::string& k = pending_[i].key;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        const std::string& k = pending_[order[i]].key;
         std::size_t w = 0;
         while (w < k.size() && word_byte(k[w])) ++w;
-        first_words.insert(k.substr(0, w));
-        two_keys += pending_[i].two_words && (i == 0 || k != pending_[i - 1].key) ? 1 : 0;
+        first_words.push_back(std::string_view(k).substr(0, w));
+        two_keys += pending_[order[i]].two_words && (i == 0 || k != pending_[order[i - 1]].key) ? 1 : 0;
     }
+    std::sort(first_words.begin(), first_words.end());
+    first_words.erase(std::unique(first_words.begin(), first_words.end()), first_words.end());
     one_word_.size_for(first_words.size());
     two_words_.size_for(two_keys);
     phrases_.clear();
@@ -141,13 +151,14 @@ void PhraseIndex::build() {
         keys_.push_back(word);
         return s;
     };
-    for (std::size_t i = 0; i < pending_.size();) {
+    for (std::size_t i = 0; i < order.size();) {
+        const Pending& at = pending_[order[i]];
         std::size_t j = i;
-        while (j < pending_.size() && pending_[j].two_words == pending_[i].two_words && pending_[j].key == pending_[i].key) ++j;
-        const std::string& key = pending_[i].key;
+        while (j < order.size() && pending_[order[j]].two_words == at.two_words && pending_[order[j]].key == at.key) ++j;
+        const std::string& key = at.key;
         const auto first = static_cast<std::uint32_t>(phrases_.size());
         const auto count = static_cast<std::uint32_t>(j - i);
-        if (pending_[i].two_words) {
+        if (at.two_words) {
             std::size_t w = 0;
             while (w < key.size() && word_byte(key[w])) ++w;
             one_word_slot(key.substr(0, w)).opens_longer = true;
@@ -164,7 +175,7 @@ void PhraseIndex::build() {
             s.first = first;
             s.count = count;
         }
-        for (std::size_t k = i; k < j; ++k) phrases_.push_back(std::move(pending_[k].phrase));
+        for (std::size_t k = i; k < j; ++k) phrases_.push_back(std::move(pending_[order[k]].phrase));
         i = j;
     }
     pending_.clear();
