@@ -454,9 +454,9 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
     // boundaries, whatever the rule's kind, is matched outside Vectorscan. Decided before the
     // cache key, since the databases leave them out. With start tracking in the scan (the
     // reference the tests compare with) only the first-person and clause-break lists are, as
-    // before phrases of every kind were: the start-tracking database misses a first-person "me"
-    // at a text's last bytes on 8 development texts (the Vectorscan 5.4.9 end-of-buffer false
-    // negative, docs/PERFORMANCE.md), which the reference must not newly show.
+    // before phrases of every kind were: the start-tracking database holding them misses a
+    // first-person "me" at a text's last bytes (16 development text-role pairs: the Vectorscan
+    // 5.4.9 end-of-buffer false negative, docs/PERFORMANCE.md), which the reference must not show.
     impl->in_word_list.assign(compiled.size(), false);
     {
         for (std::size_t i = 0; i < compiled.size(); ++i) {
@@ -654,8 +654,9 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
     // The prefilters: per role, the scan databases' expressions and the phrase patterns, with
     // their flags less start-of-match tracking (which decides only where a match starts, never
     // whether there is one), each reported once. The phrase patterns stay in: a "no" from one
-    // scan that stops at its first report is cheaper than walking the text's words as well. Rejected: one prefilter of every pattern, since nearly every message has
-    // a modifier or a first-person word and would pass it; and scanning the main database
+    // scan that stops at its first report is cheaper than walking the text's words as well.
+    // Rejected: one prefilter of every pattern, since nearly every message has a modifier or a
+    // first-person word and would pass it; and scanning the main database
     // only over the prefilter's hits, since Vectorscan cannot restrict a database to a subset
     // of its patterns at scan time.
     for (std::size_t r = 0; r < kRoles; ++r) {
