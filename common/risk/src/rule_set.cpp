@@ -44,13 +44,8 @@ using scan_databases::Databases;
 using scan_databases::kRoles;
 using scan_databases::read_cache;
 using scan_databases::write_cache;
+using word_lists::PhraseIndex;
 using word_lists::RawReport;
-using word_lists::word_alternatives;
-using word_lists::word_list_kind;
-using word_lists::word_reports;
-using word_lists::WordEntry;
-using word_lists::WordIndex;
-using word_lists::WordList;
 
 constexpr std::array<std::pair<RuleKind, std::string_view>, 12> kKindNames{{
     {RuleKind::risk, "risk"},
@@ -141,6 +136,14 @@ bool has_wide_repeat(std::string_view p) {
         if (std::strtoul(std::string(upper).c_str(), nullptr, 10) > 8) return true;
     }
     return false;
+}
+
+// True when the pattern ends with a word boundary, not an escaped backslash and a 'b'.
+bool closing_boundary(std::string_view p) {
+    if (!p.ends_with("\\b")) return false;
+    std::size_t slashes = 0;
+    for (std::size_t i = p.size() - 1; i-- > 0 && p[i] == '\\';) ++slashes;
+    return slashes % 2 == 1;
 }
 
 // Collects every report; the order Vectorscan delivers reports ending at one offset is its
@@ -283,9 +286,8 @@ struct RuleSet::Impl {
     std::string version;
     Normalizer normalizer;
     Databases dbs;  // dbs.widths: 0 when compiled with SOM, else the pattern's max width
-    std::array<std::uint64_t, kRoles> word_role{};  // role -> bit per word list for that role
-    std::vector<bool> in_word_list;                 // compiled pattern index -> left out of the databases
-    WordIndex word_index;                           // first byte -> the words starting with it
+    std::vector<bool> in_word_list;                 // compiled pattern index -> a phrase pattern, left out of the databases
+    PhraseIndex phrases;                            // the phrase patterns, by their first word
     std::vector<match_starts::LiteralSet> literals; // compiled pattern index -> its strings (StartHow::literals)
     std::uint64_t generation = 0;
     bool from_cache = false;
@@ -449,37 +451,32 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
         }
     }
 
-    // Word lists (WordList): rules of a word-list kind with one pattern of plain words. Decided
-    // before the cache key, since the databases leave them out; kept in Vectorscan when nothing
-    // else would be (a database needs a pattern).
+    // Phrase patterns (word_lists.h): a finite set of words and phrases between word
+    // boundaries, whatever the rule's kind, is matched outside Vectorscan. Decided before the
+    // cache key, since the databases leave them out. With start tracking in the scan (the
+    // reference the tests compare with) only the first-person and clause-break lists are, as
+    // before phrases of every kind were: the start-tracking database holding them misses a
+    // first-person "me" at a text's last bytes (16 development text-role pairs: the Vectorscan
+    // 5.4.9 end-of-buffer false negative, docs/PERFORMANCE.md), which the reference must not show.
     impl->in_word_list.assign(compiled.size(), false);
     {
-        std::vector<WordList> lists;
-        for (std::size_t i = 0; i < compiled.size() && lists.size() < 64; ++i) {
+        for (std::size_t i = 0; i < compiled.size(); ++i) {
             const RiskRule& rule = impl->rules[impl->pattern_rule[i]];
-            if (!word_list_kind(rule.kind) || rule.patterns.size() != 1) continue;
-            auto words = word_alternatives(compiled[i]);
-            if (!words) continue;
-            WordList list{static_cast<unsigned int>(i), std::move(*words), false};
-            for (const auto& w : list.words) list.multi_word = list.multi_word || w.find(' ') != std::string::npos;
-            lists.push_back(std::move(list));
-        }
-        if (lists.size() < compiled.size()) {
-            for (std::size_t l = 0; l < lists.size(); ++l) {
-                impl->in_word_list[lists[l].pattern] = true;
-                const RiskRule& rule = impl->rules[impl->pattern_rule[lists[l].pattern]];
-                for (std::size_t r = 0; r < kRoles; ++r) {
-                    if (!rule.role || static_cast<std::size_t>(*rule.role) == r) impl->word_role[r] |= std::uint64_t{1} << l;
-                }
-                for (const auto& w : lists[l].words) {
-                    // Both cases: the patterns compile caseless (normalised text is lowercase).
-                    const WordEntry entry{w, lists[l].pattern, static_cast<std::uint8_t>(l), lists[l].multi_word};
-                    const auto c = static_cast<unsigned char>(w[0]);
-                    impl->word_index[c].push_back(entry);
-                    if (c >= 'a' && c <= 'z') impl->word_index[c - 'a' + 'A'].push_back(entry);
-                }
+            const bool word_list_kind = rule.kind == RuleKind::first_person || rule.kind == RuleKind::boundary;
+            if (starts == StartOffsets::in_scan && !word_list_kind) continue;
+            if (!compiled[i].starts_with("\\b") || !closing_boundary(compiled[i])) continue;
+            auto set = match_starts::literal_set(compiled[i]);
+            if (!set || !set->boundary_before) continue;
+            std::vector<std::string> phrases;
+            for (auto& strings : set->by_length) {
+                for (auto& p : strings) phrases.push_back(std::move(p));
             }
+            if (!PhraseIndex::fits(phrases)) continue;
+            const auto roles = static_cast<std::uint8_t>(rule.role ? 1U << static_cast<unsigned>(*rule.role) : (1U << kRoles) - 1);
+            impl->phrases.add(static_cast<unsigned int>(i), phrases, roles);
+            impl->in_word_list[i] = true;
         }
+        impl->phrases.build();
     }
 
     std::optional<std::filesystem::path> cache_file;
@@ -488,9 +485,9 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
         key.add(hs_version());
         key.add(vectorscan::runtime_name());
         key.add("flags:caseless+som-leftmost,width>8:nosom;prefilter:risk+question+safety_response,per-role,singlematch;scan:per-role;order:end,nosom-desc,som-asc");
-        key.add("words:first_person+boundary");
+        key.add("words:phrase-sets;in-scan:first_person+boundary");
         key.add(starts == StartOffsets::in_scan ? "starts:in-scan" : "starts:after-scan,fixed-width,literals-256,reversed-1,window-som-leftmost");
-        for (std::size_t i = 0; i < compiled.size(); ++i) key.add(impl->in_word_list[i] ? "word-list" : "database");
+        for (std::size_t i = 0; i < compiled.size(); ++i) key.add(impl->in_word_list[i] ? "phrases" : "database");
         for (const auto& p : compiled) key.add(p);
         char name[40];
         std::snprintf(name, sizeof name, "rules-%016llx.hsdb", static_cast<unsigned long long>(key.h));
@@ -563,7 +560,7 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
     impl.dbs.starts.assign(compiled.size(), StartRule{});
     impl.dbs.window.assign(compiled.size(), nullptr);
     for (std::size_t i = 0; i < compiled.size(); ++i) {
-        if (impl.in_word_list[i]) continue;  // matched by word_reports
+        if (impl.in_word_list[i]) continue;  // matched by PhraseIndex::reports
         exprs.push_back(compiled[i].c_str());
         // Exact start offsets (SOM) make Vectorscan refuse patterns with wide bounded repeats
         // ("gun.{0,60}think about it": "Pattern is too large"). Those compile without SOM and
@@ -656,10 +653,12 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
         impl.dbs.role[r] = *scan_db;
     }
 
-    // The prefilters: per role, the scan databases' expressions with their flags less start-of-match
-    // tracking (which decides only where a match starts, never whether there is one), each
-    // reported once. Rejected: one prefilter of every pattern, since nearly every message has
-    // a modifier or a first-person word and would pass it; and scanning the main database
+    // The prefilters: per role, the scan databases' expressions and the phrase patterns, with
+    // their flags less start-of-match tracking (which decides only where a match starts, never
+    // whether there is one), each reported once. The phrase patterns stay in: a "no" from one
+    // scan that stops at its first report is cheaper than walking the text's words as well.
+    // Rejected: one prefilter of every pattern, since nearly every message has a modifier or a
+    // first-person word and would pass it; and scanning the main database
     // only over the prefilter's hits, since Vectorscan cannot restrict a database to a subset
     // of its patterns at scan time.
     for (std::size_t r = 0; r < kRoles; ++r) {
@@ -667,12 +666,15 @@ Result<void> RuleSet::compile(Impl& impl, const std::vector<std::string>& compil
         std::vector<const char*> pre_exprs;
         std::vector<unsigned int> pre_flags;
         std::vector<unsigned int> pre_ids;
-        for (std::size_t x = 0; x < exprs.size(); ++x) {
-            const RiskRule& rule = impl.rules[impl.pattern_rule[ids[x]]];
+        for (std::size_t i = 0, x = 0; i < compiled.size(); ++i) {
+            // x: the database's expression of pattern i, when it has one (ids ascend).
+            const bool in_database = x < ids.size() && ids[x] == i;
+            const unsigned int f = in_database ? flags[x++] : HS_FLAG_CASELESS;
+            const RiskRule& rule = impl.rules[impl.pattern_rule[i]];
             if (!prefilter_kind(rule.kind) || (rule.role && *rule.role != role)) continue;
-            pre_exprs.push_back(exprs[x]);
-            pre_flags.push_back((flags[x] & ~static_cast<unsigned int>(HS_FLAG_SOM_LEFTMOST)) | HS_FLAG_SINGLEMATCH);
-            pre_ids.push_back(ids[x]);
+            pre_exprs.push_back(compiled[i].c_str());
+            pre_flags.push_back((f & ~static_cast<unsigned int>(HS_FLAG_SOM_LEFTMOST)) | HS_FLAG_SINGLEMATCH);
+            pre_ids.push_back(static_cast<unsigned int>(i));
         }
         if (pre_exprs.empty()) continue;
         auto pre = compile_database(pre_exprs, pre_flags, pre_ids, pattern_origin);
@@ -726,7 +728,7 @@ void RuleSet::scan(std::string_view normalised, std::vector<RuleMatch>& out) con
         if (db != nullptr) vectorscan::scan(db, normalised.data(), static_cast<unsigned int>(normalised.size()), scratch.get(), on_report, &raw);
     }
     fill_starts(normalised, {impl_->dbs.starts, impl_->literals, impl_->dbs.window}, scratch.get(), raw);
-    word_reports(normalised, impl_->word_index, ~std::uint64_t{0}, raw);
+    impl_->phrases.reports(normalised, (1U << kRoles) - 1, raw);
     order_reports(raw, impl_->pattern_rule, impl_->dbs.widths, out);
 }
 
@@ -741,7 +743,7 @@ void RuleSet::scan(std::string_view normalised, SpeakerRole role, std::vector<Ru
                 on_report, &raw);
         fill_starts(normalised, {impl_->dbs.starts, impl_->literals, impl_->dbs.window}, scratch.get(), raw);
     }
-    word_reports(normalised, impl_->word_index, impl_->word_role[r], raw);
+    impl_->phrases.reports(normalised, static_cast<std::uint8_t>(1U << r), raw);
     order_reports(raw, impl_->pattern_rule, impl_->dbs.widths, out);
 }
 

@@ -75,7 +75,10 @@ std::optional<Databases> read_cache(const std::filesystem::path& file, std::size
         if ((out.window[i] != nullptr) != scanned) return std::nullopt;
     }
     if (at != bytes.size()) return std::nullopt;
-    if (std::all_of(out.role.begin(), out.role.end(), [](const hs_database_t* db) { return db == nullptr; })) return std::nullopt;
+    // A file of no database at all is damaged (a rule set with a risk rule has a prefilter);
+    // no role database is not: a set of phrase patterns alone is matched outside Vectorscan.
+    auto none = [](const auto& dbs) { return std::all_of(dbs.begin(), dbs.end(), [](const hs_database_t* db) { return db == nullptr; }); };
+    if (none(out.role) && none(out.prefilter)) return std::nullopt;
     return out;
 }
 
