@@ -457,7 +457,8 @@ Result<RuleSet> RuleSet::load(std::span<const RuleSource> sources, const std::op
     // reference the tests compare with) only the first-person and clause-break lists are, as
     // before phrases of every kind were: the start-tracking database holding them misses a
     // first-person "me" at a text's last bytes (16 development text-role pairs: the Vectorscan
-    // 5.4.9 end-of-buffer false negative, docs/PERFORMANCE.md), which the reference must not show.
+    // 5.4.9 end-of-buffer false negative of its AVX-512 path, found on the 27 Nov machine before
+    // vectorscan_runtime.h steered scans to the AVX2 path; docs/PERFORMANCE.md).
     impl->in_word_list.assign(compiled.size(), false);
     {
         for (std::size_t i = 0; i < compiled.size(); ++i) {
