@@ -16,6 +16,7 @@
 
 #include "tandem/risk/engine.h"
 #include "tandem/risk/evaluation.h"
+#include "tandem/risk/rule_set.h"
 
 namespace tandem::test {
 
@@ -113,6 +114,35 @@ inline std::vector<LabelledCase> development_cases() {
         all.insert(all.end(), cases->begin(), cases->end());
     }
     return all;
+}
+
+// ---- Rule files written in a test, for scans of the rule set itself ----
+
+/// One rule of a test's rule file, with one JSON-escaped pattern ("\\\\b" is \b): a risk rule
+/// (suicidal ideation, low) or, given another kind, a rule of that kind.
+inline std::string scan_rule(const std::string& id, const std::string& role, const std::string& pattern,
+                             const std::string& kind = "risk") {
+    if (kind != "risk") {
+        return "    {\"id\": \"" + id + "\", \"kind\": \"" + kind + "\", \"role\": \"" + role + "\", \"patterns\": [\"" +
+               pattern + "\"], \"rationale\": \"r\"}";
+    }
+    return "    {\"id\": \"" + id + "\", \"kind\": \"risk\", \"role\": \"" + role +
+           "\", \"category\": \"suicidal_ideation\", \"severity\": \"low\", \"patterns\": [\"" + pattern +
+           "\"], \"rationale\": \"r\"}";
+}
+
+/// A rule file NAME.json of the given rules, in order (their order is their patterns' indexes).
+inline RuleSource scan_rules_file(const std::string& name, const std::vector<std::string>& rules) {
+    std::string text = "{\"format\": 1, \"name\": \"" + name + "\", \"version\": \"1\", \"language\": \"en\", \"rules\": [\n";
+    for (std::size_t i = 0; i < rules.size(); ++i) text += rules[i] + (i + 1 < rules.size() ? ",\n" : "\n");
+    return RuleSource{name + ".json", text + "]}\n"};
+}
+
+/// "id@begin-end " for each match, in the order given.
+inline std::string described(const RuleSet& rules, const std::vector<RuleMatch>& matches) {
+    std::string s;
+    for (const auto& m : matches) s += rules.rules()[m.rule].id + "@" + std::to_string(m.begin) + "-" + std::to_string(m.end) + " ";
+    return s;
 }
 
 }  // namespace tandem::test

@@ -9,28 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "risk_test_support.h"
 #include "tandem/risk/rule_set.h"
 
 namespace tandem {
 namespace {
-
-std::string rule(const std::string& id, const std::string& role, const std::string& pattern) {
-    return "    {\"id\": \"" + id + "\", \"kind\": \"risk\", \"role\": \"" + role +
-           "\", \"category\": \"suicidal_ideation\", \"severity\": \"low\", \"patterns\": [\"" + pattern +
-           "\"], \"rationale\": \"r\"}";
-}
-
-RuleSource file(const std::vector<std::string>& rules) {
-    std::string text = "{\"format\": 1, \"name\": \"phrases\", \"version\": \"1\", \"language\": \"en\", \"rules\": [\n";
-    for (std::size_t i = 0; i < rules.size(); ++i) text += rules[i] + (i + 1 < rules.size() ? ",\n" : "\n");
-    return RuleSource{"phrases.json", text + "]}\n"};
-}
-
-std::string described(const RuleSet& rules, const std::vector<RuleMatch>& matches) {
-    std::string s;
-    for (const auto& m : matches) s += rules.rules()[m.rule].id + "@" + std::to_string(m.begin) + "-" + std::to_string(m.end) + " ";
-    return s;
-}
 
 struct PhraseCase {
     const char* name;
@@ -44,34 +27,34 @@ struct PhraseCase {
 TEST_CASE("phrase patterns matched outside Vectorscan report what a start-tracking database reports", "[risk][rules][phrases]") {
     const std::vector<PhraseCase> cases{
         {"one word, at the text's first and last byte",
-         {rule("w", "any", "\\\\b(?:me|i)\\\\b")}, "me and i", "w@0-2 w@7-8 "},
+         {test::scan_rule("w", "any", "\\\\b(?:me|i)\\\\b")}, "me and i", "w@0-2 w@7-8 "},
         {"a word inside a longer word does not match",
-         {rule("w", "any", "\\\\b(?:me|i)\\\\b")}, "mean it is time", ""},
+         {test::scan_rule("w", "any", "\\\\b(?:me|i)\\\\b")}, "mean it is time", ""},
         {"a phrase of several words, across a line break it does not match",
-         {rule("p", "patient", "\\\\b(?:hurt|end) (?:myself|my life)\\\\b")}, "hurt myself, end\nmy life, end my life",
+         {test::scan_rule("p", "patient", "\\\\b(?:hurt|end) (?:myself|my life)\\\\b")}, "hurt myself, end\nmy life, end my life",
          "p@0-11 p@26-37 "},
         {"two phrases ending at one offset: one report, from the leftmost start",
-         {rule("p", "any", "\\\\b(?:sin embargo|embargo|and then|then)\\\\b")}, "sin embargo and then then",
+         {test::scan_rule("p", "any", "\\\\b(?:sin embargo|embargo|and then|then)\\\\b")}, "sin embargo and then then",
          "p@0-11 p@12-20 p@21-25 "},
         {"a phrase whose word runs on past it does not match",
-         {rule("p", "any", "\\\\bhurt myself\\\\b")}, "hurt myselfish hurt myself_ hurt myself", "p@28-39 "},
+         {test::scan_rule("p", "any", "\\\\bhurt myself\\\\b")}, "hurt myselfish hurt myself_ hurt myself", "p@28-39 "},
         {"punctuation inside a phrase, and an optional part",
-         {rule("p", "any", "\\\\bmother\\\\-in\\\\-laws?\\\\b")}, "my mother-in-law, mother-in-laws", "p@3-16 p@18-32 "},
+         {test::scan_rule("p", "any", "\\\\bmother\\\\-in\\\\-laws?\\\\b")}, "my mother-in-law, mother-in-laws", "p@3-16 p@18-32 "},
         {"upper case in the text folds as the caseless database folds",
-         {rule("p", "any", "\\\\b(?:Hurt Myself|ok)\\\\b")}, "HURT myself Ok", "p@0-11 p@12-14 "},
+         {test::scan_rule("p", "any", "\\\\b(?:Hurt Myself|ok)\\\\b")}, "HURT myself Ok", "p@0-11 p@12-14 "},
         {"non-ASCII bytes are not word bytes",
-         {rule("p", "any", "\\\\b(?:mas|ya no)\\\\b")}, "m\xc3\xa1s ya no\xc3\xa1", "p@5-10 "},
+         {test::scan_rule("p", "any", "\\\\b(?:mas|ya no)\\\\b")}, "m\xc3\xa1s ya no\xc3\xa1", "p@5-10 "},
         {"a rule for the AI is not reported in a patient's turn, one for any role is",
-         {rule("ai", "ai", "\\\\bhurt myself\\\\b"), rule("any", "any", "\\\\bmyself\\\\b")}, "hurt myself", "any@5-11 "},
+         {test::scan_rule("ai", "ai", "\\\\bhurt myself\\\\b"), test::scan_rule("any", "any", "\\\\bmyself\\\\b")}, "hurt myself", "any@5-11 "},
         {"phrases and database patterns ending at one offset keep the fixed order",
-         {rule("db", "any", "\\\\bhurt+ myself\\\\b"), rule("ph", "any", "\\\\bhurt myself\\\\b"), rule("ph2", "any", "\\\\bmyself\\\\b")},
+         {test::scan_rule("db", "any", "\\\\bhurt+ myself\\\\b"), test::scan_rule("ph", "any", "\\\\bhurt myself\\\\b"), test::scan_rule("ph2", "any", "\\\\bmyself\\\\b")},
          "hurt myself", "db@0-11 ph@0-11 ph2@5-11 "},
         {"an escaped backslash and 'b' is no closing boundary: the pattern stays in the database",
-         {rule("p", "any", "\\\\bend\\\\\\\\b")}, "end\\b", "p@0-5 "},
+         {test::scan_rule("p", "any", "\\\\bend\\\\\\\\b")}, "end\\b", "p@0-5 "},
     };
     for (const auto& c : cases) {
-        auto shipped = RuleSet::load(std::vector<RuleSource>{file(c.rules)}, std::nullopt);
-        auto reference = RuleSet::load(std::vector<RuleSource>{file(c.rules)}, std::nullopt, StartOffsets::in_scan);
+        auto shipped = RuleSet::load(std::vector<RuleSource>{test::scan_rules_file("phrases", c.rules)}, std::nullopt);
+        auto reference = RuleSet::load(std::vector<RuleSource>{test::scan_rules_file("phrases", c.rules)}, std::nullopt, StartOffsets::in_scan);
         INFO(c.name);
         REQUIRE(shipped.has_value());
         REQUIRE(reference.has_value());
@@ -79,8 +62,8 @@ TEST_CASE("phrase patterns matched outside Vectorscan report what a start-tracki
         std::vector<RuleMatch> b;
         shipped->scan(c.text, SpeakerRole::patient, a);
         reference->scan(c.text, SpeakerRole::patient, b);
-        CHECK(described(*shipped, a) == c.expected);
-        CHECK(described(*reference, b) == c.expected);
+        CHECK(test::described(*shipped, a) == c.expected);
+        CHECK(test::described(*reference, b) == c.expected);
     }
 }
 

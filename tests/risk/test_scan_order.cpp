@@ -16,29 +16,6 @@
 namespace tandem {
 namespace {
 
-std::string rule(const std::string& id, const std::string& role, const std::string& pattern, const std::string& kind = "risk") {
-    if (kind != "risk") {
-        return "    {\"id\": \"" + id + "\", \"kind\": \"" + kind + "\", \"role\": \"" + role + "\", \"patterns\": [\"" +
-               pattern + "\"], \"rationale\": \"r\"}";
-    }
-    return "    {\"id\": \"" + id + "\", \"kind\": \"risk\", \"role\": \"" + role +
-           "\", \"category\": \"suicidal_ideation\", \"severity\": \"low\", \"patterns\": [\"" + pattern +
-           "\"], \"rationale\": \"r\"}";
-}
-
-// A rule file of the given rules, in order (their order is their patterns' indexes).
-RuleSource file(const std::vector<std::string>& rules) {
-    std::string text = "{\"format\": 1, \"name\": \"order\", \"version\": \"1\", \"language\": \"en\", \"rules\": [\n";
-    for (std::size_t i = 0; i < rules.size(); ++i) text += rules[i] + (i + 1 < rules.size() ? ",\n" : "\n");
-    return RuleSource{"order.json", text + "]}\n"};
-}
-
-std::string described(const RuleSet& rules, const std::vector<RuleMatch>& matches) {
-    std::string s;
-    for (const auto& m : matches) s += rules.rules()[m.rule].id + "@" + std::to_string(m.begin) + "-" + std::to_string(m.end) + " ";
-    return s;
-}
-
 struct OrderCase {
     const char* name;
     std::vector<std::string> extra;  // rules after the four under test: they change the databases
@@ -48,26 +25,26 @@ struct OrderCase {
 
 TEST_CASE("matches ending at one offset come in a fixed order whatever else the databases hold", "[risk][rules][order]") {
     const std::vector<std::string> under_test{
-        rule("wide.a", "any", "\\\\bkilling.{0,20}myself\\\\b"),
-        rule("wide.b", "patient", "\\\\bthinking.{0,30}myself\\\\b"),
-        rule("som.c", "any", "\\\\bmyself\\\\b"),
-        rule("som.d", "patient", "\\\\bkilling myself\\\\b"),
+        test::scan_rule("wide.a", "any", "\\\\bkilling.{0,20}myself\\\\b"),
+        test::scan_rule("wide.b", "patient", "\\\\bthinking.{0,30}myself\\\\b"),
+        test::scan_rule("som.c", "any", "\\\\bmyself\\\\b"),
+        test::scan_rule("som.d", "patient", "\\\\bkilling myself\\\\b"),
     };
     // All four end at byte 28 of "thinking about kiling myself" (the normaliser squeezes "ll").
     const std::string expected = "wide.b@0-28 wide.a@0-28 som.c@22-28 som.d@15-28 ";
     const std::vector<OrderCase> cases{
         {"the four rules alone", {}},
-        {"with AI rules ending at the same offset", {rule("ai.x", "ai", "\\\\babout killing myself\\\\b"),
-                                                      rule("ai.y", "ai", "\\\\bkill.{0,12}self\\\\b")}},
-        {"with more patient rules elsewhere in the text", {rule("p.e", "patient", "\\\\bthinking\\\\b"),
-                                                            rule("p.f", "patient", "\\\\babout.{0,9}ing\\\\b"),
-                                                            rule("p.g", "any", "\\\\b(?:i|me|my|myself)\\\\b")}},
+        {"with AI rules ending at the same offset", {test::scan_rule("ai.x", "ai", "\\\\babout killing myself\\\\b"),
+                                                      test::scan_rule("ai.y", "ai", "\\\\bkill.{0,12}self\\\\b")}},
+        {"with more patient rules elsewhere in the text", {test::scan_rule("p.e", "patient", "\\\\bthinking\\\\b"),
+                                                            test::scan_rule("p.f", "patient", "\\\\babout.{0,9}ing\\\\b"),
+                                                            test::scan_rule("p.g", "any", "\\\\b(?:i|me|my|myself)\\\\b")}},
     };
     for (const auto& c : cases) {
         DYNAMIC_SECTION(c.name) {
             std::vector<std::string> all = under_test;
             all.insert(all.end(), c.extra.begin(), c.extra.end());
-            const std::vector<RuleSource> sources{file(all)};
+            const std::vector<RuleSource> sources{test::scan_rules_file("order", all)};
             auto rules = RuleSet::load(sources, std::nullopt);
             REQUIRE(rules.has_value());
             const std::string text = rules->normalizer().canonical("Thinking about killing myself");
@@ -81,9 +58,9 @@ TEST_CASE("matches ending at one offset come in a fixed order whatever else the 
                     const auto& id = rules->rules()[m.rule].id;
                     if (m.end == 28 && (id.starts_with("wide.") || id.starts_with("som."))) out.push_back(m);
                 }
-                return described(*rules, out);
+                return test::described(*rules, out);
             };
-            INFO("all-roles scan: " << described(*rules, everyone));
+            INFO("all-roles scan: " << test::described(*rules, everyone));
             CHECK(at_end(everyone) == expected);
             CHECK(at_end(patient) == expected);
             // The patient's scan is the all-roles scan less the AI's rules, order included.
@@ -91,7 +68,7 @@ TEST_CASE("matches ending at one offset come in a fixed order whatever else the 
             for (const auto& m : everyone) {
                 if (rules->rules()[m.rule].role != SpeakerRole::ai) filtered.push_back(m);
             }
-            CHECK(described(*rules, patient) == described(*rules, filtered));
+            CHECK(test::described(*rules, patient) == test::described(*rules, filtered));
         }
     }
 }
@@ -106,12 +83,12 @@ TEST_CASE("word lists matched outside Vectorscan report what the database report
             return in_vectorscan ? "\\\\b(?:" + words + "){1}\\\\b" : "\\\\b(?:" + words + ")\\\\b";
         };
         const std::vector<std::string> rules{
-            rule("risk.kill", "patient", "\\\\bkil+(?:ing)? myself\\\\b"),
-            rule("fp.en", "any", list("i|im|ive|id|il|me|myself"), "first_person"),
-            rule("brk", "any", list("but|however|anyway|pero|sin embargo|and then|then"), "boundary"),
-            rule("fp.es", "patient", list("yo|me|mi"), "first_person"),
+            test::scan_rule("risk.kill", "patient", "\\\\bkil+(?:ing)? myself\\\\b"),
+            test::scan_rule("fp.en", "any", list("i|im|ive|id|il|me|myself"), "first_person"),
+            test::scan_rule("brk", "any", list("but|however|anyway|pero|sin embargo|and then|then"), "boundary"),
+            test::scan_rule("fp.es", "patient", list("yo|me|mi"), "first_person"),
         };
-        auto loaded = RuleSet::load(std::vector<RuleSource>{file(rules)}, std::nullopt);
+        auto loaded = RuleSet::load(std::vector<RuleSource>{test::scan_rules_file("order", rules)}, std::nullopt);
         REQUIRE(loaded.has_value());
         return std::move(*loaded);
     };
@@ -121,7 +98,7 @@ TEST_CASE("word lists matched outside Vectorscan report what the database report
         // Not vacuous: the lists do match, "and then" is reported from its leftmost start.
         std::vector<RuleMatch> m;
         outside.scan(outside.normalizer().canonical("But then I, and then Me then sin embargo yo"), SpeakerRole::patient, m);
-        CHECK(described(outside, m) ==
+        CHECK(test::described(outside, m) ==
               "brk@0-3 brk@4-8 fp.en@9-10 brk@12-20 fp.en@21-23 fp.es@21-23 brk@24-28 brk@29-40 fp.es@41-43 ");
     }
     std::size_t matched = 0;
@@ -136,7 +113,7 @@ TEST_CASE("word lists matched outside Vectorscan report what the database report
                 outside.scan(norm, role, a);
                 inside.scan(norm, role, b);
                 INFO("role " << to_string(role) << ", normalised text of " << norm.size() << " bytes");
-                CHECK(described(outside, a) == described(inside, b));
+                CHECK(test::described(outside, a) == test::described(inside, b));
                 matched += a.size();
             }
         }
