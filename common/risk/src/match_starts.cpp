@@ -1,8 +1,9 @@
 #include "match_starts.h"
-#include "vectorscan_runtime.h"
 
 #include <algorithm>
 #include <limits>
+
+#include "vectorscan_runtime.h"
 
 namespace tandem::match_starts {
 namespace {

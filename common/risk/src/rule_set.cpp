@@ -25,8 +25,8 @@
 #include "rule_file_checks.h"
 #include "scan_databases.h"
 #include "scan_scratch.h"
-#include "word_lists.h"
 #include "vectorscan_runtime.h"
+#include "word_lists.h"
 
 namespace tandem {
 namespace {
