@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -103,9 +104,16 @@ TEST_CASE("messages keyed by time-ordered ids dirty fewer pages per commit than 
         CHECK(after.commits == before.commits + 1);
         return after.pages_written - before.pages_written;
     };
-    const auto random_pages = group_pages(&new_uuid_v4);
-    const auto ordered_pages = group_pages(&new_uuid_v7);
-    INFO("random ids: " << random_pages << " pages, time-ordered ids: " << ordered_pages << " pages");
+    // Four groups of each, alternated: one group of random ids dirties about 19 of the 50 leaves,
+    // but how many varies from run to run (once 7 pages more than the ordered group, not 8), so
+    // the check is on the sums, where the two kinds stand 60 to 75 pages apart (140 to 154 against 78).
+    std::uint64_t random_pages = 0;
+    std::uint64_t ordered_pages = 0;
+    for (int round = 0; round < 4; ++round) {
+        random_pages += group_pages(&new_uuid_v4);
+        ordered_pages += group_pages(&new_uuid_v7);
+    }
+    INFO("four groups of random ids: " << random_pages << " pages, of time-ordered ids: " << ordered_pages << " pages");
     CHECK(ordered_pages > 0);
-    CHECK(random_pages >= ordered_pages + 8);
+    CHECK(random_pages >= ordered_pages + 32);
 }
