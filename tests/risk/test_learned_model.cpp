@@ -96,7 +96,7 @@ TEST_CASE("a bad model file is refused with the reason", "[risk][model]") {
          tandem::ErrorCode::schema, "thresholds"},
         {"threshold above 1", with_header(good, [](nlohmann::json& h) { h["thresholds"]["flag"] = 1.5; }),
          tandem::ErrorCode::schema, "risk model header"},
-        {"other hash size", with_header(good, [](nlohmann::json& h) { h["hash_bits"] = 18; }),
+        {"other hash size", with_header(good, [](nlohmann::json& h) { h["hash_bits"] = 16; }),
          tandem::ErrorCode::invalid_argument, "2^18"},
         {"other feature set", with_header(good, [](nlohmann::json& h) { h["feature_set"] = "tandem-ngram-0"; }),
          tandem::ErrorCode::invalid_argument, "feature set"},

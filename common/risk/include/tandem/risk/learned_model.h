@@ -19,7 +19,7 @@
 namespace tandem {
 
 /// Bits of the feature hash (buckets = 2^bits); a model file must have been trained with it.
-inline constexpr std::uint32_t risk_model_hash_bits = 16;
+inline constexpr std::uint32_t risk_model_hash_bits = 18;
 /// Name of the feature extraction below; a model file names the one it was trained with,
 /// followed by "+" and the lexicon's name@version.
 inline constexpr std::string_view risk_model_feature_set = "tandem-ngram-2";
