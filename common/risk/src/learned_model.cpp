@@ -162,6 +162,12 @@ void count_buckets(const Hits& hits, BucketOf bucket_of, std::vector<BucketCount
 }  // namespace
 
 Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
+    auto owner = std::make_shared<const std::string>(bytes);
+    const std::string_view copy = *owner;
+    return parse(copy, std::move(owner));
+}
+
+Result<LearnedModel> LearnedModel::parse(std::string_view bytes, std::shared_ptr<const std::string> owner) {
     if (bytes.size() < kMagic.size() + 4 || bytes.substr(0, kMagic.size()) != kMagic) {
         return fail(ErrorCode::parse, "not a Tandem risk model file (bad magic)");
     }
@@ -226,19 +232,19 @@ Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
     if (header["weights_fnv1a64"].get<std::string>() != hex) {
         return fail(ErrorCode::parse, "risk model weight table does not match its checksum (corrupt file)");
     }
-    m.weights_.resize(table);
-    std::memcpy(m.weights_.data(), body.data(), table);
+    m.owned_bytes_ = std::move(owner);
+    m.weights_ = std::span(reinterpret_cast<const std::int8_t*>(body.data()), table);
+    std::vector<float> idf;
     if (m.tfidf_) {
-        m.idf_.resize(buckets);
+        idf.resize(buckets);
         for (std::size_t b = 0; b < buckets; ++b) {
             std::uint32_t v = 0;
             for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(body[table + 4 * b + static_cast<std::size_t>(i)]);
             float f = 0;
             std::memcpy(&f, &v, sizeof f);
             if (!std::isfinite(f) || f < 0) return fail(ErrorCode::parse, "risk model idf table holds a value that is not a finite non-negative number");
-            m.idf_[b] = f;
+            idf[b] = f;
         }
-
     }
 
     std::optional<std::size_t> flag_col, urgent_col;
@@ -295,16 +301,19 @@ Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
     }
     // The two severity heads run on every message: keep them dequantised side by side, so a
     // feature costs one cache line instead of a row of the full table.
-    m.severity_.resize(buckets * 2);
-    for (std::size_t b = 0; b < buckets; ++b) {
-        const double idf = m.tfidf_ ? m.idf_[b] : 1.0;
-        m.severity_[2 * b] = static_cast<float>(m.weights_[b * m.columns_ + *flag_col] * flag_scale * idf);
-        m.severity_[2 * b + 1] = static_cast<float>(m.weights_[b * m.columns_ + *urgent_col] * urgent_scale * idf);
-    }
+    const auto flag_weight = [&](std::size_t b) { return static_cast<double>(m.weights_[b * m.columns_ + *flag_col]) * flag_scale; };
+    const auto urgent_weight = [&](std::size_t b) { return static_cast<double>(m.weights_[b * m.columns_ + *urgent_col]) * urgent_scale; };
     if (m.tfidf_) {
         m.tfidf_rows_.resize(buckets);
         for (std::size_t b = 0; b < buckets; ++b) {
-            m.tfidf_rows_[b] = TfidfRow{m.severity_[2 * b], m.severity_[2 * b + 1], m.idf_[b] * m.idf_[b], 0.0F};
+            m.tfidf_rows_[b] = TfidfRow{static_cast<float>(flag_weight(b) * idf[b]), static_cast<float>(urgent_weight(b) * idf[b]),
+                                        idf[b] * idf[b], idf[b]};
+        }
+    } else {
+        m.severity_.resize(buckets * 2);
+        for (std::size_t b = 0; b < buckets; ++b) {
+            m.severity_[2 * b] = static_cast<float>(flag_weight(b));
+            m.severity_[2 * b + 1] = static_cast<float>(urgent_weight(b));
         }
     }
     return m;
@@ -318,12 +327,14 @@ Result<LearnedModel> LearnedModel::load_file(const std::filesystem::path& path) 
     std::string bytes(static_cast<std::size_t>(size), '\0');
     in.seekg(0);
     if (!in.read(bytes.data(), size)) return fail(ErrorCode::io, "cannot read risk model file " + path.string());
-    auto m = load(bytes);
+    auto owner = std::make_shared<const std::string>(std::move(bytes));
+    const std::string_view view = *owner;
+    auto m = parse(view, std::move(owner));
     if (!m) return std::unexpected(Error{m.error().code, path.filename().string() + ": " + m.error().message, m.error().field});
     return m;
 }
 
-Result<LearnedModel> LearnedModel::load_builtin() { return load(embedded::risk_model()); }
+Result<LearnedModel> LearnedModel::load_builtin() { return parse(embedded::risk_model(), nullptr); }
 
 ModelScore LearnedModel::score(const ModelFeatures& f) const {
     if (tfidf_) {
@@ -400,7 +411,7 @@ void LearnedModel::weigh(const ModelFeatures& f, WeightedFeatures& w) const {
         count_buckets(hits, bucket_of, counts);
         double norm2 = 0;
         for (const auto& [b, c] : counts) {
-            const float v = idf_[b] * sublinear_tf(c);
+            const float v = tfidf_rows_[b].idf * sublinear_tf(c);
             norm2 += static_cast<double>(v) * v;
             out.push_back({b, v});
         }
@@ -471,7 +482,7 @@ std::vector<std::size_t> LearnedModel::top_contributions(const ModelFeatures& f,
         // Short words ("i", "my", "if") weigh in every first-person disclosure but tell a
         // clinician nothing as evidence.
         if (!h.word_level || h.end - h.begin < 4) continue;
-        const float w = severity_[2 * h.bucket + (urgent ? 1 : 0)];
+        const float w = severity_weight(h.bucket, urgent);
         if (w > 0) scored.emplace_back(w, i);
     }
     std::sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) { return x.first > y.first; });

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -185,6 +186,14 @@ public:
     std::vector<std::size_t> top_contributions(const ModelFeatures& features, bool urgent, std::size_t max) const;
 
 private:
+    // load() and load_builtin(): bytes stay valid as long as owner (static bytes: no owner).
+    static Result<LearnedModel> parse(std::string_view bytes, std::shared_ptr<const std::string> owner);
+    // The flag or urgent weight of a bucket as score() adds it (times its idf in format 2).
+    float severity_weight(std::uint32_t bucket, bool urgent) const noexcept {
+        if (tfidf_) return urgent ? tfidf_rows_[bucket].urgent : tfidf_rows_[bucket].flag;
+        return severity_[2 * bucket + (urgent ? 1 : 0)];
+    }
+
     struct CategoryHead {
         RiskCategory category;
         double intercept = 0;
@@ -207,14 +216,15 @@ private:
 
     std::string version_;
     std::uint32_t columns_ = 0;              // heads per bucket in weights_
-    std::vector<std::int8_t> weights_;       // [bucket][column], quantised
-    std::vector<float> severity_;            // [bucket][2]: flag and urgent, dequantised, hot path
-                                             // (format 2: times the bucket's idf)
-    bool tfidf_ = false;                     // format 2: TF-IDF weighting, idf_ below
-    std::vector<float> idf_;                 // [bucket], format 2 only
-    // Format 2's hot path, one 16-byte row per bucket: flag and urgent weight x idf, idf^2.
+    // A model given as bytes (a file, a test) keeps its own copy here; the built-in one reads
+    // the binary's embedded bytes in place, so its 2^18-row table is not held twice.
+    std::shared_ptr<const std::string> owned_bytes_;
+    std::span<const std::int8_t> weights_;   // [bucket][column], quantised
+    std::vector<float> severity_;            // format 1: [bucket][2], flag and urgent, dequantised
+    bool tfidf_ = false;                     // format 2: TF-IDF weighting, tfidf_rows_ below
+    // Format 2's hot path, one 16-byte row per bucket: flag and urgent weight x idf, idf^2, idf.
     struct TfidfRow {
-        float flag, urgent, idf_squared, unused;
+        float flag, urgent, idf_squared, idf;
     };
     std::vector<TfidfRow> tfidf_rows_;
     double flag_intercept_ = 0, urgent_intercept_ = 0;
