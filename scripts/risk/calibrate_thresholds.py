@@ -101,7 +101,7 @@ def engine_shares(tandem_risk, model, messages):
 def check_families(args, header, table, calibration):
     """Per-family thresholds (ninth pass) were allocated by train_model.py with its float model;
     the engine scores with int8 weights. Measure the whole engine on the calibration part and, if
-    it is over a budget, raise every family's thresholds by the least common step that brings it
+    it is over a budget, raise every family's thresholds by the least common step (STEP) that brings it
     within (never lower them)."""
     base = json.loads(json.dumps(header['thresholds']['categories']))
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,10 +119,10 @@ def check_families(args, header, table, calibration):
 
         du = 0.0
         while shares(0.0, du)[1] > args.high_budget and du < 1:
-            du += 0.005
+            du += STEP
         df = 0.0
         while shares(df, du)[0] > args.budget and df < 1:
-            df += 0.005
+            df += STEP
         mod, high = shares(df, du)
     if mod > args.budget or high > args.high_budget:
         sys.exit('no thresholds meet the budgets')
