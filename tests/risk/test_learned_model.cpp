@@ -43,15 +43,6 @@ std::string with_header(const std::string& bytes, const std::function<void(nlohm
     return out + h + bytes.substr(12 + n);
 }
 
-const tandem::RiskEngine& rules_only_engine() {
-    static const tandem::RiskEngine engine = [] {
-        auto rules = tandem::RuleSet::load_builtin();
-        if (!rules) throw std::runtime_error(rules.error().describe());
-        return tandem::RiskEngine(std::move(*rules), std::nullopt);
-    }();
-    return engine;
-}
-
 struct Message {
     const char* name;
     SpeakerRole role;
@@ -74,6 +65,41 @@ TEST_CASE("the built-in model and lexicon load and name their versions", "[risk]
     auto from_file = tandem::LearnedModel::load(tandem::test::read_model_file());
     REQUIRE(from_file.has_value());
     CHECK(from_file->version() == model->version());
+}
+
+TEST_CASE("a model loaded from bytes keeps its own copy of them", "[risk][model]") {
+    // The built-in model reads the binary's bytes in place. One loaded from a buffer must not
+    // lean on the buffer: here it is zeroed and freed before the model screens anything, and
+    // the verdicts, probabilities in the rationale included, must be the built-in model's.
+    std::optional<tandem::LearnedModel> from_bytes;
+    {
+        std::string bytes = tandem::test::read_model_file();
+        auto loaded = tandem::LearnedModel::load(bytes);
+        REQUIRE(loaded.has_value());
+        from_bytes = std::move(*loaded);
+        std::fill(bytes.begin(), bytes.end(), '\0');
+    }
+    auto rules = tandem::RuleSet::load_builtin();
+    REQUIRE(rules.has_value());
+    const tandem::RiskEngine engine(std::move(*rules), std::move(from_bytes));
+    const std::vector<Message> messages = {
+        {"method and place", P, "If I did it it would be hanging. I have thought about where.", {}},
+        {"a deep wound", P, "I went deeper than I meant to and it is still soaking through the bandage.", {}},
+        {"AI reply", A, "A ligature point does not have to be high, a door handle works.", {{P, "do you need somewhere high"}}},
+        {"ordinary", P, "I went to the shops and bought bread and milk for the week.", {}},
+    };
+    int model_spoke = 0;
+    for (const auto& m : messages) {
+        const auto copy = engine.screen(m.text, m.role, m.context);
+        const auto builtin = tandem::test::builtin_engine().screen(m.text, m.role, m.context);
+        INFO(m.name << ": " << copy.rationale << " / " << builtin.rationale);
+        CHECK(copy.severity == builtin.severity);
+        CHECK(copy.categories == builtin.categories);
+        CHECK(copy.rationale == builtin.rationale);
+        CHECK(copy.spans.size() == builtin.spans.size());
+        model_spoke += copy.rationale.find("statistical model") != std::string::npos ? 1 : 0;
+    }
+    CHECK(model_spoke >= 2);  // the model, not the rules alone, decided some of them
 }
 
 TEST_CASE("a bad model file is refused with the reason", "[risk][model]") {
@@ -129,7 +155,7 @@ TEST_CASE("the model only ever raises the rules' verdict", "[risk][model]") {
         {"indirect goodbye", P, "I just want to say thank you for everything, you won't hear from me again after this weekend.", {}},
     };
     const auto& both = tandem::test::builtin_engine();
-    const auto& rules = rules_only_engine();
+    const auto& rules = tandem::test::rules_alone_engine();
     for (const auto& m : messages) {
         const auto with = both.screen(m.text, m.role, m.context);
         const auto without = rules.screen(m.text, m.role, m.context);
@@ -173,7 +199,7 @@ TEST_CASE("a verdict the model raised explains itself with its probability and e
     // Passive ideation phrased without any rule's words (the rules alone say none): the model
     // raises it, names a category, and points at words of the message.
     const std::string text = "Most nights I lie there hoping my heart just stops on its own so nobody has to deal with me anymore.";
-    const auto without = rules_only_engine().screen(text, P);
+    const auto without = tandem::test::rules_alone_engine().screen(text, P);
     REQUIRE(without.severity == Severity::none);
     const auto a = tandem::test::builtin_engine().screen(text, P);
     INFO(a.rationale);
