@@ -143,7 +143,7 @@ def convert_public(target):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dev", action="append",
-                        help="training set (repeat to train on several; default dev..dev13 and ordinary, ordinary2, ordinary3)")
+                        help="training set (repeat to train on several; default dev..dev13 and ordinary..ordinary4)")
     parser.add_argument("--heldout", action="append",
                         help="held-out set to score (repeat for several; default tests/data/risk/heldout*.jsonl)")
     parser.add_argument("--public-dir", help="folder with the converters' output")
@@ -153,7 +153,7 @@ def main():
     # Default: everything the engine's model trains on (train_model.py), so the two compare.
     dev_files = args.dev or [p for p in (os.path.join(ROOT, "tests", "data", "risk", n) for n in (
         "dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl", "dev7.jsonl",
-        "dev8.jsonl", "dev9.jsonl", "dev10.jsonl", "dev11.jsonl", "dev12.jsonl", "dev13.jsonl", "ordinary.jsonl", "ordinary2.jsonl", "ordinary3.jsonl")) if os.path.exists(p)]
+        "dev8.jsonl", "dev9.jsonl", "dev10.jsonl", "dev11.jsonl", "dev12.jsonl", "dev13.jsonl", "ordinary.jsonl", "ordinary2.jsonl", "ordinary3.jsonl", "ordinary4.jsonl")) if os.path.exists(p)]
     dev = [c for f in dev_files for c in ls.read_cases(f)]
     print(f"baseline: TF-IDF (word 1-2, char_wb 2-5, context word 1-2) + logistic regression "
           f"(C=10, balanced), seed {SEED}, trained on {', '.join(dev_files)} ({len(dev)} cases)\n")

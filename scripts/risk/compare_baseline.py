@@ -33,7 +33,7 @@ import labelled_set as ls  # noqa: E402
 
 SEED = 13
 TRAIN = ["dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl", "dev7.jsonl",
-         "dev8.jsonl", "dev9.jsonl", "dev10.jsonl", "dev11.jsonl", "dev12.jsonl", "dev13.jsonl", "ordinary.jsonl", "ordinary2.jsonl", "ordinary3.jsonl"]
+         "dev8.jsonl", "dev9.jsonl", "dev10.jsonl", "dev11.jsonl", "dev12.jsonl", "dev13.jsonl", "ordinary.jsonl", "ordinary2.jsonl", "ordinary3.jsonl", "ordinary4.jsonl"]
 
 
 def severity_model(x, y):

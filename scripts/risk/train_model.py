@@ -468,7 +468,7 @@ def main():
                          "weights out of the product, docs/RISK.md seventh pass)")
     ap.add_argument("--ordinary", action="append",
                     help="written ordinary-talk negatives (outside the hard-negative budget; repeat for several; "
-                         "default tests/data/risk/ordinary.jsonl, ordinary2.jsonl and ordinary3.jsonl); '' for none")
+                         "default tests/data/risk/ordinary.jsonl to ordinary4.jsonl); '' for none")
     ap.add_argument("--out", default=os.path.join(ROOT, "common", "risk", "model", "risk_model.bin"))
     ap.add_argument("--version", default=datetime.date.today().strftime("%Y.%m.%d") + "-1")
     ap.add_argument("--grid", help="idf power:C pairs to try instead of GRID, e.g. 1.5:1,1.5:3")
@@ -521,7 +521,7 @@ def main():
         source += ["diasafety-train"] * len(rows)
         train_files.append(path)
     ordinary_files = args.ordinary if args.ordinary is not None else [
-        os.path.join(ROOT, "tests", "data", "risk", n) for n in ("ordinary.jsonl", "ordinary2.jsonl", "ordinary3.jsonl")]
+        os.path.join(ROOT, "tests", "data", "risk", n) for n in ("ordinary.jsonl", "ordinary2.jsonl", "ordinary3.jsonl", "ordinary4.jsonl")]
     for path in ordinary_files:
         if not path or not os.path.exists(path):
             continue
