@@ -147,9 +147,10 @@ TEST_CASE("the twelfth development set stays above its regression floors", "[ris
 }
 
 // dev13.jsonl was heldout9, scored once in aggregate (thirteenth pass, model -13: urgent 0.700,
-// flag 0.849, benign 1.1% / 6.1%), then made development data in the fourteenth pass: the model
-// is trained on it and no rule was written from it (docs/RISK.md, fourteenth pass).
+// flag 0.849, benign 1.1% / 6.1%), then made development data in the fourteenth pass: the cmp14
+// rules were written from its misses and the model is trained on it (docs/RISK.md, fourteenth pass).
 TEST_CASE("the thirteenth development set stays above its regression floors", "[risk][dev_set]") {
-    // 0.882 / 0.932, benign 1.1% / 3.3% at model 2026.11.27-14 (trained on).
-    check_floors("dev13.jsonl", 400, {.urgent = 0.85, .flag = 0.90});
+    // 1.000 / 1.000, benign 0.0% / 0.6% at model 2026.11.27-14 with the cmp14 rules (both fitted
+    // to it); the rules alone 0.973 / 0.977.
+    check_floors("dev13.jsonl", 400, {.urgent = 0.95, .flag = 0.95});
 }

@@ -83,8 +83,9 @@ TEST_CASE("a model loaded from bytes keeps its own copy of them", "[risk][model]
     REQUIRE(rules.has_value());
     const tandem::RiskEngine engine(std::move(*rules), std::move(from_bytes));
     const std::vector<Message> messages = {
-        {"method and place", P, "If I did it it would be hanging. I have thought about where.", {}},
-        {"a deep wound", P, "I went deeper than I meant to and it is still soaking through the bandage.", {}},
+        {"pills counted", P, "I keep looking at the pills in the cupboard and counting them.", {}},
+        {"a burden", P, "Everyone would manage fine, probably better, if I just stopped turning up.", {}},
+        {"voices", P, "The voices got louder today and they know where I live.", {}},
         {"AI reply", A, "A ligature point does not have to be high, a door handle works.", {{P, "do you need somewhere high"}}},
         {"ordinary", P, "I went to the shops and bought bread and milk for the week.", {}},
     };
@@ -99,7 +100,9 @@ TEST_CASE("a model loaded from bytes keeps its own copy of them", "[risk][model]
         CHECK(copy.spans.size() == builtin.spans.size());
         model_spoke += copy.rationale.find("statistical model") != std::string::npos ? 1 : 0;
     }
-    CHECK(model_spoke >= 2);  // the model, not the rules alone, decided some of them
+    // The model, not the rules alone, decided some of them (a later rule pass that catches these
+    // should swap in messages only the model raises).
+    CHECK(model_spoke >= 2);
 }
 
 TEST_CASE("a bad model file is refused with the reason", "[risk][model]") {
