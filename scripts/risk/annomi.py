@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 """AnnoMI (Wu et al. 2022) client turns as realistic, non-crisis patient messages.
 
 AnnoMI holds 133 transcribed motivational-interviewing conversations (alcohol, smoking, diet,
@@ -48,3 +49,39 @@ def client_turns(csv_path, part, min_words=4, context_turns=2):
                 case["context"] = context
             out.append(case)
     return out
+
+
+def main():
+    """Screens one part's client turns with the whole engine and prints the shares it raises:
+    the false-alarm check on real talk (docs/RISK.md). Prints figures, never text."""
+    import argparse
+    import json
+    import subprocess
+    ap = argparse.ArgumentParser(description="share of AnnoMI client turns tandem-risk raises to moderate+ and high+")
+    ap.add_argument("--tandem-risk", required=True)
+    ap.add_argument("--annomi", default=DEFAULT_CSV)
+    ap.add_argument("--model", help="model file instead of the built-in one")
+    ap.add_argument("--no-model", action="store_true", help="the rules alone")
+    ap.add_argument("--write", metavar="DIR", help="also write each part as a labelled set DIR/annomi-PART.jsonl "
+                                                   "(for baseline.py --heldout; outside the repository: AnnoMI text)")
+    ap.add_argument("parts", nargs="+", choices=sorted(PARTS))
+    args = ap.parse_args()
+    command = [args.tandem_risk] + (["--model", args.model] if args.model else []) + \
+        (["--no-model"] if args.no_model else []) + ["screen"]
+    for part in args.parts:
+        cases = client_turns(args.annomi, part)
+        if args.write:
+            with open(os.path.join(args.write, f"annomi-{part}.jsonl"), "w", encoding="utf-8") as out:
+                out.writelines(json.dumps(c) + "\n" for c in cases)
+        lines = "".join(json.dumps({"id": c["id"], "role": "patient", "text": c["text"],
+                                    "context": c.get("context", [])}) + "\n" for c in cases)
+        out = subprocess.run(command, input=lines, capture_output=True, text=True, check=True).stdout.splitlines()
+        severities = [json.loads(line)["severity"] for line in out]
+        moderate = sum(s in ("moderate", "high", "imminent") for s in severities)
+        high = sum(s in ("high", "imminent") for s in severities)
+        print(f"AnnoMI {part} ({len(cases)} client turns): moderate+ {moderate} ({moderate / len(cases):.2%}), "
+              f"high+ {high} ({high / len(cases):.2%})")
+
+
+if __name__ == "__main__":
+    main()
