@@ -161,10 +161,12 @@ void count_buckets(const Hits& hits, BucketOf bucket_of, std::vector<BucketCount
 
 }  // namespace
 
-Result<LearnedModel> LearnedModel::load(std::string_view bytes) {
-    auto owner = std::make_shared<const std::string>(bytes);
-    const std::string_view copy = *owner;
-    return parse(copy, std::move(owner));
+Result<LearnedModel> LearnedModel::load(std::string_view bytes) { return load_owned(std::string(bytes)); }
+
+Result<LearnedModel> LearnedModel::load_owned(std::string bytes) {
+    auto owner = std::make_shared<const std::string>(std::move(bytes));
+    const std::string_view view = *owner;
+    return parse(view, std::move(owner));
 }
 
 Result<LearnedModel> LearnedModel::parse(std::string_view bytes, std::shared_ptr<const std::string> owner) {
@@ -327,9 +329,7 @@ Result<LearnedModel> LearnedModel::load_file(const std::filesystem::path& path) 
     std::string bytes(static_cast<std::size_t>(size), '\0');
     in.seekg(0);
     if (!in.read(bytes.data(), size)) return fail(ErrorCode::io, "cannot read risk model file " + path.string());
-    auto owner = std::make_shared<const std::string>(std::move(bytes));
-    const std::string_view view = *owner;
-    auto m = parse(view, std::move(owner));
+    auto m = load_owned(std::move(bytes));
     if (!m) return std::unexpected(Error{m.error().code, path.filename().string() + ": " + m.error().message, m.error().field});
     return m;
 }

@@ -186,7 +186,9 @@ public:
     std::vector<std::size_t> top_contributions(const ModelFeatures& features, bool urgent, std::size_t max) const;
 
 private:
-    // load() and load_builtin(): bytes stay valid as long as owner (static bytes: no owner).
+    // The model keeps bytes it was given (load, load_file) and reads the built-in ones in place:
+    // parse's bytes must live as long as owner, or for ever when there is no owner.
+    static Result<LearnedModel> load_owned(std::string bytes);
     static Result<LearnedModel> parse(std::string_view bytes, std::shared_ptr<const std::string> owner);
     // The flag or urgent weight of a bucket as score() adds it (times its idf in format 2).
     float severity_weight(std::uint32_t bucket, bool urgent) const noexcept {
