@@ -37,9 +37,10 @@ class LoginDialog : public wxDialog {
 public:
     /// `server` pre-fills the address (from --server); empty means the last server used.
     /// `username` and `password` (from --user and --password-file) pre-fill and log in at once.
+    /// `vouched` (from --fingerprint) replaces a pin when the server now presents exactly it.
     LoginDialog(PinStore& pins, const std::string& server, const std::string& username = {},
-                std::string_view password = {})
-        : wxDialog(nullptr, wxID_ANY, u8("Tandem Clinician \u2014 log in")), pins_(pins) {
+                std::string_view password = {}, std::string vouched = {})
+        : wxDialog(nullptr, wxID_ANY, u8("Tandem Clinician \u2014 log in")), pins_(pins), vouched_(std::move(vouched)) {
         auto* s = new wxBoxSizer(wxVERTICAL);
         auto* grid = new wxFlexGridSizer(2, FromDIP(wxSize(8, 8)));
         grid->AddGrowableCol(1);
@@ -124,12 +125,17 @@ private:
             say("Cannot reach the server: " + fp.error().message);
             return;
         }
-        switch (check_pin(pins_.pinned(key), *fp)) {
+        switch (check_pin(pins_.pinned(key), *fp, vouched_)) {
             case PinVerdict::trusted: break;
+            case PinVerdict::changed_as_vouched:
+                // The administrator gave this very fingerprint out of band: a renewed certificate.
+                pins_.pin(key, *fp);
+                break;
             case PinVerdict::changed:
                 say("REFUSED: the certificate of " + key + " has changed since you last connected (now " +
                     format_fingerprint(*fp) + "). This can mean someone is intercepting the connection. "
-                    "Ask your administrator before trusting it.");
+                    "Ask your administrator; if they confirm this fingerprint, start the app with "
+                    "--fingerprint and it to trust the new certificate.");
                 return;
             case PinVerdict::first_contact: {
                 const auto answer = wxMessageBox(
@@ -150,6 +156,7 @@ private:
     }
 
     PinStore& pins_;
+    const std::string vouched_;
     wxTextCtrl* server_;
     wxTextCtrl* username_;
     wxTextCtrl* password_;
@@ -211,7 +218,8 @@ bool ClinicianApp::OnInit() {
                   "log in at start with the first line of FILE as the password; FILE must be yours and mode 0600");
     cmd.AddOption("", "fingerprint",
                   "the server certificate's SHA-256 fingerprint as your administrator gave it: trusted on "
-                  "first contact without asking (a server already pinned keeps its pin)");
+                  "first contact without asking, and in place of the pinned one when the server presents "
+                  "exactly it (a renewed certificate); any other changed certificate is refused");
     cmd.AddSwitch("h", "help", "show this help", wxCMD_LINE_OPTION_HELP);
     if (cmd.Parse() != 0) return false;
     SetAppName("tandem-clinician");
@@ -264,15 +272,17 @@ bool ClinicianApp::log_in(const std::string& server, const std::string& user, Se
         wxMessageBox(u8("The pinned-server file is damaged: " + loaded.error().describe()), "Tandem", wxOK | wxICON_ERROR);
         return false;
     }
-    // A fingerprint given out of band answers the first-contact question in advance; it never
-    // replaces an existing pin, so a changed certificate is still refused.
+    // A fingerprint given out of band answers the first-contact question in advance; it replaces
+    // an existing pin only when the server presents exactly it (the dialog checks), so any other
+    // changed certificate is still refused.
     if (!trusted_fingerprint.empty()) {
         if (auto endpoint = parse_endpoint(server); endpoint && pins.pinned(endpoint->key()).empty()) {
             pins.pin(endpoint->key(), trusted_fingerprint);
         }
     }
     LoginDialog dialog(pins, server, user,
-                       std::string_view(reinterpret_cast<const char*>(password.bytes().data()), password.size()));
+                       std::string_view(reinterpret_cast<const char*>(password.bytes().data()), password.size()),
+                       trusted_fingerprint);
     password.wipe();
     if (dialog.ShowModal() != wxID_OK) return false;
     LiveOptions options;
@@ -281,7 +291,7 @@ bool ClinicianApp::log_in(const std::string& server, const std::string& user, Se
     options.username = dialog.username();
     options.password = SecretBuffer::copy_of(dialog.password());
     options.totp = dialog.totp();
-    options.cache_dir = default_cache_dir(dialog.endpoint.key(), options.username);
+    options.cache_dir = default_cache_dir(dialog.endpoint.key(), options.username, options.pinned_fingerprint);
     wxBusyCursor busy;  // the cache key's Argon2 takes a moment
     live_ = std::make_unique<LiveSession>(model_, verifier_, std::move(options));
     frame_ = live_->frame();

@@ -240,6 +240,22 @@ TEST_CASE("cache files are owner-only and live under XDG_DATA_HOME per server an
     }
 }
 
+TEST_CASE("another bridge database at the same address gets a cache of its own", "[clinician][cache]") {
+    // A demo started over, or a clinic that moved its server, answers at the same address with
+    // another certificate: its feed must not resume from the old database's cursor and rows.
+    TempDir dir;
+    ::setenv("XDG_DATA_HOME", dir.path().c_str(), 1);
+    const std::string old_cert(64, 'a');
+    const std::string new_cert = std::string(16, 'a') + std::string(48, 'b');
+    const auto before = default_cache_dir("127.0.0.1:8443", "tara", old_cert);
+    const auto after = default_cache_dir("127.0.0.1:8443", "tara", "b" + std::string(63, 'a'));
+    const auto same_prefix = default_cache_dir("127.0.0.1:8443", "tara", new_cert);
+    ::unsetenv("XDG_DATA_HOME");
+    CHECK(before == dir.path() / "tandem" / "127.0.0.1_8443" / std::string(16, 'a') / "tara");
+    CHECK(after != before);
+    CHECK(same_prefix == before);  // 64 bits of the fingerprint name the directory
+}
+
 TEST_CASE("a password file is read only when it is the user's own and private", "[clinician][cache]") {
     TempDir dir;
     const auto file = dir.path() / "pw";

@@ -456,9 +456,16 @@ TEST_CASE("certificate pins: trust on first use, refuse a changed certificate, s
           "[clinician][pins]") {
     const std::string a(64, 'a');
     const std::string b(64, 'b');
+    const std::string c(64, 'c');
     CHECK(check_pin("", a) == PinVerdict::first_contact);
     CHECK(check_pin(a, std::string(64, 'A')) == PinVerdict::trusted);
     CHECK(check_pin(a, b) == PinVerdict::changed);
+    // A renewed certificate the administrator vouched for (--fingerprint) replaces the pin; one
+    // the administrator did not name is still refused, and a vouch never overrides a match.
+    CHECK(check_pin(a, b, std::string(64, 'B')) == PinVerdict::changed_as_vouched);
+    CHECK(check_pin(a, b, c) == PinVerdict::changed);
+    CHECK(check_pin(a, a, c) == PinVerdict::trusted);
+    CHECK(check_pin("", b, b) == PinVerdict::first_contact);
     CHECK(format_fingerprint("0a1b2c") == "0A:1B:2C");
     // As an administrator hands it over (openssl's colon form), plain, or mistyped.
     CHECK(normalise_fingerprint(format_fingerprint(a)) == a);

@@ -211,7 +211,8 @@ Result<fs::path> set_aside(const fs::path& dir, std::string_view why) {
 
 }  // namespace
 
-fs::path default_cache_dir(std::string_view server_key, std::string_view username) {
+fs::path default_cache_dir(std::string_view server_key, std::string_view username,
+                           std::string_view certificate_fingerprint) {
     fs::path base;
     if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
         base = xdg;
@@ -220,7 +221,9 @@ fs::path default_cache_dir(std::string_view server_key, std::string_view usernam
     } else {
         base = fs::temp_directory_path();
     }
-    return base / "tandem" / safe_part(server_key) / safe_part(username);
+    fs::path dir = base / "tandem" / safe_part(server_key);
+    if (!certificate_fingerprint.empty()) dir /= safe_part(certificate_fingerprint.substr(0, 16));
+    return dir / safe_part(username);
 }
 
 struct LocalCache::Impl {

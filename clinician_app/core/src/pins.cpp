@@ -9,15 +9,22 @@
 
 namespace tandem::clinician {
 
-PinVerdict check_pin(const std::string& pinned, const std::string& presented) {
-    if (pinned.empty()) return PinVerdict::first_contact;
-    if (pinned.size() != presented.size()) return PinVerdict::changed;
-    for (std::size_t i = 0; i < pinned.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(pinned[i])) != std::tolower(static_cast<unsigned char>(presented[i]))) {
-            return PinVerdict::changed;
-        }
+namespace {
+
+bool same_fingerprint(const std::string& a, const std::string& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
     }
-    return PinVerdict::trusted;
+    return true;
+}
+
+}  // namespace
+
+PinVerdict check_pin(const std::string& pinned, const std::string& presented, const std::string& vouched) {
+    if (pinned.empty()) return PinVerdict::first_contact;
+    if (same_fingerprint(pinned, presented)) return PinVerdict::trusted;
+    return !vouched.empty() && same_fingerprint(vouched, presented) ? PinVerdict::changed_as_vouched : PinVerdict::changed;
 }
 
 std::string normalise_fingerprint(std::string_view text) {

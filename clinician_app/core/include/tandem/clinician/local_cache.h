@@ -5,7 +5,7 @@
 // keyed from the clinician's password with Argon2id, so the app opens offline and resumes the
 // feed from where it stopped. <sqlite3.h> and <argon2.h> stay in the .cpp.
 //
-// Files, in one directory per server and username (default_cache_dir):
+// Files, in one directory per server, server certificate and username (default_cache_dir):
 //   cache.db   the SQLCipher database (raw 256-bit key, no key on disk)
 //   cache.key  the KDF's salt and cost and a check value of the derived key (not secret, 0600):
 //              it tells a wrong password (nothing is touched) from a damaged cache (set aside).
@@ -43,9 +43,13 @@ struct CacheRowCounts {
     std::size_t plan_versions = 0;
 };
 
-/// $XDG_DATA_HOME/tandem/<server>/<username> (or ~/.local/share/...); characters outside
-/// [A-Za-z0-9._-] in the parts become '_'. Any thread.
-std::filesystem::path default_cache_dir(std::string_view server_key, std::string_view username);
+/// $XDG_DATA_HOME/tandem/<server>/<certificate>/<username> (or ~/.local/share/...), <certificate>
+/// being the first 16 hex digits of the pinned certificate's fingerprint (left out when empty):
+/// another bridge database at the same address (a demo started over, a clinic that moved its
+/// server) comes with another certificate, so its feed never resumes from this one's cursor.
+/// Characters outside [A-Za-z0-9._-] in the parts become '_'. Any thread.
+std::filesystem::path default_cache_dir(std::string_view server_key, std::string_view username,
+                                        std::string_view certificate_fingerprint = {});
 
 /// GUI thread only (one connection, not synchronised).
 class LocalCache {

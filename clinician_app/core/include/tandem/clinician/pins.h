@@ -1,6 +1,7 @@
 #pragma once
 // Certificate pinning with trust on first use: the server's SHA-256 certificate fingerprint is
-// remembered per host:port in a small text file; a later different fingerprint is refused.
+// remembered per host:port in a small text file; a later different fingerprint is refused unless
+// the administrator vouched for it out of band (a renewed certificate).
 
 #include <filesystem>
 #include <map>
@@ -11,10 +12,13 @@
 
 namespace tandem::clinician {
 
-enum class PinVerdict { trusted, first_contact, changed };
+enum class PinVerdict { trusted, first_contact, changed, changed_as_vouched };
 
-/// Compares the presented fingerprint with the pinned one (empty = none pinned). Any thread.
-PinVerdict check_pin(const std::string& pinned, const std::string& presented);
+/// Compares the presented fingerprint with the pinned one (empty = none pinned). `vouched` is a
+/// fingerprint the administrator gave out of band (--fingerprint; empty = none): a changed
+/// certificate that is the vouched one is `changed_as_vouched` (renewed), any other `changed`.
+/// Any thread.
+PinVerdict check_pin(const std::string& pinned, const std::string& presented, const std::string& vouched = {});
 /// "AB:CD:..." grouping of a hex fingerprint, for showing to a person. Any thread.
 std::string format_fingerprint(const std::string& hex);
 /// A SHA-256 fingerprint as a person copies it ("AB:CD:..." or plain hex, any case) in the
