@@ -101,8 +101,8 @@ def engine_shares(tandem_risk, model, messages):
 def check_families(args, header, table, calibration):
     """Per-family thresholds (ninth pass) were allocated by train_model.py with its float model;
     the engine scores with int8 weights. Measure the whole engine on the calibration part and, if
-    it is over a budget, raise every family's thresholds by the least common step (STEP) that brings it
-    within (never lower them)."""
+    it is over a budget, raise every family's thresholds by the least common step (STEP) that
+    brings it within (never lower them)."""
     base = json.loads(json.dumps(header['thresholds']['categories']))
     with tempfile.TemporaryDirectory() as tmp:
         trial = os.path.join(tmp, 'trial.bin')
