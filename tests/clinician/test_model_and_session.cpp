@@ -242,6 +242,28 @@ TEST_CASE("actions are refused offline, resent with the same id after reconnect,
     CHECK(session.pending().size() == 0);
 }
 
+TEST_CASE("a bridge whose log ends before the cache's cursor is reported, not trusted silently", "[clinician][session]") {
+    // What was tried: a cache filled up to seq 5, then a bridge (restored from an older backup)
+    // whose log ends at 3. The session still goes live, but says the two disagree.
+    Model model;
+    Recorder rec;
+    FeedSession session(model, rec, [](std::string) {});
+    const auto log = clinic_log();
+    session.set_credentials("ames", "secret");
+    session.on_open();
+    session.on_frame(login_ok("tok"));
+    for (std::size_t i = 0; i < 5; ++i) session.on_frame(event_frame(log[i]));
+    const auto cursor = model.cursor();
+    session.on_frame(caught_up(cursor));
+    CHECK(rec.errors.empty());
+    session.on_frame(caught_up(cursor - 2));
+    REQUIRE(rec.errors.size() == 1);
+    CHECK(rec.errors[0].code == ErrorCode::conflict);
+    CHECK(rec.errors[0].message.find("older backup") != std::string::npos);
+    CHECK_FALSE(rec.fatal[0]);
+    CHECK(session.state() == SessionState::live);
+}
+
 TEST_CASE("unreadable frames are reported and do not change the model", "[clinician][session]") {
     Model model;
     Recorder rec;
