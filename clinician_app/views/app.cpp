@@ -132,10 +132,14 @@ private:
                 pins_.pin(key, *fp);
                 break;
             case PinVerdict::changed:
-                say("REFUSED: the certificate of " + key + " has changed since you last connected (now " +
-                    format_fingerprint(*fp) + "). This can mean someone is intercepting the connection. "
-                    "Ask your administrator; if they confirm this fingerprint, start the app with "
-                    "--fingerprint and it to trust the new certificate.");
+                // The fingerprint on lines of its own: as one unbreakable word it defeated the
+                // label's wrapping and pushed the dialog, buttons and all, off the screen.
+                say("REFUSED: the certificate of " + key + " has changed since you last connected. Its "
+                    "SHA-256 fingerprint is now:\n" + format_fingerprint(fp->substr(0, fp->size() / 2)) + "\n" +
+                    format_fingerprint(fp->substr(fp->size() / 2)) +
+                    "\nThis can mean someone is intercepting the connection. Ask your administrator; if they "
+                    "confirm this fingerprint, start the app with --fingerprint and it to trust the new "
+                    "certificate.");
                 return;
             case PinVerdict::first_contact: {
                 const auto answer = wxMessageBox(

@@ -31,6 +31,13 @@ public:
     void on_event(const StoredEvent& e, ApplyOutcome o, bool live) override { live_.frame_->on_event(e, o, live); }
     void on_caught_up(std::uint64_t head) override {
         live_.frame_->on_caught_up(head);
+        if (live_.session_->log_behind_cache()) {
+            // In the connection field, which stays until the state changes: the first status
+            // field is rewritten with the flag counts on every refresh.
+            live_.frame_->set_online(true, status_text(SessionState::live) +
+                                               "  \u2014  the bridge's log is behind this cache (restored from a "
+                                               "backup?); ask your administrator");
+        }
         live_.save_cache();
     }
     void on_action_result(const std::string& id, bool ok, const std::string& error) override {

@@ -37,7 +37,9 @@ MainFrame::MainFrame(Model& model, PasswordVerifier& verifier, bool demo)
       timer_(this) {
     lock_.set_idle(std::chrono::minutes{model_.policy().idle_lock_minutes});
     CreateStatusBar(2);
-    const int widths[] = {-1, FromDIP(340)};
+    // Half each: the connection field also carries notes (a damaged cache set aside, a bridge
+    // behind the cache) that a fixed 340 px cut off mid-word.
+    const int widths[] = {-1, -1};
     GetStatusBar()->SetStatusWidths(2, widths);
     build_menus();
     build_body();

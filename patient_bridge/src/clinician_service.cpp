@@ -594,7 +594,10 @@ bool ClinicianService::deliver(std::uint64_t, Subscriber& s) {
     s.cursor = std::max(s.cursor, feed_cursor_);
     if (!s.live) {
         s.live = true;
-        c->send(make_frame("caught_up", {{"head_seq", std::max(s.cursor, s.head_at_subscribe)}}));
+        // The log's head, never the subscriber's own cursor: a client that asked from past the
+        // head (its cache filled from another log, or from this one before a restore) must see
+        // that the log ends before it.
+        c->send(make_frame("caught_up", {{"head_seq", std::max(feed_cursor_, s.head_at_subscribe)}}));
     }
     return true;
 }

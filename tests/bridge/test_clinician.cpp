@@ -246,6 +246,23 @@ TEST_CASE("subscribe from a cursor gives backlog, caught_up, then live, with no 
     CHECK(read_until(*again, of_type("error"))["payload"]["code"] == "schema");
 }
 
+TEST_CASE("caught_up names the log's head even when the subscriber asked from past it", "[bridge][clinician]") {
+    // What was tried: a clinician whose cache came from a longer log (a bridge since restored
+    // from an older backup) subscribes after a seq this log never reached. The bridge must not
+    // echo that cursor back as its head: the app compares the two to warn the clinician.
+    TestClinic k;
+    auto pa = k.patient_client(k.alex);
+    k.say(*pa, "hello there");
+    auto sam = k.clinician("sam");
+    auto head = k.store->head();
+    REQUIRE(head);
+    const std::int64_t past = head->seq + 1000;
+    REQUIRE(sam->send_text(frame("subscribe", {{"after_seq", past}})));
+    const auto caught = read_until(*sam, of_type("caught_up"));
+    CHECK(caught["payload"]["head_seq"].get<std::int64_t>() < past);
+    CHECK(caught["payload"]["head_seq"].get<std::int64_t>() >= head->seq);
+}
+
 TEST_CASE("a therapist acknowledges and resolves their patient's flag; actions are idempotent on action_id",
           "[bridge][clinician]") {
     TestClinic k;

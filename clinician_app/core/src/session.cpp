@@ -150,19 +150,7 @@ void FeedSession::on_frame(std::string_view text) {
             for (const auto& e : payload["events"]) apply_event(e.is_object() ? e : empty);
         } else if (type == "caught_up") {
             head_seq_ = payload.value("head_seq", std::uint64_t{0});
-            if (head_seq_ < model_.cursor()) {
-                // The cache holds events past the end of the bridge's log: this is not the log
-                // the cache was filled from (a bridge restored from an older backup). Say so; what
-                // the cache shows beyond head_seq may no longer exist on the bridge.
-                listener_.on_error(Error{ErrorCode::conflict,
-                                         "the bridge's log ends at event " + std::to_string(head_seq_) +
-                                             " but this computer's cache has events up to " +
-                                             std::to_string(model_.cursor()) +
-                                             ": the bridge may have been restored from an older backup; ask your "
-                                             "administrator before acting on what only the cache shows",
-                                         {}},
-                                   false);
-            }
+            log_behind_cache_ = head_seq_ < model_.cursor();
             set_state(SessionState::live);
             listener_.on_caught_up(head_seq_);
         } else if (type == "action_result") {

@@ -75,6 +75,10 @@ public:
     bool online() const { return state_ == SessionState::syncing || state_ == SessionState::live; }
     const std::string& session_token() const { return token_; }
     std::uint64_t head_seq() const { return head_seq_; }
+    /// True when the last `caught_up` put the bridge's head below the cursor the cache resumed
+    /// from: not the log the cache was filled from (a bridge restored from an older backup), so
+    /// what the cache shows past head_seq() may no longer exist on the bridge.
+    bool log_behind_cache() const { return log_behind_cache_; }
     const PendingActions& pending() const { return pending_; }
 
 private:
@@ -94,6 +98,7 @@ private:
     std::string totp_;
     std::string token_;
     std::uint64_t head_seq_ = 0;
+    bool log_behind_cache_ = false;
     bool awaiting_totp_ = false;
     PendingActions pending_;
     // Envelope id -> action id: the bridge's envelope-level `error` names only the envelope.
